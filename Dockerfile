@@ -1,0 +1,15 @@
+# One image, two entry points: the memory service (default) and the sidecar.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
+COPY libs libs
+COPY services services
+RUN npm ci --no-audit --no-fund && npx tsc -b && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production T4DM_DATA_DIR=/var/lib/t4dm
+COPY --from=build /app /app
+USER node
+EXPOSE 50051 8080
+CMD ["node", "services/memory/dist/main.js"]

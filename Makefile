@@ -1,0 +1,62 @@
+# T4DM — every set-up step a newcomer needs is behind `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GRPCURL_VERSION := v1.9.3
+TOOLS_BIN := $(CURDIR)/.tools/bin
+BUF := node_modules/.bin/buf
+INSTALL_STAMP := node_modules/.t4dm-install-stamp
+PACKAGE_JSONS := package.json package-lock.json $(wildcard libs/*/package.json services/*/package.json)
+
+.PHONY: help install tools proto proto-deps proto-check build lint test run bench clean
+
+help:
+	@echo "make run    build and start the sidecar and the memory service on the embedded defaults"
+	@echo "make test   install everything, build, check the contracts and run every test"
+	@echo "make build | proto | lint | bench | tools | clean"
+
+install: $(INSTALL_STAMP)
+$(INSTALL_STAMP): $(PACKAGE_JSONS)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# grpcurl for the operator examples and the tests that run it for real.
+tools: $(TOOLS_BIN)/grpcurl
+$(TOOLS_BIN)/grpcurl:
+	GOBIN=$(TOOLS_BIN) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
+proto-deps: install
+	@tools/proto-deps.sh
+
+# Lint the contracts, regenerate the TypeScript and the reflection descriptor set.
+proto: proto-deps
+	$(BUF) lint
+	$(BUF) generate
+	$(BUF) build -o libs/proto/descriptor.binpb
+
+# Fails when the committed generated code is stale or a contract broke compatibility.
+proto-check: proto-deps
+	$(BUF) lint
+	@tools/proto-check.sh
+
+build: install
+	npx tsc -b
+
+lint: proto-deps
+	$(BUF) lint
+	npx tsc -b
+	npx tsc -p tsconfig.test.json
+
+test: install tools proto-check build
+	npx tsc -p tsconfig.test.json
+	@mkdir -p build
+	T4DM_GRPCURL=$(TOOLS_BIN)/grpcurl npx vitest run --reporter=default --reporter=json --outputFile.json=build/test-results.json
+
+run: build
+	node tools/run-local.mjs
+
+bench:
+	@echo "benchmarks arrive with the sidecar issue (make bench-sidecar); nothing to run yet"
+
+clean:
+	rm -rf build .tools node_modules libs/*/dist services/*/dist libs/*/*.tsbuildinfo services/*/*.tsbuildinfo

@@ -1,0 +1,76 @@
+import path from "node:path";
+import { ConfigError } from "./config-error.js";
+import {
+  type ListenAddress,
+  parseChoice,
+  parseHostPort,
+  parseInteger,
+  parseSidecarAddress,
+} from "./parsers.js";
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const WAL_SYNC_MODES = ["fsync", "fdatasync", "none"] as const;
+export type WalSyncMode = (typeof WAL_SYNC_MODES)[number];
+
+/** Every T4DM setting, typed and validated. Both processes read this. */
+export interface Config {
+  /** Absolute path of the data directory (wal/, checkpoints/, store/). */
+  readonly dataDir: string;
+  readonly grpcAddr: ListenAddress;
+  readonly httpAddr: ListenAddress;
+  /** Where the sidecar listens and the memory service connects. */
+  readonly sidecarAddr: ListenAddress;
+  readonly logLevel: LogLevel;
+  readonly walSyncMode: WalSyncMode;
+  /** Seconds between periodic checkpoints. */
+  readonly checkpointIntervalSeconds: number;
+  readonly walSegmentBytes: number;
+  readonly walMaxSegments: number;
+  /** How many checkpoints the sidecar keeps. */
+  readonly checkpointKeep: number;
+  readonly bufferCapacity: number;
+  readonly embeddingDim: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const MiB = 1024 * 1024;
+
+/**
+ * Reads the configuration from the environment. Throws a ConfigError naming
+ * every variable with a bad value, so start-up can stop with one clear line.
+ */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const problems: { variable: string; message: string }[] = [];
+  function read<T>(variable: string, fallback: string, parse: (raw: string) => T): T {
+    const raw = env[variable];
+    try {
+      return parse(raw === undefined || raw === "" ? fallback : raw);
+    } catch (error) {
+      problems.push({ variable, message: (error as Error).message });
+      return undefined as T;
+    }
+  }
+
+  const dataDir = read("T4DM_DATA_DIR", "./data", (raw) => path.resolve(cwd, raw));
+  const config: Config = {
+    dataDir,
+    grpcAddr: read("T4DM_GRPC_ADDR", "127.0.0.1:50051", parseHostPort),
+    httpAddr: read("T4DM_HTTP_ADDR", "127.0.0.1:8080", parseHostPort),
+    sidecarAddr: read("T4DM_SIDECAR_ADDR", `unix:${path.join(dataDir ?? cwd, "sidecar.sock")}`, (raw) =>
+      parseSidecarAddress(raw, (p) => path.resolve(cwd, p)),
+    ),
+    logLevel: read("T4DM_LOG_LEVEL", "info", (raw) => parseChoice(raw, LOG_LEVELS)),
+    walSyncMode: read("T4DM_WAL_SYNC_MODE", "fsync", (raw) => parseChoice(raw, WAL_SYNC_MODES)),
+    checkpointIntervalSeconds: read("T4DM_CHECKPOINT_INTERVAL", "300", (raw) => parseInteger(raw, 1, 86_400)),
+    walSegmentBytes: read("T4DM_WAL_SEGMENT_BYTES", String(64 * MiB), (raw) => parseInteger(raw, 64 * 1024, 1024 * MiB)),
+    walMaxSegments: read("T4DM_WAL_MAX_SEGMENTS", "100", (raw) => parseInteger(raw, 2, 100_000)),
+    checkpointKeep: read("T4DM_CHECKPOINT_KEEP", "5", (raw) => parseInteger(raw, 1, 100)),
+    bufferCapacity: read("T4DM_BUFFER_CAPACITY", "100", (raw) => parseInteger(raw, 1, 1_000_000)),
+    embeddingDim: read("T4DM_EMBEDDING_DIM", "384", (raw) => parseInteger(raw, 8, 8192)),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

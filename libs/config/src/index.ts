@@ -1,0 +1,6 @@
+export { loadConfig, LOG_LEVELS, WAL_SYNC_MODES } from "./config.js";
+export type { Config, LogLevel, WalSyncMode } from "./config.js";
+export { ConfigError } from "./config-error.js";
+export { isLoopback } from "./parsers.js";
+export type { ListenAddress } from "./parsers.js";
+export { loadConfigOrExit } from "./load-or-exit.js";

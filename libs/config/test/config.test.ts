@@ -1,0 +1,68 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/index.js";
+
+describe("loadConfig", () => {
+  it("gives the documented defaults", () => {
+    const config = loadConfig({}, "/srv/t4dm");
+    expect(config.dataDir).toBe("/srv/t4dm/data");
+    expect(config.grpcAddr.grpcTarget).toBe("127.0.0.1:50051");
+    expect(config.httpAddr.port).toBe(8080);
+    expect(config.sidecarAddr).toMatchObject({ kind: "unix", path: "/srv/t4dm/data/sidecar.sock" });
+    expect(config.walSyncMode).toBe("fsync");
+    expect(config.logLevel).toBe("info");
+    expect(config.checkpointIntervalSeconds).toBe(300);
+    expect(config.walSegmentBytes).toBe(64 * 1024 * 1024);
+    expect(config.walMaxSegments).toBe(100);
+    expect(config.checkpointKeep).toBe(5);
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig(
+      {
+        T4DM_DATA_DIR: "/var/lib/t4dm",
+        T4DM_GRPC_ADDR: "[::1]:7000",
+        T4DM_HTTP_ADDR: "0.0.0.0:0",
+        T4DM_SIDECAR_ADDR: "127.0.0.1:7001",
+        T4DM_LOG_LEVEL: "DEBUG",
+        T4DM_WAL_SYNC_MODE: "fdatasync",
+        T4DM_CHECKPOINT_INTERVAL: "60",
+      },
+      "/",
+    );
+    expect(config.grpcAddr).toMatchObject({ host: "::1", port: 7000, grpcTarget: "[::1]:7000" });
+    expect(config.httpAddr.port).toBe(0);
+    expect(config.sidecarAddr).toMatchObject({ kind: "tcp", host: "127.0.0.1", port: 7001 });
+    expect(config.logLevel).toBe("debug");
+    expect(config.walSyncMode).toBe("fdatasync");
+    expect(config.checkpointIntervalSeconds).toBe(60);
+    expect(config.sidecarAddr.grpcTarget).toBe("127.0.0.1:7001");
+    expect(path.isAbsolute(config.dataDir)).toBe(true);
+  });
+
+  it("names every bad variable at once", () => {
+    let error: unknown;
+    try {
+      loadConfig({ T4DM_WAL_SYNC_MODE: "sometimes", T4DM_CHECKPOINT_INTERVAL: "0", T4DM_GRPC_ADDR: "localhost" }, "/");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const variables = (error as ConfigError).problems.map((p) => p.variable).sort();
+    expect(variables).toEqual(["T4DM_CHECKPOINT_INTERVAL", "T4DM_GRPC_ADDR", "T4DM_WAL_SYNC_MODE"]);
+    expect((error as Error).message).toContain("T4DM_WAL_SYNC_MODE: expected one of fsync, fdatasync, none");
+  });
+
+  it("refuses a sidecar address that is not private", () => {
+    expect(() => loadConfig({ T4DM_SIDECAR_ADDR: "0.0.0.0:7001" }, "/")).toThrow(/T4DM_SIDECAR_ADDR: the sidecar must never listen on a public address/);
+  });
+
+  it("refuses a unix socket path longer than the kernel allows", () => {
+    expect(() => loadConfig({ T4DM_SIDECAR_ADDR: `unix:/${"x".repeat(120)}` }, "/")).toThrow(/T4DM_SIDECAR_ADDR: unix socket path is longer/);
+  });
+
+  it("refuses out-of-range numbers and non-numbers", () => {
+    expect(() => loadConfig({ T4DM_GRPC_ADDR: "127.0.0.1:70000" }, "/")).toThrow(/T4DM_GRPC_ADDR/);
+    expect(() => loadConfig({ T4DM_CHECKPOINT_INTERVAL: "5m" }, "/")).toThrow(/T4DM_CHECKPOINT_INTERVAL: expected an integer/);
+  });
+});

@@ -1,0 +1,2 @@
+export { createLogger } from "./logger.js";
+export type { Logger, LoggerOptions, LogFields, LogLevel } from "./logger.js";

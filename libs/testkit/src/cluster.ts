@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ServiceProcess } from "./service-process.js";
+
+/** A fresh data directory under the OS temp dir. */
+export function makeDataDir(prefix = "t4dm-test-"): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface Pod {
+  readonly dataDir: string;
+  readonly sidecar: ServiceProcess;
+  readonly memory: ServiceProcess;
+  /** The memory service's gRPC address, `127.0.0.1:port`. */
+  readonly grpcAddr: string;
+  /** The memory service's HTTP base URL. */
+  readonly httpUrl: string;
+  readonly sidecarAddr: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a sidecar and a memory service on free ports over a fresh data
+ * directory (or the given one), like one Kubernetes pod, and waits until both
+ * listen.
+ */
+export async function startPod(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<Pod> {
+  const data = options.dataDir ? { dir: options.dataDir, remove: () => {} } : makeDataDir();
+  const env = { T4DM_DATA_DIR: data.dir, T4DM_GRPC_ADDR: "127.0.0.1:0", T4DM_HTTP_ADDR: "127.0.0.1:0", ...options.env };
+  const sidecar = ServiceProcess.start("persistence", env);
+  const sidecarListening = await sidecar.waitForEvent("grpc.listening");
+  const memory = ServiceProcess.start("memory", env);
+  const [grpc, http] = await Promise.all([memory.waitForEvent("grpc.listening"), memory.waitForEvent("http.listening")]);
+  return {
+    dataDir: data.dir,
+    sidecar,
+    memory,
+    grpcAddr: String(grpc.addr),
+    httpUrl: `http://${String(http.addr)}`,
+    sidecarAddr: String(sidecarListening.addr),
+    async stop() {
+      await Promise.all([memory.kill("SIGKILL"), sidecar.kill("SIGKILL")]);
+      data.remove();
+    },
+  };
+}

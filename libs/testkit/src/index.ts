@@ -1,0 +1,6 @@
+export { ServiceProcess, REPO_ROOT } from "./service-process.js";
+export type { LogLine, ServiceName } from "./service-process.js";
+export { startPod, makeDataDir } from "./cluster.js";
+export type { Pod } from "./cluster.js";
+export { connectClients, connectSidecar, call, callError, checkHealth } from "./grpc-clients.js";
+export { grpcurl, grpcurlPath } from "./tools.js";

@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+
+/** The repository root, from this package's dist/ folder. */
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+export type ServiceName = "persistence" | "memory";
+
+export interface LogLine {
+  level?: string;
+  msg?: string;
+  event?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * A real T4DM process started from its built `dist/main.js`, with its JSON
+ * log lines collected so a test can await an event instead of sleeping.
+ */
+export class ServiceProcess {
+  readonly lines: LogLine[] = [];
+  /** Non-JSON output (start-up failures print plain text on stderr). */
+  stderr = "";
+  private readonly waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(readonly name: ServiceName, readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on("line", (text) => this.onLine(text));
+    child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  }
+
+  static start(name: ServiceName, env: Record<string, string>): ServiceProcess {
+    const child = spawn(process.execPath, [`${REPO_ROOT}services/${name}/dist/main.js`], {
+      env: { PATH: process.env.PATH ?? "", T4DM_LOG_LEVEL: "debug", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return new ServiceProcess(name, child);
+  }
+
+  /** Resolves with the first log line (past or future) that matches. */
+  waitFor(match: (line: LogLine) => boolean): Promise<LogLine> {
+    const seen = this.lines.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ match, resolve });
+      void this.exited.then(({ code, signal }) =>
+        reject(new Error(`${this.name} exited (code ${code}, signal ${signal}) before the awaited log line; stderr: ${this.stderr}`)),
+      );
+    });
+  }
+
+  waitForEvent(event: string): Promise<LogLine> {
+    return this.waitFor((line) => line.event === event);
+  }
+
+  kill(signal: NodeJS.Signals = "SIGKILL"): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+
+  private onLine(text: string): void {
+    let line: LogLine;
+    try {
+      line = JSON.parse(text) as LogLine;
+    } catch {
+      line = { msg: text };
+    }
+    this.lines.push(line);
+    for (const waiter of [...this.waiters]) {
+      if (waiter.match(line)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  }
+}

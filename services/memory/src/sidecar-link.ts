@@ -1,0 +1,102 @@
+import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { persistenceV1 } from "@t4dm/proto";
+import type { Logger } from "@t4dm/telemetry";
+
+export interface SidecarLinkOptions {
+  target: string;
+  logger: Logger;
+  /** Called on every connect (with the sidecar's status) and disconnect. */
+  onChange: (status: persistenceV1.GetStatusResponse | undefined) => void;
+  /** Backoff bounds for reconnecting, in milliseconds. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * The memory service's connection to its persistence sidecar. It keeps
+ * trying with capped exponential backoff until a GetStatus handshake
+ * succeeds, then watches the channel and starts over when it drops.
+ */
+export class SidecarLink {
+  readonly client: persistenceV1.PersistenceServiceClient;
+  private lastStatus: persistenceV1.GetStatusResponse | undefined;
+  private closed = false;
+  private timer: NodeJS.Timeout | undefined;
+  private backoffMs: number;
+
+  constructor(private readonly options: SidecarLinkOptions) {
+    this.client = new persistenceV1.PersistenceServiceClient(options.target, credentials.createInsecure(), {
+      // A unix socket has no authority; name it so logs and TLS-free HTTP/2 are happy.
+      "grpc.default_authority": "t4dm-sidecar",
+    });
+    this.backoffMs = options.minBackoffMs ?? 100;
+  }
+
+  get connected(): boolean {
+    return this.lastStatus !== undefined;
+  }
+
+  get status(): persistenceV1.GetStatusResponse | undefined {
+    return this.lastStatus;
+  }
+
+  start(): void {
+    this.attempt();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.client.close();
+  }
+
+  private attempt(): void {
+    if (this.closed) return;
+    this.client.getStatus({}, new Metadata(), { deadline: Date.now() + 2000 }, (error: ServiceError | null, response) => {
+      if (this.closed) return;
+      if (error) {
+        this.setStatus(undefined);
+        this.options.logger.warn("sidecar not reachable; retrying", {
+          event: "sidecar.retry",
+          code: status[error.code],
+          detail: error.details,
+          retryInMs: this.backoffMs,
+        });
+        this.timer = setTimeout(() => this.attempt(), this.backoffMs);
+        this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 5000);
+        return;
+      }
+      this.backoffMs = this.options.minBackoffMs ?? 100;
+      const firstConnect = !this.connected;
+      this.setStatus(response);
+      if (firstConnect) {
+        this.options.logger.info("connected to sidecar", {
+          event: "sidecar.connected",
+          target: this.options.target,
+          durableLsn: response.durableLsn,
+        });
+      }
+      this.watchForDisconnect();
+    });
+  }
+
+  /** Waits for the channel to leave READY, then reconnects. */
+  private watchForDisconnect(): void {
+    const channel = this.client.getChannel();
+    const state = channel.getConnectivityState(false);
+    channel.watchConnectivityState(state, Infinity, () => {
+      if (this.closed) return;
+      const next = channel.getConnectivityState(false);
+      if (next === state) return this.watchForDisconnect();
+      this.options.logger.warn("sidecar connection lost", { event: "sidecar.disconnected" });
+      this.setStatus(undefined);
+      this.attempt();
+    });
+  }
+
+  private setStatus(next: persistenceV1.GetStatusResponse | undefined): void {
+    const changed = (next === undefined) !== (this.lastStatus === undefined);
+    this.lastStatus = next;
+    if (changed || next !== undefined) this.options.onChange(next);
+  }
+}
