@@ -24,7 +24,9 @@ if git rev-parse --verify -q "$base^{commit}" >/dev/null && git cat-file -e "$ba
   git archive "$base" proto buf.yaml | tar -x -C "$against"
   mkdir -p "$against/build" && cp -r build/proto-deps "$against/build/"
   (cd "$against" && "$OLDPWD/$buf" build -o image.binpb)
-  "$buf" breaking --against "$against/image.binpb"
+  # Compare images: the workspace has two modules (ours and the gathered deps).
+  "$buf" breaking "$scratch/descriptor.binpb" --against "$against/image.binpb" \
+    --config '{"version":"v2","breaking":{"use":["FILE"]}}'
   echo "proto-check: no breaking changes against $base"
 else
   echo "proto-check: no $base branch with proto/ yet; skipping buf breaking"
