@@ -4,3 +4,4 @@ export { startPod, makeDataDir } from "./cluster.js";
 export type { Pod } from "./cluster.js";
 export { connectClients, connectSidecar, call, callError, checkHealth } from "./grpc-clients.js";
 export { grpcurl, grpcurlPath } from "./tools.js";
+export { AppendClient } from "./append-client.js";

@@ -1,46 +1,60 @@
-import { chmodSync, mkdirSync } from "node:fs";
+import { chmodSync } from "node:fs";
 import { loadConfigOrExit } from "@t4dm/config";
-import { persistenceV1 } from "@t4dm/proto";
 import { createLogger } from "@t4dm/telemetry";
+import { openSidecar } from "./open-sidecar.js";
 import { startSidecarServer } from "./sidecar-server.js";
+import { NodeFileLayer } from "./storage/node-file-layer.js";
+import { WalCorruptError } from "./wal/wal-errors.js";
 
-const SYNC_MODES = {
-  fsync: persistenceV1.SyncMode.SYNC_MODE_FSYNC,
-  fdatasync: persistenceV1.SyncMode.SYNC_MODE_FDATASYNC,
-  none: persistenceV1.SyncMode.SYNC_MODE_NONE,
-} as const;
+/** Exit code when the WAL is damaged where recovery must not guess. */
+const EXIT_CORRUPT = 3;
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit("t4dm-persistence");
   const logger = createLogger({ level: config.logLevel, service: "persistence" });
-  mkdirSync(config.dataDir, { recursive: true });
 
-  const server = await startSidecarServer(config, logger, () => ({
-    durableLsn: 0,
-    segmentCount: 0,
-    walBytes: 0,
-    walBytesLimit: config.walSegmentBytes * config.walMaxSegments,
-    newestCheckpointLsn: 0,
-    newestCheckpointTime: undefined,
-    checkpointCount: 0,
-    syncMode: SYNC_MODES[config.walSyncMode],
-    poisoned: false,
-    poisonReason: "",
-    checkpointRequested: false,
-  }));
+  let opened;
+  try {
+    opened = await openSidecar(new NodeFileLayer(), config, logger);
+  } catch (error) {
+    if (error instanceof WalCorruptError) {
+      logger.error("refusing to start: the WAL is corrupt; the damaged file was copied to quarantine/", {
+        event: "wal.corrupt",
+        file: error.fileName,
+        offset: error.offset,
+        lsn: error.lsn,
+        reason: error.reason,
+      });
+      process.stderr.write(`t4dm-persistence: ${error.message}\n`);
+      process.exit(EXIT_CORRUPT);
+    }
+    throw error;
+  }
+  const { sidecar } = opened;
+  const server = await startSidecarServer(config.sidecarAddr, sidecar, logger);
   // Only the memory service in this pod may reach the socket.
   if (config.sidecarAddr.kind === "unix") chmodSync(config.sidecarAddr.path!, 0o600);
-  logger.info("sidecar ready", { event: "sidecar.ready", dataDir: config.dataDir, syncMode: config.walSyncMode });
+  const status = sidecar.status();
+  logger.info("sidecar ready", {
+    event: "sidecar.ready",
+    dataDir: config.dataDir,
+    syncMode: config.walSyncMode,
+    durableLsn: status.durableLsn,
+    segments: status.segmentCount,
+    newestCheckpointLsn: status.newestCheckpointLsn,
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
     logger.info("sidecar stopping", { event: "sidecar.stopping", signal });
-    void server.close().then(() => {
-      logger.info("sidecar stopped", { event: "sidecar.stopped" });
+    void (async () => {
+      await server.close();
+      await opened.close();
+      logger.info("sidecar stopped", { event: "sidecar.stopped", durableLsn: sidecar.writer.durableLsn });
       process.exit(0);
-    });
+    })();
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

@@ -1,43 +1,141 @@
-import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
+import {
+  Server,
+  ServerCredentials,
+  type ServerDuplexStream,
+  type ServerReadableStream,
+  type ServerWritableStream,
+  type sendUnaryData,
+} from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
-import type { Config } from "@t4dm/config";
+import type { ListenAddress } from "@t4dm/config";
 import { persistenceV1 } from "@t4dm/proto";
-import { bindServer, partialService } from "@t4dm/rpc";
+import { bindServer, errorToStatus, InvalidArgumentError, partialService } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
+import { toRpcError } from "./rpc-errors.js";
+import type { Sidecar } from "./sidecar.js";
+
+const SERVICE_NAME = "t4dm.persistence.v1.PersistenceService";
 
 export interface SidecarServer {
   readonly address: string;
   readonly health: HealthImplementation;
-  close(): Promise<void>;
+  /** Stops accepting calls and waits for open ones, for at most `graceMs`, then cuts them. */
+  close(graceMs?: number): Promise<void>;
 }
 
-/** The sidecar's gRPC surface on its private address. */
-export async function startSidecarServer(
-  config: Config,
-  logger: Logger,
-  getStatus: () => persistenceV1.GetStatusResponse,
-): Promise<SidecarServer> {
-  const server = new Server();
+/** The sidecar's gRPC surface on its private address; thin over Sidecar. */
+export async function startSidecarServer(address: ListenAddress, sidecar: Sidecar, logger: Logger): Promise<SidecarServer> {
+  const server = new Server({ "grpc.max_receive_message_length": 64 * 1024 * 1024 });
   const health = new HealthImplementation({ "": "SERVING", [SERVICE_NAME]: "SERVING" });
   health.addToServer(server);
+  sidecar.writer.onPoisoned((error) => {
+    logger.error("WAL writer poisoned: no more acknowledgements until a restart", { event: "wal.poisoned", reason: error.reason });
+    health.setStatus("", "NOT_SERVING");
+    health.setStatus(SERVICE_NAME, "NOT_SERVING");
+  });
+  const fail = (method: string, error: unknown) => errorToStatus(toRpcError(error), logger, method);
 
   const implementation: Partial<persistenceV1.PersistenceServiceServer> = {
-    getStatus(
-      _call: ServerUnaryCall<persistenceV1.GetStatusRequest, persistenceV1.GetStatusResponse>,
-      callback: sendUnaryData<persistenceV1.GetStatusResponse>,
+    append(call: ServerDuplexStream<persistenceV1.AppendRequest, persistenceV1.AppendResponse>) {
+      let failed = false;
+      let pending = 0;
+      let ended = false;
+      const finishIfDone = () => {
+        if (ended && pending === 0 && !failed) call.end();
+      };
+      call.on("data", (request: persistenceV1.AppendRequest) => {
+        if (failed) return;
+        pending += 1;
+        sidecar.append(request.records).then(
+          (durableLsn) => {
+            pending -= 1;
+            if (!failed && !call.cancelled) call.write({ durableLsn, checkpointRequested: sidecar.writer.checkpointRequested });
+            finishIfDone();
+          },
+          (error: unknown) => {
+            pending -= 1;
+            if (failed) return;
+            failed = true;
+            logger.warn("append refused", { event: "append.refused", error });
+            call.emit("error", fail("PersistenceService/Append", error));
+          },
+        );
+      });
+      call.on("end", () => {
+        ended = true;
+        finishIfDone();
+      });
+    },
+
+    writeCheckpoint(
+      call: ServerReadableStream<persistenceV1.WriteCheckpointRequest, persistenceV1.WriteCheckpointResponse>,
+      callback: sendUnaryData<persistenceV1.WriteCheckpointResponse>,
     ) {
-      callback(null, getStatus());
+      let header: persistenceV1.CheckpointHeader | undefined;
+      const chunks: Buffer[] = [];
+      let problem: string | undefined;
+      call.on("data", (request: persistenceV1.WriteCheckpointRequest) => {
+        const part = request.part;
+        if (part?.$case === "header") {
+          if (header) problem ??= "header sent twice";
+          header = part.value;
+        } else if (part?.$case === "chunk") {
+          if (!header) problem ??= "chunk before header";
+          chunks.push(part.value);
+        }
+      });
+      call.on("end", () => {
+        if (problem || !header) {
+          return callback(fail("PersistenceService/WriteCheckpoint", new InvalidArgumentError([{ field: "part", description: problem ?? "no header" }])));
+        }
+        const body = Buffer.concat(chunks);
+        if (body.length !== header.bodyBytes) {
+          const description = `header says ${header.bodyBytes} body bytes, got ${body.length}`;
+          return callback(fail("PersistenceService/WriteCheckpoint", new InvalidArgumentError([{ field: "chunk", description }])));
+        }
+        sidecar
+          .writeCheckpoint({ lsn: header.lsn, stateFormatVersion: header.formatVersion, stateHash: Buffer.from(header.stateHash), body })
+          .then(
+            (response) => callback(null, response),
+            (error: unknown) => callback(fail("PersistenceService/WriteCheckpoint", error)),
+          );
+      });
+    },
+
+    recover(call: ServerWritableStream<persistenceV1.RecoverRequest, persistenceV1.RecoverResponse>) {
+      void (async () => {
+        try {
+          for await (const part of sidecar.recover()) {
+            if (call.cancelled) return;
+            // Respect flow control: wait for the client to drain large streams.
+            if (!call.write(part)) await new Promise((resolve) => call.once("drain", resolve));
+          }
+          call.end();
+        } catch (error) {
+          logger.error("recovery stream failed", { event: "recovery.failed", error });
+          call.emit("error", fail("PersistenceService/Recover", error));
+        }
+      })();
+    },
+
+    getStatus(_call, callback: sendUnaryData<persistenceV1.GetStatusResponse>) {
+      callback(null, sidecar.status());
     },
   };
   server.addService(persistenceV1.PersistenceServiceService, partialService(persistenceV1.PersistenceServiceService, implementation));
 
-  const address = await bindServer(server, config.sidecarAddr, ServerCredentials.createInsecure());
-  logger.info("sidecar listening", { event: "grpc.listening", addr: address });
+  const bound = await bindServer(server, address, ServerCredentials.createInsecure());
+  logger.info("sidecar listening", { event: "grpc.listening", addr: bound });
   return {
-    address,
+    address: bound,
     health,
-    close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+    close: (graceMs = 5000) =>
+      new Promise((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
   };
 }
-
-const SERVICE_NAME = "t4dm.persistence.v1.PersistenceService";

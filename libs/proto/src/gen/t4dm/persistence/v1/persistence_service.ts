@@ -95,6 +95,8 @@ export interface AppendResponse {
    * sync mode none, written).
    */
   durableLsn: number;
+  /** The WAL nears its size cap: the writer should checkpoint soon. */
+  checkpointRequested: boolean;
 }
 
 /** Describes the checkpoint that follows in chunks. */
@@ -361,13 +363,16 @@ export const AppendRequest: MessageFns<AppendRequest> = {
 };
 
 function createBaseAppendResponse(): AppendResponse {
-  return { durableLsn: 0 };
+  return { durableLsn: 0, checkpointRequested: false };
 }
 
 export const AppendResponse: MessageFns<AppendResponse> = {
   encode(message: AppendResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.durableLsn !== 0) {
       writer.uint32(8).uint64(message.durableLsn);
+    }
+    if (message.checkpointRequested !== false) {
+      writer.uint32(16).bool(message.checkpointRequested);
     }
     return writer;
   },
@@ -393,6 +398,14 @@ export const AppendResponse: MessageFns<AppendResponse> = {
             message.durableLsn = longToNumber(reader.uint64());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.checkpointRequested = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -412,6 +425,11 @@ export const AppendResponse: MessageFns<AppendResponse> = {
         : isSet(object.durable_lsn)
         ? globalThis.Number(object.durable_lsn)
         : 0,
+      checkpointRequested: isSet(object.checkpointRequested)
+        ? globalThis.Boolean(object.checkpointRequested)
+        : isSet(object.checkpoint_requested)
+        ? globalThis.Boolean(object.checkpoint_requested)
+        : false,
     };
   },
 
@@ -419,6 +437,9 @@ export const AppendResponse: MessageFns<AppendResponse> = {
     const obj: any = {};
     if (message.durableLsn !== 0) {
       obj.durableLsn = Math.round(message.durableLsn);
+    }
+    if (message.checkpointRequested !== false) {
+      obj.checkpointRequested = message.checkpointRequested;
     }
     return obj;
   },
@@ -429,6 +450,7 @@ export const AppendResponse: MessageFns<AppendResponse> = {
   fromPartial<I extends Exact<DeepPartial<AppendResponse>, I>>(object: I): AppendResponse {
     const message = createBaseAppendResponse();
     message.durableLsn = object.durableLsn ?? 0;
+    message.checkpointRequested = object.checkpointRequested ?? false;
     return message;
   },
 };

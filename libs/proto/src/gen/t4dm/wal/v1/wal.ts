@@ -357,6 +357,10 @@ export interface MemoryRecord {
   requestId: string;
   /** The gate's admission probability at the time. */
   admitProbability: number;
+  /** The gate's input features at admission, so later feedback can train it. */
+  gateFeatures: number[];
+  /** The cluster the embedding joined (see ClusterUpdate). */
+  clusterId: number;
 }
 
 export interface MemoryRecord_MetadataEntry {
@@ -383,7 +387,12 @@ export interface BufferEvidence {
   memoryId: string;
   evidence: number;
   accessCount: number;
-  lastAccessTime: Date | undefined;
+  lastAccessTime:
+    | Date
+    | undefined;
+  /** Running sum and count of rewards credited to this memory. */
+  rewardSum: number;
+  rewardCount: number;
 }
 
 /**
@@ -421,6 +430,8 @@ export interface SerotoninMood {
 
 export interface NorepinephrineArousal {
   arousal: number;
+  /** The novelty or surprise that moved it. */
+  drive: number;
 }
 
 export interface AcetylcholineEncoding {
@@ -442,8 +453,14 @@ export interface TraceCreate {
   recallId: string;
   namespace: string;
   items: TraceItem[];
+  /** The dopamine context a reward for this recall is judged in. */
+  context: string;
 }
 
+/**
+ * Sets one trace item's strength; at or below the floor the item is dropped,
+ * and a recall with no items left is gone.
+ */
 export interface TraceUpdate {
   recallId: string;
   memoryId: string;
@@ -455,6 +472,8 @@ export interface TraceDecay {
   factor: number;
   /** Drop traces below this afterwards. */
   floor: number;
+  /** Only traces of this namespace; empty means all. */
+  namespace: string;
 }
 
 export interface ClusterUpdate {
@@ -483,6 +502,14 @@ export interface SystemStart {
   /** "warm" or "cold". */
   recoveryMode: string;
   recoveredLsn: number;
+  /**
+   * The first SYSTEM_START of a WAL shapes a fresh state: its seed drives
+   * the Xavier init and projections, so a cold replay rebuilds the same state.
+   */
+  seed: number;
+  embeddingDim: number;
+  /** Later starts may change the capacity; the state follows. */
+  bufferCapacity: number;
 }
 
 export interface SystemShutdown {
@@ -1056,6 +1083,8 @@ function createBaseMemoryRecord(): MemoryRecord {
     expireTime: undefined,
     requestId: "",
     admitProbability: 0,
+    gateFeatures: [],
+    clusterId: 0,
   };
 }
 
@@ -1099,6 +1128,16 @@ export const MemoryRecord: MessageFns<MemoryRecord> = {
     }
     if (message.admitProbability !== 0) {
       writer.uint32(93).float(message.admitProbability);
+    }
+    if (message.gateFeatures.length !== 0) {
+      writer.uint32(98).fork();
+      for (const v of message.gateFeatures) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    if (message.clusterId !== 0) {
+      writer.uint32(104).uint32(message.clusterId);
     }
     return writer;
   },
@@ -1217,6 +1256,32 @@ export const MemoryRecord: MessageFns<MemoryRecord> = {
             message.admitProbability = reader.float();
             continue;
           }
+          case 12: {
+            if (tag === 101) {
+              message.gateFeatures.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 98) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.gateFeatures.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.clusterId = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1273,6 +1338,16 @@ export const MemoryRecord: MessageFns<MemoryRecord> = {
         : isSet(object.admit_probability)
         ? globalThis.Number(object.admit_probability)
         : 0,
+      gateFeatures: globalThis.Array.isArray(object?.gateFeatures)
+        ? object.gateFeatures.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.gate_features)
+        ? object.gate_features.map((e: any) => globalThis.Number(e))
+        : [],
+      clusterId: isSet(object.clusterId)
+        ? globalThis.Number(object.clusterId)
+        : isSet(object.cluster_id)
+        ? globalThis.Number(object.cluster_id)
+        : 0,
     };
   },
 
@@ -1317,6 +1392,12 @@ export const MemoryRecord: MessageFns<MemoryRecord> = {
     if (message.admitProbability !== 0) {
       obj.admitProbability = floatToJson(message.admitProbability);
     }
+    if (message.gateFeatures?.length) {
+      obj.gateFeatures = message.gateFeatures.map((e) => floatToJson(e));
+    }
+    if (message.clusterId !== 0) {
+      obj.clusterId = Math.round(message.clusterId);
+    }
     return obj;
   },
 
@@ -1344,6 +1425,8 @@ export const MemoryRecord: MessageFns<MemoryRecord> = {
     message.expireTime = object.expireTime ?? undefined;
     message.requestId = object.requestId ?? "";
     message.admitProbability = object.admitProbability ?? 0;
+    message.gateFeatures = object.gateFeatures?.map((e) => e) || [];
+    message.clusterId = object.clusterId ?? 0;
     return message;
   },
 };
@@ -1685,7 +1768,7 @@ export const BufferPromote: MessageFns<BufferPromote> = {
 };
 
 function createBaseBufferEvidence(): BufferEvidence {
-  return { memoryId: "", evidence: 0, accessCount: 0, lastAccessTime: undefined };
+  return { memoryId: "", evidence: 0, accessCount: 0, lastAccessTime: undefined, rewardSum: 0, rewardCount: 0 };
 }
 
 export const BufferEvidence: MessageFns<BufferEvidence> = {
@@ -1701,6 +1784,12 @@ export const BufferEvidence: MessageFns<BufferEvidence> = {
     }
     if (message.lastAccessTime !== undefined) {
       Timestamp.encode(toTimestamp(message.lastAccessTime), writer.uint32(34).fork()).join();
+    }
+    if (message.rewardSum !== 0) {
+      writer.uint32(45).float(message.rewardSum);
+    }
+    if (message.rewardCount !== 0) {
+      writer.uint32(48).uint32(message.rewardCount);
     }
     return writer;
   },
@@ -1750,6 +1839,22 @@ export const BufferEvidence: MessageFns<BufferEvidence> = {
             message.lastAccessTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 45) {
+              break;
+            }
+
+            message.rewardSum = reader.float();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.rewardCount = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1780,6 +1885,16 @@ export const BufferEvidence: MessageFns<BufferEvidence> = {
         : isSet(object.last_access_time)
         ? fromJsonTimestamp(object.last_access_time)
         : undefined,
+      rewardSum: isSet(object.rewardSum)
+        ? globalThis.Number(object.rewardSum)
+        : isSet(object.reward_sum)
+        ? globalThis.Number(object.reward_sum)
+        : 0,
+      rewardCount: isSet(object.rewardCount)
+        ? globalThis.Number(object.rewardCount)
+        : isSet(object.reward_count)
+        ? globalThis.Number(object.reward_count)
+        : 0,
     };
   },
 
@@ -1797,6 +1912,12 @@ export const BufferEvidence: MessageFns<BufferEvidence> = {
     if (message.lastAccessTime !== undefined) {
       obj.lastAccessTime = message.lastAccessTime.toISOString();
     }
+    if (message.rewardSum !== 0) {
+      obj.rewardSum = floatToJson(message.rewardSum);
+    }
+    if (message.rewardCount !== 0) {
+      obj.rewardCount = Math.round(message.rewardCount);
+    }
     return obj;
   },
 
@@ -1809,6 +1930,8 @@ export const BufferEvidence: MessageFns<BufferEvidence> = {
     message.evidence = object.evidence ?? 0;
     message.accessCount = object.accessCount ?? 0;
     message.lastAccessTime = object.lastAccessTime ?? undefined;
+    message.rewardSum = object.rewardSum ?? 0;
+    message.rewardCount = object.rewardCount ?? 0;
     return message;
   },
 };
@@ -2291,13 +2414,16 @@ export const SerotoninMood: MessageFns<SerotoninMood> = {
 };
 
 function createBaseNorepinephrineArousal(): NorepinephrineArousal {
-  return { arousal: 0 };
+  return { arousal: 0, drive: 0 };
 }
 
 export const NorepinephrineArousal: MessageFns<NorepinephrineArousal> = {
   encode(message: NorepinephrineArousal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.arousal !== 0) {
       writer.uint32(13).float(message.arousal);
+    }
+    if (message.drive !== 0) {
+      writer.uint32(21).float(message.drive);
     }
     return writer;
   },
@@ -2323,6 +2449,14 @@ export const NorepinephrineArousal: MessageFns<NorepinephrineArousal> = {
             message.arousal = reader.float();
             continue;
           }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.drive = reader.float();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2336,13 +2470,19 @@ export const NorepinephrineArousal: MessageFns<NorepinephrineArousal> = {
   },
 
   fromJSON(object: any): NorepinephrineArousal {
-    return { arousal: isSet(object.arousal) ? globalThis.Number(object.arousal) : 0 };
+    return {
+      arousal: isSet(object.arousal) ? globalThis.Number(object.arousal) : 0,
+      drive: isSet(object.drive) ? globalThis.Number(object.drive) : 0,
+    };
   },
 
   toJSON(message: NorepinephrineArousal): unknown {
     const obj: any = {};
     if (message.arousal !== 0) {
       obj.arousal = floatToJson(message.arousal);
+    }
+    if (message.drive !== 0) {
+      obj.drive = floatToJson(message.drive);
     }
     return obj;
   },
@@ -2353,6 +2493,7 @@ export const NorepinephrineArousal: MessageFns<NorepinephrineArousal> = {
   fromPartial<I extends Exact<DeepPartial<NorepinephrineArousal>, I>>(object: I): NorepinephrineArousal {
     const message = createBaseNorepinephrineArousal();
     message.arousal = object.arousal ?? 0;
+    message.drive = object.drive ?? 0;
     return message;
   },
 };
@@ -2544,7 +2685,7 @@ export const TraceItem: MessageFns<TraceItem> = {
 };
 
 function createBaseTraceCreate(): TraceCreate {
-  return { recallId: "", namespace: "", items: [] };
+  return { recallId: "", namespace: "", items: [], context: "" };
 }
 
 export const TraceCreate: MessageFns<TraceCreate> = {
@@ -2557,6 +2698,9 @@ export const TraceCreate: MessageFns<TraceCreate> = {
     }
     for (const v of message.items) {
       TraceItem.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.context !== "") {
+      writer.uint32(34).string(message.context);
     }
     return writer;
   },
@@ -2598,6 +2742,14 @@ export const TraceCreate: MessageFns<TraceCreate> = {
             message.items.push(TraceItem.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.context = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2619,6 +2771,7 @@ export const TraceCreate: MessageFns<TraceCreate> = {
         : "",
       namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
       items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => TraceItem.fromJSON(e)) : [],
+      context: isSet(object.context) ? globalThis.String(object.context) : "",
     };
   },
 
@@ -2633,6 +2786,9 @@ export const TraceCreate: MessageFns<TraceCreate> = {
     if (message.items?.length) {
       obj.items = message.items.map((e) => TraceItem.toJSON(e));
     }
+    if (message.context !== "") {
+      obj.context = message.context;
+    }
     return obj;
   },
 
@@ -2644,6 +2800,7 @@ export const TraceCreate: MessageFns<TraceCreate> = {
     message.recallId = object.recallId ?? "";
     message.namespace = object.namespace ?? "";
     message.items = object.items?.map((e) => TraceItem.fromPartial(e)) || [];
+    message.context = object.context ?? "";
     return message;
   },
 };
@@ -2758,7 +2915,7 @@ export const TraceUpdate: MessageFns<TraceUpdate> = {
 };
 
 function createBaseTraceDecay(): TraceDecay {
-  return { factor: 0, floor: 0 };
+  return { factor: 0, floor: 0, namespace: "" };
 }
 
 export const TraceDecay: MessageFns<TraceDecay> = {
@@ -2768,6 +2925,9 @@ export const TraceDecay: MessageFns<TraceDecay> = {
     }
     if (message.floor !== 0) {
       writer.uint32(21).float(message.floor);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(26).string(message.namespace);
     }
     return writer;
   },
@@ -2801,6 +2961,14 @@ export const TraceDecay: MessageFns<TraceDecay> = {
             message.floor = reader.float();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2817,6 +2985,7 @@ export const TraceDecay: MessageFns<TraceDecay> = {
     return {
       factor: isSet(object.factor) ? globalThis.Number(object.factor) : 0,
       floor: isSet(object.floor) ? globalThis.Number(object.floor) : 0,
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
     };
   },
 
@@ -2828,6 +2997,9 @@ export const TraceDecay: MessageFns<TraceDecay> = {
     if (message.floor !== 0) {
       obj.floor = floatToJson(message.floor);
     }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
     return obj;
   },
 
@@ -2838,6 +3010,7 @@ export const TraceDecay: MessageFns<TraceDecay> = {
     const message = createBaseTraceDecay();
     message.factor = object.factor ?? 0;
     message.floor = object.floor ?? 0;
+    message.namespace = object.namespace ?? "";
     return message;
   },
 };
@@ -3200,7 +3373,7 @@ export const CheckpointComplete: MessageFns<CheckpointComplete> = {
 };
 
 function createBaseSystemStart(): SystemStart {
-  return { version: "", recoveryMode: "", recoveredLsn: 0 };
+  return { version: "", recoveryMode: "", recoveredLsn: 0, seed: 0, embeddingDim: 0, bufferCapacity: 0 };
 }
 
 export const SystemStart: MessageFns<SystemStart> = {
@@ -3213,6 +3386,15 @@ export const SystemStart: MessageFns<SystemStart> = {
     }
     if (message.recoveredLsn !== 0) {
       writer.uint32(24).uint64(message.recoveredLsn);
+    }
+    if (message.seed !== 0) {
+      writer.uint32(32).uint32(message.seed);
+    }
+    if (message.embeddingDim !== 0) {
+      writer.uint32(40).uint32(message.embeddingDim);
+    }
+    if (message.bufferCapacity !== 0) {
+      writer.uint32(48).uint32(message.bufferCapacity);
     }
     return writer;
   },
@@ -3254,6 +3436,30 @@ export const SystemStart: MessageFns<SystemStart> = {
             message.recoveredLsn = longToNumber(reader.uint64());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.seed = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.embeddingDim = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.bufferCapacity = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3279,6 +3485,17 @@ export const SystemStart: MessageFns<SystemStart> = {
         : isSet(object.recovered_lsn)
         ? globalThis.Number(object.recovered_lsn)
         : 0,
+      seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
+      embeddingDim: isSet(object.embeddingDim)
+        ? globalThis.Number(object.embeddingDim)
+        : isSet(object.embedding_dim)
+        ? globalThis.Number(object.embedding_dim)
+        : 0,
+      bufferCapacity: isSet(object.bufferCapacity)
+        ? globalThis.Number(object.bufferCapacity)
+        : isSet(object.buffer_capacity)
+        ? globalThis.Number(object.buffer_capacity)
+        : 0,
     };
   },
 
@@ -3293,6 +3510,15 @@ export const SystemStart: MessageFns<SystemStart> = {
     if (message.recoveredLsn !== 0) {
       obj.recoveredLsn = Math.round(message.recoveredLsn);
     }
+    if (message.seed !== 0) {
+      obj.seed = Math.round(message.seed);
+    }
+    if (message.embeddingDim !== 0) {
+      obj.embeddingDim = Math.round(message.embeddingDim);
+    }
+    if (message.bufferCapacity !== 0) {
+      obj.bufferCapacity = Math.round(message.bufferCapacity);
+    }
     return obj;
   },
 
@@ -3304,6 +3530,9 @@ export const SystemStart: MessageFns<SystemStart> = {
     message.version = object.version ?? "";
     message.recoveryMode = object.recoveryMode ?? "";
     message.recoveredLsn = object.recoveredLsn ?? 0;
+    message.seed = object.seed ?? 0;
+    message.embeddingDim = object.embeddingDim ?? 0;
+    message.bufferCapacity = object.bufferCapacity ?? 0;
     return message;
   },
 };

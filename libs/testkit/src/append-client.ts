@@ -1,0 +1,66 @@
+import type { ClientDuplexStream, ServiceError } from "@grpc/grpc-js";
+import { persistenceV1 } from "@t4dm/proto";
+
+interface Waiter {
+  lsn: number;
+  resolve: (durableLsn: number) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * A minimal writer on the sidecar's Append stream for tests and benchmarks:
+ * it sends record batches and resolves each once an ack covers its highest
+ * LSN. LSNs are the caller's to assign (the sidecar only checks them).
+ */
+export class AppendClient {
+  private readonly stream: ClientDuplexStream<persistenceV1.AppendRequest, persistenceV1.AppendResponse>;
+  private readonly waiters: Waiter[] = [];
+  private failure: Error | undefined;
+  durableLsn = 0;
+  readonly ended: Promise<void>;
+
+  constructor(client: persistenceV1.PersistenceServiceClient) {
+    this.stream = client.append();
+    this.stream.on("data", (response: persistenceV1.AppendResponse) => {
+      this.durableLsn = Math.max(this.durableLsn, response.durableLsn);
+      while (this.waiters.length > 0 && this.waiters[0]!.lsn <= this.durableLsn) this.waiters.shift()!.resolve(this.durableLsn);
+    });
+    this.ended = new Promise((resolve) => {
+      this.stream.on("error", (error: ServiceError) => {
+        this.fail(error);
+        resolve();
+      });
+      this.stream.on("end", () => {
+        this.fail(new Error("append stream ended"));
+        resolve();
+      });
+    });
+  }
+
+  /** The error that ended the stream, if any. */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  append(records: persistenceV1.WalRecord[]): Promise<number> {
+    if (this.failure) return Promise.reject(this.failure);
+    const highest = Math.max(...records.map((r) => r.lsn));
+    const acked = new Promise<number>((resolve, reject) => this.waiters.push({ lsn: highest, resolve, reject }));
+    this.waiters.sort((a, b) => a.lsn - b.lsn);
+    this.stream.write({ records });
+    return acked;
+  }
+
+  close(): void {
+    this.stream.end();
+  }
+
+  cancel(): void {
+    this.stream.cancel();
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(this.failure);
+  }
+}

@@ -1,0 +1,328 @@
+import path from "node:path";
+import { randomInt } from "node:crypto";
+import type { WalSyncMode } from "@t4dm/config";
+import {
+  encodeRecord,
+  encodeSegmentHeader,
+  MAX_PAYLOAD_BYTES,
+  RECORD_HEADER_BYTES,
+  SEGMENT_HEADER_BYTES,
+  segmentFileName,
+  type WalRecordData,
+} from "@t4dm/wal-format";
+import type { FileHandle, FileLayer } from "../storage/file-layer.js";
+import { LsnFingerprints } from "./lsn-fingerprints.js";
+import { LsnSequenceError, RecordRejectedError, WalFullError, WalPoisonedError } from "./wal-errors.js";
+
+/** A segment the writer knows: sealed ones, then the active one last. */
+export interface SegmentInfo {
+  index: number;
+  fileName: string;
+  salt: number;
+  firstLsn: number;
+  /** firstLsn - 1 while empty. */
+  lastLsn: number;
+  /** Bytes written so far, header included. */
+  bytes: number;
+}
+
+export interface WalWriterOptions {
+  layer: FileLayer;
+  dir: string;
+  syncMode: WalSyncMode;
+  segmentBytes: number;
+  maxSegments: number;
+  /** Ask for a checkpoint once this many segments exist. */
+  checkpointRequestSegments?: number;
+  /** Salt source; injectable so tests can make segments reproducible. */
+  randomSalt?: () => number;
+  /**
+   * Records the size cap must let through, so the checkpoint commit that
+   * frees space can always be logged (without it, a full WAL would deadlock).
+   */
+  isCapExempt?: (record: WalRecordData) => boolean;
+}
+
+interface Waiter {
+  lsn: number;
+  resolve: (durableLsn: number) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Appends records to the active segment with group commit: while one
+ * write+sync is in flight, new records queue; when it returns, the whole
+ * queue goes out in one writev and one sync. Callers learn "durable up to n".
+ * At most one sync is ever in flight. Any write or sync error poisons the
+ * writer: it acknowledges nothing more and never retries (fsyncgate).
+ */
+export class WalWriter {
+  private readonly segments: SegmentInfo[];
+  private handle: FileHandle;
+  private lastAccepted: number;
+  private durable: number;
+  private queue: WalRecordData[] = [];
+  private queuedBytes = 0;
+  private readonly waiters: Waiter[] = [];
+  private flushing = false;
+  private poison: WalPoisonedError | undefined;
+  private readonly fingerprints = new LsnFingerprints();
+  private readonly durableListeners: ((records: readonly WalRecordData[]) => void)[] = [];
+  private readonly poisonListeners: ((error: WalPoisonedError) => void)[] = [];
+  private readonly randomSalt: () => number;
+  private idle: Promise<void> = Promise.resolve();
+  private markIdle: () => void = () => {};
+
+  private constructor(
+    private readonly options: WalWriterOptions,
+    segments: SegmentInfo[],
+    handle: FileHandle,
+  ) {
+    this.segments = segments;
+    this.handle = handle;
+    this.lastAccepted = this.active.lastLsn;
+    this.durable = this.active.lastLsn;
+    this.randomSalt = options.randomSalt ?? (() => randomInt(1, 0xffffffff));
+  }
+
+  /**
+   * Opens the writer on recovered segments (oldest first, the last one active
+   * and already repaired), or creates the `fresh` segment when there are none.
+   */
+  static async open(
+    options: WalWriterOptions,
+    segments: SegmentInfo[],
+    fresh: { index: number; firstLsn: number } = { index: 1, firstLsn: 1 },
+  ): Promise<WalWriter> {
+    const known = segments.map((s) => ({ ...s }));
+    if (known.length === 0) {
+      const salt = (options.randomSalt ?? (() => randomInt(1, 0xffffffff)))();
+      const handle = await createSegment(options.layer, options.dir, { ...fresh, salt });
+      known.push({ ...fresh, fileName: segmentFileName(fresh.index), salt, lastLsn: fresh.firstLsn - 1, bytes: SEGMENT_HEADER_BYTES });
+      return new WalWriter(options, known, handle);
+    }
+    const active = known[known.length - 1]!;
+    const handle = await options.layer.open(path.join(options.dir, active.fileName), "write");
+    return new WalWriter(options, known, handle);
+  }
+
+  get durableLsn(): number {
+    return this.durable;
+  }
+
+  get lastAcceptedLsn(): number {
+    return this.lastAccepted;
+  }
+
+  get poisoned(): WalPoisonedError | undefined {
+    return this.poison;
+  }
+
+  /** Segments oldest first; the last is active. Copies, safe to keep. */
+  get segmentList(): SegmentInfo[] {
+    return this.segments.map((s) => ({ ...s }));
+  }
+
+  get totalBytes(): number {
+    return this.segments.reduce((sum, s) => sum + s.bytes, 0);
+  }
+
+  /** True once the WAL is close to its cap: a checkpoint would let old segments go. */
+  get checkpointRequested(): boolean {
+    const threshold = this.options.checkpointRequestSegments ?? Math.max(2, Math.ceil(this.options.maxSegments * 0.75));
+    return this.segments.length >= threshold;
+  }
+
+  onDurable(listener: (records: readonly WalRecordData[]) => void): void {
+    this.durableListeners.push(listener);
+  }
+
+  onPoisoned(listener: (error: WalPoisonedError) => void): void {
+    this.poisonListeners.push(listener);
+  }
+
+  /**
+   * Accepts records in LSN order and resolves with the durable LSN once all
+   * of them are durable. The whole call is refused, and nothing queued, if
+   * any record would leave a gap or re-sends an LSN with other content. An
+   * identical re-send of an accepted LSN is acknowledged again.
+   */
+  append(records: readonly WalRecordData[]): Promise<number> {
+    if (this.poison) return Promise.reject(this.poison);
+    let next = this.lastAccepted;
+    let target = 0;
+    const fresh: WalRecordData[] = [];
+    let freshBytes = 0;
+    for (const record of records) {
+      target = Math.max(target, record.lsn);
+      if (!Number.isSafeInteger(record.lsn) || record.lsn < 1) {
+        return Promise.reject(new LsnSequenceError(`invalid LSN ${record.lsn}`, next + 1, record.lsn));
+      }
+      if (record.lsn <= next) {
+        if (fresh.length > 0) {
+          return Promise.reject(new LsnSequenceError(`LSN ${record.lsn} out of order after ${next}`, next + 1, record.lsn));
+        }
+        const same = this.fingerprints.matches(record);
+        if (same === undefined) {
+          return Promise.reject(new LsnSequenceError(`re-sent LSN ${record.lsn} is too old to verify`, next + 1, record.lsn));
+        }
+        if (!same) {
+          return Promise.reject(new LsnSequenceError(`re-sent LSN ${record.lsn} differs from the record already accepted`, next + 1, record.lsn));
+        }
+        continue;
+      }
+      if (record.lsn !== next + 1) {
+        return Promise.reject(new LsnSequenceError(`LSN ${record.lsn} would leave a gap after ${next}`, next + 1, record.lsn));
+      }
+      if (record.payload.length > MAX_PAYLOAD_BYTES) {
+        return Promise.reject(new RecordRejectedError(`record ${record.lsn} is larger than ${MAX_PAYLOAD_BYTES} bytes`, record.lsn));
+      }
+      fresh.push(record);
+      freshBytes += RECORD_HEADER_BYTES + record.payload.length;
+      next = record.lsn;
+    }
+    const exempt = this.options.isCapExempt;
+    if (fresh.length > 0 && !(exempt && fresh.every(exempt)) && this.wouldPassCap(freshBytes)) {
+      return Promise.reject(new WalFullError(this.segments.length, this.options.maxSegments));
+    }
+    for (const record of fresh) this.fingerprints.remember(record);
+    this.queue.push(...fresh);
+    this.queuedBytes += freshBytes;
+    this.lastAccepted = next;
+
+    if (target <= this.durable) return Promise.resolve(this.durable);
+    const promise = new Promise<number>((resolve, reject) => this.waiters.push({ lsn: target, resolve, reject }));
+    void this.pump();
+    return promise;
+  }
+
+  /**
+   * Deletes sealed segments whose every record is at or below `lsn`, oldest
+   * first, then makes the deletions durable. Never touches the active segment.
+   */
+  async deleteSegmentsThrough(lsn: number): Promise<string[]> {
+    const deleted: string[] = [];
+    while (this.segments.length > 1 && this.segments[0]!.lastLsn <= lsn) {
+      const segment = this.segments[0]!;
+      await this.options.layer.unlink(path.join(this.options.dir, segment.fileName));
+      this.segments.shift();
+      deleted.push(segment.fileName);
+    }
+    if (deleted.length > 0) await this.options.layer.syncDir(this.options.dir);
+    return deleted;
+  }
+
+  /** Waits for queued records to be written (or the writer to be poisoned), then closes the file. */
+  async close(): Promise<void> {
+    while (this.flushing) await this.idle;
+    await this.handle.close();
+  }
+
+  private get active(): SegmentInfo {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  private wouldPassCap(freshBytes: number): boolean {
+    if (this.segments.length < this.options.maxSegments) return false;
+    return this.active.bytes + this.queuedBytes + freshBytes > this.options.segmentBytes;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.flushing || this.poison) return;
+    this.flushing = true;
+    this.idle = new Promise((resolve) => (this.markIdle = resolve));
+    try {
+      while (this.queue.length > 0 && !this.poison) {
+        const batch = this.queue;
+        this.queue = [];
+        this.queuedBytes = 0;
+        await this.write(batch);
+        if (this.options.syncMode === "fsync") await this.handle.sync();
+        else if (this.options.syncMode === "fdatasync") await this.handle.datasync();
+        this.durable = batch[batch.length - 1]!.lsn;
+        this.settle();
+        for (const listener of this.durableListeners) listener(batch);
+      }
+    } catch (error) {
+      this.poisonWith(error);
+    } finally {
+      this.flushing = false;
+      this.markIdle();
+    }
+  }
+
+  /** Writes a batch with one writev per segment it lands in, cutting segments as they fill. */
+  private async write(batch: readonly WalRecordData[]): Promise<void> {
+    let frames: Buffer[] = [];
+    let bytes = 0;
+    let lastLsn = 0;
+    const flushFrames = async () => {
+      if (frames.length === 0) return;
+      await this.handle.writev(frames, this.active.bytes);
+      this.active.bytes += bytes;
+      this.active.lastLsn = lastLsn;
+      frames = [];
+      bytes = 0;
+    };
+    for (const record of batch) {
+      let frame = encodeRecord(record, this.active.salt);
+      const segmentHasData = this.active.bytes + bytes > SEGMENT_HEADER_BYTES;
+      if (segmentHasData && this.active.bytes + bytes + frame.length > this.options.segmentBytes) {
+        await flushFrames();
+        await this.cut(record.lsn);
+        frame = encodeRecord(record, this.active.salt);
+      }
+      frames.push(frame);
+      bytes += frame.length;
+      lastLsn = record.lsn;
+    }
+    await flushFrames();
+  }
+
+  /**
+   * Seals the active segment and starts the next: sync the old file, write
+   * the new header to a temp file, sync it, rename it into place, sync the
+   * directory. A crash at any step leaves either no new segment or a whole one.
+   */
+  private async cut(firstLsn: number): Promise<void> {
+    if (this.options.syncMode === "fsync") await this.handle.sync();
+    else await this.handle.datasync();
+    const index = this.active.index + 1;
+    const salt = this.randomSalt();
+    const next = await createSegment(this.options.layer, this.options.dir, { index, firstLsn, salt });
+    const old = this.handle;
+    this.handle = next;
+    this.segments.push({ index, fileName: segmentFileName(index), salt, firstLsn, lastLsn: firstLsn - 1, bytes: SEGMENT_HEADER_BYTES });
+    await old.close();
+  }
+
+  private settle(): void {
+    while (this.waiters.length > 0 && this.waiters[0]!.lsn <= this.durable) this.waiters.shift()!.resolve(this.durable);
+  }
+
+  private poisonWith(error: unknown): void {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = `${code ? `${code}: ` : ""}${(error as Error).message}`;
+    this.poison = new WalPoisonedError(reason, { cause: error });
+    this.queue = [];
+    for (const waiter of this.waiters.splice(0)) waiter.reject(this.poison);
+    for (const listener of this.poisonListeners) listener(this.poison);
+  }
+}
+
+/** temp file → header → sync → rename → sync the directory. */
+async function createSegment(layer: FileLayer, dir: string, header: { index: number; firstLsn: number; salt: number }): Promise<FileHandle> {
+  const finalPath = path.join(dir, segmentFileName(header.index));
+  const tempPath = `${finalPath}.tmp`;
+  try {
+    await layer.unlink(tempPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const handle = await layer.open(tempPath, "create");
+  await handle.writev([encodeSegmentHeader(header)], 0);
+  await handle.sync();
+  await layer.rename(tempPath, finalPath);
+  await layer.syncDir(dir);
+  return handle;
+}
