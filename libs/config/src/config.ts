@@ -32,6 +32,14 @@ export interface Config {
   readonly checkpointKeep: number;
   readonly bufferCapacity: number;
   readonly embeddingDim: number;
+  /** Applied records between count-triggered checkpoints. */
+  readonly checkpointEveryRecords: number;
+  /** Seeds the learning state's PRNG on a fresh WAL. */
+  readonly seed: number;
+  readonly maxContentBytes: number;
+  readonly maxMetadataEntries: number;
+  readonly maxBatchSize: number;
+  readonly maxTopK: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -70,6 +78,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     checkpointKeep: read("T4DM_CHECKPOINT_KEEP", "5", (raw) => parseInteger(raw, 1, 100)),
     bufferCapacity: read("T4DM_BUFFER_CAPACITY", "100", (raw) => parseInteger(raw, 1, 1_000_000)),
     embeddingDim: read("T4DM_EMBEDDING_DIM", "384", (raw) => parseInteger(raw, 8, 8192)),
+    checkpointEveryRecords: read("T4DM_CHECKPOINT_EVERY_RECORDS", "10000", (raw) => parseInteger(raw, 1, 100_000_000)),
+    seed: read("T4DM_SEED", "42", (raw) => parseInteger(raw, 0, 0xffffffff)),
+    maxContentBytes: read("T4DM_MAX_CONTENT_BYTES", "65536", (raw) => parseInteger(raw, 1, 16 * MiB)),
+    maxMetadataEntries: read("T4DM_MAX_METADATA_ENTRIES", "64", (raw) => parseInteger(raw, 0, 10_000)),
+    maxBatchSize: read("T4DM_MAX_BATCH_SIZE", "100", (raw) => parseInteger(raw, 1, 10_000)),
+    maxTopK: read("T4DM_MAX_TOP_K", "100", (raw) => parseInteger(raw, 1, 10_000)),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

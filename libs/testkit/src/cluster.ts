@@ -33,6 +33,8 @@ export async function startPod(options: { dataDir?: string; env?: Record<string,
   const sidecarListening = await sidecar.waitForEvent("grpc.listening");
   const memory = ServiceProcess.start("memory", env);
   const [grpc, http] = await Promise.all([memory.waitForEvent("grpc.listening"), memory.waitForEvent("http.listening")]);
+  // Ready means recovered and writing to the sidecar: what every test of the API needs.
+  await memory.waitFor((line) => line.event === "readiness" && line.ready === true);
   return {
     dataDir: data.dir,
     sidecar,

@@ -1,8 +1,9 @@
 import { adminV1 } from "@t4dm/proto";
-import { unary } from "@t4dm/rpc";
+import { unary, UnavailableError } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import type { Readiness } from "./readiness.js";
 import type { SidecarLink } from "./sidecar-link.js";
+import type { Engine } from "./engine.js";
 import { VERSION } from "./version.js";
 
 export interface AdminContext {
@@ -11,32 +12,43 @@ export interface AdminContext {
   sidecar: SidecarLink;
   startTime: Date;
   bufferCapacity: number;
+  /** Undefined until recovery finished. */
+  engine: () => Engine | undefined;
 }
 
-/**
- * AdminService handlers built so far. Checkpoint and Reset need the
- * learning state and the WAL; until then grpc-js answers UNIMPLEMENTED.
- */
+const MODES = { warm: adminV1.RecoveryMode.RECOVERY_MODE_WARM, cold: adminV1.RecoveryMode.RECOVERY_MODE_COLD } as const;
+
+/** AdminService handlers built so far; Reset answers UNIMPLEMENTED until the tenancy issue. */
 export function adminHandlers(context: AdminContext): Partial<adminV1.AdminServiceServer> {
   return {
     getStatus: unary(context.logger, "AdminService/GetStatus", async (): Promise<adminV1.GetStatusResponse> => {
       const sidecar = context.sidecar.status;
+      const engine = context.engine();
+      const state = engine?.pipeline.durable;
+      const checkpoint = engine?.checkpointer.lastCheckpoint;
       return {
         ready: context.readiness.ready,
-        recoveryMode: adminV1.RecoveryMode.RECOVERY_MODE_UNSPECIFIED,
-        appliedLsn: 0,
-        durableLsn: sidecar?.durableLsn ?? 0,
-        checkpointLsn: sidecar?.newestCheckpointLsn ?? 0,
-        checkpointTime: sidecar?.newestCheckpointTime,
-        bufferSize: 0,
-        bufferCapacity: context.bufferCapacity,
-        inFlightOps: 0,
-        neuromodulators: undefined,
+        recoveryMode: engine ? MODES[engine.recovery.mode] : adminV1.RecoveryMode.RECOVERY_MODE_UNSPECIFIED,
+        appliedLsn: state?.appliedLsn ?? 0,
+        durableLsn: Math.max(engine?.pipeline.durableLsn ?? 0, sidecar?.durableLsn ?? 0),
+        checkpointLsn: checkpoint?.lsn ?? sidecar?.newestCheckpointLsn ?? 0,
+        checkpointTime: checkpoint?.time ?? sidecar?.newestCheckpointTime,
+        bufferSize: state?.buffer.size ?? 0,
+        bufferCapacity: state?.bufferCapacity || context.bufferCapacity,
+        inFlightOps: engine?.pipeline.inFlightRecords ?? 0,
+        neuromodulators: state?.neuromodulators.levels(),
         storage: [],
         sidecarConnected: context.sidecar.connected,
         version: VERSION,
         startTime: context.startTime,
+        stateHash: state?.hash() ?? Buffer.alloc(0),
       };
+    }),
+    checkpoint: unary(context.logger, "AdminService/Checkpoint", async (): Promise<adminV1.CheckpointResponse> => {
+      const engine = context.engine();
+      if (!engine) throw new UnavailableError("the memory service is still recovering", "RECOVERING");
+      const result = await engine.checkpointer.checkpoint("admin");
+      return { lsn: result.lsn, fileName: result.fileName, sizeBytes: result.compressedBytes };
     }),
   };
 }

@@ -6,6 +6,8 @@ import { adminV1, memoryV1, reflectionPackageDefinition } from "@t4dm/proto";
 import { bindServer, partialService } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import { adminHandlers, type AdminContext } from "./admin-handlers.js";
+import type { MemoryCore } from "./memory-core.js";
+import { memoryHandlers } from "./memory-handlers.js";
 import type { Readiness } from "./readiness.js";
 
 /** The public services, by their full names (health reports each). */
@@ -30,6 +32,7 @@ export async function startPublicServer(
   readiness: Readiness,
   admin: AdminContext,
 ): Promise<PublicServer> {
+  const core = (): MemoryCore | undefined => admin.engine()?.core;
   const server = new Server();
 
   const health = new HealthImplementation();
@@ -46,7 +49,7 @@ export async function startPublicServer(
     services: [...PUBLIC_SERVICES, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"],
   }).addToServer(server);
 
-  server.addService(memoryV1.MemoryServiceService, partialService(memoryV1.MemoryServiceService, {}));
+  server.addService(memoryV1.MemoryServiceService, partialService(memoryV1.MemoryServiceService, memoryHandlers(core, logger)));
   server.addService(memoryV1.KnowledgeServiceService, partialService(memoryV1.KnowledgeServiceService, {}));
   server.addService(adminV1.AdminServiceService, partialService(adminV1.AdminServiceService, adminHandlers(admin)));
 

@@ -20,7 +20,7 @@ describe("memory service and sidecar, as two real processes", () => {
   beforeAll(async () => {
     pod = await startPod();
     clients = connectClients(pod.grpcAddr);
-    await pod.memory.waitForEvent("sidecar.connected");
+    await pod.memory.waitFor((line) => line.event === "readiness" && line.ready === true);
   });
   afterAll(async () => {
     clients?.close();
@@ -54,8 +54,6 @@ describe("memory service and sidecar, as two real processes", () => {
 
   it("answers UNIMPLEMENTED, not a fake success, for RPCs not built yet", async () => {
     const cases: [string, Promise<ServiceError>][] = [
-      ["Remember", callError(clients.memory.remember.bind(clients.memory), memoryV1.RememberRequest.fromPartial({ namespace: "n", content: "c" }))],
-      ["Recall", callError(clients.memory.recall.bind(clients.memory), memoryV1.RecallRequest.fromPartial({ namespace: "n", query: "q" }))],
       ["ListMemories", callError(clients.memory.listMemories.bind(clients.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "n" }))],
       ["UpsertFact", callError(clients.knowledge.upsertFact.bind(clients.knowledge), memoryV1.UpsertFactRequest.fromPartial({ namespace: "n" }))],
       ["Reset", callError(clients.admin.reset.bind(clients.admin), adminV1.ResetRequest.fromPartial({ confirm: true }))],
@@ -96,12 +94,13 @@ describe("readiness follows the sidecar", () => {
       await memory.waitForEvent("sidecar.retry");
       const ready = await fetch(`http://${String(httpLine.addr)}/ready`);
       expect(ready.status).toBe(503);
-      expect(await ready.json()).toEqual({ status: "not ready", waitingFor: ["sidecar"] });
+      expect(await ready.json()).toEqual({ status: "not ready", waitingFor: ["sidecar", "recovered", "wal"] });
       const clients = connectClients(String(grpcLine.addr));
       expect(await checkHealth(clients.health)).toBe("NOT_SERVING");
 
       sidecar = ServiceProcess.start("persistence", env);
       await memory.waitForEvent("sidecar.connected");
+      await memory.waitFor((line) => line.event === "readiness" && line.ready === true);
       expect((await fetch(`http://${String(httpLine.addr)}/ready`)).status).toBe(200);
       expect(await checkHealth(clients.health)).toBe("SERVING");
 

@@ -123,7 +123,14 @@ export interface GetStatusResponse {
   storage: StorageHealth[];
   sidecarConnected: boolean;
   version: string;
-  startTime: Date | undefined;
+  startTime:
+    | Date
+    | undefined;
+  /**
+   * SHA-256 of the canonical learning state at applied_lsn: equal hashes
+   * mean equal states (compare with an offline replay of the WAL).
+   */
+  stateHash: Buffer;
 }
 
 function createBaseCheckpointRequest(): CheckpointRequest {
@@ -783,6 +790,7 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     sidecarConnected: false,
     version: "",
     startTime: undefined,
+    stateHash: Buffer.alloc(0),
   };
 }
 
@@ -829,6 +837,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.startTime !== undefined) {
       Timestamp.encode(toTimestamp(message.startTime), writer.uint32(114).fork()).join();
+    }
+    if (message.stateHash.length !== 0) {
+      writer.uint32(122).bytes(message.stateHash);
     }
     return writer;
   },
@@ -958,6 +969,14 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.stateHash = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1030,6 +1049,11 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : isSet(object.start_time)
         ? fromJsonTimestamp(object.start_time)
         : undefined,
+      stateHash: isSet(object.stateHash)
+        ? Buffer.from(bytesFromBase64(object.stateHash))
+        : isSet(object.state_hash)
+        ? Buffer.from(bytesFromBase64(object.state_hash))
+        : Buffer.alloc(0),
     };
   },
 
@@ -1077,6 +1101,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.startTime !== undefined) {
       obj.startTime = message.startTime.toISOString();
     }
+    if (message.stateHash.length !== 0) {
+      obj.stateHash = base64FromBytes(message.stateHash);
+    }
     return obj;
   },
 
@@ -1101,6 +1128,7 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.sidecarConnected = object.sidecarConnected ?? false;
     message.version = object.version ?? "";
     message.startTime = object.startTime ?? undefined;
+    message.stateHash = object.stateHash ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -1217,6 +1245,14 @@ export const AdminServiceClient = makeGenericClientConstructor(
   service: typeof AdminServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;

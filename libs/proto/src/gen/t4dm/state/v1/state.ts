@@ -48,8 +48,17 @@ export interface LearningState {
   clusters: NamespaceClusters[];
   /** Idempotency keys of admitted memories, oldest first (bounded). */
   requestKeys: RequestKey[];
-  /** Memories that left the buffer for long-term storage, not yet confirmed stored. */
+  /**
+   * Never written: superseded by `promoting` before any release.
+   *
+   * @deprecated
+   */
   pendingPromotions: string[];
+  /**
+   * Memories promoted out of the buffer whose long-term store write is not
+   * confirmed yet; kept whole so a replay can upsert them again.
+   */
+  promoting: BufferedMemory[];
 }
 
 export interface BufferedMemory {
@@ -136,6 +145,7 @@ function createBaseLearningState(): LearningState {
     clusters: [],
     requestKeys: [],
     pendingPromotions: [],
+    promoting: [],
   };
 }
 
@@ -199,6 +209,9 @@ export const LearningState: MessageFns<LearningState> = {
     }
     for (const v of message.pendingPromotions) {
       writer.uint32(138).string(v!);
+    }
+    for (const v of message.promoting) {
+      BufferedMemory.encode(v!, writer.uint32(146).fork()).join();
     }
     return writer;
   },
@@ -372,6 +385,14 @@ export const LearningState: MessageFns<LearningState> = {
             message.pendingPromotions.push(reader.string());
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.promoting.push(BufferedMemory.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -441,6 +462,9 @@ export const LearningState: MessageFns<LearningState> = {
         : globalThis.Array.isArray(object?.pending_promotions)
         ? object.pending_promotions.map((e: any) => globalThis.String(e))
         : [],
+      promoting: globalThis.Array.isArray(object?.promoting)
+        ? object.promoting.map((e: any) => BufferedMemory.fromJSON(e))
+        : [],
     };
   },
 
@@ -497,6 +521,9 @@ export const LearningState: MessageFns<LearningState> = {
     if (message.pendingPromotions?.length) {
       obj.pendingPromotions = message.pendingPromotions;
     }
+    if (message.promoting?.length) {
+      obj.promoting = message.promoting.map((e) => BufferedMemory.toJSON(e));
+    }
     return obj;
   },
 
@@ -526,6 +553,7 @@ export const LearningState: MessageFns<LearningState> = {
     message.clusters = object.clusters?.map((e) => NamespaceClusters.fromPartial(e)) || [];
     message.requestKeys = object.requestKeys?.map((e) => RequestKey.fromPartial(e)) || [];
     message.pendingPromotions = object.pendingPromotions?.map((e) => e) || [];
+    message.promoting = object.promoting?.map((e) => BufferedMemory.fromPartial(e)) || [];
     return message;
   },
 };

@@ -1,0 +1,153 @@
+import { stateV1, walV1 } from "@t4dm/proto";
+
+/** A memory waiting in the buffer, with the evidence that decides its fate. */
+export interface BufferedItem {
+  memory: walV1.MemoryRecord;
+  /** memory.embedding as float32, for fast similarity. */
+  embedding: Float32Array;
+  evidence: number;
+  accessCount: number;
+  lastAccessTime?: Date;
+  rewardSum: number;
+  rewardCount: number;
+}
+
+/** Half-life of unconfirmed evidence: a day without hits or reward halves it. */
+export const EVIDENCE_HALF_LIFE_SECONDS = 86_400;
+/** Effective evidence at or above this earns promotion instead of eviction. */
+export const PROMOTION_THRESHOLD = 0.3;
+
+/**
+ * Pending memories, oldest first, plus those promoted but not yet confirmed
+ * stored. Changes only through BUFFER_* records; the sequencer, not this
+ * class, keeps the size within capacity by logging promotions and evictions
+ * first — never a silent drop.
+ */
+export class MemoryBuffer {
+  private readonly items = new Map<string, BufferedItem>();
+  private readonly promotingItems = new Map<string, BufferedItem>();
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  get(id: string): BufferedItem | undefined {
+    return this.items.get(id);
+  }
+
+  /** A promoted memory whose store write is not confirmed yet. */
+  getPromoting(id: string): BufferedItem | undefined {
+    return this.promotingItems.get(id);
+  }
+
+  /** Buffered items, oldest first. */
+  all(): IterableIterator<BufferedItem> {
+    return this.items.values();
+  }
+
+  promoting(): IterableIterator<BufferedItem> {
+    return this.promotingItems.values();
+  }
+
+  inNamespace(namespace: string): BufferedItem[] {
+    return [...this.items.values()].filter((item) => item.memory.namespace === namespace);
+  }
+
+  apply(operation: NonNullable<walV1.WalEntry["operation"]>): void {
+    switch (operation.$case) {
+      case "bufferAdd": {
+        const memory = canonicalMemory(operation.value.memory!);
+        this.items.set(memory.id, {
+          memory,
+          embedding: Float32Array.from(memory.embedding),
+          evidence: initialEvidence(memory),
+          accessCount: 0,
+          rewardSum: 0,
+          rewardCount: 0,
+        });
+        return;
+      }
+      case "bufferRemove":
+        this.items.delete(operation.value.memoryId);
+        this.promotingItems.delete(operation.value.memoryId);
+        return;
+      case "bufferPromote": {
+        const item = this.items.get(operation.value.memoryId);
+        if (!item) return;
+        this.items.delete(operation.value.memoryId);
+        this.promotingItems.set(item.memory.id, item);
+        return;
+      }
+      case "bufferEvidence": {
+        const item = this.items.get(operation.value.memoryId) ?? this.promotingItems.get(operation.value.memoryId);
+        if (!item) return;
+        item.evidence = operation.value.evidence;
+        item.accessCount = operation.value.accessCount;
+        item.lastAccessTime = operation.value.lastAccessTime;
+        item.rewardSum = operation.value.rewardSum;
+        item.rewardCount = operation.value.rewardCount;
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Forgets a promoted memory once the store confirmed it (or it was deleted). */
+  confirmStored(id: string): void {
+    this.promotingItems.delete(id);
+  }
+
+  snapshot(): { buffer: stateV1.BufferedMemory[]; promoting: stateV1.BufferedMemory[] } {
+    const encode = (item: BufferedItem): stateV1.BufferedMemory => ({
+      memory: item.memory,
+      evidence: item.evidence,
+      accessCount: item.accessCount,
+      lastAccessTime: item.lastAccessTime,
+      rewardSum: item.rewardSum,
+      rewardCount: item.rewardCount,
+    });
+    return { buffer: [...this.items.values()].map(encode), promoting: [...this.promotingItems.values()].map(encode) };
+  }
+
+  static restore(buffer: readonly stateV1.BufferedMemory[], promoting: readonly stateV1.BufferedMemory[]): MemoryBuffer {
+    const restored = new MemoryBuffer();
+    const decode = (entry: stateV1.BufferedMemory): BufferedItem => {
+      const memory = canonicalMemory(entry.memory!);
+      return {
+        memory,
+        embedding: Float32Array.from(memory.embedding),
+        evidence: entry.evidence,
+        accessCount: entry.accessCount,
+        lastAccessTime: entry.lastAccessTime,
+        rewardSum: entry.rewardSum,
+        rewardCount: entry.rewardCount,
+      };
+    };
+    for (const entry of buffer) restored.items.set(entry.memory!.id, decode(entry));
+    for (const entry of promoting) restored.promotingItems.set(entry.memory!.id, decode(entry));
+    return restored;
+  }
+}
+
+/** Evidence a new memory starts with: what the gate thought, and the caller's hint. */
+export function initialEvidence(memory: walV1.MemoryRecord): number {
+  return Math.fround(0.5 * memory.admitProbability + 0.5 * memory.importance);
+}
+
+/** Evidence discounted by the time since it was last confirmed (a hit or a reward). */
+export function effectiveEvidence(item: BufferedItem, now: Date): number {
+  const since = item.lastAccessTime ?? item.memory.createTime ?? now;
+  const ageSeconds = Math.max(0, (now.getTime() - since.getTime()) / 1000);
+  return item.evidence * Math.pow(0.5, ageSeconds / EVIDENCE_HALF_LIFE_SECONDS);
+}
+
+/**
+ * Metadata with its keys sorted, so a state built live and one restored from
+ * a checkpoint encode to the same bytes (and hash).
+ */
+function canonicalMemory(memory: walV1.MemoryRecord): walV1.MemoryRecord {
+  const metadata: Record<string, unknown> = {};
+  for (const key of Object.keys(memory.metadata ?? {}).sort()) metadata[key] = memory.metadata[key];
+  return { ...memory, metadata };
+}

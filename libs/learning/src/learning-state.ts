@@ -1,0 +1,203 @@
+import { createHash } from "node:crypto";
+import { stateV1, walV1 } from "@t4dm/proto";
+import { MemoryBuffer } from "./buffer.js";
+import { Clusters } from "./clusters.js";
+import { Gate } from "./gate.js";
+import { Neuromodulators } from "./neuromodulators.js";
+import { Prng } from "./prng.js";
+import { RequestKeys } from "./request-keys.js";
+import { Scorer } from "./scorer.js";
+import { Traces } from "./traces.js";
+
+export const STATE_FORMAT_VERSION = 1;
+
+/** The networks exist once the first SYSTEM_START has shaped the state. */
+export interface Networks {
+  gate: Gate;
+  scorer: Scorer;
+}
+
+/** A record was applied out of LSN order: the caller's pipeline is broken. */
+export class LsnOrderError extends Error {
+  constructor(readonly expected: number, readonly got: number) {
+    super(`record LSN ${got} applied where ${expected} was expected`);
+    this.name = "LsnOrderError";
+  }
+}
+
+/**
+ * The whole learning state, changed only by applying WAL entries in LSN
+ * order. It is deterministic: the same entries give the same bytes, so a
+ * checkpoint plus the WAL tail rebuilds it exactly (invariant I1).
+ */
+export class LearningState {
+  appliedLsn = 0;
+  seed = 0;
+  embeddingDim = 0;
+  bufferCapacity = 0;
+  prng = Prng.fromSeed(0);
+  /** Logical time of the last applied record; the only clock the state knows. */
+  time: Date | undefined;
+  buffer = new MemoryBuffer();
+  networks: Networks | undefined;
+  traces = new Traces();
+  neuromodulators = new Neuromodulators();
+  clusters = new Clusters();
+  requestKeys = new RequestKeys();
+
+  get initialized(): boolean {
+    return this.networks !== undefined;
+  }
+
+  apply(lsn: number, entry: walV1.WalEntry): void {
+    if (lsn !== this.appliedLsn + 1) throw new LsnOrderError(this.appliedLsn + 1, lsn);
+    this.applyEntry(entry);
+    this.appliedLsn = lsn;
+    if (entry.time) this.time = entry.time;
+  }
+
+  snapshot(): stateV1.LearningState {
+    const { buffer, promoting } = this.buffer.snapshot();
+    const gate = this.networks?.gate.snapshot();
+    return {
+      formatVersion: STATE_FORMAT_VERSION,
+      appliedLsn: this.appliedLsn,
+      initialized: this.initialized,
+      seed: this.seed,
+      embeddingDim: this.embeddingDim,
+      bufferCapacity: this.bufferCapacity,
+      prngState: this.prng.words(),
+      time: this.time,
+      buffer,
+      gate: gate?.gate,
+      gateProjection: gate?.projection ?? [],
+      scorer: this.networks?.scorer.snapshot(),
+      traces: this.traces.snapshot(),
+      neuromodulators: this.neuromodulators.snapshot(),
+      clusters: this.clusters.snapshot(),
+      requestKeys: this.requestKeys.entries(),
+      pendingPromotions: [],
+      promoting,
+    };
+  }
+
+  /** Canonical bytes of the state: the checkpoint body. */
+  encode(): Buffer {
+    return Buffer.from(stateV1.LearningState.encode(this.snapshot()).finish());
+  }
+
+  /** SHA-256 of the canonical encoding. */
+  hash(): Buffer {
+    return stateHash(this.encode());
+  }
+
+  static restore(snapshot: stateV1.LearningState): LearningState {
+    if (snapshot.formatVersion !== STATE_FORMAT_VERSION) {
+      throw new Error(`checkpoint state format ${snapshot.formatVersion} is not supported (expected ${STATE_FORMAT_VERSION})`);
+    }
+    const state = new LearningState();
+    state.appliedLsn = snapshot.appliedLsn;
+    state.seed = snapshot.seed;
+    state.embeddingDim = snapshot.embeddingDim;
+    state.bufferCapacity = snapshot.bufferCapacity;
+    state.prng = Prng.fromWords(snapshot.prngState);
+    state.time = snapshot.time;
+    state.buffer = MemoryBuffer.restore(snapshot.buffer, snapshot.promoting);
+    if (snapshot.initialized) {
+      state.networks = {
+        gate: Gate.restore({ gate: snapshot.gate!, projection: snapshot.gateProjection }, snapshot.embeddingDim),
+        scorer: Scorer.restore(snapshot.scorer!),
+      };
+    }
+    state.traces = Traces.restore(snapshot.traces);
+    state.neuromodulators = Neuromodulators.restore(snapshot.neuromodulators!);
+    state.clusters = Clusters.restore(snapshot.clusters);
+    for (const { requestId, memoryId } of snapshot.requestKeys) state.requestKeys.add(requestId, memoryId);
+    return state;
+  }
+
+  static decode(bytes: Uint8Array): LearningState {
+    return LearningState.restore(stateV1.LearningState.decode(bytes));
+  }
+
+  /** An independent copy (through the canonical encoding). */
+  clone(): LearningState {
+    return LearningState.decode(this.encode());
+  }
+
+  private applyEntry(entry: walV1.WalEntry): void {
+    const operation = entry.operation;
+    if (!operation) return;
+    switch (operation.$case) {
+      case "systemStart":
+        return this.start(operation.value);
+      case "stateReset":
+        return this.reset(operation.value);
+      case "bufferAdd":
+        this.buffer.apply(operation);
+        this.requestKeys.add(operation.value.memory!.requestId, operation.value.memory!.id);
+        return;
+      case "bufferRemove":
+      case "bufferPromote":
+      case "bufferEvidence":
+        return this.buffer.apply(operation);
+      case "memoryDelete":
+        for (const id of operation.value.memoryIds) {
+          this.buffer.apply({ $case: "bufferRemove", value: { memoryId: id, reason: walV1.RemovalReason.REMOVAL_REASON_FORGOTTEN } });
+        }
+        return;
+      case "gateWeightUpdate":
+        return this.requireNetworks().gate.apply(operation.value);
+      case "scorerWeightUpdate":
+        return this.requireNetworks().scorer.apply(operation.value);
+      case "dopamineExpectation":
+      case "serotoninMood":
+      case "norepinephrineArousal":
+      case "acetylcholineEncoding":
+        this.neuromodulators.apply(operation);
+        return;
+      case "traceCreate":
+      case "traceUpdate":
+      case "traceDecay":
+        this.traces.apply(operation);
+        return;
+      case "clusterUpdate":
+        return this.clusters.apply(operation.value);
+      case "checkpointComplete":
+      case "systemShutdown":
+        return;
+    }
+  }
+
+  /** The first start shapes the state from its seed; later starts may only change the capacity. */
+  private start(start: walV1.SystemStart): void {
+    this.bufferCapacity = start.bufferCapacity;
+    if (this.initialized) return;
+    this.seed = start.seed;
+    this.embeddingDim = start.embeddingDim;
+    this.prng = Prng.fromSeed(start.seed);
+    this.networks = { gate: Gate.init(this.prng, start.embeddingDim), scorer: Scorer.init(this.prng) };
+  }
+
+  /** Fresh networks (continuing the PRNG), no traces, baseline modulators and clusters. */
+  private reset(reset: walV1.StateReset): void {
+    if (reset.namespace && reset.deleteMemories) {
+      for (const item of this.buffer.inNamespace(reset.namespace)) {
+        this.buffer.apply({ $case: "bufferRemove", value: { memoryId: item.memory.id, reason: walV1.RemovalReason.REMOVAL_REASON_FORGOTTEN } });
+      }
+    }
+    if (this.initialized) this.networks = { gate: Gate.init(this.prng, this.embeddingDim), scorer: Scorer.init(this.prng) };
+    this.traces = new Traces();
+    this.neuromodulators = new Neuromodulators();
+    this.clusters = new Clusters();
+  }
+
+  private requireNetworks(): Networks {
+    if (!this.networks) throw new Error("a weight update arrived before the first SYSTEM_START initialised the networks");
+    return this.networks;
+  }
+}
+
+export function stateHash(encoded: Uint8Array): Buffer {
+  return createHash("sha256").update(encoded).digest();
+}

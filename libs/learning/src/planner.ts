@@ -1,0 +1,293 @@
+import { walV1 } from "@t4dm/proto";
+import { effectiveEvidence, PROMOTION_THRESHOLD, type BufferedItem } from "./buffer.js";
+import { matchesFilter, type MemoryFilter } from "./filters.js";
+import { gateFeatures } from "./gate.js";
+import type { LearningState, Networks } from "./learning-state.js";
+import type { LayerUpdate } from "./layer-updates.js";
+import { sumLayerUpdates } from "./layer-updates.js";
+import { scorerFeatures } from "./scorer.js";
+import { clamp, cosine } from "./vector.js";
+
+type Operation = NonNullable<walV1.WalEntry["operation"]>;
+
+/** Base learning rate of the three-factor updates; norepinephrine scales it. */
+export const LEARNING_RATE = 0.05;
+/** Share of credit a reward gives to other live recalls in the namespace. */
+export const CROSS_CREDIT = 0.3;
+/** Evidence a recall hit adds (scaled by rank). */
+export const HIT_EVIDENCE = 0.05;
+
+/** What the caller supplies that is not state: the record time and fresh ids. */
+export interface PlanContext {
+  now: Date;
+  newId: () => string;
+}
+
+export interface RememberInput {
+  namespace: string;
+  content: string;
+  kind: walV1.MemoryKind;
+  metadata: Record<string, unknown>;
+  importance: number;
+  /** Unit length, of the state's dimension. */
+  embedding: Float32Array;
+  always: boolean;
+  requestId: string;
+  expireTime?: Date;
+}
+
+export type RememberPlan =
+  | { decision: "admitted"; memory: walV1.MemoryRecord; admitProbability: number; operations: Operation[] }
+  | { decision: "rejected"; admitProbability: number; operations: [] }
+  /** A retry of an admitted request: the memory it created, nothing new to log. */
+  | { decision: "duplicate"; memoryId: string; operations: [] };
+
+/**
+ * What a Remember would log: room made in the buffer (promotion or eviction
+ * with a reason, never a silent drop), the cluster update, arousal and
+ * encoding, then the memory itself. A rejection logs nothing.
+ */
+export function planRemember(state: LearningState, input: RememberInput, context: PlanContext): RememberPlan {
+  const networks = requireNetworks(state);
+  const existing = input.requestId ? state.requestKeys.get(input.requestId) : undefined;
+  if (existing !== undefined) return { decision: "duplicate", memoryId: existing, operations: [] };
+
+  const novelty = noveltyOf(state, input.namespace, input.embedding);
+  const features = gateFeatures({
+    embedding: input.embedding,
+    projection: networks.gate.projection,
+    novelty,
+    neuromodulators: state.neuromodulators.levels(),
+    contentChars: input.content.length,
+    kind: input.kind,
+    importance: input.importance,
+  });
+  const probability = Math.fround(networks.gate.admitProbability(features, novelty));
+  const admitted = input.always || probability >= networks.gate.threshold(state.neuromodulators.levels().acetylcholine);
+  if (!admitted) return { decision: "rejected", admitProbability: probability, operations: [] };
+
+  const operations: Operation[] = [...makeRoom(state, context.now, 1)];
+  const assignment = state.clusters.planAssign(input.namespace, input.embedding);
+  operations.push({ $case: "clusterUpdate", value: assignment.record });
+  operations.push(state.neuromodulators.planNovelty(novelty));
+  operations.push(...state.neuromodulators.planEncoding());
+  const memory: walV1.MemoryRecord = {
+    id: context.newId(),
+    namespace: input.namespace,
+    kind: input.kind,
+    content: input.content,
+    embedding: Array.from(input.embedding),
+    metadata: input.metadata,
+    importance: Math.fround(input.importance),
+    createTime: context.now,
+    expireTime: input.expireTime,
+    requestId: input.requestId,
+    admitProbability: input.always ? 1 : probability,
+    gateFeatures: Array.from(features),
+    clusterId: assignment.clusterId,
+  };
+  operations.push({ $case: "bufferAdd", value: { memory } });
+  return { decision: "admitted", memory, admitProbability: memory.admitProbability, operations };
+}
+
+/**
+ * Promotions and evictions that leave room for `incoming` new memories: the
+ * item with the least effective evidence goes first, promoted if its evidence
+ * clears the threshold, evicted (reason CAPACITY) if not.
+ */
+export function makeRoom(state: LearningState, now: Date, incoming: number): Operation[] {
+  const operations: Operation[] = [];
+  const candidates = [...state.buffer.all()].sort((a, b) => effectiveEvidence(a, now) - effectiveEvidence(b, now));
+  let size = state.buffer.size;
+  for (const item of candidates) {
+    if (size + incoming <= state.bufferCapacity) break;
+    operations.push(leaveBuffer(item, now));
+    size -= 1;
+  }
+  return operations;
+}
+
+/** The record for an item leaving the buffer: promotion if it earned it, else eviction. */
+export function leaveBuffer(item: BufferedItem, now: Date, reason = walV1.RemovalReason.REMOVAL_REASON_CAPACITY): Operation {
+  if (effectiveEvidence(item, now) >= PROMOTION_THRESHOLD) {
+    const graph = item.memory.kind === walV1.MemoryKind.MEMORY_KIND_SEMANTIC || item.memory.kind === walV1.MemoryKind.MEMORY_KIND_PROCEDURAL;
+    return {
+      $case: "bufferPromote",
+      value: { memoryId: item.memory.id, targetStore: graph ? walV1.TargetStore.TARGET_STORE_GRAPH : walV1.TargetStore.TARGET_STORE_EPISODIC },
+    };
+  }
+  return { $case: "bufferRemove", value: { memoryId: item.memory.id, reason } };
+}
+
+export interface RecallInput {
+  namespace: string;
+  /** Unit length, of the state's dimension. */
+  query: Float32Array;
+  topK: number;
+  minScore: number;
+  filter: MemoryFilter;
+}
+
+export interface Recalled {
+  item: BufferedItem;
+  score: number;
+  similarity: number;
+  fromBuffer: boolean;
+  features: Float32Array;
+}
+
+export interface RecallPlan {
+  recallId: string;
+  results: Recalled[];
+  operations: Operation[];
+}
+
+/**
+ * Ranks what the state holds in the namespace by the scorer, and logs the
+ * recall's consequences: older traces decay, this recall's traces are
+ * created, hits gain evidence, and retrieval moves acetylcholine.
+ */
+export function planRecall(state: LearningState, input: RecallInput, context: PlanContext): RecallPlan {
+  const networks = requireNetworks(state);
+  const queryCluster = state.clusters.nearest(input.namespace, input.query)?.clusterId;
+  const candidates: { item: BufferedItem; fromBuffer: boolean }[] = [];
+  for (const item of state.buffer.all()) {
+    if (item.memory.namespace === input.namespace && matchesFilter(item.memory, input.filter)) candidates.push({ item, fromBuffer: true });
+  }
+  for (const item of state.buffer.promoting()) {
+    if (item.memory.namespace === input.namespace && matchesFilter(item.memory, input.filter)) candidates.push({ item, fromBuffer: false });
+  }
+  const scored: Recalled[] = candidates.map(({ item, fromBuffer }) => {
+    const similarity = cosine(input.query, item.embedding);
+    const features = scorerFeatures({
+      cosine: similarity,
+      ageSeconds: ageSeconds(item, context.now),
+      accessCount: item.accessCount,
+      rewardSum: item.rewardSum,
+      rewardCount: item.rewardCount,
+      clusterMatch: queryCluster !== undefined && item.memory.clusterId === queryCluster,
+      fromBuffer,
+      importance: item.memory.importance,
+      evidence: effectiveEvidence(item, context.now),
+    });
+    return { item, fromBuffer, similarity, features, score: networks.scorer.score(features) };
+  });
+  scored.sort((a, b) => b.score - a.score || (a.item.memory.id < b.item.memory.id ? -1 : 1));
+  const results = scored.filter((r) => r.score >= input.minScore).slice(0, input.topK);
+
+  const recallId = context.newId();
+  const operations: Operation[] = [];
+  if (state.traces.live(input.namespace).length > 0) operations.push(state.traces.planDecay(input.namespace));
+  const traceContext = `${input.namespace}#${queryCluster ?? 0}`;
+  operations.push(state.traces.planCreate(recallId, input.namespace, traceContext, results.map((r) => ({ memoryId: r.item.memory.id, features: r.features }))));
+  results.forEach((result, rank) => {
+    const item = result.item;
+    operations.push({
+      $case: "bufferEvidence",
+      value: {
+        memoryId: item.memory.id,
+        evidence: Math.fround(clamp(item.evidence + HIT_EVIDENCE / (1 + rank), 0, 4)),
+        accessCount: item.accessCount + 1,
+        lastAccessTime: context.now,
+        rewardSum: item.rewardSum,
+        rewardCount: item.rewardCount,
+      },
+    });
+  });
+  operations.push(...state.neuromodulators.planRetrieval());
+  return { recallId, results, operations };
+}
+
+export interface ReinforceInput {
+  namespace: string;
+  recallId: string;
+  /** In [-1, 1]. */
+  reward: number;
+  /** Per-memory rewards in [-1, 1], overriding `reward` for those ids. */
+  memoryRewards: Record<string, number>;
+}
+
+export type ReinforcePlan =
+  | { found: false }
+  | { found: true; rewardPredictionError: number; credited: number; operations: Operation[] };
+
+/**
+ * Signed three-factor learning: the reward's prediction error (dopamine),
+ * times each memory's eligibility (its trace), times the learning rate
+ * (scaled by arousal) moves the scorer and the gate; evidence and reward
+ * statistics follow, and the recall's traces are consumed.
+ */
+export function planReinforce(state: LearningState, input: ReinforceInput): ReinforcePlan {
+  const networks = requireNetworks(state);
+  const trace = state.traces.get(input.recallId);
+  if (!trace || trace.namespace !== input.namespace) return { found: false };
+
+  const expected = state.neuromodulators.expected(trace.context);
+  const reward = state.neuromodulators.planReward(trace.context, input.reward);
+  const learningRate = LEARNING_RATE * state.neuromodulators.learningRateScale();
+  const scorerDeltas: LayerUpdate[][] = [];
+  const gateDeltas: LayerUpdate[][] = [];
+  // Per memory: evidence and reward statistics gained from this reward.
+  const gains = new Map<string, { evidence: number; reward: number; count: number }>();
+  const credited = new Set<string>();
+
+  const credit = (memoryId: string, strength: number, features: Float32Array, share: number) => {
+    const memoryReward = input.memoryRewards[memoryId] ?? input.reward;
+    const signal = (memoryReward - expected) * strength * share;
+    if (signal === 0) return;
+    credited.add(memoryId);
+    scorerDeltas.push(networks.scorer.plan(features, signal, learningRate));
+    const item = state.buffer.get(memoryId) ?? state.buffer.getPromoting(memoryId);
+    if (!item) return;
+    if (item.memory.gateFeatures.length > 0) gateDeltas.push(networks.gate.plan(Float32Array.from(item.memory.gateFeatures), signal, learningRate));
+    const gain = gains.get(memoryId) ?? { evidence: 0, reward: 0, count: 0 };
+    gain.evidence += memoryReward * strength * share;
+    gain.reward += memoryReward * share;
+    gain.count += 1;
+    gains.set(memoryId, gain);
+  };
+  for (const item of trace.items) credit(item.memoryId, item.strength, item.features, 1);
+  for (const other of state.traces.live(input.namespace)) {
+    if (other.recallId === input.recallId) continue;
+    for (const item of other.items) credit(item.memoryId, item.strength, item.features, CROSS_CREDIT);
+  }
+
+  const operations: Operation[] = [...reward.records];
+  if (scorerDeltas.length > 0) operations.push({ $case: "scorerWeightUpdate", value: { layers: sumLayerUpdates(scorerDeltas) } });
+  if (gateDeltas.length > 0) operations.push({ $case: "gateWeightUpdate", value: { layers: sumLayerUpdates(gateDeltas) } });
+  for (const [memoryId, gain] of gains) {
+    const item = (state.buffer.get(memoryId) ?? state.buffer.getPromoting(memoryId))!;
+    operations.push({
+      $case: "bufferEvidence",
+      value: {
+        memoryId,
+        evidence: Math.fround(clamp(item.evidence + gain.evidence, 0, 4)),
+        accessCount: item.accessCount,
+        lastAccessTime: item.lastAccessTime,
+        rewardSum: Math.fround(item.rewardSum + gain.reward),
+        rewardCount: item.rewardCount + gain.count,
+      },
+    });
+  }
+  operations.push(...state.traces.planConsume(input.recallId));
+  return { found: true, rewardPredictionError: reward.rpe, credited: credited.size, operations };
+}
+
+/** 1 − the highest similarity to the namespace's clusters and buffered memories. */
+export function noveltyOf(state: LearningState, namespace: string, embedding: Float32Array): number {
+  let best = state.clusters.nearest(namespace, embedding)?.similarity ?? 0;
+  for (const item of state.buffer.all()) {
+    if (item.memory.namespace === namespace) best = Math.max(best, cosine(embedding, item.embedding));
+  }
+  return clamp(1 - best, 0, 1);
+}
+
+function ageSeconds(item: BufferedItem, now: Date): number {
+  const created = item.memory.createTime?.getTime() ?? now.getTime();
+  return Math.max(0, (now.getTime() - created) / 1000);
+}
+
+function requireNetworks(state: LearningState): Networks {
+  if (!state.networks) throw new Error("the learning state is not initialised (no SYSTEM_START applied)");
+  return state.networks;
+}

@@ -1,0 +1,99 @@
+import type { Config } from "@t4dm/config";
+import type { persistenceV1 } from "@t4dm/proto";
+import type { Logger } from "@t4dm/telemetry";
+import { MemoryCore } from "./memory-core.js";
+import { Checkpointer } from "./pipeline/checkpointer.js";
+import { CommitPipeline } from "./pipeline/commit-pipeline.js";
+import { recoverState, type Recovery } from "./pipeline/recover-state.js";
+import type { Readiness } from "./readiness.js";
+import { VERSION } from "./version.js";
+
+/** Everything that exists once the state is recovered: pipeline, checkpoints, the memory core. */
+export interface Engine {
+  recovery: Recovery;
+  pipeline: CommitPipeline;
+  checkpointer: Checkpointer;
+  core: MemoryCore;
+  stop(): void;
+}
+
+/**
+ * Start-up after the sidecar answers: recover (warm or cold), open the WAL
+ * stream, log SYSTEM_START (which shapes a fresh state from the seed), and
+ * start the checkpoint triggers.
+ */
+export async function startEngine(
+  config: Config,
+  client: persistenceV1.PersistenceServiceClient,
+  logger: Logger,
+  readiness: Readiness,
+  clock: () => Date,
+): Promise<Engine> {
+  const started = Date.now();
+  const recovery = await recoverState(client, logger);
+  let checkpointer: Checkpointer | undefined;
+  const pipeline = new CommitPipeline(recovery.state, client, logger, {
+    onWritable: (writable) => readiness.set("wal", writable),
+    onCheckpointRequested: () => checkpointer?.trigger("sidecar request"),
+    onApplied: (count) => checkpointer?.noteApplied(count),
+  });
+  checkpointer = new Checkpointer(pipeline, client, logger, {
+    everyRecords: config.checkpointEveryRecords,
+    now: clock,
+    onCommitted: (lsn) => pipeline.forgetThrough(lsn),
+  });
+  pipeline.start();
+  readiness.set("wal", pipeline.writable);
+
+  const firstStart = !recovery.state.initialized;
+  await pipeline.submit(
+    [
+      {
+        $case: "systemStart",
+        value: {
+          version: VERSION,
+          recoveryMode: recovery.mode,
+          recoveredLsn: recovery.state.appliedLsn,
+          seed: config.seed,
+          embeddingDim: config.embeddingDim,
+          bufferCapacity: config.bufferCapacity,
+        },
+      },
+    ],
+    clock(),
+  );
+  if (pipeline.durable.embeddingDim !== config.embeddingDim) {
+    logger.warn("T4DM_EMBEDDING_DIM differs from the dimension this state was created with; the state's wins", {
+      event: "config.embedding_dim_ignored",
+      configured: config.embeddingDim,
+      state: pipeline.durable.embeddingDim,
+    });
+  }
+  logger.info("recovered", {
+    event: "recovery.done",
+    mode: recovery.mode,
+    checkpointLsn: recovery.checkpointLsn,
+    recordsReplayed: recovery.recordsReplayed,
+    appliedLsn: pipeline.appliedLsn,
+    bufferSize: pipeline.durable.buffer.size,
+    stateHash: pipeline.durable.hash().toString("hex"),
+    phasesMs: recovery.phases,
+    totalMs: Date.now() - started,
+  });
+  // A fresh state is checkpointed at once, so later restarts never depend on re-deriving it.
+  if (firstStart) checkpointer.trigger("first start");
+
+  const interval = setInterval(() => checkpointer!.trigger("interval"), config.checkpointIntervalSeconds * 1000);
+  interval.unref();
+  const core = new MemoryCore(pipeline, config, clock);
+  return {
+    recovery,
+    pipeline,
+    checkpointer,
+    core,
+    stop() {
+      clearInterval(interval);
+      pipeline.close();
+    },
+  };
+}

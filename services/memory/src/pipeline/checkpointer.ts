@@ -1,0 +1,91 @@
+import { Metadata, type ServiceError } from "@grpc/grpc-js";
+import type { persistenceV1 } from "@t4dm/proto";
+import type { Logger } from "@t4dm/telemetry";
+import { STATE_FORMAT_VERSION } from "@t4dm/learning";
+import type { CommitPipeline } from "./commit-pipeline.js";
+
+export interface CheckpointResult {
+  lsn: number;
+  fileName: string;
+  compressedBytes: number;
+}
+
+const CHUNK_BYTES = 1024 * 1024;
+const STATE_HASH_HEADER_BYTES = 28;
+
+/**
+ * Checkpoints the durable state: a consistent snapshot taken synchronously at
+ * the applied LSN, streamed to the sidecar, then committed by a
+ * CHECKPOINT_COMPLETE record through the pipeline. One at a time: a request
+ * during a checkpoint joins it.
+ */
+export class Checkpointer {
+  private running: Promise<CheckpointResult> | undefined;
+  private recordsSince = 0;
+  lastCheckpoint: { lsn: number; time: Date } | undefined;
+
+  constructor(
+    private readonly pipeline: CommitPipeline,
+    private readonly client: persistenceV1.PersistenceServiceClient,
+    private readonly logger: Logger,
+    private readonly options: { everyRecords: number; now: () => Date; onCommitted?: (lsn: number) => void },
+  ) {}
+
+  /** Counts applied records; checkpoints once `everyRecords` have accumulated. */
+  noteApplied(count: number): void {
+    this.recordsSince += count;
+    if (this.recordsSince >= this.options.everyRecords) this.trigger("records");
+  }
+
+  /** Starts a checkpoint in the background (logging a failure) unless one is running. */
+  trigger(reason: string): void {
+    if (this.running || !this.pipeline.writable) return;
+    this.checkpoint(reason).catch((error: unknown) =>
+      this.logger.warn("checkpoint failed; the WAL still holds everything", { event: "checkpoint.failed", reason, error }),
+    );
+  }
+
+  checkpoint(reason: string): Promise<CheckpointResult> {
+    this.running ??= this.run(reason).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async run(reason: string): Promise<CheckpointResult> {
+    const started = Date.now();
+    const state = this.pipeline.durable;
+    // Taken in one synchronous step on the event loop, so it is consistent at this LSN.
+    const lsn = state.appliedLsn;
+    const body = state.encode();
+    const stateHash = state.hash();
+    this.recordsSince = 0;
+    // The checkpoint header has room for 28 bytes of it; the commit record carries all 32.
+    const written = await this.write(lsn, body, stateHash.subarray(0, STATE_HASH_HEADER_BYTES));
+    await this.pipeline.submit(
+      [{ $case: "checkpointComplete", value: { checkpointLsn: lsn, fileName: written.fileName, sha256: written.sha256, stateHash } }],
+      this.options.now(),
+    );
+    this.lastCheckpoint = { lsn, time: this.options.now() };
+    this.options.onCommitted?.(lsn);
+    this.logger.info("checkpoint committed", {
+      event: "checkpoint.done",
+      reason,
+      lsn,
+      file: written.fileName,
+      bytes: body.length,
+      compressedBytes: written.compressedBytes,
+      ms: Date.now() - started,
+    });
+    return { lsn, fileName: written.fileName, compressedBytes: written.compressedBytes };
+  }
+
+  private write(lsn: number, body: Buffer, stateHash: Buffer): Promise<persistenceV1.WriteCheckpointResponse> {
+    return new Promise((resolve, reject) => {
+      const stream = this.client.writeCheckpoint(new Metadata(), (error: ServiceError | null, response) => (error ? reject(error) : resolve(response)));
+      stream.write({ part: { $case: "header", value: { lsn, formatVersion: STATE_FORMAT_VERSION, stateHash, bodyBytes: body.length } } });
+      for (let offset = 0; offset < body.length; offset += CHUNK_BYTES) {
+        stream.write({ part: { $case: "chunk", value: body.subarray(offset, offset + CHUNK_BYTES) } });
+      }
+      stream.end();
+    });
+  }
+}

@@ -1,0 +1,198 @@
+import type { ServiceError } from "@grpc/grpc-js";
+import { encodeEntry, type LearningState, type Operation } from "@t4dm/learning";
+import type { persistenceV1, walV1 } from "@t4dm/proto";
+import { decodeStatusDetails, UnavailableError } from "@t4dm/rpc";
+import type { Logger } from "@t4dm/telemetry";
+import { WalStream } from "./wal-stream.js";
+
+interface Waiter {
+  lsn: number;
+  resolve: (lsn: number) => void;
+  reject: (error: Error) => void;
+}
+
+export interface PipelineListener {
+  /** The pipeline can (true) or cannot (false) take writes now. */
+  onWritable?(writable: boolean): void;
+  /** The sidecar nears its WAL cap and wants a checkpoint. */
+  onCheckpointRequested?(): void;
+  /** Records applied to the durable state (for checkpoint-by-count). */
+  onApplied?(count: number): void;
+}
+
+/**
+ * Log before apply. Handlers plan against `projected` (the durable state
+ * plus every record in flight) and submit in the same tick, so concurrent
+ * requests are sequenced one after another and never break an invariant.
+ * Records get the next LSNs, go to the sidecar, and are applied to `durable`
+ * strictly in LSN order once acknowledged; readers only see `durable`.
+ */
+export class CommitPipeline {
+  projected: LearningState;
+  private inFlight: { lsn: number; entry: walV1.WalEntry }[] = [];
+  private readonly waiters: Waiter[] = [];
+  private readonly stream: WalStream;
+  private refused: ServiceError | undefined;
+  private sidecarDurableLsn = 0;
+  /**
+   * Acknowledged records since the last checkpoint (bounded): if the sidecar
+   * comes back having lost some (sync mode none), they can be sent again.
+   */
+  private retained: persistenceV1.WalRecord[] = [];
+
+  constructor(
+    readonly durable: LearningState,
+    client: persistenceV1.PersistenceServiceClient,
+    private readonly logger: Logger,
+    private readonly listener: PipelineListener = {},
+    private readonly retainLimit = 100_000,
+  ) {
+    this.projected = durable.clone();
+    this.stream = new WalStream(
+      client,
+      {
+        onAck: (lsn, checkpointRequested) => this.onAck(lsn, checkpointRequested),
+        onConnected: () => this.listener.onWritable?.(this.writable),
+        onRefused: (error) => this.onRefused(error),
+      },
+      logger,
+    );
+  }
+
+  start(): void {
+    this.stream.open();
+  }
+
+  close(): void {
+    this.stream.close();
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new UnavailableError("the memory service is shutting down", "SHUTTING_DOWN"));
+  }
+
+  /** Writes are accepted only while the stream to the sidecar is open and in sequence. */
+  get writable(): boolean {
+    return this.stream.connected && this.refused === undefined;
+  }
+
+  get appliedLsn(): number {
+    return this.durable.appliedLsn;
+  }
+
+  get lastAssignedLsn(): number {
+    return this.projected.appliedLsn;
+  }
+
+  /** The highest LSN the sidecar has acknowledged as durable. */
+  get durableLsn(): number {
+    return this.sidecarDurableLsn;
+  }
+
+  get inFlightRecords(): number {
+    return this.inFlight.length;
+  }
+
+  /**
+   * Sequences the operations (planned against `projected` in this same tick),
+   * sends them, and resolves with the last LSN once they are durable and
+   * applied. Fails fast with UNAVAILABLE, changing nothing, if the sidecar
+   * cannot take writes.
+   */
+  submit(operations: readonly Operation[], time: Date): Promise<number> {
+    if (!this.writable) {
+      return Promise.reject(
+        new UnavailableError(
+          this.refused ? "the WAL refused this service's sequence; restart the memory service" : "the persistence sidecar is not reachable",
+          this.refused ? "WAL_SEQUENCE_REFUSED" : "SIDECAR_UNAVAILABLE",
+        ),
+      );
+    }
+    // Nothing to log: still wait for what is in flight, so the caller reads what it saw planned.
+    if (operations.length === 0) return this.barrier();
+    const records: persistenceV1.WalRecord[] = [];
+    for (const operation of operations) {
+      const encoded = encodeEntry(operation, time);
+      const lsn = this.projected.appliedLsn + 1;
+      this.projected.apply(lsn, encoded.entry);
+      this.inFlight.push({ lsn, entry: encoded.entry });
+      records.push({ lsn, opType: encoded.opType, payload: encoded.payload });
+    }
+    const last = records[records.length - 1]!.lsn;
+    const done = new Promise<number>((resolve, reject) => this.waiters.push({ lsn: last, resolve, reject }));
+    this.retained.push(...records);
+    if (this.retained.length > this.retainLimit) this.retained = this.retained.slice(this.retained.length - this.retainLimit);
+    this.stream.send(records);
+    return done;
+  }
+
+  /** A checkpoint at `lsn` committed: records at or below it need not be kept for re-sending. */
+  forgetThrough(lsn: number): void {
+    let drop = 0;
+    while (drop < this.retained.length && this.retained[drop]!.lsn <= lsn) drop++;
+    if (drop > 0) this.retained = this.retained.slice(drop);
+  }
+
+  /** Resolves once every record submitted so far is durable and applied. */
+  barrier(): Promise<number> {
+    const last = this.projected.appliedLsn;
+    if (last <= this.durable.appliedLsn) return Promise.resolve(this.durable.appliedLsn);
+    return new Promise<number>((resolve, reject) => {
+      // Keep waiters ordered by LSN; a barrier waits for the last record in flight.
+      this.waiters.push({ lsn: last, resolve, reject });
+      this.waiters.sort((a, b) => a.lsn - b.lsn);
+    });
+  }
+
+  private onAck(durableLsn: number, checkpointRequested: boolean): void {
+    this.sidecarDurableLsn = Math.max(this.sidecarDurableLsn, durableLsn);
+    let applied = 0;
+    while (this.inFlight.length > 0 && this.inFlight[0]!.lsn <= durableLsn) {
+      const { lsn, entry } = this.inFlight.shift()!;
+      this.durable.apply(lsn, entry);
+      applied += 1;
+    }
+    while (this.waiters.length > 0 && this.waiters[0]!.lsn <= this.durable.appliedLsn) {
+      this.waiters.shift()!.resolve(this.durable.appliedLsn);
+    }
+    if (applied > 0) this.listener.onApplied?.(applied);
+    if (checkpointRequested) this.listener.onCheckpointRequested?.();
+  }
+
+  /**
+   * The sidecar refused our sequence: its WAL and our state disagree, so no
+   * retry can help. Stop taking writes; a restart recovers from the WAL.
+   */
+  private onRefused(error: ServiceError): void {
+    if (this.resendLost(error)) return;
+    this.refused = error;
+    this.logger.error("the WAL refused this service's record sequence; writes stop until a restart", {
+      event: "wal_stream.refused",
+      detail: error.details,
+      appliedLsn: this.durable.appliedLsn,
+      inFlight: this.inFlight.length,
+    });
+    const failure = new UnavailableError("the WAL refused this service's sequence; restart the memory service", "WAL_SEQUENCE_REFUSED");
+    for (const waiter of this.waiters.splice(0)) waiter.reject(failure);
+    this.listener.onWritable?.(false);
+  }
+
+  /**
+   * A gap below what we sent means the sidecar lost acknowledged records
+   * (only possible under sync mode none). Re-send them from memory if we
+   * still have them all, then ask for a checkpoint at once.
+   */
+  private resendLost(error: ServiceError): boolean {
+    const info = decodeStatusDetails(error).errorInfo;
+    if (info?.reason !== "LSN_GAP") return false;
+    const expected = Number(info.metadata.expected_lsn);
+    const firstRetained = this.retained[0]?.lsn;
+    if (!Number.isSafeInteger(expected) || firstRetained === undefined || firstRetained > expected) return false;
+    const lost = this.retained.filter((r) => r.lsn >= expected && r.lsn <= this.durable.appliedLsn);
+    this.logger.warn("the sidecar lost acknowledged records (sync mode none); sending them again, then checkpointing", {
+      event: "wal_stream.resend_lost",
+      fromLsn: expected,
+      count: lost.length,
+    });
+    this.stream.resend(lost);
+    this.listener.onCheckpointRequested?.();
+    return true;
+  }
+}
