@@ -231,25 +231,34 @@ export function planReinforce(state: LearningState, input: ReinforceInput): Rein
   const gains = new Map<string, { evidence: number; reward: number; count: number }>();
   const credited = new Set<string>();
 
-  const credit = (memoryId: string, strength: number, features: Float32Array, share: number) => {
+  const credit = (memoryId: string, strength: number, features: Float32Array, share: number, scorerSignal: number) => {
     const memoryReward = input.memoryRewards[memoryId] ?? input.reward;
     const signal = (memoryReward - expected) * strength * share;
+    if (scorerSignal !== 0) scorerDeltas.push(networks.scorer.plan(features, scorerSignal, learningRate));
     if (signal === 0) return;
     credited.add(memoryId);
-    scorerDeltas.push(networks.scorer.plan(features, signal, learningRate));
     const item = state.buffer.get(memoryId) ?? state.buffer.getPromoting(memoryId);
     if (!item) return;
-    if (item.memory.gateFeatures.length > 0) gateDeltas.push(networks.gate.plan(Float32Array.from(item.memory.gateFeatures), signal, learningRate));
+    if (item.memory.gateFeatures.length > 0) {
+      const gateFeatures = Float32Array.from(item.memory.gateFeatures);
+      const gateSignal = (memoryReward - (2 * networks.gate.net.forward(gateFeatures) - 1)) * strength * share;
+      gateDeltas.push(networks.gate.plan(gateFeatures, gateSignal, learningRate));
+    }
     const gain = gains.get(memoryId) ?? { evidence: 0, reward: 0, count: 0 };
     gain.evidence += memoryReward * strength * share;
     gain.reward += memoryReward * share;
     gain.count += 1;
     gains.set(memoryId, gain);
   };
-  for (const item of trace.items) credit(item.memoryId, item.strength, item.features, 1);
+  const creditTrace = (items: readonly { memoryId: string; strength: number; features: Float32Array }[], share: number) => {
+    const signals = items.map((item) => ((input.memoryRewards[item.memoryId] ?? input.reward) - expected) * item.strength * share);
+    const mean = signals.reduce((sum, x) => sum + x, 0) / Math.max(1, signals.length);
+    items.forEach((item, i) => credit(item.memoryId, item.strength, item.features, share, signals[i]! - mean));
+  };
+  creditTrace(trace.items, 1);
   for (const other of state.traces.live(input.namespace)) {
     if (other.recallId === input.recallId) continue;
-    for (const item of other.items) credit(item.memoryId, item.strength, item.features, CROSS_CREDIT);
+    creditTrace(other.items, CROSS_CREDIT);
   }
 
   const operations: Operation[] = [...reward.records];

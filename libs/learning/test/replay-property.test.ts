@@ -1,62 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { walV1 } from "@t4dm/proto";
-import {
-  embedText,
-  encodeEntry,
-  LearningState,
-  planRecall,
-  planReinforce,
-  planRemember,
-  type EncodedEntry,
-  type Operation,
-} from "../src/index.js";
-
-/** Seeded PRNG for reproducible operation sequences. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { embedText, encodeEntry, LearningState, planRecall, planReinforce, planRemember } from "../src/index.js";
+import { Driver, mulberry32 } from "./support/driver.js";
 
 const WORDS = "alpha beta gamma delta rust go python deploy kubernetes cache latency memory budget invoice tax cat dog".split(" ");
 const DIM = 64;
 
-/** Drives a state the way the memory service does: plan, encode, decode, apply in LSN order. */
-class Driver {
-  readonly state = new LearningState();
-  readonly log: EncodedEntry[] = [];
-  readonly hashes: Buffer[] = [];
-  private ids = 0;
-  private clock = Date.UTC(2026, 0, 1);
-
-  constructor(readonly random: () => number) {}
-
-  now(): Date {
-    this.clock += Math.floor(this.random() * 60_000);
-    return new Date(this.clock);
-  }
-
-  commit(operations: Operation[], time: Date): void {
-    for (const operation of operations) {
-      const encoded = encodeEntry(operation, time);
-      this.log.push(encoded);
-      this.state.apply(this.log.length, encoded.entry);
-      this.hashes.push(this.state.hash());
-    }
-  }
-
-  context(time: Date) {
-    return { now: time, newId: () => `id-${++this.ids}` };
-  }
-
-  text(): string {
-    return Array.from({ length: 3 + Math.floor(this.random() * 5) }, () => WORDS[Math.floor(this.random() * WORDS.length)]).join(" ");
-  }
+function text(driver: Driver): string {
+  return Array.from({ length: 3 + Math.floor(driver.random() * 5) }, () => WORDS[Math.floor(driver.random() * WORDS.length)]).join(" ");
 }
 
 function step(driver: Driver, recalls: { namespace: string; recallId: string }[]): void {
@@ -64,7 +15,7 @@ function step(driver: Driver, recalls: { namespace: string; recallId: string }[]
   const namespace = driver.random() < 0.7 ? "team-a" : "team-b";
   const roll = driver.random();
   if (roll < 0.5) {
-    const content = driver.text();
+    const content = text(driver);
     const plan = planRemember(
       driver.state,
       {
@@ -83,7 +34,7 @@ function step(driver: Driver, recalls: { namespace: string; recallId: string }[]
   } else if (roll < 0.8) {
     const plan = planRecall(
       driver.state,
-      { namespace, query: embedText(driver.text(), DIM), topK: 1 + Math.floor(driver.random() * 5), minScore: -1, filter: {} },
+      { namespace, query: embedText(text(driver), DIM), topK: 1 + Math.floor(driver.random() * 5), minScore: -1, filter: {} },
       driver.context(time),
     );
     driver.commit(plan.operations, time);
@@ -100,8 +51,8 @@ describe("invariant I1: checkpoint at any LSN + replay equals the live state, bi
   for (const seed of [1, 2, 42]) {
     it(`seed ${seed}`, () => {
       const random = mulberry32(seed);
-      const driver = new Driver(random);
-      driver.commit([{ $case: "systemStart", value: { version: "t", recoveryMode: "cold", recoveredLsn: 0, seed: 7, embeddingDim: DIM, bufferCapacity: 6 } }], driver.now());
+      const driver = new Driver(random, { recordHashes: true });
+      driver.start({ seed: 7, embeddingDim: DIM, bufferCapacity: 6 });
       const recalls: { namespace: string; recallId: string }[] = [];
       for (let i = 0; i < 250; i++) step(driver, recalls);
       const total = driver.log.length;

@@ -4,7 +4,7 @@ import { memoryV1 } from "@t4dm/proto";
 import { NotFoundError } from "@t4dm/rpc";
 import { toPublicMemory } from "./convert.js";
 import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
-import { validateBatch, validateRecall, validateReinforce, validateRemember, type Limits, type ValidRemember } from "./validation.js";
+import { validateBatch, validateGet, validateRecall, validateReinforce, validateRemember, type Limits, type ValidRemember } from "./validation.js";
 
 /**
  * Remember, recall and reinforce on the learning state: validate (nothing is
@@ -81,6 +81,21 @@ export class MemoryCore {
       if (this.reinforced.size > 10_000) this.reinforced.delete(this.reinforced.keys().next().value!);
     }
     return response;
+  }
+
+  /**
+   * A memory the state holds (buffered, or promoted and awaiting its store
+   * write). Another namespace's memory is NOT_FOUND, never revealed.
+   */
+  async getMemory(request: memoryV1.GetMemoryRequest): Promise<memoryV1.GetMemoryResponse> {
+    const { namespace, id } = validateGet(request);
+    const buffered = this.state.buffer.get(id);
+    const item = buffered ?? this.state.buffer.getPromoting(id);
+    if (!item || item.memory.namespace !== namespace) {
+      throw new NotFoundError(`memory ${id} not found in namespace ${namespace}`, "MEMORY_NOT_FOUND", { metadata: { id } });
+    }
+    const status = buffered ? memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED : memoryV1.MemoryStatus.MEMORY_STATUS_PENDING_PROMOTION;
+    return { memory: toPublicMemory(item, status, request.includeEmbedding) };
   }
 
   private sequenceRemember(input: ValidRemember, now: Date): { plan: RememberPlan; done: Promise<number> } {

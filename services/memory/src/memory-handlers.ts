@@ -14,6 +14,7 @@ export function memoryHandlers(core: () => MemoryCore | undefined, logger: Logge
     remember: unary(logger, "MemoryService/Remember", (request: memoryV1.RememberRequest) => ready().remember(request)),
     batchRemember: unary(logger, "MemoryService/BatchRemember", (request: memoryV1.BatchRememberRequest) => ready().batchRemember(request)),
     recall: unary(logger, "MemoryService/Recall", (request: memoryV1.RecallRequest) => ready().recall(request)),
+    getMemory: unary(logger, "MemoryService/GetMemory", (request: memoryV1.GetMemoryRequest) => ready().getMemory(request)),
     reinforce: unary(logger, "MemoryService/Reinforce", (request: memoryV1.ReinforceRequest) => ready().reinforce(request)),
   };
 }

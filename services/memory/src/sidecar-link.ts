@@ -28,6 +28,13 @@ export class SidecarLink {
     this.client = new persistenceV1.PersistenceServiceClient(options.target, credentials.createInsecure(), {
       // A unix socket has no authority; name it so logs and TLS-free HTTP/2 are happy.
       "grpc.default_authority": "t4dm-sidecar",
+      // The sidecar is local: after a restart, reconnect within a second, not
+      // after grpc-js's default backoff of up to two minutes.
+      "grpc.initial_reconnect_backoff_ms": 100,
+      "grpc.max_reconnect_backoff_ms": 1000,
+      // Checkpoints and recovery batches are larger than the 4 MiB default.
+      "grpc.max_receive_message_length": 64 * 1024 * 1024,
+      "grpc.max_send_message_length": 64 * 1024 * 1024,
     });
     this.backoffMs = options.minBackoffMs ?? 100;
   }

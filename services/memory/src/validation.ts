@@ -190,3 +190,12 @@ export function validateReinforce(request: memoryV1.ReinforceRequest): ValidRein
 function isZero(vector: Float32Array): boolean {
   return vector.every((x) => x === 0);
 }
+
+export function validateGet(request: memoryV1.GetMemoryRequest): { namespace: string; id: string } {
+  const v = new Violations();
+  checkNamespace(request.namespace, v);
+  if (!request.id) v.add("id", "is required");
+  else if (request.id.length > 128) v.add("id", "must be at most 128 characters");
+  v.throwIfAny();
+  return { namespace: request.namespace, id: request.id };
+}

@@ -40,8 +40,21 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
       let failed = false;
       let pending = 0;
       let ended = false;
+      let acked = 0;
+      let ackScheduled = false;
+      // One ack per group commit, not one per message: "durable up to n" covers them all.
+      const ack = (durableLsn: number) => {
+        acked = Math.max(acked, durableLsn);
+        if (ackScheduled) return;
+        ackScheduled = true;
+        queueMicrotask(() => {
+          ackScheduled = false;
+          if (!failed && !call.cancelled) call.write({ durableLsn: acked, checkpointRequested: sidecar.writer.checkpointRequested });
+          finishIfDone();
+        });
+      };
       const finishIfDone = () => {
-        if (ended && pending === 0 && !failed) call.end();
+        if (ended && pending === 0 && !failed && !ackScheduled) call.end();
       };
       call.on("data", (request: persistenceV1.AppendRequest) => {
         if (failed) return;
@@ -49,8 +62,7 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
         sidecar.append(request.records).then(
           (durableLsn) => {
             pending -= 1;
-            if (!failed && !call.cancelled) call.write({ durableLsn, checkpointRequested: sidecar.writer.checkpointRequested });
-            finishIfDone();
+            ack(durableLsn);
           },
           (error: unknown) => {
             pending -= 1;

@@ -76,6 +76,19 @@ describe("sidecar over gRPC", () => {
     expect((await sidecarStatus(client)).durableLsn).toBe(4);
   });
 
+  it("catalog 12 across a restart: re-sent durable LSNs are verified against the WAL on disk", async () => {
+    const first = await start();
+    const writer = new AppendClient(first.client);
+    await writer.append([1, 2, 3, 4, 5].map((lsn) => opaqueRecord(lsn)));
+    writer.cancel();
+    const restarted = await start(first.layer.afterProcessCrash());
+    const again = new AppendClient(restarted.client);
+    expect(await again.append([3, 4, 5, 6].map((lsn) => opaqueRecord(lsn)))).toBe(6);
+    const forged = new AppendClient(restarted.client);
+    const error = (await forged.append([{ ...opaqueRecord(4), payload: Buffer.from("forged") }]).catch((e: unknown) => e)) as ServiceError;
+    expect(decodeStatusDetails(error).errorInfo?.reason).toBe("LSN_CONFLICT");
+  });
+
   it("catalog 10: EIO on sync poisons the writer: UNAVAILABLE, NOT_SERVING, a log line, no retry", async () => {
     const running = await start();
     const writer = new AppendClient(running.client);

@@ -19,6 +19,8 @@ export interface WalStreamEvents {
 export class WalStream {
   private stream: ClientDuplexStream<persistenceV1.AppendRequest, persistenceV1.AppendResponse> | undefined;
   private unacked: persistenceV1.WalRecord[] = [];
+  /** Records waiting for this tick's message. */
+  private outgoing: persistenceV1.WalRecord[] = [];
   private backoffMs = 50;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -60,20 +62,33 @@ export class WalStream {
       this.backoffMs = 50;
       let drop = 0;
       while (drop < this.unacked.length && this.unacked[drop]!.lsn <= response.durableLsn) drop++;
-      if (drop > 0) this.unacked = this.unacked.slice(drop);
+      if (drop > 0) this.unacked.splice(0, drop);
       this.events.onAck(response.durableLsn, response.checkpointRequested);
     });
     stream.on("error", (error: ServiceError) => broken(error));
     stream.on("end", () => broken(undefined));
     this.setConnected(true);
-    // Re-send what is not durable yet; the sidecar acknowledges repeats again.
+    // Re-send what is not durable yet (the sidecar acknowledges repeats again);
+    // that includes anything queued for this tick.
+    this.outgoing = [];
     if (this.unacked.length > 0) stream.write({ records: this.unacked });
   }
 
-  /** Sends records (LSN order, continuing the sequence). Kept until acknowledged. */
+  /**
+   * Sends records (LSN order, continuing the sequence), kept until
+   * acknowledged. Records sent in the same tick travel in one message: one
+   * gRPC frame and one ack for a whole burst of requests.
+   */
   send(records: persistenceV1.WalRecord[]): void {
     this.unacked.push(...records);
-    this.stream?.write({ records });
+    this.outgoing.push(...records);
+    if (this.outgoing.length === records.length) queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    const records = this.outgoing;
+    this.outgoing = [];
+    if (records.length > 0) this.stream?.write({ records });
   }
 
   /**

@@ -3,6 +3,7 @@ import type { ScannedRecord, WalRecordData } from "@t4dm/wal-format";
 import type { WalSyncMode } from "@t4dm/config";
 import type { Logger } from "@t4dm/telemetry";
 import type { FileLayer } from "../storage/file-layer.js";
+import { LsnFingerprints } from "./lsn-fingerprints.js";
 import { judgeWal, type Corruption, type TailRepair } from "./recovery-policy.js";
 import { WalCorruptError } from "./wal-errors.js";
 import { scanWalDirectory, type SegmentScan } from "./wal-scan.js";
@@ -51,7 +52,13 @@ export async function openWal(options: OpenWalOptions): Promise<OpenedWal> {
     logger.warn("removed temp files of an interrupted segment cut", { event: "wal.temp_removed", files: removedTempFiles });
   }
 
-  const scan = await scanWalDirectory(layer, dir, (record) => options.onRecord?.(record));
+  // Remember the newest records' fingerprints: a writer reconnecting after our
+  // restart re-sends LSNs we made durable, and we must tell those from forgeries.
+  const fingerprints = new LsnFingerprints();
+  const scan = await scanWalDirectory(layer, dir, (record) => {
+    fingerprints.remember(record);
+    options.onRecord?.(record);
+  });
   const verdict = judgeWal(scan, options.newestCheckpointLsn);
   if (verdict.kind === "corrupt") {
     await quarantine(layer, options.dataDir, dir, verdict.corruption);
@@ -87,6 +94,7 @@ export async function openWal(options: OpenWalOptions): Promise<OpenedWal> {
     infos,
     // Only when no segment is left: reuse the removed one's number, or start at 1.
     { index: scan.segments.at(-1)?.index ?? 1, firstLsn: options.newestCheckpointLsn + 1 },
+    fingerprints,
   );
   return { writer, repair, removedTempFiles };
 }

@@ -66,7 +66,7 @@ export class WalWriter {
   private readonly waiters: Waiter[] = [];
   private flushing = false;
   private poison: WalPoisonedError | undefined;
-  private readonly fingerprints = new LsnFingerprints();
+  private readonly fingerprints: LsnFingerprints;
   private readonly durableListeners: ((records: readonly WalRecordData[]) => void)[] = [];
   private readonly poisonListeners: ((error: WalPoisonedError) => void)[] = [];
   private readonly randomSalt: () => number;
@@ -77,7 +77,9 @@ export class WalWriter {
     private readonly options: WalWriterOptions,
     segments: SegmentInfo[],
     handle: FileHandle,
+    fingerprints: LsnFingerprints,
   ) {
+    this.fingerprints = fingerprints;
     this.segments = segments;
     this.handle = handle;
     this.lastAccepted = this.active.lastLsn;
@@ -93,17 +95,19 @@ export class WalWriter {
     options: WalWriterOptions,
     segments: SegmentInfo[],
     fresh: { index: number; firstLsn: number } = { index: 1, firstLsn: 1 },
+    /** Fingerprints of the newest records on disk, so re-sends after a restart can be verified. */
+    fingerprints: LsnFingerprints = new LsnFingerprints(),
   ): Promise<WalWriter> {
     const known = segments.map((s) => ({ ...s }));
     if (known.length === 0) {
       const salt = (options.randomSalt ?? (() => randomInt(1, 0xffffffff)))();
       const handle = await createSegment(options.layer, options.dir, { ...fresh, salt });
       known.push({ ...fresh, fileName: segmentFileName(fresh.index), salt, lastLsn: fresh.firstLsn - 1, bytes: SEGMENT_HEADER_BYTES });
-      return new WalWriter(options, known, handle);
+      return new WalWriter(options, known, handle, fingerprints);
     }
     const active = known[known.length - 1]!;
     const handle = await options.layer.open(path.join(options.dir, active.fileName), "write");
-    return new WalWriter(options, known, handle);
+    return new WalWriter(options, known, handle, fingerprints);
   }
 
   get durableLsn(): number {

@@ -1,0 +1,518 @@
+// @ts-check
+/**
+ * `make bench-sidecar`: the persistence sidecar's Append stream under 1, 16
+ * and 64 concurrent writers with 256 B and 4 KiB records (sync fdatasync),
+ * next to a raw Node write+fdatasync group-commit loop on the same disk, run
+ * in the same process right after each sidecar scenario (the physical
+ * anchor). Prints records/s and p50/p99 ack latency for both and the ratio
+ * sidecar/raw, and writes everything to build/bench/sidecar.json.
+ *
+ * A benchmark prints figures; it never fails on a number. It exits non-zero
+ * only when something broke (the sidecar refused an append, died, ...).
+ *
+ * Knobs (environment):
+ *   BENCH_WARMUP_S=1      warm-up seconds per run, not measured
+ *   BENCH_SECONDS=4       measured seconds per run
+ *   BENCH_WRITERS=1,16,64 concurrent writers
+ *   BENCH_SIZES=256,4096  payload bytes per record
+ *   BENCH_DATA_ROOT=build/bench/data   where the fresh data dirs go (removed after)
+ *   BENCH_SIDECAR_ADDR=unix|tcp        sidecar transport (unix socket is the pod default)
+ *   BENCH_CPU_PROF=1      run the sidecar with --cpu-prof; profiles land in build/bench/profiles/
+ *   T4DM_*                passed to the sidecar (for what-if runs), except the four the bench sets:
+ *                         T4DM_DATA_DIR, T4DM_SIDECAR_ADDR, T4DM_WAL_SYNC_MODE=fdatasync, T4DM_LOG_LEVEL=info
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { AppendClient, connectSidecar } from "@t4dm/testkit";
+import { walV1 } from "@t4dm/proto";
+import { RECORD_HEADER_BYTES } from "@t4dm/wal-format";
+
+const REPO = fileURLToPath(new URL("../", import.meta.url));
+const OUT_DIR = path.join(REPO, "build", "bench");
+const OUT_JSON = path.join(OUT_DIR, "sidecar.json");
+
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 1);
+const MEASURE_S = Number(process.env.BENCH_SECONDS ?? 4);
+const WRITERS = list(process.env.BENCH_WRITERS ?? "1,16,64");
+const SIZES = list(process.env.BENCH_SIZES ?? "256,4096");
+const DATA_ROOT = path.resolve(REPO, process.env.BENCH_DATA_ROOT ?? "build/bench/data");
+const TRANSPORT = process.env.BENCH_SIDECAR_ADDR === "tcp" ? "tcp" : "unix";
+const CPU_PROF = process.env.BENCH_CPU_PROF === "1";
+const PROFILE_DIR = path.join(OUT_DIR, "profiles");
+
+/** The target from the issue, checked at the largest writer count. */
+const TARGET = { writers: 64, minRatio: 0.5, maxP99Ms: 2 };
+
+/** @param {string} raw */
+function list(raw) {
+  return raw.split(",").map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive integer list: ${raw}`);
+    return n;
+  });
+}
+
+/**
+ * @typedef {{ recordsPerSec: number, records: number, seconds: number, p50Ms: number, p99Ms: number,
+ *   p999Ms: number, maxMs: number, meanMs: number, flushes: number, recordsPerFlush: number,
+ *   benchCpuPercent: number, sidecarCpuPercent: number | null, otherCpuPercent: number | null }} RunResult
+ */
+
+/**
+ * Runs `writers` loops for warm-up + measured seconds. Each loop calls
+ * `appendOne()` (which must take its LSN and send in the same tick), awaits
+ * the ack and records the latency. Only acks that arrive inside the measured
+ * window count. `appendOne` resolves with a flush identity (the durable LSN
+ * for the sidecar, a sync counter for the raw loop), so the number of
+ * distinct values is the number of group commits that served the window.
+ *
+ * CPU use over the window is recorded too, for this process (the clients,
+ * or the raw loop) and for the sidecar when its pid is given: 100% = one core.
+ *
+ * @param {number} writers
+ * @param {() => Promise<number>} appendOne
+ * @param {number} [sidecarPid]
+ * @returns {Promise<RunResult>}
+ */
+async function drive(writers, appendOne, sidecarPid) {
+  /** 0 warm-up, 1 measuring, 2 stopping */
+  let phase = 0;
+  /** @type {number[]} */
+  const latenciesNs = [];
+  const flushIds = new Set();
+  let windowStart = 0n;
+  let windowEnd = 0n;
+  const loops = Array.from({ length: writers }, async () => {
+    while (phase !== 2) {
+      const t0 = process.hrtime.bigint();
+      const flushId = await appendOne();
+      const t1 = process.hrtime.bigint();
+      if (phase === 1) {
+        latenciesNs.push(Number(t1 - t0));
+        flushIds.add(flushId);
+      }
+    }
+  });
+  // A failed append (the sidecar refused or died) ends the run at once, loudly.
+  const all = Promise.all(loops);
+  const failed = all.then(() => {
+    if (phase !== 2) throw new Error("writers stopped before the run ended");
+  });
+  await Promise.race([sleep(WARMUP_S * 1000), failed]);
+  phase = 1;
+  windowStart = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
+  const sidecarCpuStart = processCpuSeconds(sidecarPid);
+  const machineCpuStart = machineBusySeconds();
+  await Promise.race([sleep(MEASURE_S * 1000), failed]);
+  phase = 2;
+  windowEnd = process.hrtime.bigint();
+  const cpu = process.cpuUsage(cpuStart);
+  const sidecarCpuEnd = processCpuSeconds(sidecarPid);
+  const machineCpuEnd = machineBusySeconds();
+  await all;
+
+  const seconds = Number(windowEnd - windowStart) / 1e9;
+  const sorted = Float64Array.from(latenciesNs).sort();
+  const ms = (/** @type {number} */ q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1e6 : NaN);
+  const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length / 1e6 : NaN;
+  return {
+    recordsPerSec: latenciesNs.length / seconds,
+    records: latenciesNs.length,
+    seconds,
+    p50Ms: ms(0.5),
+    p99Ms: ms(0.99),
+    p999Ms: ms(0.999),
+    maxMs: sorted.length ? sorted[sorted.length - 1] / 1e6 : NaN,
+    meanMs: mean,
+    flushes: flushIds.size,
+    recordsPerFlush: flushIds.size ? latenciesNs.length / flushIds.size : NaN,
+    benchCpuPercent: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
+    sidecarCpuPercent: sidecarCpuStart !== null && sidecarCpuEnd !== null ? ((sidecarCpuEnd - sidecarCpuStart) / seconds) * 100 : null,
+    // Everything else the machine did meanwhile (other processes, kernel threads): the noise.
+    otherCpuPercent:
+      machineCpuStart !== null && machineCpuEnd !== null
+        ? Math.max(
+            0,
+            ((machineCpuEnd - machineCpuStart - (cpu.user + cpu.system) / 1e6 - (sidecarCpuEnd ?? 0) + (sidecarCpuStart ?? 0)) / seconds) * 100,
+          )
+        : null,
+  };
+}
+
+/** Busy CPU seconds of the whole machine since boot, all CPUs (Linux /proc/stat), or null. */
+function machineBusySeconds() {
+  try {
+    const [, ...ticks] = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/);
+    const n = ticks.slice(0, 8).map(Number); // user nice system idle iowait irq softirq steal
+    return (n.reduce((a, b) => a + b, 0) - (n[3] ?? 0) - (n[4] ?? 0)) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/** Clock ticks per second for /proc/<pid>/stat. */
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * User + system CPU seconds of another process (Linux /proc), or null.
+ * @param {number} [pid]
+ */
+function processCpuSeconds(pid) {
+  if (pid === undefined) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/** @param {number} ms */
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// ---------------------------------------------------------------------------
+// The sidecar, over its real gRPC Append stream.
+
+/**
+ * The built sidecar (`services/persistence/dist/main.js`) as a child process,
+ * like testkit's ServiceProcess, but able to pass node flags (--cpu-prof).
+ */
+class SidecarProcess {
+  /** @param {import("node:child_process").ChildProcess} child */
+  constructor(child) {
+    this.child = child;
+    /** @type {Record<string, unknown>[]} */
+    this.lines = [];
+    this.stderr = "";
+    /** @type {{ event: string, resolve: (line: Record<string, unknown>) => void }[]} */
+    this.waiters = [];
+    /** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} */
+    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    child.stderr?.on("data", (chunk) => (this.stderr += String(chunk)));
+    createInterface({ input: /** @type {import("node:stream").Readable} */ (child.stdout) }).on("line", (text) => {
+      /** @type {Record<string, unknown>} */
+      let line;
+      try {
+        line = JSON.parse(text);
+      } catch {
+        line = { msg: text };
+      }
+      this.lines.push(line);
+      for (const waiter of this.waiters.filter((w) => w.event === line.event)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    });
+  }
+
+  /** @param {string[]} nodeArgs @param {Record<string, string>} env */
+  static start(nodeArgs, env) {
+    const main = path.join(REPO, "services", "persistence", "dist", "main.js");
+    const child = spawn(process.execPath, [...nodeArgs, main], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    return new SidecarProcess(child);
+  }
+
+  /** @param {string} event @returns {Promise<Record<string, unknown>>} */
+  waitForEvent(event) {
+    const seen = this.lines.find((line) => line.event === event);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ event, resolve });
+      void this.exited.then(({ code, signal }) => reject(new Error(`sidecar exited (${code ?? signal}) before ${event}; stderr: ${this.stderr}`)));
+    });
+  }
+
+  /** @param {NodeJS.Signals} signal */
+  stop(signal) {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/**
+ * @param {number} writers
+ * @param {number} size
+ */
+async function runSidecar(writers, size) {
+  const dir = mkdtempSync(path.join(DATA_ROOT, `sidecar-w${writers}-${size}-`));
+  /** @type {Record<string, string>} */
+  const env = {
+    // Other T4DM_* settings (e.g. T4DM_WAL_SEGMENT_BYTES) pass through for what-if runs.
+    ...Object.fromEntries(Object.entries(process.env).filter((e) => e[0].startsWith("T4DM_") && e[1] !== undefined)),
+    T4DM_DATA_DIR: dir,
+    T4DM_SIDECAR_ADDR: TRANSPORT === "tcp" ? "127.0.0.1:0" : `unix:${path.join(dir, "sidecar.sock")}`,
+    T4DM_WAL_SYNC_MODE: "fdatasync",
+    T4DM_LOG_LEVEL: "info",
+  };
+  /** @type {string[]} */
+  const nodeArgs = [];
+  if (CPU_PROF) {
+    // --cpu-prof is not allowed in NODE_OPTIONS, so it goes on the command line.
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=sidecar-w${writers}-${size}.cpuprofile`);
+  }
+  const proc = SidecarProcess.start(nodeArgs, env);
+  try {
+    const listening = await proc.waitForEvent("grpc.listening");
+    await proc.waitForEvent("sidecar.ready");
+    const client = connectSidecar(String(listening.addr));
+    const stream = new AppendClient(client);
+    const payload = Buffer.alloc(size, 0x5a);
+    const opType = walV1.Operation.OPERATION_BUFFER_ADD;
+    // One sequencer shared by every writer, one stream: a writer takes its LSN
+    // and writes it to the stream in the same tick, so stream order is LSN order.
+    let nextLsn = 1;
+    const result = await drive(writers, () => stream.append([{ lsn: nextLsn++, opType, payload }]), proc.child.pid);
+    stream.close();
+    client.close();
+    const segments = readdirSync(path.join(dir, "wal")).filter((name) => name.endsWith(".wal")).length;
+    const exit = await proc.stop("SIGTERM");
+    if (exit.code !== 0) throw new Error(`sidecar exited with ${exit.code ?? exit.signal}; stderr: ${proc.stderr}`);
+    const problems = proc.lines.filter((line) => line.level === "error" || line.level === "warn");
+    if (problems.length > 0) throw new Error(`sidecar logged problems: ${JSON.stringify(problems.slice(0, 3))}`);
+    return { ...result, walSegments: segments, lastLsn: nextLsn - 1 };
+  } finally {
+    await proc.stop("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The physical anchor: the least a Node process can do for the same promise.
+
+/**
+ * Minimal group commit: writers enqueue a buffer and await; one loop writes
+ * the whole queue with one positional writev, then one datasync, resolves
+ * every waiter of that batch, and repeats. One sync in flight, never more.
+ */
+class RawGroupCommit {
+  /** @param {import("node:fs/promises").FileHandle} handle */
+  constructor(handle) {
+    this.handle = handle;
+    /** @type {Buffer[]} */
+    this.buffers = [];
+    /** @type {((flushId: number) => void)[]} */
+    this.waiters = [];
+    this.position = 0;
+    this.flushes = 0;
+    this.flushing = false;
+  }
+
+  /** @param {Buffer} buffer @returns {Promise<number>} */
+  append(buffer) {
+    const acked = new Promise((resolve) => this.waiters.push(resolve));
+    this.buffers.push(buffer);
+    if (!this.flushing) void this.pump();
+    return /** @type {Promise<number>} */ (acked);
+  }
+
+  async pump() {
+    this.flushing = true;
+    while (this.buffers.length > 0) {
+      let pending = this.buffers;
+      const waiters = this.waiters;
+      this.buffers = [];
+      this.waiters = [];
+      // writev may write less than asked (IOV_MAX, signals); finish the rest.
+      while (pending.length > 0) {
+        const { bytesWritten } = await this.handle.writev(pending, this.position);
+        this.position += bytesWritten;
+        pending = skipBytes(pending, bytesWritten);
+      }
+      await this.handle.datasync();
+      const flushId = ++this.flushes;
+      for (const resolve of waiters) resolve(flushId);
+    }
+    this.flushing = false;
+  }
+}
+
+/** @param {Buffer[]} buffers @param {number} count */
+function skipBytes(buffers, count) {
+  /** @type {Buffer[]} */
+  const rest = [];
+  let skip = count;
+  for (const buffer of buffers) {
+    if (skip >= buffer.length) {
+      skip -= buffer.length;
+      continue;
+    }
+    rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+    skip = 0;
+  }
+  return rest;
+}
+
+/**
+ * @param {number} writers
+ * @param {number} size
+ */
+async function runRaw(writers, size) {
+  const dir = mkdtempSync(path.join(DATA_ROOT, `raw-w${writers}-${size}-`));
+  const handle = await open(path.join(dir, "raw.wal"), "w", 0o600);
+  try {
+    const log = new RawGroupCommit(handle);
+    // The same bytes per record the sidecar writes: its frame header plus the payload.
+    const frame = Buffer.alloc(RECORD_HEADER_BYTES + size, 0x5a);
+    let nextLsn = 1;
+    const result = await drive(writers, () => {
+      nextLsn++; // take an LSN, as the sidecar writers do (the frame is shared, so not stamped)
+      return log.append(frame);
+    });
+    return { ...result, bytesWritten: log.position };
+  } finally {
+    await handle.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+function machineFacts() {
+  let fs = "unknown";
+  let device = "unknown";
+  try {
+    const [, row] = execFileSync("df", ["-T", DATA_ROOT], { encoding: "utf8" }).trim().split("\n");
+    const cols = (row ?? "").trim().split(/\s+/);
+    device = cols[0] ?? device;
+    fs = cols[1] ?? fs;
+  } catch {
+    // df missing: leave unknown
+  }
+  const cpus = os.cpus();
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? "unknown",
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    // Other work on the machine skews every figure; the load average at the start says how much there was.
+    loadAverage1m: Number(os.loadavg()[0]?.toFixed(2)),
+    /** @type {number | null} filled in at the end */
+    loadAverage1mEnd: null,
+    dataRoot: DATA_ROOT,
+    filesystem: fs,
+    device,
+    uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? "4 (default)",
+    sidecarTransport: TRANSPORT,
+    syncMode: "fdatasync",
+    warmupSeconds: WARMUP_S,
+    measureSeconds: MEASURE_S,
+  };
+}
+
+/** @param {number} n @param {number} digits */
+function fmt(n, digits = 0) {
+  if (!Number.isFinite(n)) return "-";
+  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** @param {string[]} cells @param {number[]} widths */
+function row(cells, widths) {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+}
+
+async function main() {
+  mkdirSync(DATA_ROOT, { recursive: true });
+  const machine = machineFacts();
+  console.log(
+    `machine: node ${machine.node}, ${machine.cpus} CPU (${machine.cpuModel}), ${machine.memGiB} GiB, ${machine.platform}, load ${machine.loadAverage1m}; ` +
+      `data dir ${machine.dataRoot} on ${machine.filesystem} (${machine.device}); UV_THREADPOOL_SIZE ${machine.uvThreadpoolSize}; ` +
+      `sidecar over ${machine.sidecarTransport} socket, sync fdatasync; ${WARMUP_S}s warm-up + ${MEASURE_S}s measured per run`,
+  );
+
+  /** @type {any[]} */
+  const scenarios = [];
+  const widths = [14, 10, 7, 7, 10, 7, 7, 6, 11, 15, 13];
+  const header = row(
+    ["scenario", "rec/s", "p50 ms", "p99 ms", "raw rec/s", "raw p50", "raw p99", "ratio", "rec/sync", "cpu% sc/cl/raw", "other% sc/raw"],
+    widths,
+  );
+  const lines = [header, "-".repeat(header.length)];
+  console.log(`\n${header}\n${"-".repeat(header.length)}`);
+  for (const writers of WRITERS) {
+    for (const size of SIZES) {
+      const name = `${writers} w x ${size} B`;
+      const sidecar = await runSidecar(writers, size);
+      const raw = await runRaw(writers, size);
+      const ratio = sidecar.recordsPerSec / raw.recordsPerSec;
+      scenarios.push({ name, writers, payloadBytes: size, sidecar, raw, ratio });
+      const line = row(
+        [
+          name,
+          fmt(sidecar.recordsPerSec),
+          fmt(sidecar.p50Ms, 3),
+          fmt(sidecar.p99Ms, 3),
+          fmt(raw.recordsPerSec),
+          fmt(raw.p50Ms, 3),
+          fmt(raw.p99Ms, 3),
+          fmt(ratio, 2),
+          `${fmt(sidecar.recordsPerFlush, 1)}/${fmt(raw.recordsPerFlush, 1)}`,
+          `${fmt(sidecar.sidecarCpuPercent ?? NaN)}/${fmt(sidecar.benchCpuPercent)}/${fmt(raw.benchCpuPercent)}`,
+          `${fmt(sidecar.otherCpuPercent ?? NaN)}/${fmt(raw.otherCpuPercent ?? NaN)}`,
+        ],
+        widths,
+      );
+      lines.push(line);
+      console.log(line);
+    }
+  }
+  console.log(
+    "ratio = sidecar rec/s / raw rec/s; rec/sync = records per group commit (sidecar/raw); " +
+      "cpu% = one core is 100: sidecar process / bench clients during the sidecar run / raw loop; " +
+      "other% = CPU used by everything else on the machine during the sidecar / raw run (noise)",
+  );
+  machine.loadAverage1mEnd = Number(os.loadavg()[0]?.toFixed(2));
+
+  const checked = scenarios.filter((s) => s.writers === TARGET.writers);
+  const parts = checked.map((s) => {
+    const okRatio = s.ratio >= TARGET.minRatio;
+    const okP99 = s.sidecar.p99Ms < TARGET.maxP99Ms;
+    return {
+      ok: okRatio && okP99,
+      text: `${s.payloadBytes} B: ratio ${fmt(s.ratio, 2)} (need >= ${TARGET.minRatio}) ${okRatio ? "ok" : "MISSED"}, p99 ${fmt(s.sidecar.p99Ms, 3)} ms (need < ${TARGET.maxP99Ms}) ${okP99 ? "ok" : "MISSED"}`,
+    };
+  });
+  const verdict =
+    checked.length === 0
+      ? `target at ${TARGET.writers} writers: not measured (BENCH_WRITERS has no ${TARGET.writers})`
+      : `target at ${TARGET.writers} writers (>= ${TARGET.minRatio}x raw records/s, p99 ack < ${TARGET.maxP99Ms} ms): ` +
+        `${parts.every((p) => p.ok) ? "MET" : "NOT MET"} -- ${parts.map((p) => p.text).join("; ")}`;
+  const others = scenarios.flatMap((s) => [s.sidecar.otherCpuPercent, s.raw.otherCpuPercent]).filter((x) => x !== null);
+  if (others.length > 0) {
+    console.log(
+      `noise: other processes used ${fmt(others.reduce((a, b) => a + b, 0) / others.length)}% CPU on average during the measured windows ` +
+        `(max ${fmt(Math.max(...others))}%; 100 = one of the ${machine.cpus} cores); load average ${machine.loadAverage1m} at start, ${machine.loadAverage1mEnd} at end (includes this bench)`,
+    );
+  }
+  console.log(`\n${verdict}`);
+
+  mkdirSync(OUT_DIR, { recursive: true });
+  writeFileSync(OUT_JSON, `${JSON.stringify({ machine, target: TARGET, scenarios, table: lines, verdict }, null, 2)}\n`);
+  console.log(`results: ${path.relative(REPO, OUT_JSON)}${CPU_PROF ? `; sidecar CPU profiles: ${path.relative(REPO, PROFILE_DIR)}/` : ""}`);
+  try {
+    rmdirSync(DATA_ROOT); // only if empty: every run removed its own directory
+  } catch {
+    // not empty or not ours to remove
+  }
+}
+
+main().catch((error) => {
+  console.error(`bench-sidecar failed: ${error instanceof Error ? error.stack : String(error)}`);
+  process.exit(1);
+});

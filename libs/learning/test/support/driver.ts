@@ -1,0 +1,74 @@
+import { walV1 } from "@t4dm/proto";
+import { encodeEntry, LearningState, type EncodedEntry, type Operation, type PlanContext } from "../../src/index.js";
+
+/** Seeded PRNG (mulberry32) for reproducible test scenarios; not the state's own PRNG. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface DriverOptions {
+  /** Hash the state after every record (for replay checks); costly, off by default. */
+  recordHashes?: boolean;
+  /** Logical clock start, ms since the epoch. */
+  startTime?: number;
+}
+
+/**
+ * Drives a state the way the memory service does: plan, encode to WAL bytes,
+ * decode, apply in LSN order. Every change reaches the state through a record,
+ * so `log` replays to the same state.
+ */
+export class Driver {
+  readonly state = new LearningState();
+  readonly log: EncodedEntry[] = [];
+  readonly hashes: Buffer[] = [];
+  private ids = 0;
+  private clock: number;
+  private readonly recordHashes: boolean;
+
+  constructor(
+    readonly random: () => number,
+    options: DriverOptions = {},
+  ) {
+    this.clock = options.startTime ?? Date.UTC(2026, 0, 1);
+    this.recordHashes = options.recordHashes ?? false;
+  }
+
+  /** Advances the logical clock by a random step below `maxStepMs` and returns it. */
+  now(maxStepMs = 60_000): Date {
+    this.clock += Math.floor(this.random() * maxStepMs);
+    return new Date(this.clock);
+  }
+
+  /** The SYSTEM_START that shapes a fresh state. */
+  start(value: { seed: number; embeddingDim: number; bufferCapacity: number }, time = this.now()): void {
+    this.commit([{ $case: "systemStart", value: { version: "t", recoveryMode: "cold", recoveredLsn: 0, ...value } }], time);
+  }
+
+  commit(operations: readonly Operation[], time: Date): void {
+    for (const operation of operations) {
+      const encoded = encodeEntry(operation, time);
+      this.log.push(encoded);
+      this.state.apply(this.log.length, encoded.entry);
+      if (this.recordHashes) this.hashes.push(this.state.hash());
+    }
+  }
+
+  context(time: Date): PlanContext {
+    return { now: time, newId: () => `id-${++this.ids}` };
+  }
+
+  /** A cold replay of the whole log into a fresh state. */
+  replay(): LearningState {
+    const cold = new LearningState();
+    this.log.forEach((encoded, i) => cold.apply(i + 1, walV1.WalEntry.decode(encoded.payload)));
+    return cold;
+  }
+}

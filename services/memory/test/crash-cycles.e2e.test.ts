@@ -1,0 +1,159 @@
+import { describe, expect, it } from "vitest";
+import { LearningState } from "@t4dm/learning";
+import { adminV1, memoryV1, walV1, type persistenceV1 } from "@t4dm/proto";
+import { call, connectClients, connectSidecar, makeDataDir, ServiceProcess } from "@t4dm/testkit";
+
+type SyncMode = "fdatasync" | "none";
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = "deploy cache kubernetes invoice latency budget rollback schema index replica token quota".split(" ");
+
+/** Replays the sidecar's recovery stream into a fresh state, without the memory service. */
+function independentReplay(client: persistenceV1.PersistenceServiceClient): Promise<LearningState> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let plan: persistenceV1.RecoveryPlan | undefined;
+    let state: LearningState | undefined;
+    const stream = client.recover({});
+    stream.on("data", (response: persistenceV1.RecoverResponse) => {
+      const part = response.part;
+      if (part?.$case === "plan") plan = part.value;
+      if (part?.$case === "checkpointChunk") chunks.push(part.value);
+      if (part?.$case === "records") {
+        state ??= plan?.checkpoint ? LearningState.decode(Buffer.concat(chunks)) : new LearningState();
+        for (const record of part.value.records) state.apply(record.lsn, walV1.WalEntry.decode(record.payload));
+      }
+    });
+    stream.on("error", reject);
+    stream.on("end", () => resolve(state ?? (plan?.checkpoint ? LearningState.decode(Buffer.concat(chunks)) : new LearningState())));
+  });
+}
+
+class Pod {
+  sidecar!: ServiceProcess;
+  memory!: ServiceProcess;
+  grpcAddr = "";
+  sidecarAddr = "";
+  constructor(readonly env: Record<string, string>) {}
+
+  async startSidecar(): Promise<void> {
+    this.sidecar = ServiceProcess.start("persistence", this.env);
+    this.sidecarAddr = String((await this.sidecar.waitForEvent("grpc.listening")).addr);
+  }
+
+  async startMemory(): Promise<void> {
+    this.memory = ServiceProcess.start("memory", this.env);
+    this.grpcAddr = String((await this.memory.waitForEvent("grpc.listening")).addr);
+  }
+
+  ready(): Promise<unknown> {
+    return this.memory.waitFor((line) => line.event === "readiness" && line.ready === true && line !== this.lastReady);
+  }
+
+  lastReady: unknown;
+}
+
+describe("I2/I3: acknowledged work survives SIGKILL of either or both processes", () => {
+  for (const syncMode of ["fdatasync", "none"] as SyncMode[]) {
+    it(`${syncMode}: many kill cycles under concurrent remember/recall/reinforce`, async () => {
+      const seed = Number(process.env.T4DM_TEST_SEED ?? Date.now() % 100000);
+      const random = mulberry32(seed);
+      const data = makeDataDir();
+      const env = {
+        T4DM_DATA_DIR: data.dir,
+        T4DM_GRPC_ADDR: "127.0.0.1:0",
+        T4DM_HTTP_ADDR: "127.0.0.1:0",
+        T4DM_WAL_SYNC_MODE: syncMode,
+        T4DM_EMBEDDING_DIM: "64",
+        T4DM_BUFFER_CAPACITY: "100000",
+        T4DM_CHECKPOINT_EVERY_RECORDS: "300",
+      };
+      const pod = new Pod(env);
+      const acked = new Map<string, string>(); // memory id -> content
+      let requestCounter = 0;
+      try {
+        await pod.startSidecar();
+        await pod.startMemory();
+        await pod.memory.waitFor((l) => l.event === "readiness" && l.ready === true);
+        for (let cycle = 0; cycle < 10; cycle++) {
+          const clients = connectClients(pod.grpcAddr);
+          let stop = false;
+          const recalls: string[] = [];
+          const worker = async () => {
+            while (!stop) {
+              const roll = random();
+              try {
+                if (roll < 0.6) {
+                  const content = `note ${++requestCounter}: ${WORDS[Math.floor(random() * WORDS.length)]} ${WORDS[Math.floor(random() * WORDS.length)]}`;
+                  const response = await call(
+                    clients.memory.remember.bind(clients.memory),
+                    memoryV1.RememberRequest.fromPartial({ namespace: "ns", content, admission: memoryV1.AdmissionMode.ADMISSION_MODE_ALWAYS, requestId: `r-${requestCounter}` }),
+                  );
+                  acked.set(response.memory!.id, content);
+                } else if (roll < 0.85) {
+                  const response = await call(clients.memory.recall.bind(clients.memory), memoryV1.RecallRequest.fromPartial({ namespace: "ns", query: WORDS[Math.floor(random() * WORDS.length)]!, topK: 5 }));
+                  recalls.push(response.recallId);
+                } else if (recalls.length > 0) {
+                  await call(clients.memory.reinforce.bind(clients.memory), memoryV1.ReinforceRequest.fromPartial({ namespace: "ns", recallId: recalls.shift()!, reward: random() * 2 - 1 }));
+                }
+              } catch {
+                if (stop) return;
+              }
+            }
+          };
+          const workers = Array.from({ length: 8 }, () => worker());
+          const victim = (["memory", "sidecar", "both"] as const)[Math.floor(random() * 3)]!;
+          const t0 = Date.now();
+          await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(random() * 300)));
+          if (victim !== "sidecar") await pod.memory.kill("SIGKILL");
+          if (victim !== "memory") await pod.sidecar.kill("SIGKILL");
+          stop = true;
+          // Restart before waiting for the workers: with only the sidecar killed,
+          // in-flight requests complete once their records are re-sent.
+          if (victim !== "memory") await pod.startSidecar();
+          if (victim !== "sidecar") await pod.startMemory();
+          await Promise.all(workers);
+          clients.close();
+          // Writes flow again once the WAL stream reconnected; wait until a write succeeds.
+          const check = connectClients(pod.grpcAddr);
+          for (;;) {
+            try {
+              await call(check.memory.remember.bind(check.memory), memoryV1.RememberRequest.fromPartial({ namespace: "probe", content: `probe ${cycle}`, admission: 2 }));
+              break;
+            } catch {
+              await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+          }
+          if (process.env.T4DM_TEST_VERBOSE) console.log(`cycle ${cycle}: writable after ${Date.now() - t0} ms`);
+          for (const [id, content] of acked) {
+            const found = await call(check.memory.getMemory.bind(check.memory), memoryV1.GetMemoryRequest.fromPartial({ namespace: "ns", id }));
+            expect(found.memory?.content, `seed ${seed}, cycle ${cycle} (${victim} killed): memory ${id}`).toBe(content);
+          }
+          const live = await call(check.admin.getStatus.bind(check.admin), adminV1.GetStatusRequest.fromPartial({}));
+          const sidecarClient = connectSidecar(pod.sidecarAddr);
+          const replayed = await independentReplay(sidecarClient);
+          sidecarClient.close();
+          expect(replayed.appliedLsn, `seed ${seed}, cycle ${cycle}`).toBe(live.appliedLsn);
+          expect(replayed.hash().toString("hex"), `seed ${seed}, cycle ${cycle}`).toBe(Buffer.from(live.stateHash).toString("hex"));
+          check.close();
+          if (process.env.T4DM_TEST_VERBOSE) console.log(`cycle ${cycle}: ${victim} killed, ${acked.size} acked, ${Date.now() - t0} ms`);
+        }
+        expect(acked.size).toBeGreaterThan(20);
+      } finally {
+        await pod.memory?.kill();
+        await pod.sidecar?.kill();
+        data.remove();
+      }
+    });
+  }
+});
