@@ -14,6 +14,8 @@ export interface Engine {
   pipeline: CommitPipeline;
   checkpointer: Checkpointer;
   core: MemoryCore;
+  /** The sidecar (re)connected and reports this status. */
+  onSidecarStatus(status: persistenceV1.GetStatusResponse): void;
   stop(): void;
 }
 
@@ -91,6 +93,16 @@ export async function startEngine(
     pipeline,
     checkpointer,
     core,
+    onSidecarStatus(status) {
+      // Only possible under sync mode none after an OS crash: records we applied are gone from the WAL.
+      if (status.durableLsn < pipeline.appliedLsn && !pipeline.recoverLost(status.durableLsn + 1)) {
+        logger.error("the sidecar lost acknowledged records this service no longer retains; restart to recover from the WAL", {
+          event: "wal.lost_records",
+          sidecarDurableLsn: status.durableLsn,
+          appliedLsn: pipeline.appliedLsn,
+        });
+      }
+    },
     stop() {
       clearInterval(interval);
       pipeline.close();

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     logger,
     onChange: (status) => {
       readiness.set("sidecar", status !== undefined);
+      if (status && engine) engine.onSidecarStatus(status);
       if (status && !engine && !starting) void recover();
     },
   });

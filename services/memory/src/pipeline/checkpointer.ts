@@ -58,6 +58,7 @@ export class Checkpointer {
     const body = state.encode();
     const stateHash = state.hash();
     this.recordsSince = 0;
+    await this.pipeline.sidecarReaches(lsn);
     // The checkpoint header has room for 28 bytes of it; the commit record carries all 32.
     const written = await this.write(lsn, body, stateHash.subarray(0, STATE_HASH_HEADER_BYTES));
     await this.pipeline.submit(

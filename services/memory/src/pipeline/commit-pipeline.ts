@@ -39,6 +39,7 @@ export class CommitPipeline {
    * comes back having lost some (sync mode none), they can be sent again.
    */
   private retained: persistenceV1.WalRecord[] = [];
+  private readonly sidecarWaiters: { lsn: number; resolve: () => void }[] = [];
 
   constructor(
     readonly durable: LearningState,
@@ -48,6 +49,8 @@ export class CommitPipeline {
     private readonly retainLimit = 100_000,
   ) {
     this.projected = durable.clone();
+    // Recovered from the sidecar's WAL: everything applied is durable there.
+    this.sidecarDurableLsn = durable.appliedLsn;
     this.stream = new WalStream(
       client,
       {
@@ -141,8 +144,18 @@ export class CommitPipeline {
     });
   }
 
+  /** Resolves once the sidecar has acknowledged `lsn` as durable (a checkpoint must not run ahead of its WAL). */
+  sidecarReaches(lsn: number): Promise<void> {
+    if (this.sidecarDurableLsn >= lsn) return Promise.resolve();
+    return new Promise((resolve) => this.sidecarWaiters.push({ lsn, resolve }));
+  }
+
   private onAck(durableLsn: number, checkpointRequested: boolean): void {
     this.sidecarDurableLsn = Math.max(this.sidecarDurableLsn, durableLsn);
+    for (const waiter of this.sidecarWaiters.filter((w) => w.lsn <= this.sidecarDurableLsn)) {
+      this.sidecarWaiters.splice(this.sidecarWaiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
     let applied = 0;
     while (this.inFlight.length > 0 && this.inFlight[0]!.lsn <= durableLsn) {
       const { lsn, entry } = this.inFlight.shift()!;
@@ -182,10 +195,20 @@ export class CommitPipeline {
   private resendLost(error: ServiceError): boolean {
     const info = decodeStatusDetails(error).errorInfo;
     if (info?.reason !== "LSN_GAP") return false;
-    const expected = Number(info.metadata.expected_lsn);
+    return this.recoverLost(Number(info.metadata.expected_lsn));
+  }
+
+  /**
+   * The sidecar reports a durable LSN below what this service applied: it
+   * lost acknowledged records. Send them again from `retained` and ask for a
+   * checkpoint at once. False when they are no longer all retained.
+   */
+  recoverLost(expected: number): boolean {
+    if (expected > this.durable.appliedLsn) return true;
     const firstRetained = this.retained[0]?.lsn;
     if (!Number.isSafeInteger(expected) || firstRetained === undefined || firstRetained > expected) return false;
     const lost = this.retained.filter((r) => r.lsn >= expected && r.lsn <= this.durable.appliedLsn);
+    this.sidecarDurableLsn = expected - 1;
     this.logger.warn("the sidecar lost acknowledged records (sync mode none); sending them again, then checkpointing", {
       event: "wal_stream.resend_lost",
       fromLsn: expected,

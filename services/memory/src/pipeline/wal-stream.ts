@@ -41,7 +41,9 @@ export class WalStream {
     const broken = (error: ServiceError | undefined) => {
       if (settled) return;
       settled = true;
-      if (this.stream === stream) this.stream = undefined;
+      // A stream we replaced on purpose (see resend) is no news.
+      if (this.stream !== stream) return;
+      this.stream = undefined;
       this.setConnected(false);
       if (error && (error.code === status.FAILED_PRECONDITION || error.code === status.INVALID_ARGUMENT)) {
         this.events.onRefused(error);
@@ -96,7 +98,11 @@ export class WalStream {
    * them: sync mode none and an OS crash) and reopens the stream to send all.
    */
   resend(records: persistenceV1.WalRecord[]): void {
-    this.unacked = [...records, ...this.unacked];
+    const first = this.unacked[0]?.lsn ?? Infinity;
+    this.unacked = [...records.filter((r) => r.lsn < first), ...this.unacked];
+    const old = this.stream;
+    this.stream = undefined;
+    old?.cancel();
     this.open();
   }
 
