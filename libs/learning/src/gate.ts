@@ -149,6 +149,21 @@ export class Gate {
     return scaledDeltas(this.net.gradient(features), learningRate * signal);
   }
 
+  /**
+   * The update for a reward an admitted memory earned: the network predicts
+   * the memory's worth as p, the reward in [−1, 1] sets the target
+   * (reward + 1) / 2, and the step is learningRate × eligibility × (target − p)
+   * × ∂logit/∂θ — the cross-entropy gradient. It stops once p matches what
+   * memories like this earn, so a stream of positive feedback on useful kinds
+   * does not also drag every other kind towards admission, and it does not
+   * vanish when p is confidently wrong. Returns the deltas for a
+   * GATE_WEIGHT_UPDATE record; the gate is not changed.
+   */
+  learn(features: Float32Array, reward: number, eligibility: number, learningRate: number): walV1.LayerUpdate[] {
+    const error = (reward + 1) / 2 - this.net.forward(features);
+    return scaledDeltas(this.net.gradient(features, { preActivation: true }), learningRate * eligibility * error);
+  }
+
   /** Applies a logged update; throws (and changes nothing) if it does not fit the network. */
   apply(update: walV1.GateWeightUpdate): void {
     this.net.apply(update.layers);

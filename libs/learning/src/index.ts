@@ -18,3 +18,7 @@ export { Clusters } from "./clusters.js";
 export { Prng } from "./prng.js";
 export { Gate, gateFeatures } from "./gate.js";
 export { Scorer, scorerFeatures } from "./scorer.js";
+export { planForget } from "./forget-planner.js";
+export { planConsolidation, planExpiry, CONCEPT_MIN_MEMBERS, DUPLICATE_SIMILARITY } from "./consolidation-planner.js";
+export type { ConsolidationPlan } from "./consolidation-planner.js";
+export { StoreOutbox } from "./outbox.js";

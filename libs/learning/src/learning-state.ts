@@ -4,6 +4,7 @@ import { MemoryBuffer } from "./buffer.js";
 import { Clusters } from "./clusters.js";
 import { Gate } from "./gate.js";
 import { Neuromodulators } from "./neuromodulators.js";
+import { StoreOutbox } from "./outbox.js";
 import { Prng } from "./prng.js";
 import { RequestKeys } from "./request-keys.js";
 import { Scorer } from "./scorer.js";
@@ -44,6 +45,7 @@ export class LearningState {
   neuromodulators = new Neuromodulators();
   clusters = new Clusters();
   requestKeys = new RequestKeys();
+  outbox = new StoreOutbox();
 
   get initialized(): boolean {
     return this.networks !== undefined;
@@ -78,6 +80,7 @@ export class LearningState {
       requestKeys: this.requestKeys.entries(),
       pendingPromotions: [],
       promoting,
+      ...this.outbox.snapshot(),
     };
   }
 
@@ -113,6 +116,7 @@ export class LearningState {
     state.neuromodulators = Neuromodulators.restore(snapshot.neuromodulators!);
     state.clusters = Clusters.restore(snapshot.clusters);
     for (const { requestId, memoryId } of snapshot.requestKeys) state.requestKeys.add(requestId, memoryId);
+    state.outbox = StoreOutbox.restore(snapshot);
     return state;
   }
 
@@ -137,14 +141,24 @@ export class LearningState {
         this.buffer.apply(operation);
         this.requestKeys.add(operation.value.memory!.requestId, operation.value.memory!.id);
         return;
-      case "bufferRemove":
+      case "bufferRemove": {
+        const id = operation.value.memoryId;
+        const namespace = (this.buffer.get(id) ?? this.buffer.getPromoting(id))?.memory.namespace ?? "";
+        this.buffer.apply(operation);
+        this.outbox.recordEviction({ memoryId: id, namespace, reason: operation.value.reason, time: entry.time });
+        return;
+      }
       case "bufferPromote":
       case "bufferEvidence":
         return this.buffer.apply(operation);
       case "memoryDelete":
-        for (const id of operation.value.memoryIds) {
-          this.buffer.apply({ $case: "bufferRemove", value: { memoryId: id, reason: walV1.RemovalReason.REMOVAL_REASON_FORGOTTEN } });
-        }
+        return this.forget(operation.value, entry.time);
+      case "storeSynced":
+        for (const id of operation.value.storedIds) this.buffer.confirmStored(id);
+        this.outbox.synced(operation.value);
+        return;
+      case "conceptForm":
+        this.outbox.addConcept(operation.value);
         return;
       case "gateWeightUpdate":
         return this.requireNetworks().gate.apply(operation.value);
@@ -166,6 +180,25 @@ export class LearningState {
       case "checkpointComplete":
       case "systemShutdown":
         return;
+    }
+  }
+
+  /**
+   * Forgotten memories leave the buffer at once; any that may be in a store
+   * (promoted, or never in the buffer) wait in the outbox for their store
+   * delete. Expired and merged ones are remembered as evictions; forgotten
+   * ones are simply gone.
+   */
+  private forget(record: walV1.MemoryDelete, time: Date | undefined): void {
+    for (const id of record.memoryIds) {
+      const buffered = this.buffer.get(id) !== undefined;
+      this.buffer.apply({ $case: "bufferRemove", value: { memoryId: id, reason: record.reason } });
+      if (!buffered) this.outbox.addDelete(id, record.namespace);
+      if (record.reason !== walV1.RemovalReason.REMOVAL_REASON_FORGOTTEN && record.reason !== walV1.RemovalReason.REMOVAL_REASON_UNSPECIFIED) {
+        this.outbox.recordEviction({ memoryId: id, namespace: record.namespace, reason: record.reason, time });
+      } else {
+        this.outbox.evictions.delete(id);
+      }
     }
   }
 

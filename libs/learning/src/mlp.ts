@@ -119,13 +119,19 @@ export class Mlp {
     return activations[activations.length - 1]![0]!;
   }
 
-  /** ∂output/∂θ for every layer by backprop, in doubles. */
-  gradient(input: ArrayLike<number>): LayerGradient[] {
+  /**
+   * ∂output/∂θ for every layer by backprop, in doubles. With `preActivation`
+   * it is ∂z/∂θ of the output's pre-activation z instead (the logit, for a
+   * sigmoid output): the direction of a matching-loss step, which the output
+   * squashing does not shrink when the prediction is confidently wrong.
+   */
+  gradient(input: ArrayLike<number>, options: { preActivation?: boolean } = {}): LayerGradient[] {
     const activations = this.activations(input);
     const gradients: LayerGradient[] = new Array<LayerGradient>(this.layers.length);
     // delta[j] = ∂output/∂z_j of the current layer's pre-activation.
     const last = this.layers[this.layers.length - 1]!;
-    let delta = new Float64Array([derivative(last.activation, activations[this.layers.length]![0]!)]);
+    const outputDerivative = options.preActivation === true ? 1 : derivative(last.activation, activations[this.layers.length]![0]!);
+    let delta = new Float64Array([outputDerivative]);
     for (let l = this.layers.length - 1; l >= 0; l--) {
       const layer = this.layers[l]!;
       const x = activations[l]!;

@@ -212,9 +212,16 @@ export type ReinforcePlan =
   | { found: true; rewardPredictionError: number; credited: number; operations: Operation[] };
 
 /**
- * Signed three-factor learning: the reward's prediction error (dopamine),
- * times each memory's eligibility (its trace), times the learning rate
- * (scaled by arousal) moves the scorer and the gate; evidence and reward
+ * Signed three-factor learning. Dopamine logs the recall's prediction error
+ * δ = reward − V(context), which sets the modulator levels (arousal scales the
+ * learning rate). Each credited memory then moves the scorer and the gate by
+ * learning rate × eligibility (its trace) × that network's own prediction
+ * error for the memory: its reward minus what the network predicted memories
+ * with these features earn (the scorer's correction; the gate's 2p − 1).
+ * V(context) is one number for every memory a query brings back, so it
+ * cannot serve as the baseline of a per-memory prediction: with it, feedback
+ * that is mostly negative (or, once ranking works, mostly positive) pushed
+ * every score and every admit probability to its bound. Evidence and reward
  * statistics follow, and the recall's traces are consumed.
  */
 export function planReinforce(state: LearningState, input: ReinforceInput): ReinforcePlan {
@@ -222,7 +229,6 @@ export function planReinforce(state: LearningState, input: ReinforceInput): Rein
   const trace = state.traces.get(input.recallId);
   if (!trace || trace.namespace !== input.namespace) return { found: false };
 
-  const expected = state.neuromodulators.expected(trace.context);
   const reward = state.neuromodulators.planReward(trace.context, input.reward);
   const learningRate = LEARNING_RATE * state.neuromodulators.learningRateScale();
   const scorerDeltas: LayerUpdate[][] = [];
@@ -231,34 +237,27 @@ export function planReinforce(state: LearningState, input: ReinforceInput): Rein
   const gains = new Map<string, { evidence: number; reward: number; count: number }>();
   const credited = new Set<string>();
 
-  const credit = (memoryId: string, strength: number, features: Float32Array, share: number, scorerSignal: number) => {
+  const credit = (memoryId: string, strength: number, features: Float32Array, share: number) => {
     const memoryReward = input.memoryRewards[memoryId] ?? input.reward;
-    const signal = (memoryReward - expected) * strength * share;
-    if (scorerSignal !== 0) scorerDeltas.push(networks.scorer.plan(features, scorerSignal, learningRate));
-    if (signal === 0) return;
+    const eligibility = strength * share;
+    if (eligibility === 0) return;
     credited.add(memoryId);
+    scorerDeltas.push(networks.scorer.learn(features, memoryReward, eligibility, learningRate));
     const item = state.buffer.get(memoryId) ?? state.buffer.getPromoting(memoryId);
     if (!item) return;
     if (item.memory.gateFeatures.length > 0) {
-      const gateFeatures = Float32Array.from(item.memory.gateFeatures);
-      const gateSignal = (memoryReward - (2 * networks.gate.net.forward(gateFeatures) - 1)) * strength * share;
-      gateDeltas.push(networks.gate.plan(gateFeatures, gateSignal, learningRate));
+      gateDeltas.push(networks.gate.learn(Float32Array.from(item.memory.gateFeatures), memoryReward, eligibility, learningRate));
     }
     const gain = gains.get(memoryId) ?? { evidence: 0, reward: 0, count: 0 };
-    gain.evidence += memoryReward * strength * share;
+    gain.evidence += memoryReward * eligibility;
     gain.reward += memoryReward * share;
     gain.count += 1;
     gains.set(memoryId, gain);
   };
-  const creditTrace = (items: readonly { memoryId: string; strength: number; features: Float32Array }[], share: number) => {
-    const signals = items.map((item) => ((input.memoryRewards[item.memoryId] ?? input.reward) - expected) * item.strength * share);
-    const mean = signals.reduce((sum, x) => sum + x, 0) / Math.max(1, signals.length);
-    items.forEach((item, i) => credit(item.memoryId, item.strength, item.features, share, signals[i]! - mean));
-  };
-  creditTrace(trace.items, 1);
+  for (const item of trace.items) credit(item.memoryId, item.strength, item.features, 1);
   for (const other of state.traces.live(input.namespace)) {
     if (other.recallId === input.recallId) continue;
-    creditTrace(other.items, CROSS_CREDIT);
+    for (const item of other.items) credit(item.memoryId, item.strength, item.features, CROSS_CREDIT);
   }
 
   const operations: Operation[] = [...reward.records];

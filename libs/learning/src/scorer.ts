@@ -85,6 +85,25 @@ export class Scorer {
     return scaledDeltas(this.net.gradient(features), learningRate * signal);
   }
 
+  /** The learned correction: the network's estimate of the reward a memory with these features earns, in (−1, 1). */
+  correction(features: Float32Array): number {
+    return this.net.forward(features);
+  }
+
+  /**
+   * The update for a reward a recalled memory earned: the correction's own
+   * prediction error for that memory, (reward − correction) × eligibility,
+   * times ∂z/∂θ of the output's pre-activation (the matching loss of the tanh
+   * output). It stops once the correction predicts what memories like this
+   * earn — a delta rule, so one-signed feedback cannot push every score to
+   * the tanh's bound — and it only moves the scores of the memories credited.
+   * Returns the deltas for a SCORER_WEIGHT_UPDATE record; the scorer is not changed.
+   */
+  learn(features: Float32Array, reward: number, eligibility: number, learningRate: number): walV1.LayerUpdate[] {
+    const error = reward - this.correction(features);
+    return scaledDeltas(this.net.gradient(features, { preActivation: true }), learningRate * eligibility * error);
+  }
+
   /** Applies a logged update; throws (and changes nothing) if it does not fit the network. */
   apply(update: walV1.ScorerWeightUpdate): void {
     this.net.apply(update.layers);

@@ -202,6 +202,30 @@ describe("Gate", () => {
     expect(admitted.length).toBeGreaterThan(15);
   });
 
+  it("learns to predict what a kind earns, and plenty of praise for one kind does not lift the others", () => {
+    const gate = Gate.init(Prng.fromSeed(24), DIM);
+    const prng = Prng.fromSeed(25);
+    const sample = (kind: number): Float32Array => gateFeatures(input(gate, randomEmbedding(prng), { novelty: prng.nextFloat(), kind }));
+    const SEMANTIC = walV1.MemoryKind.MEMORY_KIND_SEMANTIC;
+    const EPISODIC = walV1.MemoryKind.MEMORY_KIND_EPISODIC;
+    const WORKING = walV1.MemoryKind.MEMORY_KIND_WORKING;
+    const mean = (kind: number): number => {
+      let sum = 0;
+      for (let i = 0; i < 100; i++) sum += gate.net.forward(sample(kind));
+      return sum / 100;
+    };
+    // Useful memories are recalled and rewarded nine times as often as noise,
+    // as once ranking works; a neutral kind (reward 0) is recalled too.
+    for (let step = 0; step < 600; step++) {
+      const roll = step % 20;
+      const [kind, reward] = roll < 18 ? [SEMANTIC, 1] : roll === 18 ? [EPISODIC, -1] : [WORKING, 0];
+      gate.apply(logged(gate.learn(sample(kind), reward, 1, 0.1)));
+    }
+    expect(mean(SEMANTIC)).toBeGreaterThan(0.85);
+    expect(mean(EPISODIC)).toBeLessThan(0.3);
+    expect(Math.abs(mean(WORKING) - 0.5)).toBeLessThan(0.2);
+  });
+
   it("applies a WAL-decoded record identically to two copies and counts it", () => {
     const live = Gate.init(Prng.fromSeed(19), DIM);
     const replay = Gate.restore(live.snapshot(), DIM);

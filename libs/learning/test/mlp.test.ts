@@ -65,6 +65,23 @@ describe("Mlp.gradient", () => {
     });
   }
 
+  it("gives the pre-activation gradient on request: the output gradient without the last squashing", () => {
+    for (const activations of [["tanh", "sigmoid"], ["tanh", "tanh"]] as Activation[][]) {
+      const prng = Prng.fromSeed(12);
+      const net = Mlp.xavier([6, 5, 1], activations, prng);
+      const input = randomInput(prng, 6);
+      const out = net.forward(input);
+      const squash = activations[1] === "sigmoid" ? out * (1 - out) : 1 - out * out;
+      const gradient = net.gradient(input);
+      const pre = net.gradient(input, { preActivation: true });
+      expect(pre[1]!.biases[0]).toBe(1);
+      pre.forEach((layer, l) => {
+        layer.weights.forEach((g, i) => expect(g * squash).toBeCloseTo(gradient[l]!.weights[i]!, 12));
+        layer.biases.forEach((g, i) => expect(g * squash).toBeCloseTo(gradient[l]!.biases[i]!, 12));
+      });
+    }
+  });
+
   it("rejects an input of the wrong size", () => {
     const net = Mlp.xavier([3, 2, 1], ["tanh", "sigmoid"], Prng.fromSeed(1));
     expect(() => net.forward([1, 2])).toThrow(/expects 3 inputs, got 2/);

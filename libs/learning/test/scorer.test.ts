@@ -105,6 +105,31 @@ describe("Scorer", () => {
     expect(correct).toBeGreaterThan(190);
   });
 
+  it("learns the reward memories earn, and stops there: one-signed feedback does not run to the bound", () => {
+    const scorer = Scorer.init(Prng.fromSeed(14));
+    const prng = Prng.fromSeed(15);
+    const noise = (): Float32Array => scorerFeatures(candidate(prng, { rewardSum: -0.9, rewardCount: 1 }));
+    const useful = (): Float32Array => scorerFeatures(candidate(prng, { rewardSum: 0.9, rewardCount: 1 }));
+    // Mostly bad news, as when distractors fill the first recalls: the old
+    // push-by-RPE rule drove every correction to −1 here.
+    for (let step = 0; step < 400; step++) {
+      const features = step % 5 === 0 ? useful() : noise();
+      scorer.apply(logged(scorer.learn(features, step % 5 === 0 ? 0.5 : -0.5, 1, 0.05)));
+    }
+    const mean = (make: () => Float32Array): number => {
+      let sum = 0;
+      for (let i = 0; i < 100; i++) sum += scorer.correction(make());
+      return sum / 100;
+    };
+    expect(mean(useful)).toBeGreaterThan(0.3);
+    expect(mean(useful)).toBeLessThan(0.7);
+    expect(mean(noise)).toBeLessThan(-0.3);
+    expect(mean(noise)).toBeGreaterThan(-0.7);
+    // A zero correction learns nothing from a reward it already predicts.
+    const fresh = Scorer.init(Prng.fromSeed(14));
+    expect(fresh.learn(noise(), 0, 1, 0.05).every((layer) => layer.weights.every((x) => x === 0) && layer.biases.every((x) => x === 0))).toBe(true);
+  });
+
   it("applies a WAL-decoded record identically to two copies", () => {
     const prng = Prng.fromSeed(8);
     const live = Scorer.init(Prng.fromSeed(9));

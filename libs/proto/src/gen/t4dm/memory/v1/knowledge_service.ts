@@ -117,6 +117,11 @@ export interface MatchedProcedure {
 
 export interface MatchProceduresResponse {
   procedures: MatchedProcedure[];
+  /**
+   * Pass to MemoryService.Reinforce: a positive reward counts as a success
+   * of the procedures matched here, a negative one as a failure.
+   */
+  recallId: string;
 }
 
 export interface RecordProcedureOutcomeRequest {
@@ -1348,13 +1353,16 @@ export const MatchedProcedure: MessageFns<MatchedProcedure> = {
 };
 
 function createBaseMatchProceduresResponse(): MatchProceduresResponse {
-  return { procedures: [] };
+  return { procedures: [], recallId: "" };
 }
 
 export const MatchProceduresResponse: MessageFns<MatchProceduresResponse> = {
   encode(message: MatchProceduresResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.procedures) {
       MatchedProcedure.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.recallId !== "") {
+      writer.uint32(18).string(message.recallId);
     }
     return writer;
   },
@@ -1380,6 +1388,14 @@ export const MatchProceduresResponse: MessageFns<MatchProceduresResponse> = {
             message.procedures.push(MatchedProcedure.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.recallId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1397,6 +1413,11 @@ export const MatchProceduresResponse: MessageFns<MatchProceduresResponse> = {
       procedures: globalThis.Array.isArray(object?.procedures)
         ? object.procedures.map((e: any) => MatchedProcedure.fromJSON(e))
         : [],
+      recallId: isSet(object.recallId)
+        ? globalThis.String(object.recallId)
+        : isSet(object.recall_id)
+        ? globalThis.String(object.recall_id)
+        : "",
     };
   },
 
@@ -1404,6 +1425,9 @@ export const MatchProceduresResponse: MessageFns<MatchProceduresResponse> = {
     const obj: any = {};
     if (message.procedures?.length) {
       obj.procedures = message.procedures.map((e) => MatchedProcedure.toJSON(e));
+    }
+    if (message.recallId !== "") {
+      obj.recallId = message.recallId;
     }
     return obj;
   },
@@ -1414,6 +1438,7 @@ export const MatchProceduresResponse: MessageFns<MatchProceduresResponse> = {
   fromPartial<I extends Exact<DeepPartial<MatchProceduresResponse>, I>>(object: I): MatchProceduresResponse {
     const message = createBaseMatchProceduresResponse();
     message.procedures = object.procedures?.map((e) => MatchedProcedure.fromPartial(e)) || [];
+    message.recallId = object.recallId ?? "";
     return message;
   },
 };

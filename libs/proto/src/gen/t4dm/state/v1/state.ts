@@ -7,7 +7,14 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
-import { MemoryRecord, TraceItem } from "../../wal/v1/wal.js";
+import {
+  ConceptForm,
+  MemoryRecord,
+  RemovalReason,
+  removalReasonFromJSON,
+  removalReasonToJSON,
+  TraceItem,
+} from "../../wal/v1/wal.js";
 
 /**
  * The whole learning state at an applied LSN: the body of a checkpoint.
@@ -59,6 +66,27 @@ export interface LearningState {
    * confirmed yet; kept whole so a replay can upsert them again.
    */
   promoting: BufferedMemory[];
+  /**
+   * Recently evicted memories and why, oldest first (bounded), so GetMemory
+   * can say what happened instead of NOT_FOUND.
+   */
+  evictions: Eviction[];
+  /** Forgotten memories whose store deletes are not confirmed yet. */
+  pendingDeletes: PendingDelete[];
+  /** Concepts formed but not yet written to the graph store. */
+  pendingConcepts: ConceptForm[];
+}
+
+export interface Eviction {
+  memoryId: string;
+  namespace: string;
+  reason: RemovalReason;
+  time: Date | undefined;
+}
+
+export interface PendingDelete {
+  memoryId: string;
+  namespace: string;
 }
 
 export interface BufferedMemory {
@@ -146,6 +174,9 @@ function createBaseLearningState(): LearningState {
     requestKeys: [],
     pendingPromotions: [],
     promoting: [],
+    evictions: [],
+    pendingDeletes: [],
+    pendingConcepts: [],
   };
 }
 
@@ -212,6 +243,15 @@ export const LearningState: MessageFns<LearningState> = {
     }
     for (const v of message.promoting) {
       BufferedMemory.encode(v!, writer.uint32(146).fork()).join();
+    }
+    for (const v of message.evictions) {
+      Eviction.encode(v!, writer.uint32(154).fork()).join();
+    }
+    for (const v of message.pendingDeletes) {
+      PendingDelete.encode(v!, writer.uint32(162).fork()).join();
+    }
+    for (const v of message.pendingConcepts) {
+      ConceptForm.encode(v!, writer.uint32(170).fork()).join();
     }
     return writer;
   },
@@ -393,6 +433,30 @@ export const LearningState: MessageFns<LearningState> = {
             message.promoting.push(BufferedMemory.decode(reader, reader.uint32()));
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.evictions.push(Eviction.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.pendingDeletes.push(PendingDelete.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.pendingConcepts.push(ConceptForm.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -465,6 +529,19 @@ export const LearningState: MessageFns<LearningState> = {
       promoting: globalThis.Array.isArray(object?.promoting)
         ? object.promoting.map((e: any) => BufferedMemory.fromJSON(e))
         : [],
+      evictions: globalThis.Array.isArray(object?.evictions)
+        ? object.evictions.map((e: any) => Eviction.fromJSON(e))
+        : [],
+      pendingDeletes: globalThis.Array.isArray(object?.pendingDeletes)
+        ? object.pendingDeletes.map((e: any) => PendingDelete.fromJSON(e))
+        : globalThis.Array.isArray(object?.pending_deletes)
+        ? object.pending_deletes.map((e: any) => PendingDelete.fromJSON(e))
+        : [],
+      pendingConcepts: globalThis.Array.isArray(object?.pendingConcepts)
+        ? object.pendingConcepts.map((e: any) => ConceptForm.fromJSON(e))
+        : globalThis.Array.isArray(object?.pending_concepts)
+        ? object.pending_concepts.map((e: any) => ConceptForm.fromJSON(e))
+        : [],
     };
   },
 
@@ -524,6 +601,15 @@ export const LearningState: MessageFns<LearningState> = {
     if (message.promoting?.length) {
       obj.promoting = message.promoting.map((e) => BufferedMemory.toJSON(e));
     }
+    if (message.evictions?.length) {
+      obj.evictions = message.evictions.map((e) => Eviction.toJSON(e));
+    }
+    if (message.pendingDeletes?.length) {
+      obj.pendingDeletes = message.pendingDeletes.map((e) => PendingDelete.toJSON(e));
+    }
+    if (message.pendingConcepts?.length) {
+      obj.pendingConcepts = message.pendingConcepts.map((e) => ConceptForm.toJSON(e));
+    }
     return obj;
   },
 
@@ -554,6 +640,219 @@ export const LearningState: MessageFns<LearningState> = {
     message.requestKeys = object.requestKeys?.map((e) => RequestKey.fromPartial(e)) || [];
     message.pendingPromotions = object.pendingPromotions?.map((e) => e) || [];
     message.promoting = object.promoting?.map((e) => BufferedMemory.fromPartial(e)) || [];
+    message.evictions = object.evictions?.map((e) => Eviction.fromPartial(e)) || [];
+    message.pendingDeletes = object.pendingDeletes?.map((e) => PendingDelete.fromPartial(e)) || [];
+    message.pendingConcepts = object.pendingConcepts?.map((e) => ConceptForm.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseEviction(): Eviction {
+  return { memoryId: "", namespace: "", reason: 0, time: undefined };
+}
+
+export const Eviction: MessageFns<Eviction> = {
+  encode(message: Eviction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memoryId !== "") {
+      writer.uint32(10).string(message.memoryId);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(18).string(message.namespace);
+    }
+    if (message.reason !== 0) {
+      writer.uint32(24).int32(message.reason);
+    }
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Eviction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEviction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.memoryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Eviction {
+    return {
+      memoryId: isSet(object.memoryId)
+        ? globalThis.String(object.memoryId)
+        : isSet(object.memory_id)
+        ? globalThis.String(object.memory_id)
+        : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      reason: isSet(object.reason) ? removalReasonFromJSON(object.reason) : 0,
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+    };
+  },
+
+  toJSON(message: Eviction): unknown {
+    const obj: any = {};
+    if (message.memoryId !== "") {
+      obj.memoryId = message.memoryId;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.reason !== 0) {
+      obj.reason = removalReasonToJSON(message.reason);
+    }
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Eviction>, I>>(base?: I): Eviction {
+    return Eviction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Eviction>, I>>(object: I): Eviction {
+    const message = createBaseEviction();
+    message.memoryId = object.memoryId ?? "";
+    message.namespace = object.namespace ?? "";
+    message.reason = object.reason ?? 0;
+    message.time = object.time ?? undefined;
+    return message;
+  },
+};
+
+function createBasePendingDelete(): PendingDelete {
+  return { memoryId: "", namespace: "" };
+}
+
+export const PendingDelete: MessageFns<PendingDelete> = {
+  encode(message: PendingDelete, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memoryId !== "") {
+      writer.uint32(10).string(message.memoryId);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(18).string(message.namespace);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PendingDelete {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePendingDelete();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.memoryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PendingDelete {
+    return {
+      memoryId: isSet(object.memoryId)
+        ? globalThis.String(object.memoryId)
+        : isSet(object.memory_id)
+        ? globalThis.String(object.memory_id)
+        : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+    };
+  },
+
+  toJSON(message: PendingDelete): unknown {
+    const obj: any = {};
+    if (message.memoryId !== "") {
+      obj.memoryId = message.memoryId;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PendingDelete>, I>>(base?: I): PendingDelete {
+    return PendingDelete.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PendingDelete>, I>>(object: I): PendingDelete {
+    const message = createBasePendingDelete();
+    message.memoryId = object.memoryId ?? "";
+    message.namespace = object.namespace ?? "";
     return message;
   },
 };

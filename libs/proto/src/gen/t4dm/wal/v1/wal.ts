@@ -30,6 +30,8 @@ export enum Operation {
   OPERATION_TRACE_DECAY = 42,
   OPERATION_CLUSTER_UPDATE = 50,
   OPERATION_MEMORY_DELETE = 60,
+  OPERATION_STORE_SYNCED = 61,
+  OPERATION_CONCEPT_FORM = 62,
   OPERATION_CHECKPOINT_COMPLETE = 100,
   OPERATION_SYSTEM_START = 200,
   OPERATION_SYSTEM_SHUTDOWN = 201,
@@ -87,6 +89,12 @@ export function operationFromJSON(object: any): Operation {
     case 60:
     case "OPERATION_MEMORY_DELETE":
       return Operation.OPERATION_MEMORY_DELETE;
+    case 61:
+    case "OPERATION_STORE_SYNCED":
+      return Operation.OPERATION_STORE_SYNCED;
+    case 62:
+    case "OPERATION_CONCEPT_FORM":
+      return Operation.OPERATION_CONCEPT_FORM;
     case 100:
     case "OPERATION_CHECKPOINT_COMPLETE":
       return Operation.OPERATION_CHECKPOINT_COMPLETE;
@@ -140,6 +148,10 @@ export function operationToJSON(object: Operation): string {
       return "OPERATION_CLUSTER_UPDATE";
     case Operation.OPERATION_MEMORY_DELETE:
       return "OPERATION_MEMORY_DELETE";
+    case Operation.OPERATION_STORE_SYNCED:
+      return "OPERATION_STORE_SYNCED";
+    case Operation.OPERATION_CONCEPT_FORM:
+      return "OPERATION_CONCEPT_FORM";
     case Operation.OPERATION_CHECKPOINT_COMPLETE:
       return "OPERATION_CHECKPOINT_COMPLETE";
     case Operation.OPERATION_SYSTEM_START:
@@ -333,6 +345,8 @@ export interface WalEntry {
     | { $case: "traceDecay"; value: TraceDecay }
     | { $case: "clusterUpdate"; value: ClusterUpdate }
     | { $case: "memoryDelete"; value: MemoryDelete }
+    | { $case: "storeSynced"; value: StoreSynced }
+    | { $case: "conceptForm"; value: ConceptForm }
     | { $case: "checkpointComplete"; value: CheckpointComplete }
     | { $case: "systemStart"; value: SystemStart }
     | { $case: "systemShutdown"; value: SystemShutdown }
@@ -487,6 +501,28 @@ export interface MemoryDelete {
   namespace: string;
   /** Every id the delete resolved to when it was sequenced. */
   memoryIds: string[];
+  /** Why: FORGOTTEN for Forget, TTL for expired working memory, DUPLICATE for merges. */
+  reason: RemovalReason;
+}
+
+/**
+ * The long-term stores confirmed these writes: promoted memories upserted,
+ * forgotten memories deleted, concepts written. Until this record, the state
+ * keeps them pending, so a replay after a crash does the store writes again.
+ */
+export interface StoreSynced {
+  storedIds: string[];
+  deletedIds: string[];
+  conceptIds: string[];
+}
+
+/** Deep consolidation turned a cluster into a concept linked to its episodes. */
+export interface ConceptForm {
+  namespace: string;
+  conceptId: string;
+  label: string;
+  centroid: number[];
+  episodeIds: string[];
 }
 
 /** Commits a checkpoint: it counts only once this record is durable. */
@@ -579,6 +615,12 @@ export const WalEntry: MessageFns<WalEntry> = {
         break;
       case "memoryDelete":
         MemoryDelete.encode(message.operation.value, writer.uint32(482).fork()).join();
+        break;
+      case "storeSynced":
+        StoreSynced.encode(message.operation.value, writer.uint32(490).fork()).join();
+        break;
+      case "conceptForm":
+        ConceptForm.encode(message.operation.value, writer.uint32(498).fork()).join();
         break;
       case "checkpointComplete":
         CheckpointComplete.encode(message.operation.value, writer.uint32(802).fork()).join();
@@ -749,6 +791,22 @@ export const WalEntry: MessageFns<WalEntry> = {
             message.operation = { $case: "memoryDelete", value: MemoryDelete.decode(reader, reader.uint32()) };
             continue;
           }
+          case 61: {
+            if (tag !== 490) {
+              break;
+            }
+
+            message.operation = { $case: "storeSynced", value: StoreSynced.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 62: {
+            if (tag !== 498) {
+              break;
+            }
+
+            message.operation = { $case: "conceptForm", value: ConceptForm.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 100: {
             if (tag !== 802) {
               break;
@@ -859,6 +917,14 @@ export const WalEntry: MessageFns<WalEntry> = {
         ? { $case: "memoryDelete", value: MemoryDelete.fromJSON(object.memoryDelete) }
         : isSet(object.memory_delete)
         ? { $case: "memoryDelete", value: MemoryDelete.fromJSON(object.memory_delete) }
+        : isSet(object.storeSynced)
+        ? { $case: "storeSynced", value: StoreSynced.fromJSON(object.storeSynced) }
+        : isSet(object.store_synced)
+        ? { $case: "storeSynced", value: StoreSynced.fromJSON(object.store_synced) }
+        : isSet(object.conceptForm)
+        ? { $case: "conceptForm", value: ConceptForm.fromJSON(object.conceptForm) }
+        : isSet(object.concept_form)
+        ? { $case: "conceptForm", value: ConceptForm.fromJSON(object.concept_form) }
         : isSet(object.checkpointComplete)
         ? { $case: "checkpointComplete", value: CheckpointComplete.fromJSON(object.checkpointComplete) }
         : isSet(object.checkpoint_complete)
@@ -914,6 +980,10 @@ export const WalEntry: MessageFns<WalEntry> = {
       obj.clusterUpdate = ClusterUpdate.toJSON(message.operation.value);
     } else if (message.operation?.$case === "memoryDelete") {
       obj.memoryDelete = MemoryDelete.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "storeSynced") {
+      obj.storeSynced = StoreSynced.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "conceptForm") {
+      obj.conceptForm = ConceptForm.toJSON(message.operation.value);
     } else if (message.operation?.$case === "checkpointComplete") {
       obj.checkpointComplete = CheckpointComplete.toJSON(message.operation.value);
     } else if (message.operation?.$case === "systemStart") {
@@ -1035,6 +1105,18 @@ export const WalEntry: MessageFns<WalEntry> = {
       case "memoryDelete": {
         if (object.operation?.value !== undefined && object.operation?.value !== null) {
           message.operation = { $case: "memoryDelete", value: MemoryDelete.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "storeSynced": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "storeSynced", value: StoreSynced.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "conceptForm": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "conceptForm", value: ConceptForm.fromPartial(object.operation.value) };
         }
         break;
       }
@@ -3155,7 +3237,7 @@ export const ClusterUpdate: MessageFns<ClusterUpdate> = {
 };
 
 function createBaseMemoryDelete(): MemoryDelete {
-  return { namespace: "", memoryIds: [] };
+  return { namespace: "", memoryIds: [], reason: 0 };
 }
 
 export const MemoryDelete: MessageFns<MemoryDelete> = {
@@ -3165,6 +3247,9 @@ export const MemoryDelete: MessageFns<MemoryDelete> = {
     }
     for (const v of message.memoryIds) {
       writer.uint32(18).string(v!);
+    }
+    if (message.reason !== 0) {
+      writer.uint32(24).int32(message.reason);
     }
     return writer;
   },
@@ -3198,6 +3283,14 @@ export const MemoryDelete: MessageFns<MemoryDelete> = {
             message.memoryIds.push(reader.string());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3218,6 +3311,7 @@ export const MemoryDelete: MessageFns<MemoryDelete> = {
         : globalThis.Array.isArray(object?.memory_ids)
         ? object.memory_ids.map((e: any) => globalThis.String(e))
         : [],
+      reason: isSet(object.reason) ? removalReasonFromJSON(object.reason) : 0,
     };
   },
 
@@ -3229,6 +3323,9 @@ export const MemoryDelete: MessageFns<MemoryDelete> = {
     if (message.memoryIds?.length) {
       obj.memoryIds = message.memoryIds;
     }
+    if (message.reason !== 0) {
+      obj.reason = removalReasonToJSON(message.reason);
+    }
     return obj;
   },
 
@@ -3239,6 +3336,275 @@ export const MemoryDelete: MessageFns<MemoryDelete> = {
     const message = createBaseMemoryDelete();
     message.namespace = object.namespace ?? "";
     message.memoryIds = object.memoryIds?.map((e) => e) || [];
+    message.reason = object.reason ?? 0;
+    return message;
+  },
+};
+
+function createBaseStoreSynced(): StoreSynced {
+  return { storedIds: [], deletedIds: [], conceptIds: [] };
+}
+
+export const StoreSynced: MessageFns<StoreSynced> = {
+  encode(message: StoreSynced, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.storedIds) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.deletedIds) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.conceptIds) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StoreSynced {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStoreSynced();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.storedIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deletedIds.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.conceptIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StoreSynced {
+    return {
+      storedIds: globalThis.Array.isArray(object?.storedIds)
+        ? object.storedIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.stored_ids)
+        ? object.stored_ids.map((e: any) => globalThis.String(e))
+        : [],
+      deletedIds: globalThis.Array.isArray(object?.deletedIds)
+        ? object.deletedIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.deleted_ids)
+        ? object.deleted_ids.map((e: any) => globalThis.String(e))
+        : [],
+      conceptIds: globalThis.Array.isArray(object?.conceptIds)
+        ? object.conceptIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.concept_ids)
+        ? object.concept_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: StoreSynced): unknown {
+    const obj: any = {};
+    if (message.storedIds?.length) {
+      obj.storedIds = message.storedIds;
+    }
+    if (message.deletedIds?.length) {
+      obj.deletedIds = message.deletedIds;
+    }
+    if (message.conceptIds?.length) {
+      obj.conceptIds = message.conceptIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StoreSynced>, I>>(base?: I): StoreSynced {
+    return StoreSynced.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StoreSynced>, I>>(object: I): StoreSynced {
+    const message = createBaseStoreSynced();
+    message.storedIds = object.storedIds?.map((e) => e) || [];
+    message.deletedIds = object.deletedIds?.map((e) => e) || [];
+    message.conceptIds = object.conceptIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseConceptForm(): ConceptForm {
+  return { namespace: "", conceptId: "", label: "", centroid: [], episodeIds: [] };
+}
+
+export const ConceptForm: MessageFns<ConceptForm> = {
+  encode(message: ConceptForm, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.conceptId !== "") {
+      writer.uint32(18).string(message.conceptId);
+    }
+    if (message.label !== "") {
+      writer.uint32(26).string(message.label);
+    }
+    if (message.centroid.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.centroid) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    for (const v of message.episodeIds) {
+      writer.uint32(42).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConceptForm {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConceptForm();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conceptId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag === 37) {
+              message.centroid.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.centroid.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.episodeIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConceptForm {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      conceptId: isSet(object.conceptId)
+        ? globalThis.String(object.conceptId)
+        : isSet(object.concept_id)
+        ? globalThis.String(object.concept_id)
+        : "",
+      label: isSet(object.label) ? globalThis.String(object.label) : "",
+      centroid: globalThis.Array.isArray(object?.centroid) ? object.centroid.map((e: any) => globalThis.Number(e)) : [],
+      episodeIds: globalThis.Array.isArray(object?.episodeIds)
+        ? object.episodeIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.episode_ids)
+        ? object.episode_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ConceptForm): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.conceptId !== "") {
+      obj.conceptId = message.conceptId;
+    }
+    if (message.label !== "") {
+      obj.label = message.label;
+    }
+    if (message.centroid?.length) {
+      obj.centroid = message.centroid.map((e) => floatToJson(e));
+    }
+    if (message.episodeIds?.length) {
+      obj.episodeIds = message.episodeIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConceptForm>, I>>(base?: I): ConceptForm {
+    return ConceptForm.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConceptForm>, I>>(object: I): ConceptForm {
+    const message = createBaseConceptForm();
+    message.namespace = object.namespace ?? "";
+    message.conceptId = object.conceptId ?? "";
+    message.label = object.label ?? "";
+    message.centroid = object.centroid?.map((e) => e) || [];
+    message.episodeIds = object.episodeIds?.map((e) => e) || [];
     return message;
   },
 };

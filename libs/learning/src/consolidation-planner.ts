@@ -1,0 +1,105 @@
+import { walV1 } from "@t4dm/proto";
+import { effectiveEvidence, type BufferedItem } from "./buffer.js";
+import type { LearningState } from "./learning-state.js";
+import { leaveBuffer } from "./planner.js";
+import { cosine } from "./vector.js";
+import type { Operation } from "./wal-entries.js";
+
+/** Buffered memories at least this similar to a stronger one are merged into it. */
+export const DUPLICATE_SIMILARITY = 0.95;
+/** A cluster needs this many members before deep consolidation names it a concept. */
+export const CONCEPT_MIN_MEMBERS = 5;
+
+/** Working memories past their TTL leave the buffer (reason TTL). */
+export function planExpiry(state: LearningState, now: Date): Operation[] {
+  const operations: Operation[] = [];
+  for (const item of state.buffer.all()) {
+    if (item.memory.expireTime && item.memory.expireTime.getTime() <= now.getTime()) {
+      operations.push({ $case: "bufferRemove", value: { memoryId: item.memory.id, reason: walV1.RemovalReason.REMOVAL_REASON_TTL } });
+    }
+  }
+  return operations;
+}
+
+export interface ConsolidationPlan {
+  operations: Operation[];
+  promoted: number;
+  evicted: number;
+  merged: number;
+  concepts: number;
+}
+
+/**
+ * LIGHT: every buffered memory of the namespace leaves the buffer now —
+ * expired working memory by TTL, the rest promoted if their evidence earned
+ * it, evicted (reason AGE) if not. DEEP first merges near-duplicates into the
+ * stronger copy (reason DUPLICATE) and turns clusters with enough members
+ * into concepts linked to their episodes (`episodesOf` supplies members from
+ * the stores, resolved by the caller before planning).
+ */
+export function planConsolidation(
+  state: LearningState,
+  namespace: string,
+  deep: boolean,
+  now: Date,
+  episodesOf: (clusterId: number) => readonly string[] = () => [],
+): ConsolidationPlan {
+  const plan: ConsolidationPlan = { operations: [], promoted: 0, evicted: 0, merged: 0, concepts: 0 };
+  const items = state.buffer.inNamespace(namespace);
+  const gone = new Set<string>();
+
+  if (deep) {
+    const strongestFirst = [...items].sort((a, b) => effectiveEvidence(b, now) - effectiveEvidence(a, now) || (a.memory.id < b.memory.id ? -1 : 1));
+    for (let i = 0; i < strongestFirst.length; i++) {
+      const keeper = strongestFirst[i]!;
+      if (gone.has(keeper.memory.id)) continue;
+      for (let j = i + 1; j < strongestFirst.length; j++) {
+        const other = strongestFirst[j]!;
+        if (gone.has(other.memory.id) || cosine(keeper.embedding, other.embedding) < DUPLICATE_SIMILARITY) continue;
+        gone.add(other.memory.id);
+        plan.merged += 1;
+        plan.operations.push({ $case: "bufferRemove", value: { memoryId: other.memory.id, reason: walV1.RemovalReason.REMOVAL_REASON_DUPLICATE } });
+      }
+    }
+    for (const cluster of state.clusters.clustersOf(namespace)) {
+      if (cluster.memberCount < CONCEPT_MIN_MEMBERS) continue;
+      const members = items.filter((item) => item.memory.clusterId === cluster.id && !gone.has(item.memory.id));
+      const episodeIds = [...new Set([...members.map((m) => m.memory.id), ...episodesOf(cluster.id)])].sort();
+      if (episodeIds.length < CONCEPT_MIN_MEMBERS) continue;
+      plan.concepts += 1;
+      plan.operations.push({
+        $case: "conceptForm",
+        value: {
+          namespace,
+          // One concept per cluster: re-consolidating updates it instead of adding another.
+          conceptId: `${namespace}/cluster-${cluster.id}`,
+          label: conceptLabel(members),
+          centroid: Array.from(cluster.centroid),
+          episodeIds,
+        },
+      });
+    }
+  }
+
+  for (const item of items) {
+    if (gone.has(item.memory.id)) continue;
+    const expired = item.memory.expireTime !== undefined && item.memory.expireTime.getTime() <= now.getTime();
+    const operation = expired
+      ? ({ $case: "bufferRemove", value: { memoryId: item.memory.id, reason: walV1.RemovalReason.REMOVAL_REASON_TTL } } as const)
+      : leaveBuffer(item, now, walV1.RemovalReason.REMOVAL_REASON_AGE);
+    if (operation.$case === "bufferPromote") plan.promoted += 1;
+    else plan.evicted += 1;
+    plan.operations.push(operation);
+  }
+  return plan;
+}
+
+/** The most frequent content words of a cluster's members: a readable handle, not a summary. */
+function conceptLabel(members: readonly BufferedItem[]): string {
+  const counts = new Map<string, number>();
+  for (const member of members) {
+    for (const word of member.memory.content.toLowerCase().match(/\p{L}[\p{L}\p{N}-]{2,}/gu) ?? []) counts.set(word, (counts.get(word) ?? 0) + 1);
+  }
+  const top = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 4).map(([word]) => word);
+  return top.join(" ") || "concept";
+}
