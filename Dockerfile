@@ -1,5 +1,7 @@
 # One image, two entry points: the memory service (default) and the sidecar.
 FROM node:20-bookworm-slim AS build
+# better-sqlite3 compiles from source when its prebuilt binary cannot be fetched.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY libs libs

@@ -5,6 +5,7 @@ import {
   parseChoice,
   parseHostPort,
   parseInteger,
+  parseOptionalUrl,
   parseSidecarAddress,
 } from "./parsers.js";
 
@@ -40,6 +41,13 @@ export interface Config {
   readonly maxMetadataEntries: number;
   readonly maxBatchSize: number;
   readonly maxTopK: number;
+  /** OpenAI-compatible embeddings endpoint; unset means the built-in embedder. */
+  readonly embeddingUrl: string | undefined;
+  readonly embeddingModel: string | undefined;
+  /** A secret: never logged. */
+  readonly embeddingApiKey: string | undefined;
+  readonly embeddingTimeoutMs: number;
+  readonly embeddingBatch: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -84,6 +92,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxMetadataEntries: read("T4DM_MAX_METADATA_ENTRIES", "64", (raw) => parseInteger(raw, 0, 10_000)),
     maxBatchSize: read("T4DM_MAX_BATCH_SIZE", "100", (raw) => parseInteger(raw, 1, 10_000)),
     maxTopK: read("T4DM_MAX_TOP_K", "100", (raw) => parseInteger(raw, 1, 10_000)),
+    embeddingUrl: read("T4DM_EMBEDDING_URL", "", (raw) => parseOptionalUrl(raw)),
+    embeddingModel: env.T4DM_EMBEDDING_MODEL || undefined,
+    embeddingApiKey: env.T4DM_EMBEDDING_API_KEY || undefined,
+    embeddingTimeoutMs: read("T4DM_EMBEDDING_TIMEOUT_MS", "10000", (raw) => parseInteger(raw, 100, 600_000)),
+    embeddingBatch: read("T4DM_EMBEDDING_BATCH", "32", (raw) => parseInteger(raw, 1, 2048)),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

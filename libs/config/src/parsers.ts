@@ -68,3 +68,17 @@ export function parseSidecarAddress(raw: string, resolvePath: (p: string) => str
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
+
+/** An http(s) URL, or undefined for an empty value. */
+export function parseOptionalUrl(raw: string): string | undefined {
+  const value = raw.trim();
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`expected an http or https URL, got "${raw}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`expected an http or https URL, got "${raw}"`);
+  return value;
+}

@@ -130,9 +130,14 @@ export class MemoryBuffer {
   }
 }
 
-/** Evidence a new memory starts with: what the gate thought, and the caller's hint. */
+/**
+ * Evidence a new memory starts with. The caller's importance counts most;
+ * the gate's opinion alone (at most 0.25) stays below the promotion
+ * threshold, so an unimportant memory must earn promotion with recall hits
+ * or reward.
+ */
 export function initialEvidence(memory: walV1.MemoryRecord): number {
-  return Math.fround(0.5 * memory.admitProbability + 0.5 * memory.importance);
+  return Math.fround(0.25 * memory.admitProbability + 0.5 * memory.importance);
 }
 
 /** Evidence discounted by the time since it was last confirmed (a hit or a reward). */

@@ -3,7 +3,7 @@ export type { Networks } from "./learning-state.js";
 export { MemoryBuffer, effectiveEvidence, PROMOTION_THRESHOLD } from "./buffer.js";
 export type { BufferedItem } from "./buffer.js";
 export { planRemember, planRecall, planReinforce, makeRoom, leaveBuffer, noveltyOf, LEARNING_RATE } from "./planner.js";
-export type { PlanContext, RememberInput, RememberPlan, RecallInput, RecallPlan, Recalled, ReinforceInput, ReinforcePlan } from "./planner.js";
+export type { PlanContext, RememberInput, RememberPlan, RecallInput, RecallPlan, Recalled, RecallSource, ReinforceInput, ReinforcePlan } from "./planner.js";
 export { matchesFilter } from "./filters.js";
 export type { MemoryFilter, MetadataCondition } from "./filters.js";
 export { encodeEntry, operationType } from "./wal-entries.js";

@@ -82,12 +82,13 @@ export function planRemember(state: LearningState, input: RememberInput, context
     createTime: context.now,
     expireTime: input.expireTime,
     requestId: input.requestId,
-    admitProbability: input.always ? 1 : probability,
+    // The gate's real opinion, even when the caller bypassed it: evidence builds on it.
+    admitProbability: probability,
     gateFeatures: Array.from(features),
     clusterId: assignment.clusterId,
   };
   operations.push({ $case: "bufferAdd", value: { memory } });
-  return { decision: "admitted", memory, admitProbability: memory.admitProbability, operations };
+  return { decision: "admitted", memory, admitProbability: input.always ? 1 : probability, operations };
 }
 
 /**
@@ -126,13 +127,24 @@ export interface RecallInput {
   topK: number;
   minScore: number;
   filter: MemoryFilter;
+  /**
+   * Candidates from long-term storage, searched by the caller before planning
+   * (namespace and filter already applied). Ids the state still holds or is
+   * deleting are ignored: the state's copy is the current one.
+   */
+  stored?: readonly BufferedItem[];
 }
+
+/** Where a recalled memory came from. */
+export type RecallSource = "buffer" | "promoting" | "store";
 
 export interface Recalled {
   item: BufferedItem;
   score: number;
   similarity: number;
+  /** True for the buffer only (kept for callers that only distinguish buffer vs store). */
   fromBuffer: boolean;
+  source: RecallSource;
   features: Float32Array;
 }
 
@@ -150,14 +162,20 @@ export interface RecallPlan {
 export function planRecall(state: LearningState, input: RecallInput, context: PlanContext): RecallPlan {
   const networks = requireNetworks(state);
   const queryCluster = state.clusters.nearest(input.namespace, input.query)?.clusterId;
-  const candidates: { item: BufferedItem; fromBuffer: boolean }[] = [];
+  const candidates: { item: BufferedItem; source: RecallSource }[] = [];
   for (const item of state.buffer.all()) {
-    if (item.memory.namespace === input.namespace && matchesFilter(item.memory, input.filter)) candidates.push({ item, fromBuffer: true });
+    if (item.memory.namespace === input.namespace && matchesFilter(item.memory, input.filter)) candidates.push({ item, source: "buffer" });
   }
   for (const item of state.buffer.promoting()) {
-    if (item.memory.namespace === input.namespace && matchesFilter(item.memory, input.filter)) candidates.push({ item, fromBuffer: false });
+    if (item.memory.namespace === input.namespace && matchesFilter(item.memory, input.filter)) candidates.push({ item, source: "promoting" });
   }
-  const scored: Recalled[] = candidates.map(({ item, fromBuffer }) => {
+  for (const item of input.stored ?? []) {
+    const id = item.memory.id;
+    if (item.memory.namespace !== input.namespace || state.buffer.get(id) || state.buffer.getPromoting(id) || state.outbox.pendingDeletes.has(id)) continue;
+    candidates.push({ item, source: "store" });
+  }
+  const scored: Recalled[] = candidates.map(({ item, source }) => {
+    const fromBuffer = source === "buffer";
     const similarity = cosine(input.query, item.embedding);
     const features = scorerFeatures({
       cosine: similarity,
@@ -170,7 +188,7 @@ export function planRecall(state: LearningState, input: RecallInput, context: Pl
       importance: item.memory.importance,
       evidence: effectiveEvidence(item, context.now),
     });
-    return { item, fromBuffer, similarity, features, score: networks.scorer.score(features) };
+    return { item, fromBuffer, source, similarity, features, score: networks.scorer.score(features) };
   });
   scored.sort((a, b) => b.score - a.score || (a.item.memory.id < b.item.memory.id ? -1 : 1));
   const results = scored.filter((r) => r.score >= input.minScore).slice(0, input.topK);
@@ -181,6 +199,8 @@ export function planRecall(state: LearningState, input: RecallInput, context: Pl
   const traceContext = `${input.namespace}#${queryCluster ?? 0}`;
   operations.push(state.traces.planCreate(recallId, input.namespace, traceContext, results.map((r) => ({ memoryId: r.item.memory.id, features: r.features }))));
   results.forEach((result, rank) => {
+    // Stored memories' access statistics live in the store, updated by the caller.
+    if (result.source === "store") return;
     const item = result.item;
     operations.push({
       $case: "bufferEvidence",

@@ -16,6 +16,12 @@ export interface AdminContext {
   engine: () => Engine | undefined;
 }
 
+async function storageHealth(engine: Engine): Promise<adminV1.StorageHealth[]> {
+  const [episodic, graph] = await Promise.all([engine.stores.episodic.health(), engine.stores.graph.health()]);
+  const pending = engine.storeSync.lastError;
+  return [episodic, graph].map((h) => ({ ...h, detail: pending && h.healthy ? `${h.detail}; last sync error: ${pending}` : h.detail }));
+}
+
 const MODES = { warm: adminV1.RecoveryMode.RECOVERY_MODE_WARM, cold: adminV1.RecoveryMode.RECOVERY_MODE_COLD } as const;
 
 /** AdminService handlers built so far; Reset answers UNIMPLEMENTED until the tenancy issue. */
@@ -37,7 +43,7 @@ export function adminHandlers(context: AdminContext): Partial<adminV1.AdminServi
         bufferCapacity: state?.bufferCapacity || context.bufferCapacity,
         inFlightOps: engine?.pipeline.inFlightRecords ?? 0,
         neuromodulators: state?.neuromodulators.levels(),
-        storage: [],
+        storage: engine ? await storageHealth(engine) : [],
         sidecarConnected: context.sidecar.connected,
         version: VERSION,
         startTime: context.startTime,

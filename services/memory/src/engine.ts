@@ -1,7 +1,16 @@
+import path from "node:path";
 import type { Config } from "@t4dm/config";
 import type { persistenceV1 } from "@t4dm/proto";
 import type { Logger } from "@t4dm/telemetry";
+import { openEmbeddedStores } from "@t4dm/storage";
+import { KnowledgeCore } from "./knowledge-core.js";
+import { createEmbedder } from "./embedding/create-embedder.js";
+import type { Embedder } from "./embedding/embedder.js";
+import { HttpEmbedder } from "./embedding/http-embedder.js";
 import { MemoryCore } from "./memory-core.js";
+import { MemoryLifecycle } from "./memory-lifecycle.js";
+import { MemoryReads } from "./memory-reads.js";
+import { StoreSync, type Stores } from "./storage/store-sync.js";
 import { Checkpointer } from "./pipeline/checkpointer.js";
 import { CommitPipeline } from "./pipeline/commit-pipeline.js";
 import { recoverState, type Recovery } from "./pipeline/recover-state.js";
@@ -14,6 +23,12 @@ export interface Engine {
   pipeline: CommitPipeline;
   checkpointer: Checkpointer;
   core: MemoryCore;
+  reads: MemoryReads;
+  lifecycle: MemoryLifecycle;
+  knowledge: KnowledgeCore;
+  stores: Stores;
+  storeSync: StoreSync;
+  embedder: Embedder;
   /** The sidecar (re)connected and reports this status. */
   onSidecarStatus(status: persistenceV1.GetStatusResponse): void;
   stop(): void;
@@ -32,13 +47,22 @@ export async function startEngine(
   clock: () => Date,
 ): Promise<Engine> {
   const started = Date.now();
+  const stores = await openEmbeddedStores({ dir: path.join(config.dataDir, "store"), dimensions: config.embeddingDim });
   const recovery = await recoverState(client, logger);
   let checkpointer: Checkpointer | undefined;
+  let storeSync: StoreSync | undefined;
   const pipeline = new CommitPipeline(recovery.state, client, logger, {
-    onWritable: (writable) => readiness.set("wal", writable),
+    onWritable: (writable) => {
+      readiness.set("wal", writable);
+      if (writable) storeSync?.kick();
+    },
     onCheckpointRequested: () => checkpointer?.trigger("sidecar request"),
-    onApplied: (count) => checkpointer?.noteApplied(count),
+    onApplied: (count) => {
+      checkpointer?.noteApplied(count);
+      storeSync?.kick();
+    },
   });
+  storeSync = new StoreSync(pipeline, stores, logger, clock);
   checkpointer = new Checkpointer(pipeline, client, logger, {
     everyRecords: config.checkpointEveryRecords,
     now: clock,
@@ -87,12 +111,39 @@ export async function startEngine(
 
   const interval = setInterval(() => checkpointer!.trigger("interval"), config.checkpointIntervalSeconds * 1000);
   interval.unref();
-  const core = new MemoryCore(pipeline, config, clock);
+  // The dimension is fixed by the data directory's first start; the provider must match it.
+  const embedder = createEmbedder({
+    url: config.embeddingUrl,
+    model: config.embeddingModel,
+    apiKey: config.embeddingApiKey,
+    timeoutMs: config.embeddingTimeoutMs,
+    batchSize: config.embeddingBatch,
+    dimensions: pipeline.durable.embeddingDim,
+  });
+  if (embedder instanceof HttpEmbedder) await embedder.probe();
+  logger.info("embedder ready", { event: "embedder.ready", embedder: embedder.name, dimensions: embedder.dimensions });
+  const knowledge = new KnowledgeCore(stores.graph, embedder, clock);
+  const core = new MemoryCore(pipeline, stores, embedder, { ...config, embeddingDim: pipeline.durable.embeddingDim }, clock, {
+    onProceduresReinforced: async (namespace, outcomes) => {
+      for (const { id, success } of outcomes) await stores.graph.recordOutcome(namespace, id, success, clock());
+    },
+  });
+  const lifecycle = new MemoryLifecycle(pipeline, stores, clock);
+  const expiry = setInterval(() => void lifecycle.expire().catch(() => undefined), 30_000);
+  expiry.unref();
+  // Recovered promotions, deletes and concepts the stores still owe.
+  storeSync.kick();
   return {
     recovery,
     pipeline,
     checkpointer,
     core,
+    reads: new MemoryReads(() => pipeline.durable, stores, clock),
+    lifecycle,
+    knowledge,
+    stores,
+    storeSync,
+    embedder,
     onSidecarStatus(status) {
       // Only possible under sync mode none after an OS crash: records we applied are gone from the WAL.
       if (status.durableLsn < pipeline.appliedLsn && !pipeline.recoverLost(status.durableLsn + 1)) {
@@ -105,7 +156,11 @@ export async function startEngine(
     },
     stop() {
       clearInterval(interval);
+      clearInterval(expiry);
+      storeSync!.stop();
       pipeline.close();
+      void stores.episodic.close();
+      void stores.graph.close();
     },
   };
 }

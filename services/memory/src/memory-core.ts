@@ -1,10 +1,45 @@
 import { randomUUID } from "node:crypto";
-import { planRecall, planReinforce, planRemember, type LearningState, type RememberPlan } from "@t4dm/learning";
+import { planRecall, planReinforce, planRemember, type BufferedItem, type LearningState, type RememberPlan } from "@t4dm/learning";
+import type { StoredMemory } from "@t4dm/storage";
 import { memoryV1 } from "@t4dm/proto";
 import { NotFoundError } from "@t4dm/rpc";
 import { toPublicMemory } from "./convert.js";
 import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
-import { validateBatch, validateGet, validateRecall, validateReinforce, validateRemember, type Limits, type ValidRemember } from "./validation.js";
+import { embedMissing } from "./embedding/embed-inputs.js";
+import type { Embedder } from "./embedding/embedder.js";
+import type { Stores } from "./storage/store-sync.js";
+import { toStoreFilter } from "./storage/store-filter.js";
+import { validateBatch, validateRecall, validateReinforce, validateRemember, type Limits, type ValidRemember } from "./validation.js";
+
+/** Trace contexts of procedure matches end with this; their rewards count as outcomes. */
+export const PROCEDURE_CONTEXT = "#procedures";
+
+/** A stored memory in the shape the planner scores. */
+export function storedItem(memory: StoredMemory): BufferedItem {
+  return {
+    memory: {
+      id: memory.id,
+      namespace: memory.namespace,
+      kind: memory.kind,
+      content: memory.content,
+      embedding: [],
+      metadata: memory.metadata,
+      importance: memory.importance,
+      createTime: memory.createTime,
+      expireTime: memory.expireTime,
+      requestId: "",
+      admitProbability: 0,
+      gateFeatures: [],
+      clusterId: memory.clusterId,
+    },
+    embedding: memory.embedding,
+    evidence: memory.evidence,
+    accessCount: memory.accessCount,
+    lastAccessTime: memory.lastAccessTime,
+    rewardSum: memory.rewardSum,
+    rewardCount: memory.rewardCount,
+  };
+}
 
 /**
  * Remember, recall and reinforce on the learning state: validate (nothing is
@@ -16,8 +51,11 @@ export class MemoryCore {
 
   constructor(
     private readonly pipeline: CommitPipeline,
+    private readonly stores: Stores,
+    private readonly embedder: Embedder,
     private readonly limits: Limits,
     private readonly clock: () => Date,
+    private readonly hooks: { onProceduresReinforced?: (namespace: string, outcomes: { id: string; success: boolean }[]) => Promise<void> } = {},
     private readonly newId: () => string = randomUUID,
   ) {}
 
@@ -29,36 +67,59 @@ export class MemoryCore {
   async remember(request: memoryV1.RememberRequest): Promise<memoryV1.RememberResponse> {
     const now = this.clock();
     const input = validateRemember(request, this.limits, now);
-    const { plan, done } = this.sequenceRemember(input, now);
+    const [embedding] = await embedMissing(this.embedder, [{ embedding: input.embedding, text: input.content, field: "content" }]);
+    const { plan, done } = this.sequenceRemember({ ...input, embedding: embedding! }, this.clock());
     return this.rememberResponse(plan, await done);
   }
 
   async batchRemember(request: memoryV1.BatchRememberRequest): Promise<memoryV1.BatchRememberResponse> {
+    const inputs = validateBatch(request.requests, this.limits, this.clock());
+    const embeddings = await embedMissing(
+      this.embedder,
+      inputs.map((input, i) => ({ embedding: input.embedding, text: input.content, field: `requests[${i}].content` })),
+    );
     const now = this.clock();
-    const inputs = validateBatch(request.requests, this.limits, now);
     // Sequenced back to back in this tick: each sees the ones before it.
-    const sequenced = inputs.map((input) => this.sequenceRemember(input, now));
+    const sequenced = inputs.map((input, i) => this.sequenceRemember({ ...input, embedding: embeddings[i]! }, now));
     const responses: memoryV1.RememberResponse[] = [];
     for (const { plan, done } of sequenced) responses.push(this.rememberResponse(plan, await done));
     return { responses };
   }
 
   async recall(request: memoryV1.RecallRequest): Promise<memoryV1.RecallResponse> {
-    const input = validateRecall(request, this.limits);
+    const valid = validateRecall(request, this.limits);
+    const [query] = await embedMissing(this.embedder, [{ embedding: valid.query, text: valid.queryText, field: "query" }]);
+    const input = { ...valid, query: query! };
     const now = this.clock();
-    const plan = planRecall(this.pipeline.projected, { ...input }, { now, newId: this.newId });
+    // Search the store first (I/O), then plan and submit in one tick against the projected state.
+    const widening = this.pipeline.projected.neuromodulators.recallWidening();
+    const hits = await this.stores.episodic.search(input.namespace, input.query, Math.ceil(input.topK * 2 * widening), toStoreFilter(input.filter, now));
+    const plan = planRecall(this.pipeline.projected, { ...input, stored: hits.map((hit) => storedItem(hit.memory)) }, { now, newId: this.newId });
     await this.pipeline.submit(plan.operations, now);
+    const storeResults = plan.results.filter((r) => r.source === "store");
+    // Access statistics of stored memories are store data, not learning state: best effort.
+    for (const result of storeResults) {
+      void this.stores.episodic
+        .recordAccess(input.namespace, result.item.memory.id, {
+          accessCount: result.item.accessCount + 1,
+          lastAccessTime: now,
+          rewardSum: result.item.rewardSum,
+          rewardCount: result.item.rewardCount,
+        })
+        .catch(() => undefined);
+    }
+    const statuses = {
+      buffer: memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED,
+      promoting: memoryV1.MemoryStatus.MEMORY_STATUS_PENDING_PROMOTION,
+      store: memoryV1.MemoryStatus.MEMORY_STATUS_STORED,
+    } as const;
     return {
       recallId: plan.recallId,
       memories: plan.results.map((result) => ({
-        memory: toPublicMemory(
-          result.item,
-          result.fromBuffer ? memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED : memoryV1.MemoryStatus.MEMORY_STATUS_PENDING_PROMOTION,
-          input.includeEmbeddings,
-        ),
+        memory: toPublicMemory(result.item, statuses[result.source], input.includeEmbeddings),
         score: result.score,
         similarity: result.similarity,
-        source: result.fromBuffer ? memoryV1.MemorySource.MEMORY_SOURCE_BUFFER : memoryV1.MemorySource.MEMORY_SOURCE_STORE,
+        source: result.source === "buffer" ? memoryV1.MemorySource.MEMORY_SOURCE_BUFFER : memoryV1.MemorySource.MEMORY_SOURCE_STORE,
       })),
     };
   }
@@ -68,13 +129,20 @@ export class MemoryCore {
     const key = input.requestId ? `${input.namespace}\u0000${input.requestId}` : undefined;
     const earlier = key ? this.reinforced.get(key) : undefined;
     if (earlier) return earlier;
+    const trace = this.pipeline.projected.traces.get(input.recallId);
     const plan = planReinforce(this.pipeline.projected, input);
-    if (!plan.found) {
+    if (!plan.found || !trace) {
       throw new NotFoundError(`recall ${input.recallId} is unknown in namespace ${input.namespace}, or was already reinforced or expired`, "RECALL_NOT_FOUND", {
         metadata: { recall_id: input.recallId },
       });
     }
     const lsn = await this.pipeline.submit(plan.operations, this.clock());
+    const rewardOf = (id: string) => input.memoryRewards[id] ?? input.reward;
+    if (trace.context.endsWith(PROCEDURE_CONTEXT)) {
+      await this.hooks.onProceduresReinforced?.(input.namespace, trace.items.map((item) => ({ id: item.memoryId, success: rewardOf(item.memoryId) > 0 })));
+    } else {
+      await this.creditStored(input.namespace, trace.items.map((item) => item.memoryId), rewardOf);
+    }
     const response = { rewardPredictionError: plan.rewardPredictionError, creditedMemories: plan.credited, lsn };
     if (key) {
       this.reinforced.set(key, response);
@@ -83,22 +151,26 @@ export class MemoryCore {
     return response;
   }
 
-  /**
-   * A memory the state holds (buffered, or promoted and awaiting its store
-   * write). Another namespace's memory is NOT_FOUND, never revealed.
-   */
-  async getMemory(request: memoryV1.GetMemoryRequest): Promise<memoryV1.GetMemoryResponse> {
-    const { namespace, id } = validateGet(request);
-    const buffered = this.state.buffer.get(id);
-    const item = buffered ?? this.state.buffer.getPromoting(id);
-    if (!item || item.memory.namespace !== namespace) {
-      throw new NotFoundError(`memory ${id} not found in namespace ${namespace}`, "MEMORY_NOT_FOUND", { metadata: { id } });
+  /** Reward statistics of credited memories that live in the store (store data, best effort). */
+  private async creditStored(namespace: string, ids: readonly string[], rewardOf: (id: string) => number): Promise<void> {
+    const state = this.state;
+    const stored = ids.filter((id) => !state.buffer.get(id) && !state.buffer.getPromoting(id));
+    if (stored.length === 0) return;
+    try {
+      for (const memory of await this.stores.episodic.getMany(namespace, stored)) {
+        await this.stores.episodic.recordAccess(namespace, memory.id, {
+          accessCount: memory.accessCount,
+          lastAccessTime: memory.lastAccessTime ?? memory.createTime,
+          rewardSum: memory.rewardSum + rewardOf(memory.id),
+          rewardCount: memory.rewardCount + 1,
+        });
+      }
+    } catch {
+      // Statistics only: the learning itself is already durable in the WAL.
     }
-    const status = buffered ? memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED : memoryV1.MemoryStatus.MEMORY_STATUS_PENDING_PROMOTION;
-    return { memory: toPublicMemory(item, status, request.includeEmbedding) };
   }
 
-  private sequenceRemember(input: ValidRemember, now: Date): { plan: RememberPlan; done: Promise<number> } {
+  private sequenceRemember(input: ValidRemember & { embedding: Float32Array }, now: Date): { plan: RememberPlan; done: Promise<number> } {
     const plan = planRemember(this.pipeline.projected, input, { now, newId: this.newId });
     return { plan, done: this.pipeline.submit(plan.operations, now) };
   }
@@ -113,7 +185,7 @@ export class MemoryCore {
     return {
       memory: item ? toPublicMemory(item, status, false) : undefined,
       decision: memoryV1.AdmissionDecision.ADMISSION_DECISION_ADMITTED,
-      admitProbability: plan.decision === "admitted" ? plan.admitProbability : item?.memory.admitProbability ?? 1,
+      admitProbability: plan.decision === "admitted" ? plan.admitProbability : 1,
       lsn,
     };
   }

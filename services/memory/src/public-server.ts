@@ -6,7 +6,7 @@ import { adminV1, memoryV1, reflectionPackageDefinition } from "@t4dm/proto";
 import { bindServer, partialService } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import { adminHandlers, type AdminContext } from "./admin-handlers.js";
-import type { MemoryCore } from "./memory-core.js";
+import { knowledgeHandlers } from "./knowledge-handlers.js";
 import { memoryHandlers } from "./memory-handlers.js";
 import type { Readiness } from "./readiness.js";
 
@@ -32,7 +32,6 @@ export async function startPublicServer(
   readiness: Readiness,
   admin: AdminContext,
 ): Promise<PublicServer> {
-  const core = (): MemoryCore | undefined => admin.engine()?.core;
   const server = new Server();
 
   const health = new HealthImplementation();
@@ -49,8 +48,8 @@ export async function startPublicServer(
     services: [...PUBLIC_SERVICES, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"],
   }).addToServer(server);
 
-  server.addService(memoryV1.MemoryServiceService, partialService(memoryV1.MemoryServiceService, memoryHandlers(core, logger)));
-  server.addService(memoryV1.KnowledgeServiceService, partialService(memoryV1.KnowledgeServiceService, {}));
+  server.addService(memoryV1.MemoryServiceService, partialService(memoryV1.MemoryServiceService, memoryHandlers(admin.engine, logger)));
+  server.addService(memoryV1.KnowledgeServiceService, partialService(memoryV1.KnowledgeServiceService, knowledgeHandlers(admin.engine, logger, () => new Date())));
   server.addService(adminV1.AdminServiceService, partialService(adminV1.AdminServiceService, adminHandlers(admin)));
 
   const bound = await bindServer(server, address, ServerCredentials.createInsecure());

@@ -1,4 +1,4 @@
-import { embedText, normalize, validateEmbedding, type MemoryFilter, type MetadataCondition } from "@t4dm/learning";
+import { normalize, validateEmbedding, type MemoryFilter, type MetadataCondition } from "@t4dm/learning";
 import { memoryV1, walV1 } from "@t4dm/proto";
 import { InvalidArgumentError, type FieldViolation } from "@t4dm/rpc";
 import type { Config } from "@t4dm/config";
@@ -12,7 +12,7 @@ export type Limits = Pick<Config, "embeddingDim" | "maxContentBytes" | "maxMetad
  * Collects field violations for one request, so a caller hears about every
  * bad field at once, then throws one InvalidArgumentError (nothing logged).
  */
-class Violations {
+export class Violations {
   readonly list: FieldViolation[] = [];
   add(field: string, description: string): void {
     this.list.push({ field, description });
@@ -33,7 +33,8 @@ export interface ValidRemember {
   kind: walV1.MemoryKind;
   metadata: Record<string, unknown>;
   importance: number;
-  embedding: Float32Array;
+  /** The caller's embedding (normalised); undefined when the content must be embedded. */
+  embedding?: Float32Array;
   always: boolean;
   requestId: string;
   expireTime?: Date;
@@ -69,8 +70,6 @@ function checkRemember(request: memoryV1.RememberRequest, limits: Limits, now: D
   if (request.embedding.length > 0) {
     const problem = validateEmbedding(request.embedding, limits.embeddingDim);
     if (problem) v.add(`${prefix}embedding`, problem);
-  } else if (bytes <= limits.maxContentBytes && request.content.trim().length > 0 && isZero(embedText(request.content, limits.embeddingDim))) {
-    v.add(`${prefix}content`, "has no words to embed; send an embedding with it");
   }
   if (request.ttl && (request.ttl.seconds < 0 || request.ttl.nanos < 0)) v.add(`${prefix}ttl`, "must not be negative");
   void now;
@@ -78,7 +77,7 @@ function checkRemember(request: memoryV1.RememberRequest, limits: Limits, now: D
 
 function toValidRemember(request: memoryV1.RememberRequest, limits: Limits, now: Date): ValidRemember {
   const kind = (request.type || memoryV1.MemoryType.MEMORY_TYPE_EPISODIC) as number as walV1.MemoryKind;
-  const embedding = request.embedding.length > 0 ? normalize(request.embedding) : embedText(request.content, limits.embeddingDim);
+  const embedding = request.embedding.length > 0 ? normalize(request.embedding) : undefined;
   let expireTime: Date | undefined;
   if (kind === walV1.MemoryKind.MEMORY_KIND_WORKING) {
     const ttlMs = request.ttl ? request.ttl.seconds * 1000 + Math.floor(request.ttl.nanos / 1e6) : DEFAULT_WORKING_TTL_MS;
@@ -108,7 +107,9 @@ function checkMetadata(metadata: Record<string, unknown>, limits: Limits, field:
 
 export interface ValidRecall {
   namespace: string;
-  query: Float32Array;
+  /** The caller's query embedding (normalised), or undefined: embed `queryText`. */
+  query?: Float32Array;
+  queryText: string;
   topK: number;
   minScore: number;
   filter: MemoryFilter;
@@ -126,9 +127,6 @@ export function validateRecall(request: memoryV1.RecallRequest, limits: Limits):
     const problem = validateEmbedding(request.queryEmbedding, limits.embeddingDim);
     if (problem) v.add("query_embedding", problem);
     else query = normalize(request.queryEmbedding);
-  } else if (hasQuery) {
-    query = embedText(request.query, limits.embeddingDim);
-    if (isZero(query)) v.add("query", "has no words to embed; send query_embedding");
   }
   if (request.topK > limits.maxTopK) v.add("top_k", `must be at most ${limits.maxTopK}`);
   if (!Number.isFinite(request.minScore)) v.add("min_score", "must be a finite number");
@@ -141,7 +139,8 @@ export function validateRecall(request: memoryV1.RecallRequest, limits: Limits):
   v.throwIfAny();
   return {
     namespace: request.namespace,
-    query: query!,
+    query,
+    queryText: request.query,
     topK: request.topK || 10,
     minScore: request.minScore === 0 ? -Infinity : request.minScore,
     filter: { kinds: request.types.filter((t) => t !== 0), conditions, createdAfter: range?.startTime, createdBefore: range?.endTime },
@@ -187,7 +186,7 @@ export function validateReinforce(request: memoryV1.ReinforceRequest): ValidRein
   return { namespace: request.namespace, recallId: request.recallId, reward: request.reward, memoryRewards: request.memoryRewards, requestId: request.requestId };
 }
 
-function isZero(vector: Float32Array): boolean {
+export function isZero(vector: Float32Array): boolean {
   return vector.every((x) => x === 0);
 }
 
@@ -198,4 +197,11 @@ export function validateGet(request: memoryV1.GetMemoryRequest): { namespace: st
   else if (request.id.length > 128) v.add("id", "must be at most 128 characters");
   v.throwIfAny();
   return { namespace: request.namespace, id: request.id };
+}
+
+/** Namespace check for code that collects violations in a plain list. */
+export function checkNamespaceValue(namespace: string, violations: FieldViolation[], field = "namespace"): void {
+  const v = new Violations();
+  checkNamespace(namespace, v, field);
+  violations.push(...v.list);
 }

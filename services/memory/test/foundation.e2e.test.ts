@@ -1,5 +1,5 @@
 import { status, type ServiceError } from "@grpc/grpc-js";
-import { adminV1, memoryV1 } from "@t4dm/proto";
+import { adminV1 } from "@t4dm/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   call,
@@ -54,8 +54,6 @@ describe("memory service and sidecar, as two real processes", () => {
 
   it("answers UNIMPLEMENTED, not a fake success, for RPCs not built yet", async () => {
     const cases: [string, Promise<ServiceError>][] = [
-      ["ListMemories", callError(clients.memory.listMemories.bind(clients.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "n" }))],
-      ["UpsertFact", callError(clients.knowledge.upsertFact.bind(clients.knowledge), memoryV1.UpsertFactRequest.fromPartial({ namespace: "n" }))],
       ["Reset", callError(clients.admin.reset.bind(clients.admin), adminV1.ResetRequest.fromPartial({ confirm: true }))],
     ];
     for (const [name, pending] of cases) {

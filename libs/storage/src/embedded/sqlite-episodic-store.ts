@@ -1,0 +1,444 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { EpisodicStore, PageCursor, SearchHit, StoreFilter, StoreHealth, StoredMemory } from "../episodic-store.js";
+import { StoreClosedError, StoreConfigError, StoreInputError } from "../errors.js";
+import { checkEmbedding, cosine, fromBlob, millis, toBlob } from "./embedding-blob.js";
+import { filterSql } from "./filter-sql.js";
+import { EPISODIC_SCHEMA, EPISODIC_SCHEMA_VERSION, type MemoryRow, rowToMemory } from "./episodic-schema.js";
+import { checkSchemaVersion, MetaTable, openDatabase, type SqliteDatabase, StatementCache, type Statement } from "./sqlite-database.js";
+import { DEFAULT_HNSW, type HnswParams, VectorIndex } from "./vector-index.js";
+
+export interface SqliteEpisodicStoreOptions {
+  /** The store directory ($T4DM_DATA_DIR/store); created if missing. */
+  dir: string;
+  /** Embedding dimension, fixed per data directory. */
+  dimensions: number;
+  hnsw?: Partial<HnswParams>;
+  /** Write the vector index file after this many vector changes (it is a cache: a crash costs only a catch-up from SQLite). */
+  saveIndexEvery?: number;
+  /** Searches whose namespace and filter match at most this many memories are exact scans instead of HNSW. */
+  exactSearchBelow?: number;
+  /**
+   * "auto" (default) scans exactly when that reads fewer rows than the
+   * over-fetched HNSW candidates would; "index" always tries HNSW first (for
+   * tests and benchmarks of the index path).
+   */
+  searchStrategy?: "auto" | "index";
+}
+
+/** How the vector index came to be at the last `init()`. */
+export type IndexOrigin = "empty" | "loaded" | "caught-up" | "rebuilt";
+
+const DB_FILE = "episodic.sqlite";
+const INDEX_FILE = "episodic.usearch";
+const REBUILD_BATCH = 4096;
+
+/**
+ * The embedded episodic store: memories in SQLite (`episodic.sqlite`), their
+ * embeddings also in one usearch HNSW index (`episodic.usearch`) keyed by the
+ * row's integer key. SQLite is the truth; the index is a cache written on
+ * close and every `saveIndexEvery` changes, and on start it is loaded only if
+ * its SHA-256 matches the one recorded in SQLite, then caught up with the
+ * rows changed since (each row and each deletion carries the generation of
+ * its write), else rebuilt from SQLite.
+ *
+ * Ids are unique per namespace: the same id in two namespaces is two
+ * memories. One process owns a data directory at a time.
+ */
+export class SqliteEpisodicStore implements EpisodicStore {
+  readonly backend = "embedded";
+  private db: SqliteDatabase | undefined;
+  private meta: MetaTable | undefined;
+  private readonly vectors: VectorIndex;
+  private readonly saveIndexEvery: number;
+  private readonly exactSearchBelow: number;
+  private generation = 0;
+  private changesSinceSave = 0;
+  private closed = false;
+  private origin: IndexOrigin = "empty";
+  private indexSaveError: string | undefined;
+  private statements: StatementCache | undefined;
+
+  constructor(private readonly options: SqliteEpisodicStoreOptions) {
+    if (!Number.isInteger(options.dimensions) || options.dimensions <= 0) {
+      throw new StoreConfigError(`dimensions must be a positive integer, got ${options.dimensions}`);
+    }
+    this.vectors = new VectorIndex(options.dimensions, { ...DEFAULT_HNSW, ...options.hnsw });
+    this.saveIndexEvery = options.saveIndexEvery ?? 10_000;
+    this.exactSearchBelow = options.exactSearchBelow ?? 2_048;
+  }
+
+  /** How the vector index was obtained at start-up (for logs and tests). */
+  get indexOrigin(): IndexOrigin {
+    return this.origin;
+  }
+
+  async init(): Promise<void> {
+    if (this.closed) throw new StoreClosedError("the episodic store is closed");
+    if (this.db) return;
+    mkdirSync(this.options.dir, { recursive: true });
+    const file = join(this.options.dir, DB_FILE);
+    const db = openDatabase(file);
+    try {
+      const meta = new MetaTable(db);
+      db.transaction(() => {
+        checkSchemaVersion(meta, file, EPISODIC_SCHEMA_VERSION);
+        const stored = meta.get("dimensions");
+        if (stored === undefined) meta.set("dimensions", this.options.dimensions);
+        else if (Number(stored) !== this.options.dimensions) {
+          throw new StoreConfigError(
+            `${file} holds ${stored}-dimensional embeddings but ${this.options.dimensions} are configured; the dimension is fixed per data directory`,
+          );
+        }
+        db.exec(EPISODIC_SCHEMA);
+      })();
+      this.generation = Number(meta.get("generation") ?? 0);
+      this.db = db;
+      this.meta = meta;
+      this.statements = new StatementCache(db);
+      this.openIndex();
+    } catch (error) {
+      this.db = undefined;
+      this.statements = undefined;
+      db.close();
+      throw error;
+    }
+  }
+
+  async upsert(memories: readonly StoredMemory[]): Promise<void> {
+    const db = this.open();
+    if (memories.length === 0) return;
+    const rows = memories.map((memory) => this.toRow(memory));
+    const generation = this.generation + 1;
+    const statement = this.statement<{ key: number }>(UPSERT);
+    const keys = db.transaction(() => {
+      this.meta!.set("generation", generation);
+      return rows.map((row) => statement.get({ ...row, gen: generation })!.key);
+    })();
+    this.generation = generation;
+    // The last write of a key in the batch wins, as it did in SQLite.
+    const latest = new Map<number, Float32Array>();
+    keys.forEach((key, i) => latest.set(key, memories[i]!.embedding));
+    const matrix = new Float32Array(latest.size * this.options.dimensions);
+    let offset = 0;
+    for (const vector of latest.values()) {
+      matrix.set(vector, offset);
+      offset += vector.length;
+    }
+    this.applyToIndex(() => this.vectors.put([...latest.keys()], matrix), latest.size);
+  }
+
+  async get(namespace: string, id: string): Promise<StoredMemory | undefined> {
+    const row = this.statement<MemoryRow>("SELECT * FROM memories WHERE namespace = ? AND id = ?").get(namespace, id);
+    return row ? rowToMemory(row) : undefined;
+  }
+
+  /** Found memories in the order of `ids`; missing ids are left out. */
+  async getMany(namespace: string, ids: readonly string[]): Promise<StoredMemory[]> {
+    if (ids.length === 0) return [];
+    const rows = this.statement<MemoryRow>("SELECT * FROM memories WHERE namespace = ? AND id IN (SELECT value FROM json_each(?))").all(
+      namespace,
+      JSON.stringify(ids),
+    );
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return [...new Set(ids)].flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [rowToMemory(row)] : [];
+    });
+  }
+
+  async delete(namespace: string, ids: readonly string[]): Promise<void> {
+    const db = this.open();
+    if (ids.length === 0) return;
+    const generation = this.generation + 1;
+    const keys = db.transaction(() => {
+      const deleted = this.statement<{ key: number }>("DELETE FROM memories WHERE namespace = ? AND id IN (SELECT value FROM json_each(?)) RETURNING key")
+        .all(namespace, JSON.stringify(ids))
+        .map((row) => row.key);
+      if (deleted.length > 0) {
+        // Tombstones let a stale index file catch up with deletions made after it was written.
+        const tombstone = this.statement("INSERT OR REPLACE INTO vector_tombstones (key, gen) VALUES (?, ?)");
+        for (const key of deleted) tombstone.run(key, generation);
+        this.meta!.set("generation", generation);
+      }
+      return deleted;
+    })();
+    if (keys.length === 0) return;
+    this.generation = generation;
+    this.applyToIndex(() => this.vectors.remove(keys), keys.length);
+  }
+
+  async findIds(namespace: string, filter: StoreFilter): Promise<string[]> {
+    const where = filterSql(filter);
+    return this.statement<{ id: string }>(`SELECT id FROM memories WHERE namespace = ? AND ${where.sql} ORDER BY create_time, id`)
+      .all(namespace, ...where.params)
+      .map((row) => row.id);
+  }
+
+  /**
+   * The HNSW index is global, so it is over-fetched until enough of its
+   * candidates fall in the namespace and filter (if the true nearest `fetch`
+   * hold k matches, those are the k best matches), and similarities are then
+   * recomputed exactly from the stored embeddings. When the namespace is
+   * small, or the over-fetch would read as many rows as scanning the
+   * namespace does, an exact scan is both cheaper and exact. The scope is
+   * counted by namespace and kinds only (index-covered); metadata and time
+   * filters would need a scan of their own just to be counted.
+   */
+  async search(namespace: string, query: Float32Array, k: number, filter: StoreFilter): Promise<SearchHit[]> {
+    this.open();
+    checkEmbedding(query, this.options.dimensions, "the query");
+    if (!(k > 0)) return [];
+    k = Math.floor(k);
+    const where = filterSql(filter);
+    const scope = filterSql({ kinds: filter.kinds });
+    const inScope = this.statement<{ n: number }>(`SELECT count(*) AS n FROM memories WHERE namespace = ? AND ${scope.sql}`).get(
+      namespace,
+      ...scope.params,
+    )!.n;
+    if (inScope === 0) return [];
+    let scored: Scored[] | undefined;
+    const preferIndex = this.options.searchStrategy === "index";
+    if (preferIndex || inScope > this.exactSearchBelow) {
+      const total = this.vectors.size;
+      let fetch = Math.min(total, Math.max(8 * k, Math.ceil((3 * k * total) / inScope)));
+      for (;;) {
+        // Reading as many candidate rows as the scope holds costs more than scanning the scope.
+        if (!preferIndex && fetch >= inScope) break;
+        const keys = this.vectors.nearest(query, fetch);
+        // "+namespace" keeps the planner on rowid lookups of the candidates instead of walking the namespace's index.
+        const rows = this.statement<CandidateRow>(
+          `SELECT key, id, embedding FROM memories WHERE key IN (SELECT value FROM json_each(?)) AND +namespace = ? AND ${where.sql}`,
+        ).all(JSON.stringify(keys), namespace, ...where.params);
+        if (rows.length >= k) {
+          scored = rows.map((row) => ({ key: row.key, id: row.id, similarity: cosine(query, fromBlob(row.embedding)) }));
+          break;
+        }
+        if (fetch >= total) break;
+        // Grow by the match rate seen so far (with a margin), so a selective filter reaches its exact scan in few rounds.
+        const needed = Math.ceil((1.5 * fetch * k) / Math.max(rows.length, 0.5));
+        fetch = Math.min(total, Math.max(2 * fetch, needed));
+      }
+    }
+    if (!scored) {
+      scored = [];
+      const rows = this.statement<CandidateRow>(`SELECT key, id, embedding FROM memories WHERE namespace = ? AND ${where.sql}`).iterate(
+        namespace,
+        ...where.params,
+      );
+      for (const row of rows) scored.push({ key: row.key, id: row.id, similarity: cosine(query, fromBlob(row.embedding)) });
+    }
+    const best = scored.sort(bySimilarityThenId).slice(0, k);
+    const full = this.statement<MemoryRow>("SELECT * FROM memories WHERE key IN (SELECT value FROM json_each(?))").all(
+      JSON.stringify(best.map((hit) => hit.key)),
+    );
+    const byKey = new Map(full.map((row) => [row.key, row]));
+    return best.map((hit) => ({ memory: rowToMemory(byKey.get(hit.key)!), similarity: hit.similarity }));
+  }
+
+  async list(namespace: string, filter: StoreFilter, page: { after?: PageCursor; limit: number }): Promise<StoredMemory[]> {
+    this.open();
+    if (!(page.limit > 0)) return [];
+    const where = filterSql(filter);
+    const params: unknown[] = [namespace, ...where.params];
+    let cursor = "";
+    if (page.after) {
+      const time = millis(page.after.createTime, "page.after.createTime");
+      cursor = " AND (create_time > ? OR (create_time = ? AND id > ?))";
+      params.push(time, time, page.after.id);
+    }
+    params.push(Math.floor(page.limit));
+    return this.statement<MemoryRow>(`SELECT * FROM memories WHERE namespace = ? AND ${where.sql}${cursor} ORDER BY create_time, id LIMIT ?`)
+      .all(...params)
+      .map(rowToMemory);
+  }
+
+  async count(namespace: string): Promise<number> {
+    return this.statement<{ n: number }>("SELECT count(*) AS n FROM memories WHERE namespace = ?").get(namespace)!.n;
+  }
+
+  async recordAccess(
+    namespace: string,
+    id: string,
+    update: { accessCount: number; lastAccessTime: Date; rewardSum: number; rewardCount: number },
+  ): Promise<void> {
+    // Statistics only: no vector changes, so no new index generation.
+    const lastAccess = millis(update.lastAccessTime, "lastAccessTime");
+    this.statement(
+      "UPDATE memories SET access_count = ?, last_access_time = ?, reward_sum = ?, reward_count = ? WHERE namespace = ? AND id = ?",
+    ).run(update.accessCount, lastAccess, update.rewardSum, update.rewardCount, namespace, id);
+  }
+
+  async health(): Promise<StoreHealth> {
+    const report = (healthy: boolean, detail: string): StoreHealth => ({ store: "episodic", backend: this.backend, healthy, detail });
+    try {
+      if (!this.db) return report(false, this.closed ? "closed" : "not initialised");
+      const rows = this.statement<{ n: number }>("SELECT count(*) AS n FROM memories").get()!.n;
+      const indexed = this.vectors.size;
+      if (indexed !== rows) return report(false, `sqlite holds ${rows} memories but the vector index ${indexed}`);
+      const saving = this.indexSaveError ? `; the index file could not be written (${this.indexSaveError})` : "";
+      return report(true, `sqlite ok; ${rows} memories indexed (index ${this.origin} at start)${saving}`);
+    } catch (error) {
+      return report(false, `sqlite error: ${(error as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const db = this.db;
+    if (!db) return;
+    try {
+      this.saveIndex();
+    } catch {
+      // Every write is already in SQLite; the next start catches the older index file up or rebuilds it.
+    } finally {
+      this.db = undefined;
+      this.statements = undefined;
+      db.close();
+    }
+  }
+
+  private statement<Row = unknown>(sql: string): Statement<unknown[], Row> {
+    this.open();
+    return this.statements!.get<Row>(sql);
+  }
+
+  private open(): SqliteDatabase {
+    if (this.db) return this.db;
+    throw new StoreClosedError(this.closed ? "the episodic store is closed" : "the episodic store is not initialised; call init()");
+  }
+
+  /** Loads, catches up or rebuilds the vector index so it holds exactly the SQLite rows. */
+  private openIndex(): void {
+    const meta = this.meta!;
+    const rows = this.statement<{ n: number }>("SELECT count(*) AS n FROM memories").get()!.n;
+    const savedAt = Number(meta.get("index_generation") ?? -1);
+    const path = join(this.options.dir, INDEX_FILE);
+    if (savedAt >= 0 && savedAt <= this.generation && this.vectors.loadVerified(path, meta.get("index_sha256"))) {
+      if (savedAt < this.generation) this.catchUp(savedAt);
+      if (this.vectors.size === rows) {
+        this.origin = savedAt === this.generation ? "loaded" : "caught-up";
+        if (this.origin === "caught-up") this.saveIndex(true);
+        return;
+      }
+    }
+    this.rebuild();
+    this.origin = rows === 0 ? "empty" : "rebuilt";
+    this.saveIndex(true);
+  }
+
+  private catchUp(savedAt: number): void {
+    const gone = this.statement<{ key: number }>("SELECT key FROM vector_tombstones WHERE gen > ?").all(savedAt);
+    this.vectors.remove(gone.map((row) => row.key));
+    this.addRows(this.statement<{ key: number; embedding: Buffer }>("SELECT key, embedding FROM memories WHERE gen > ?").iterate(savedAt));
+  }
+
+  private rebuild(): void {
+    this.vectors.clear();
+    this.addRows(this.statement<{ key: number; embedding: Buffer }>("SELECT key, embedding FROM memories").iterate());
+  }
+
+  private addRows(rows: Iterable<{ key: number; embedding: Buffer }>): void {
+    const dims = this.options.dimensions;
+    let keys: number[] = [];
+    let matrix = new Float32Array(REBUILD_BATCH * dims);
+    for (const row of rows) {
+      matrix.set(fromBlob(row.embedding), keys.length * dims);
+      keys.push(row.key);
+      if (keys.length === REBUILD_BATCH) {
+        this.vectors.put(keys, matrix);
+        keys = [];
+        matrix = new Float32Array(REBUILD_BATCH * dims);
+      }
+    }
+    this.vectors.put(keys, matrix.subarray(0, keys.length * dims));
+  }
+
+  /**
+   * The SQLite write has committed, so the write has happened: bring the
+   * index along (rebuilding it from SQLite if a change fails half-way), and
+   * never fail the write for the cache's sake.
+   */
+  private applyToIndex(change: () => void, changes: number): void {
+    try {
+      change();
+    } catch {
+      this.rebuild();
+    }
+    this.changesSinceSave += changes;
+    if (this.changesSinceSave < this.saveIndexEvery) return;
+    try {
+      this.saveIndex();
+      this.indexSaveError = undefined;
+    } catch (error) {
+      // Retried at the next change; until then a restart catches up from an older file.
+      this.indexSaveError = (error as Error).message;
+    }
+  }
+
+  /** Writes the index file and records its generation and hash; tombstones it covers are no longer needed. */
+  private saveIndex(force = false): void {
+    const db = this.db!;
+    const meta = this.meta!;
+    if (!force && Number(meta.get("index_generation") ?? -1) === this.generation && this.changesSinceSave === 0) return;
+    const digest = this.vectors.saveAtomically(join(this.options.dir, INDEX_FILE));
+    db.transaction(() => {
+      meta.set("index_generation", this.generation);
+      meta.set("index_sha256", digest);
+      this.statement("DELETE FROM vector_tombstones WHERE gen <= ?").run(this.generation);
+    })();
+    this.changesSinceSave = 0;
+  }
+
+  private toRow(memory: StoredMemory): Omit<MemoryRow, "key" | "gen"> {
+    if (typeof memory.id !== "string" || memory.id === "") throw new StoreInputError("a memory needs a non-empty id");
+    if (typeof memory.namespace !== "string") throw new StoreInputError(`memory ${memory.id} has no namespace`);
+    checkEmbedding(memory.embedding, this.options.dimensions, `the embedding of memory ${memory.id}`);
+    return {
+      namespace: memory.namespace,
+      id: memory.id,
+      kind: memory.kind,
+      content: memory.content,
+      embedding: toBlob(memory.embedding),
+      metadata: JSON.stringify(memory.metadata ?? {}),
+      importance: memory.importance,
+      create_time: millis(memory.createTime, `createTime of memory ${memory.id}`),
+      expire_time: memory.expireTime ? millis(memory.expireTime, `expireTime of memory ${memory.id}`) : null,
+      evidence: memory.evidence,
+      access_count: memory.accessCount,
+      last_access_time: memory.lastAccessTime ? millis(memory.lastAccessTime, `lastAccessTime of memory ${memory.id}`) : null,
+      reward_sum: memory.rewardSum,
+      reward_count: memory.rewardCount,
+      cluster_id: memory.clusterId,
+    };
+  }
+}
+
+interface CandidateRow {
+  key: number;
+  id: string;
+  embedding: Buffer;
+}
+
+interface Scored {
+  key: number;
+  id: string;
+  similarity: number;
+}
+
+function bySimilarityThenId(a: Scored, b: Scored): number {
+  return b.similarity - a.similarity || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+const UPSERT = `
+INSERT INTO memories (namespace, id, kind, content, embedding, metadata, importance, create_time, expire_time, evidence,
+                      access_count, last_access_time, reward_sum, reward_count, cluster_id, gen)
+VALUES (@namespace, @id, @kind, @content, @embedding, @metadata, @importance, @create_time, @expire_time, @evidence,
+        @access_count, @last_access_time, @reward_sum, @reward_count, @cluster_id, @gen)
+ON CONFLICT (namespace, id) DO UPDATE SET
+  kind = excluded.kind, content = excluded.content, embedding = excluded.embedding, metadata = excluded.metadata,
+  importance = excluded.importance, create_time = excluded.create_time, expire_time = excluded.expire_time,
+  evidence = excluded.evidence, access_count = excluded.access_count, last_access_time = excluded.last_access_time,
+  reward_sum = excluded.reward_sum, reward_count = excluded.reward_count, cluster_id = excluded.cluster_id, gen = excluded.gen
+RETURNING key`;

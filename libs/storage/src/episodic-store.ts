@@ -1,0 +1,86 @@
+/**
+ * Long-term episodic and working memory: vectors with a payload, one
+ * collection per memory kind, every call scoped to a namespace.
+ *
+ * Contract (every implementation, embedded or Qdrant, passes the same tests):
+ * - `upsert` is idempotent by id: writing the same memory twice leaves one
+ *   copy; a later write replaces the earlier one. It resolves only once the
+ *   write is durable in the store (for Qdrant: `wait: true`).
+ * - Nothing crosses namespaces: `get`, `search`, `list`, `delete` and
+ *   `count` only ever see the namespace they are given.
+ * - `delete` of an id that is not there is not an error (replays repeat it).
+ * - `search` returns at most `k` hits, best first, each with its cosine
+ *   similarity to the (unit) query; ties break by id.
+ * - `list` pages in (createTime, id) order; `after` is exclusive.
+ * - `health` never throws: it reports.
+ */
+export interface EpisodicStore {
+  readonly backend: string;
+  /** Creates tables, collections and indexes if missing; checks dimensions. */
+  init(): Promise<void>;
+  upsert(memories: readonly StoredMemory[]): Promise<void>;
+  get(namespace: string, id: string): Promise<StoredMemory | undefined>;
+  getMany(namespace: string, ids: readonly string[]): Promise<StoredMemory[]>;
+  delete(namespace: string, ids: readonly string[]): Promise<void>;
+  /** Ids of every memory in the namespace matching the filter (for Forget by filter). */
+  findIds(namespace: string, filter: StoreFilter): Promise<string[]>;
+  search(namespace: string, query: Float32Array, k: number, filter: StoreFilter): Promise<SearchHit[]>;
+  list(namespace: string, filter: StoreFilter, page: { after?: PageCursor; limit: number }): Promise<StoredMemory[]>;
+  count(namespace: string): Promise<number>;
+  /** Best-effort statistics (recall hits, rewards); not part of the learning state. */
+  recordAccess(namespace: string, id: string, update: { accessCount: number; lastAccessTime: Date; rewardSum: number; rewardCount: number }): Promise<void>;
+  health(): Promise<StoreHealth>;
+  close(): Promise<void>;
+}
+
+/** A memory in long-term storage. Kinds: 1 episodic, 2 working, 3 semantic, 4 procedural (t4dm.wal.v1.MemoryKind). */
+export interface StoredMemory {
+  id: string;
+  namespace: string;
+  kind: number;
+  content: string;
+  /** Unit length. */
+  embedding: Float32Array;
+  metadata: Record<string, unknown>;
+  importance: number;
+  createTime: Date;
+  /** Working memory only. */
+  expireTime?: Date;
+  evidence: number;
+  accessCount: number;
+  lastAccessTime?: Date;
+  rewardSum: number;
+  rewardCount: number;
+  clusterId: number;
+}
+
+export interface SearchHit {
+  memory: StoredMemory;
+  similarity: number;
+}
+
+export interface PageCursor {
+  createTime: Date;
+  id: string;
+}
+
+/** What searches, lists and deletes can filter on. Every part must hold. */
+export interface StoreFilter {
+  /** Kinds allowed; empty or missing allows all. */
+  kinds?: readonly number[];
+  /** Equality on a metadata key (string, number or boolean values). */
+  equals?: readonly { key: string; value: unknown }[];
+  /** Inclusive numeric ranges on metadata keys. */
+  ranges?: readonly { key: string; gte?: number; lte?: number }[];
+  createdAfter?: Date;
+  createdBefore?: Date;
+  /** Leave out memories whose expire time is at or before this instant. */
+  aliveAt?: Date;
+}
+
+export interface StoreHealth {
+  store: string;
+  backend: string;
+  healthy: boolean;
+  detail: string;
+}

@@ -1,0 +1,120 @@
+import type { StoreHealth } from "./episodic-store.js";
+
+/**
+ * Semantic and procedural memory as a graph: entities and the facts between
+ * them (bi-temporal), concepts formed from episode clusters, and procedures.
+ *
+ * Contract (embedded SQLite and Neo4j pass the same tests):
+ * - Every write is idempotent (MERGE semantics by namespace + id, or by the
+ *   natural key where stated) and durable when the promise resolves.
+ * - Nothing crosses namespaces.
+ * - A fact with the same (subject, predicate) but another object closes the
+ *   open one (sets validEndTime to the new fact's validStartTime) instead of
+ *   deleting it; re-asserting the same open fact changes nothing but its
+ *   confidence and metadata.
+ * - `queryFacts` as of time t returns facts with validStart ≤ t and
+ *   (no validEnd or validEnd > t), unless includeHistory.
+ * - Procedures are unique by (namespace, name); an upsert replaces trigger,
+ *   steps and metadata and keeps the success statistics.
+ * - `health` never throws.
+ */
+export interface GraphStore {
+  readonly backend: string;
+  init(): Promise<void>;
+
+  upsertFact(fact: FactInput): Promise<{ fact: StoredFact; closed: StoredFact[] }>;
+  queryFacts(query: FactQuery): Promise<StoredFact[]>;
+
+  upsertProcedure(procedure: ProcedureInput): Promise<StoredProcedure>;
+  getProcedure(namespace: string, id: string): Promise<StoredProcedure | undefined>;
+  listProcedures(namespace: string): Promise<StoredProcedure[]>;
+  /** Adds one execution outcome; returns the updated procedure, or undefined if unknown. */
+  recordOutcome(namespace: string, id: string, success: boolean, at: Date): Promise<StoredProcedure | undefined>;
+
+  /** A semantic or procedural memory promoted from the buffer, as an Entity node (idempotent by id). */
+  upsertMemoryNode(node: MemoryNode): Promise<void>;
+  getMemoryNode(namespace: string, id: string): Promise<MemoryNode | undefined>;
+  deleteMemoryNodes(namespace: string, ids: readonly string[]): Promise<void>;
+
+  /** A concept formed by deep consolidation, linked to the episodes it summarises (idempotent by id). */
+  upsertConcept(concept: ConceptInput): Promise<void>;
+  listConcepts(namespace: string): Promise<StoredConcept[]>;
+
+  health(): Promise<StoreHealth>;
+  close(): Promise<void>;
+}
+
+export interface FactInput {
+  id: string;
+  namespace: string;
+  subject: string;
+  predicate: string;
+  object: string;
+  confidence: number;
+  validStartTime: Date;
+  recordTime: Date;
+  metadata: Record<string, unknown>;
+}
+
+export interface StoredFact extends FactInput {
+  validEndTime?: Date;
+}
+
+export interface FactQuery {
+  namespace: string;
+  subject?: string;
+  predicate?: string;
+  object?: string;
+  asOf: Date;
+  includeHistory: boolean;
+  /** Paging in (recordTime, id) order; `after` is exclusive. */
+  after?: { recordTime: Date; id: string };
+  limit: number;
+}
+
+export interface ProcedureStep {
+  action: string;
+  tool: string;
+  expectedOutcome: string;
+}
+
+export interface ProcedureInput {
+  id: string;
+  namespace: string;
+  name: string;
+  trigger: string;
+  /** Unit-length embedding of the trigger, for matching. */
+  triggerEmbedding: Float32Array;
+  steps: ProcedureStep[];
+  metadata: Record<string, unknown>;
+  now: Date;
+}
+
+export interface StoredProcedure extends Omit<ProcedureInput, "now"> {
+  successCount: number;
+  executionCount: number;
+  createTime: Date;
+  updateTime: Date;
+}
+
+export interface MemoryNode {
+  id: string;
+  namespace: string;
+  kind: number;
+  content: string;
+  embedding: Float32Array;
+  metadata: Record<string, unknown>;
+  createTime: Date;
+}
+
+export interface ConceptInput {
+  id: string;
+  namespace: string;
+  label: string;
+  centroid: Float32Array;
+  /** Episode memory ids this concept summarises. */
+  episodeIds: string[];
+  createTime: Date;
+}
+
+export type StoredConcept = ConceptInput;

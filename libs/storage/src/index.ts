@@ -1,0 +1,18 @@
+export type { EpisodicStore, StoredMemory, SearchHit, PageCursor, StoreFilter, StoreHealth } from "./episodic-store.js";
+export type {
+  GraphStore,
+  FactInput,
+  StoredFact,
+  FactQuery,
+  ProcedureInput,
+  ProcedureStep,
+  StoredProcedure,
+  MemoryNode,
+  ConceptInput,
+  StoredConcept,
+} from "./graph-store.js";
+export { StoreClosedError, StoreConfigError, StoreInputError } from "./errors.js";
+export { SqliteEpisodicStore, type SqliteEpisodicStoreOptions, type IndexOrigin } from "./embedded/sqlite-episodic-store.js";
+export { SqliteGraphStore, type SqliteGraphStoreOptions } from "./embedded/sqlite-graph-store.js";
+export type { HnswParams } from "./embedded/vector-index.js";
+export { openEmbeddedStores } from "./embedded/open-embedded-stores.js";

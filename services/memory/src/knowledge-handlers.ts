@@ -1,0 +1,53 @@
+import { randomUUID } from "node:crypto";
+import { scorerFeatures } from "@t4dm/learning";
+import { memoryV1 } from "@t4dm/proto";
+import { unary, UnavailableError } from "@t4dm/rpc";
+import type { Logger } from "@t4dm/telemetry";
+import type { Engine } from "./engine.js";
+import { PROCEDURE_CONTEXT } from "./memory-core.js";
+
+/** KnowledgeService over the engine's graph store. */
+export function knowledgeHandlers(engine: () => Engine | undefined, logger: Logger, clock: () => Date): memoryV1.KnowledgeServiceServer {
+  const ready = (): Engine => {
+    const current = engine();
+    if (!current) throw new UnavailableError("the memory service is recovering its state; retry shortly", "RECOVERING");
+    return current;
+  };
+  return {
+    upsertFact: unary(logger, "KnowledgeService/UpsertFact", (request: memoryV1.UpsertFactRequest) => ready().knowledge.upsertFact(request)),
+    queryFacts: unary(logger, "KnowledgeService/QueryFacts", (request: memoryV1.QueryFactsRequest) => ready().knowledge.queryFacts(request)),
+    upsertProcedure: unary(logger, "KnowledgeService/UpsertProcedure", (request: memoryV1.UpsertProcedureRequest) => ready().knowledge.upsertProcedure(request)),
+    recordProcedureOutcome: unary(logger, "KnowledgeService/RecordProcedureOutcome", (request: memoryV1.RecordProcedureOutcomeRequest) =>
+      ready().knowledge.recordOutcome(request),
+    ),
+    matchProcedures: unary(logger, "KnowledgeService/MatchProcedures", async (request: memoryV1.MatchProceduresRequest): Promise<memoryV1.MatchProceduresResponse> => {
+      const current = ready();
+      const match = await current.knowledge.matchProcedures(request);
+      if (match.matched.length === 0) return { procedures: [], recallId: "" };
+      // A trace per match, like a recall: Reinforce with this id records the procedures' outcomes.
+      const now = clock();
+      const recallId = randomUUID();
+      const state = current.pipeline.projected;
+      const items = match.matched.map((procedure, i) => ({
+        memoryId: procedure.id,
+        features: scorerFeatures({
+          cosine: match.similarities[i]!,
+          ageSeconds: Math.max(0, (now.getTime() - procedure.createTime.getTime()) / 1000),
+          accessCount: procedure.executionCount,
+          rewardSum: 2 * procedure.successCount - procedure.executionCount,
+          rewardCount: procedure.executionCount,
+          clusterMatch: false,
+          fromBuffer: false,
+          importance: 0.5,
+          evidence: 0.5,
+        }),
+      }));
+      const operations = [
+        ...(state.traces.live(request.namespace).length > 0 ? [state.traces.planDecay(request.namespace)] : []),
+        state.traces.planCreate(recallId, request.namespace, `${request.namespace}${PROCEDURE_CONTEXT}`, items),
+      ];
+      await current.pipeline.submit(operations, now);
+      return { procedures: match.procedures, recallId };
+    }),
+  };
+}

@@ -1,0 +1,173 @@
+import type { BufferedItem, LearningState } from "@t4dm/learning";
+import type { EpisodicStore, GraphStore, StoredMemory } from "@t4dm/storage";
+import { walV1 } from "@t4dm/proto";
+import type { Logger } from "@t4dm/telemetry";
+import type { CommitPipeline } from "../pipeline/commit-pipeline.js";
+
+export interface Stores {
+  episodic: EpisodicStore;
+  graph: GraphStore;
+}
+
+/**
+ * Carries out the store writes the WAL has committed to: promoted memories
+ * are upserted, forgotten ones deleted, concepts written; then a STORE_SYNCED
+ * record releases them from the state. Writes are idempotent, so redoing them
+ * after a crash is safe. On a store error nothing is lost: the work stays
+ * pending and is retried with backoff.
+ */
+export class StoreSync {
+  private running = false;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private backoffMs: number;
+  private stopped = false;
+  /** The last store error, until a sync succeeds. */
+  lastError: string | undefined;
+
+  constructor(
+    private readonly pipeline: CommitPipeline,
+    private readonly stores: Stores,
+    private readonly logger: Logger,
+    private readonly clock: () => Date,
+    private readonly backoff = { minMs: 100, maxMs: 10_000 },
+  ) {
+    this.backoffMs = backoff.minMs;
+  }
+
+  /** Something may be pending; sync soon. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer || !hasWork(this.pipeline.durable)) return;
+    void this.run();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** Resolves once nothing is pending (for tests and shutdown); rejects never. */
+  async drain(): Promise<void> {
+    while (!this.stopped && (hasWork(this.pipeline.durable) || this.running)) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        await this.syncOnce();
+      } while (this.again && !this.stopped);
+      this.backoffMs = this.backoff.minMs;
+      this.lastError = undefined;
+    } catch (error) {
+      this.lastError = (error as Error).message;
+      this.logger.warn("store sync failed; the writes stay pending and will be retried", {
+        event: "store_sync.failed",
+        error,
+        retryInMs: this.backoffMs,
+      });
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.kick();
+      }, this.backoffMs);
+      this.timer.unref();
+      this.backoffMs = Math.min(this.backoffMs * 2, this.backoff.maxMs);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async syncOnce(): Promise<void> {
+    const state = this.pipeline.durable;
+    const promoting = [...state.buffer.promoting()];
+    const deletes = [...state.outbox.pendingDeletes];
+    const concepts = [...state.outbox.pendingConcepts.values()];
+    if (promoting.length === 0 && deletes.length === 0 && concepts.length === 0) return;
+
+    const episodic = promoting.filter((item) => isEpisodic(item.memory.kind));
+    const graph = promoting.filter((item) => !isEpisodic(item.memory.kind));
+    if (episodic.length > 0) await this.stores.episodic.upsert(episodic.map(toStoredMemory));
+    for (const item of graph) {
+      await this.stores.graph.upsertMemoryNode({
+        id: item.memory.id,
+        namespace: item.memory.namespace,
+        kind: item.memory.kind,
+        content: item.memory.content,
+        embedding: item.embedding,
+        metadata: item.memory.metadata,
+        createTime: item.memory.createTime ?? this.clock(),
+      });
+    }
+    for (const [namespace, ids] of groupByNamespace(deletes)) {
+      await this.stores.episodic.delete(namespace, ids);
+      await this.stores.graph.deleteMemoryNodes(namespace, ids);
+    }
+    for (const concept of concepts) {
+      await this.stores.graph.upsertConcept({
+        id: concept.conceptId,
+        namespace: concept.namespace,
+        label: concept.label,
+        centroid: Float32Array.from(concept.centroid),
+        episodeIds: concept.episodeIds,
+        createTime: this.clock(),
+      });
+    }
+    await this.pipeline.submit(
+      [
+        {
+          $case: "storeSynced",
+          value: { storedIds: promoting.map((item) => item.memory.id), deletedIds: deletes.map(([id]) => id), conceptIds: concepts.map((c) => c.conceptId) },
+        },
+      ],
+      this.clock(),
+    );
+    this.logger.debug("store sync done", { event: "store_sync.done", stored: promoting.length, deleted: deletes.length, concepts: concepts.length });
+  }
+}
+
+function hasWork(state: LearningState): boolean {
+  return state.buffer.promoting().next().done === false || state.outbox.pendingDeletes.size > 0 || state.outbox.pendingConcepts.size > 0;
+}
+
+function isEpisodic(kind: number): boolean {
+  return kind === walV1.MemoryKind.MEMORY_KIND_EPISODIC || kind === walV1.MemoryKind.MEMORY_KIND_WORKING || kind === walV1.MemoryKind.MEMORY_KIND_UNSPECIFIED;
+}
+
+export function toStoredMemory(item: BufferedItem): StoredMemory {
+  const memory = item.memory;
+  return {
+    id: memory.id,
+    namespace: memory.namespace,
+    kind: memory.kind || walV1.MemoryKind.MEMORY_KIND_EPISODIC,
+    content: memory.content,
+    embedding: item.embedding,
+    metadata: memory.metadata,
+    importance: memory.importance,
+    createTime: memory.createTime ?? new Date(0),
+    expireTime: memory.expireTime,
+    evidence: item.evidence,
+    accessCount: item.accessCount,
+    lastAccessTime: item.lastAccessTime,
+    rewardSum: item.rewardSum,
+    rewardCount: item.rewardCount,
+    clusterId: memory.clusterId,
+  };
+}
+
+function groupByNamespace(entries: readonly [string, string][]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const [id, namespace] of entries) {
+    const ids = groups.get(namespace) ?? [];
+    ids.push(id);
+    groups.set(namespace, ids);
+  }
+  return groups;
+}

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminV1, memoryV1 } from "@t4dm/proto";
+import { decodeStatusDetails } from "@t4dm/rpc";
+import { call, callError, connectClients, startPod, type Pod } from "@t4dm/testkit";
+
+const ALWAYS = memoryV1.AdmissionMode.ADMISSION_MODE_ALWAYS;
+
+describe("long-term memory on the embedded stores", () => {
+  let pod: Pod;
+  let c: ReturnType<typeof connectClients>;
+
+  beforeAll(async () => {
+    pod = await startPod({ env: { T4DM_BUFFER_CAPACITY: "5", T4DM_EMBEDDING_DIM: "64" } });
+    c = connectClients(pod.grpcAddr);
+  });
+  afterAll(async () => {
+    c?.close();
+    await pod?.stop();
+  });
+
+  const remember = (partial: Partial<memoryV1.RememberRequest>) =>
+    call(c.memory.remember.bind(c.memory), memoryV1.RememberRequest.fromPartial({ namespace: "lt", admission: ALWAYS, ...partial }));
+  const get = (id: string, namespace = "lt") => call(c.memory.getMemory.bind(c.memory), memoryV1.GetMemoryRequest.fromPartial({ namespace, id }));
+  const recall = (partial: Partial<memoryV1.RecallRequest>) => call(c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace: "lt", ...partial }));
+  /** Waits until the store has confirmed every promotion (the state's pending list is empty). */
+  const settled = async (ids: string[]) => {
+    for (;;) {
+      const statuses = await Promise.all(ids.map((id) => get(id).then((r) => r.memory!.status, () => undefined)));
+      if (statuses.every((s) => s !== memoryV1.MemoryStatus.MEMORY_STATUS_PENDING_PROMOTION)) return statuses;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
+  it("promotes memories that earned it when the buffer overflows, and recalls across buffer and store", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await remember({ content: `kubernetes rollout note ${i} about canary deploys`, importance: 0.9, metadata: { n: i, team: i % 2 ? "odd" : "even" } });
+      ids.push(r.memory!.id);
+    }
+    const statuses = await settled(ids);
+    expect(statuses.filter((s) => s === memoryV1.MemoryStatus.MEMORY_STATUS_STORED).length).toBeGreaterThanOrEqual(7);
+    expect(statuses.filter((s) => s === memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED).length).toBeLessThanOrEqual(5);
+    const status = await call(c.admin.getStatus.bind(c.admin), adminV1.GetStatusRequest.fromPartial({}));
+    expect(status.bufferSize).toBeLessThanOrEqual(5);
+    expect(status.storage.map((s) => s.backend)).toEqual(expect.arrayContaining(["embedded"]));
+
+    const result = await recall({ query: "canary deploys rollout", topK: 12 });
+    const sources = new Set(result.memories.map((m) => m.source));
+    expect(sources.has(memoryV1.MemorySource.MEMORY_SOURCE_BUFFER)).toBe(true);
+    expect(sources.has(memoryV1.MemorySource.MEMORY_SOURCE_STORE)).toBe(true);
+    expect(result.memories.length).toBe(12);
+
+    const filtered = await recall({ query: "canary deploys", topK: 20, filters: [{ key: "team", condition: { $case: "equals", value: "odd" } }] });
+    expect(filtered.memories.length).toBe(6);
+    expect(filtered.memories.every((m) => m.memory!.metadata.team === "odd")).toBe(true);
+    const ranged = await recall({ query: "canary deploys", topK: 20, filters: [{ key: "n", condition: { $case: "range", value: { gte: 3, lte: 5 } } }] });
+    expect(ranged.memories.map((m) => m.memory!.metadata.n).sort()).toEqual([3, 4, 5]);
+  });
+
+  it("evicts low-evidence memories with a reason GetMemory reports", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push((await remember({ namespace: "ev", content: `throwaway scratch line ${i} zebra`, importance: 0 })).memory!.id);
+    const reasons = await Promise.all(ids.map((id) => get(id, "ev").then((r) => r.memory!)));
+    const evicted = reasons.filter((m) => m.status === memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED);
+    expect(evicted.length).toBeGreaterThan(0);
+    expect(evicted.every((m) => m.evictionReason === memoryV1.EvictionReason.EVICTION_REASON_CAPACITY)).toBe(true);
+  });
+
+  it("lists memories with stable page tokens across buffer and store, and refuses a token from another query", async () => {
+    const seen: string[] = [];
+    let token = "";
+    do {
+      const page = await call(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt", pageSize: 5, pageToken: token }));
+      seen.push(...page.memories.map((m) => m.id));
+      token = page.nextPageToken;
+    } while (token);
+    expect(seen.length).toBe(12);
+    expect(new Set(seen).size).toBe(12);
+
+    const first = await call(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt", pageSize: 2 }));
+    const error = await callError(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt", pageSize: 2, pageToken: first.nextPageToken, types: [1] }));
+    expect(error.code).toBe(3);
+    expect(decodeStatusDetails(error).fieldViolations[0]?.field).toBe("page_token");
+    const garbage = await callError(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt", pageToken: "not-a-token" }));
+    expect(garbage.code).toBe(3);
+  });
+
+  it("forgets by id and by filter, from buffer and store", async () => {
+    const list = await call(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt", pageSize: 100 }));
+    const stored = list.memories.find((m) => m.status === memoryV1.MemoryStatus.MEMORY_STATUS_STORED)!;
+    const buffered = list.memories.find((m) => m.status === memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED)!;
+    const byId = await call(c.memory.forget.bind(c.memory), memoryV1.ForgetRequest.fromPartial({ namespace: "lt", ids: [stored.id, buffered.id, "no-such-id"] }));
+    expect(byId.forgottenCount).toBe(2);
+    for (const id of [stored.id, buffered.id]) expect((await callError(c.memory.getMemory.bind(c.memory), memoryV1.GetMemoryRequest.fromPartial({ namespace: "lt", id }))).code).toBe(5);
+
+    const byFilter = await call(c.memory.forget.bind(c.memory), memoryV1.ForgetRequest.fromPartial({ namespace: "lt", filters: [{ key: "team", condition: { $case: "equals", value: "odd" } }] }));
+    expect(byFilter.forgottenCount).toBeGreaterThan(0);
+    const after = await recall({ query: "canary deploys", topK: 20 });
+    expect(after.memories.some((m) => m.memory!.metadata.team === "odd")).toBe(false);
+    expect(after.memories.some((m) => m.memory!.id === stored.id)).toBe(false);
+  });
+
+  it("consolidates: DEEP merges near-duplicates and forms concepts; LIGHT empties the namespace's buffer", async () => {
+    const copies: string[] = [];
+    for (let i = 0; i < 3; i++) copies.push((await remember({ namespace: "dup", content: "the build cache lives on the shared volume", importance: 0.9 })).memory!.id);
+    const merged = await call(c.memory.consolidate.bind(c.memory), memoryV1.ConsolidateRequest.fromPartial({ namespace: "dup", mode: memoryV1.ConsolidationMode.CONSOLIDATION_MODE_DEEP }));
+    expect(merged.duplicatesMerged).toBe(2);
+    const fates = await Promise.all(copies.map((id) => get(id, "dup").then((r) => r.memory!)));
+    expect(fates.filter((m) => m.evictionReason === memoryV1.EvictionReason.EVICTION_REASON_DUPLICATE)).toHaveLength(2);
+
+    for (let i = 0; i < 7; i++) await remember({ namespace: "deep", content: `invoice reminder ${i} for the accounting team payment`, importance: 0.9 });
+    const deep = await call(c.memory.consolidate.bind(c.memory), memoryV1.ConsolidateRequest.fromPartial({ namespace: "deep", mode: memoryV1.ConsolidationMode.CONSOLIDATION_MODE_DEEP }));
+    expect(deep.conceptsCreated).toBeGreaterThanOrEqual(1);
+    expect(deep.promotedCount + deep.evictedCount).toBeGreaterThan(0);
+    const light = await call(c.memory.consolidate.bind(c.memory), memoryV1.ConsolidateRequest.fromPartial({ namespace: "deep", mode: memoryV1.ConsolidationMode.CONSOLIDATION_MODE_LIGHT }));
+    expect(light.promotedCount + light.evictedCount).toBe(0);
+  });
+
+  it("keeps facts on two timelines: a contradiction closes the old fact", async () => {
+    const upsert = (object: string, start: string) =>
+      call(c.knowledge.upsertFact.bind(c.knowledge), memoryV1.UpsertFactRequest.fromPartial({ namespace: "kb", subject: "alice", predicate: "works_at", object, validStartTime: new Date(start) }));
+    await upsert("acme", "2024-01-01T00:00:00Z");
+    const moved = await upsert("globex", "2025-06-01T00:00:00Z");
+    expect(moved.closedFacts).toHaveLength(1);
+    expect(moved.closedFacts[0]!.validEndTime?.toISOString()).toBe("2025-06-01T00:00:00.000Z");
+    const query = (asOf: string, history = false) =>
+      call(c.knowledge.queryFacts.bind(c.knowledge), memoryV1.QueryFactsRequest.fromPartial({ namespace: "kb", subject: "alice", asOfTime: new Date(asOf), includeHistory: history }));
+    expect((await query("2024-06-01T00:00:00Z")).facts.map((f) => f.object)).toEqual(["acme"]);
+    expect((await query("2025-07-01T00:00:00Z")).facts.map((f) => f.object)).toEqual(["globex"]);
+    expect((await query("2025-07-01T00:00:00Z", true)).facts).toHaveLength(2);
+    expect((await call(c.knowledge.queryFacts.bind(c.knowledge), memoryV1.QueryFactsRequest.fromPartial({ namespace: "other", subject: "alice" }))).facts).toEqual([]);
+  });
+
+  it("matches procedures by trigger and learns their success rate from Reinforce", async () => {
+    const up = await call(
+      c.knowledge.upsertProcedure.bind(c.knowledge),
+      memoryV1.UpsertProcedureRequest.fromPartial({ namespace: "kb", name: "rotate-keys", trigger: "rotate the api keys when a key leaks", steps: [{ action: "revoke old key" }, { action: "issue new key" }] }),
+    );
+    await call(
+      c.knowledge.upsertProcedure.bind(c.knowledge),
+      memoryV1.UpsertProcedureRequest.fromPartial({ namespace: "kb", name: "restart-db", trigger: "restart the database after an outage", steps: [{ action: "restart" }] }),
+    );
+    const match = await call(c.knowledge.matchProcedures.bind(c.knowledge), memoryV1.MatchProceduresRequest.fromPartial({ namespace: "kb", situation: "an api key leaked, rotate it" }));
+    expect(match.procedures[0]!.procedure!.name).toBe("rotate-keys");
+    expect(match.recallId).not.toBe("");
+    await call(c.memory.reinforce.bind(c.memory), memoryV1.ReinforceRequest.fromPartial({ namespace: "kb", recallId: match.recallId, reward: 1, memoryRewards: { [match.procedures[1]!.procedure!.id]: -1 } }));
+    const again = await call(c.knowledge.matchProcedures.bind(c.knowledge), memoryV1.MatchProceduresRequest.fromPartial({ namespace: "kb", situation: "an api key leaked, rotate it" }));
+    const rotate = again.procedures.find((p) => p.procedure!.id === up.procedure!.id)!;
+    expect(rotate.procedure!.executionCount).toBe(1);
+    expect(rotate.procedure!.successRate).toBe(1);
+  });
+
+  it("refuses malformed filters, unknown types and oversized batches with details", async () => {
+    const cases = [
+      callError(c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace: "lt", query: "x y", filters: [{ key: "", condition: { $case: "equals", value: 1 } }] })),
+      callError(c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace: "lt", query: "x y", filters: [{ key: "n", condition: { $case: "range", value: { gte: 5, lte: 1 } } }] })),
+      callError(c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace: "lt", query: "x y", types: [9 as memoryV1.MemoryType] })),
+      callError(c.memory.forget.bind(c.memory), memoryV1.ForgetRequest.fromPartial({ namespace: "lt" })),
+      callError(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt", statuses: [7 as memoryV1.MemoryStatus] })),
+      callError(c.knowledge.upsertFact.bind(c.knowledge), memoryV1.UpsertFactRequest.fromPartial({ namespace: "kb", subject: "a" })),
+      callError(c.knowledge.upsertProcedure.bind(c.knowledge), memoryV1.UpsertProcedureRequest.fromPartial({ namespace: "kb", name: "x", trigger: "do it" })),
+    ];
+    for (const error of await Promise.all(cases)) {
+      expect(error.code).toBe(3);
+      expect(decodeStatusDetails(error).fieldViolations.length).toBeGreaterThan(0);
+    }
+  });
+});
