@@ -12,6 +12,8 @@
  * - `search` returns at most `k` hits, best first, each with its cosine
  *   similarity to the (unit) query; ties break by id.
  * - `list` pages in (createTime, id) order; `after` is exclusive.
+ * - Ids are unique per namespace: the same id in two namespaces is two memories.
+ * - Metadata keys are literal top-level keys; equality is typed ("1" is not 1).
  * - `health` never throws: it reports.
  */
 export interface EpisodicStore {
@@ -72,6 +74,7 @@ export interface StoreFilter {
   equals?: readonly { key: string; value: unknown }[];
   /** Inclusive numeric ranges on metadata keys. */
   ranges?: readonly { key: string; gte?: number; lte?: number }[];
+  /** Inclusive bounds. */
   createdAfter?: Date;
   createdBefore?: Date;
   /** Leave out memories whose expire time is at or before this instant. */

@@ -11,7 +11,8 @@ import type { StoreHealth } from "./episodic-store.js";
  * - A fact with the same (subject, predicate) but another object closes the
  *   open one (sets validEndTime to the new fact's validStartTime) instead of
  *   deleting it; re-asserting the same open fact changes nothing but its
- *   confidence and metadata.
+ *   confidence and metadata. A fact that starts before the open one is kept
+ *   as history ending where the open one starts.
  * - `queryFacts` as of time t returns facts with validStart ≤ t and
  *   (no validEnd or validEnd > t), unless includeHistory.
  * - Procedures are unique by (namespace, name); an upsert replaces trigger,
@@ -28,7 +29,10 @@ export interface GraphStore {
   upsertProcedure(procedure: ProcedureInput): Promise<StoredProcedure>;
   getProcedure(namespace: string, id: string): Promise<StoredProcedure | undefined>;
   listProcedures(namespace: string): Promise<StoredProcedure[]>;
-  /** Adds one execution outcome; returns the updated procedure, or undefined if unknown. */
+  /**
+   * Adds one execution outcome; returns the updated procedure, or undefined if
+   * unknown. Not idempotent: it counts, so a retried call counts twice.
+   */
   recordOutcome(namespace: string, id: string, success: boolean, at: Date): Promise<StoredProcedure | undefined>;
 
   /** A semantic or procedural memory promoted from the buffer, as an Entity node (idempotent by id). */

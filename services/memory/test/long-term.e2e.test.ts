@@ -1,4 +1,6 @@
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SqliteGraphStore } from "@t4dm/storage";
 import { adminV1, memoryV1 } from "@t4dm/proto";
 import { decodeStatusDetails } from "@t4dm/rpc";
 import { call, callError, connectClients, startPod, type Pod } from "@t4dm/testkit";
@@ -111,6 +113,19 @@ describe("long-term memory on the embedded stores", () => {
     for (let i = 0; i < 7; i++) await remember({ namespace: "deep", content: `invoice reminder ${i} for the accounting team payment`, importance: 0.9 });
     const deep = await call(c.memory.consolidate.bind(c.memory), memoryV1.ConsolidateRequest.fromPartial({ namespace: "deep", mode: memoryV1.ConsolidationMode.CONSOLIDATION_MODE_DEEP }));
     expect(deep.conceptsCreated).toBeGreaterThanOrEqual(1);
+    // The concept reaches the graph store (read here through a second connection to its file).
+    const graph = new SqliteGraphStore({ dir: path.join(pod.dataDir, "store") });
+    await graph.init();
+    for (;;) {
+      const concepts = await graph.listConcepts("deep");
+      if (concepts.length > 0) {
+        expect(concepts[0]!.episodeIds.length).toBeGreaterThanOrEqual(5);
+        expect(concepts[0]!.label).toMatch(/invoice|reminder|accounting|payment/);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await graph.close();
     expect(deep.promotedCount + deep.evictedCount).toBeGreaterThan(0);
     const light = await call(c.memory.consolidate.bind(c.memory), memoryV1.ConsolidateRequest.fromPartial({ namespace: "deep", mode: memoryV1.ConsolidationMode.CONSOLIDATION_MODE_LIGHT }));
     expect(light.promotedCount + light.evictedCount).toBe(0);
