@@ -255,6 +255,8 @@ async function runSidecar(writers, size) {
     ...Object.fromEntries(Object.entries(process.env).filter((e) => e[0].startsWith("T4DM_") && e[1] !== undefined)),
     T4DM_DATA_DIR: dir,
     T4DM_SIDECAR_ADDR: TRANSPORT === "tcp" ? "127.0.0.1:0" : `unix:${path.join(dir, "sidecar.sock")}`,
+    // A TCP sidecar requires a shared token; the unix socket relies on its 0600 mode.
+    ...(TRANSPORT === "tcp" ? { T4DM_SIDECAR_TOKEN: "bench-token" } : {}),
     T4DM_WAL_SYNC_MODE: "fdatasync",
     T4DM_LOG_LEVEL: "info",
   };
@@ -269,7 +271,7 @@ async function runSidecar(writers, size) {
   try {
     const listening = await proc.waitForEvent("grpc.listening");
     await proc.waitForEvent("sidecar.ready");
-    const client = connectSidecar(String(listening.addr));
+    const client = connectSidecar(String(listening.addr), TRANSPORT === "tcp" ? "bench-token" : undefined);
     const stream = new AppendClient(client);
     const payload = Buffer.alloc(size, 0x5a);
     const opType = walV1.Operation.OPERATION_BUFFER_ADD;

@@ -5,6 +5,7 @@ import {
   parseChoice,
   parseHostPort,
   parseInteger,
+  parseBoolean,
   parseOptionalUrl,
   parseSidecarAddress,
 } from "./parsers.js";
@@ -48,6 +49,24 @@ export interface Config {
   readonly embeddingApiKey: string | undefined;
   readonly embeddingTimeoutMs: number;
   readonly embeddingBatch: number;
+  /** JSON file of hashed API keys; unset means development mode (loopback only). */
+  readonly apiKeysFile: string | undefined;
+  /** Allow a non-loopback address without keys (never in production). */
+  readonly allowInsecure: boolean;
+  /** TLS for the public gRPC and HTTP ports. */
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  /** When set, clients must present a certificate signed by this CA. */
+  readonly tlsClientCaFile: string | undefined;
+  readonly maxMessageBytes: number;
+  readonly maxInFlight: number;
+  /** Requests per second per key (0 = unlimited). */
+  readonly rateLimitPerKey: number;
+  /** Whether GET /status needs no key (it always needs one with keys configured unless this is set). */
+  readonly httpStatusPublic: boolean;
+  readonly httpMetricsPublic: boolean;
+  /** Shared secret for a loopback-TCP sidecar (unix sockets rely on file mode 0600). */
+  readonly sidecarToken: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -97,7 +116,24 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     embeddingApiKey: env.T4DM_EMBEDDING_API_KEY || undefined,
     embeddingTimeoutMs: read("T4DM_EMBEDDING_TIMEOUT_MS", "10000", (raw) => parseInteger(raw, 100, 600_000)),
     embeddingBatch: read("T4DM_EMBEDDING_BATCH", "32", (raw) => parseInteger(raw, 1, 2048)),
+    apiKeysFile: env.T4DM_API_KEYS_FILE ? path.resolve(cwd, env.T4DM_API_KEYS_FILE) : undefined,
+    allowInsecure: read("T4DM_ALLOW_INSECURE", "0", parseBoolean),
+    tlsCertFile: env.T4DM_TLS_CERT_FILE ? path.resolve(cwd, env.T4DM_TLS_CERT_FILE) : undefined,
+    tlsKeyFile: env.T4DM_TLS_KEY_FILE ? path.resolve(cwd, env.T4DM_TLS_KEY_FILE) : undefined,
+    tlsClientCaFile: env.T4DM_TLS_CLIENT_CA_FILE ? path.resolve(cwd, env.T4DM_TLS_CLIENT_CA_FILE) : undefined,
+    maxMessageBytes: read("T4DM_MAX_MESSAGE_BYTES", String(8 * MiB), (raw) => parseInteger(raw, 64 * 1024, 256 * MiB)),
+    maxInFlight: read("T4DM_MAX_IN_FLIGHT", "256", (raw) => parseInteger(raw, 1, 100_000)),
+    rateLimitPerKey: read("T4DM_RATE_LIMIT", "500", (raw) => parseInteger(raw, 0, 1_000_000)),
+    httpStatusPublic: read("T4DM_HTTP_STATUS_PUBLIC", "0", parseBoolean),
+    httpMetricsPublic: read("T4DM_HTTP_METRICS_PUBLIC", "1", parseBoolean),
+    sidecarToken: env.T4DM_SIDECAR_TOKEN || undefined,
   };
+  if (config.tlsCertFile && !config.tlsKeyFile) problems.push({ variable: "T4DM_TLS_KEY_FILE", message: "is required with T4DM_TLS_CERT_FILE" });
+  if (config.tlsKeyFile && !config.tlsCertFile) problems.push({ variable: "T4DM_TLS_CERT_FILE", message: "is required with T4DM_TLS_KEY_FILE" });
+  if (config.tlsClientCaFile && !config.tlsCertFile) problems.push({ variable: "T4DM_TLS_CLIENT_CA_FILE", message: "needs T4DM_TLS_CERT_FILE and T4DM_TLS_KEY_FILE" });
+  if (config.sidecarAddr?.kind === "tcp" && !config.sidecarToken) {
+    problems.push({ variable: "T4DM_SIDECAR_TOKEN", message: "is required when T4DM_SIDECAR_ADDR is a TCP address (a unix socket needs none)" });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -24,6 +24,7 @@ describe("loadConfig", () => {
         T4DM_GRPC_ADDR: "[::1]:7000",
         T4DM_HTTP_ADDR: "0.0.0.0:0",
         T4DM_SIDECAR_ADDR: "127.0.0.1:7001",
+        T4DM_SIDECAR_TOKEN: "s3cret",
         T4DM_LOG_LEVEL: "DEBUG",
         T4DM_WAL_SYNC_MODE: "fdatasync",
         T4DM_CHECKPOINT_INTERVAL: "60",
@@ -51,6 +52,12 @@ describe("loadConfig", () => {
     const variables = (error as ConfigError).problems.map((p) => p.variable).sort();
     expect(variables).toEqual(["T4DM_CHECKPOINT_INTERVAL", "T4DM_GRPC_ADDR", "T4DM_WAL_SYNC_MODE"]);
     expect((error as Error).message).toContain("T4DM_WAL_SYNC_MODE: expected one of fsync, fdatasync, none");
+  });
+
+  it("needs a shared token for a TCP sidecar, and TLS key and cert together", () => {
+    expect(() => loadConfig({ T4DM_SIDECAR_ADDR: "127.0.0.1:7001" }, "/")).toThrow(/T4DM_SIDECAR_TOKEN: is required/);
+    expect(() => loadConfig({ T4DM_TLS_CERT_FILE: "/x.pem" }, "/")).toThrow(/T4DM_TLS_KEY_FILE: is required/);
+    expect(() => loadConfig({ T4DM_EMBEDDING_URL: "ftp://x" }, "/")).toThrow(/T4DM_EMBEDDING_URL: expected an http or https URL/);
   });
 
   it("refuses a sidecar address that is not private", () => {

@@ -28,3 +28,23 @@ describe("status details", () => {
     expect(lines.join("")).toContain("/secret/x");
   });
 });
+
+describe("partialService", () => {
+  it("answers UNIMPLEMENTED, naming the method, for every method not built", async () => {
+    const { partialService } = await import("../src/index.js");
+    const definition = {
+      built: { path: "/t.v1.S/Built", requestStream: false, responseStream: false },
+      missing: { path: "/t.v1.S/Missing", requestStream: false, responseStream: false },
+      streaming: { path: "/t.v1.S/Streaming", requestStream: false, responseStream: true },
+    } as never;
+    const built = () => undefined;
+    const handlers = partialService(definition, { built }) as Record<string, (...args: unknown[]) => void>;
+    expect(handlers.built).toBe(built);
+    let answered: { code: number; details: string } | undefined;
+    handlers.missing!({}, (error: { code: number; details: string }) => (answered = error));
+    expect(answered).toEqual({ code: status.UNIMPLEMENTED, details: "t.v1.S/Missing is not implemented yet" });
+    let emitted: { code: number } | undefined;
+    handlers.streaming!({ emit: (_event: string, error: { code: number }) => (emitted = error) });
+    expect(emitted?.code).toBe(status.UNIMPLEMENTED);
+  });
+});

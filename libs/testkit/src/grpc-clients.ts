@@ -1,4 +1,13 @@
-import { credentials, makeGenericClientConstructor, Metadata, type CallOptions, type Client, type ServiceError } from "@grpc/grpc-js";
+import {
+  credentials,
+  InterceptingCall,
+  makeGenericClientConstructor,
+  Metadata,
+  type CallOptions,
+  type Client,
+  type Interceptor,
+  type ServiceError,
+} from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import { adminV1, memoryV1, persistenceV1 } from "@t4dm/proto";
 
@@ -17,9 +26,18 @@ export function connectClients(address: string) {
   };
 }
 
-export function connectSidecar(address: string): persistenceV1.PersistenceServiceClient {
+/** A sidecar client; `token` is the shared secret a loopback-TCP sidecar requires. */
+export function connectSidecar(address: string, token?: string): persistenceV1.PersistenceServiceClient {
+  const withToken: Interceptor = (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set("authorization", `Bearer ${token}`);
+        next(metadata, listener);
+      },
+    });
   return new persistenceV1.PersistenceServiceClient(address, credentials.createInsecure(), {
     "grpc.default_authority": "t4dm-sidecar",
+    interceptors: token ? [withToken] : [],
   });
 }
 

@@ -1,5 +1,6 @@
 import { adminV1 } from "@t4dm/proto";
-import { unary, UnavailableError } from "@t4dm/rpc";
+import { UnavailableError } from "@t4dm/rpc";
+import { guarded, type Gate } from "./auth/guarded.js";
 import type { Logger } from "@t4dm/telemetry";
 import type { Readiness } from "./readiness.js";
 import type { SidecarLink } from "./sidecar-link.js";
@@ -14,6 +15,9 @@ export interface AdminContext {
   bufferCapacity: number;
   /** Undefined until recovery finished. */
   engine: () => Engine | undefined;
+  gate: Gate;
+  /** Operations in flight right now (the admission count). */
+  inFlight: () => number;
 }
 
 async function storageHealth(engine: Engine): Promise<adminV1.StorageHealth[]> {
@@ -24,37 +28,51 @@ async function storageHealth(engine: Engine): Promise<adminV1.StorageHealth[]> {
 
 const MODES = { warm: adminV1.RecoveryMode.RECOVERY_MODE_WARM, cold: adminV1.RecoveryMode.RECOVERY_MODE_COLD } as const;
 
-/** AdminService handlers built so far; Reset answers UNIMPLEMENTED until the tenancy issue. */
-export function adminHandlers(context: AdminContext): Partial<adminV1.AdminServiceServer> {
+const ADMIN = () => ({ namespaces: [], admin: true });
+
+/** What AdminService.GetStatus and HTTP GET /status report. */
+export async function statusOf(context: AdminContext): Promise<adminV1.GetStatusResponse> {
+  const sidecar = context.sidecar.status;
+  const engine = context.engine();
+  const state = engine?.pipeline.durable;
+  const checkpoint = engine?.checkpointer.lastCheckpoint;
   return {
-    getStatus: unary(context.logger, "AdminService/GetStatus", async (): Promise<adminV1.GetStatusResponse> => {
-      const sidecar = context.sidecar.status;
-      const engine = context.engine();
-      const state = engine?.pipeline.durable;
-      const checkpoint = engine?.checkpointer.lastCheckpoint;
-      return {
-        ready: context.readiness.ready,
-        recoveryMode: engine ? MODES[engine.recovery.mode] : adminV1.RecoveryMode.RECOVERY_MODE_UNSPECIFIED,
-        appliedLsn: state?.appliedLsn ?? 0,
-        durableLsn: Math.max(engine?.pipeline.durableLsn ?? 0, sidecar?.durableLsn ?? 0),
-        checkpointLsn: checkpoint?.lsn ?? sidecar?.newestCheckpointLsn ?? 0,
-        checkpointTime: checkpoint?.time ?? sidecar?.newestCheckpointTime,
-        bufferSize: state?.buffer.size ?? 0,
-        bufferCapacity: state?.bufferCapacity || context.bufferCapacity,
-        inFlightOps: engine?.pipeline.inFlightRecords ?? 0,
-        neuromodulators: state?.neuromodulators.levels(),
-        storage: engine ? await storageHealth(engine) : [],
-        sidecarConnected: context.sidecar.connected,
-        version: VERSION,
-        startTime: context.startTime,
-        stateHash: state?.hash() ?? Buffer.alloc(0),
-      };
-    }),
-    checkpoint: unary(context.logger, "AdminService/Checkpoint", async (): Promise<adminV1.CheckpointResponse> => {
-      const engine = context.engine();
-      if (!engine) throw new UnavailableError("the memory service is still recovering", "RECOVERING");
-      const result = await engine.checkpointer.checkpoint("admin");
+    ready: context.readiness.ready,
+    recoveryMode: engine ? MODES[engine.recovery.mode] : adminV1.RecoveryMode.RECOVERY_MODE_UNSPECIFIED,
+    appliedLsn: state?.appliedLsn ?? 0,
+    durableLsn: Math.max(engine?.pipeline.durableLsn ?? 0, sidecar?.durableLsn ?? 0),
+    checkpointLsn: checkpoint?.lsn ?? sidecar?.newestCheckpointLsn ?? 0,
+    checkpointTime: checkpoint?.time ?? sidecar?.newestCheckpointTime,
+    bufferSize: state?.buffer.size ?? 0,
+    bufferCapacity: state?.bufferCapacity || context.bufferCapacity,
+    inFlightOps: context.inFlight(),
+    neuromodulators: state?.neuromodulators.levels(),
+    storage: engine ? await storageHealth(engine) : [],
+    sidecarConnected: context.sidecar.connected,
+    version: VERSION,
+    startTime: context.startTime,
+    stateHash: state?.hash() ?? Buffer.alloc(0),
+  };
+}
+
+/** AdminService: every call needs an admin key (once keys are configured) and is audit-logged. */
+export function adminHandlers(context: AdminContext): adminV1.AdminServiceServer {
+  const ready = (): Engine => {
+    const engine = context.engine();
+    if (!engine) throw new UnavailableError("the memory service is still recovering", "RECOVERING");
+    return engine;
+  };
+  return {
+    getStatus: guarded(context.gate, "AdminService/GetStatus", ADMIN, () => statusOf(context)),
+    checkpoint: guarded(context.gate, "AdminService/Checkpoint", ADMIN, async (): Promise<adminV1.CheckpointResponse> => {
+      const result = await ready().checkpointer.checkpoint("admin");
       return { lsn: result.lsn, fileName: result.fileName, sizeBytes: result.compressedBytes };
     }),
+    reset: guarded(
+      context.gate,
+      "AdminService/Reset",
+      (request: adminV1.ResetRequest) => ({ namespaces: request.namespace ? [request.namespace] : [], admin: true }),
+      (request: adminV1.ResetRequest) => ready().lifecycle.reset(request),
+    ),
   };
 }

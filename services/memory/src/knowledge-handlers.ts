@@ -1,26 +1,26 @@
 import { randomUUID } from "node:crypto";
 import { scorerFeatures } from "@t4dm/learning";
 import { memoryV1 } from "@t4dm/proto";
-import { unary, UnavailableError } from "@t4dm/rpc";
-import type { Logger } from "@t4dm/telemetry";
+import { UnavailableError } from "@t4dm/rpc";
+import { byNamespace, guarded, type Gate } from "./auth/guarded.js";
 import type { Engine } from "./engine.js";
 import { PROCEDURE_CONTEXT } from "./memory-core.js";
 
 /** KnowledgeService over the engine's graph store. */
-export function knowledgeHandlers(engine: () => Engine | undefined, logger: Logger, clock: () => Date): memoryV1.KnowledgeServiceServer {
+export function knowledgeHandlers(engine: () => Engine | undefined, gate: Gate, clock: () => Date): memoryV1.KnowledgeServiceServer {
   const ready = (): Engine => {
     const current = engine();
     if (!current) throw new UnavailableError("the memory service is recovering its state; retry shortly", "RECOVERING");
     return current;
   };
   return {
-    upsertFact: unary(logger, "KnowledgeService/UpsertFact", (request: memoryV1.UpsertFactRequest) => ready().knowledge.upsertFact(request)),
-    queryFacts: unary(logger, "KnowledgeService/QueryFacts", (request: memoryV1.QueryFactsRequest) => ready().knowledge.queryFacts(request)),
-    upsertProcedure: unary(logger, "KnowledgeService/UpsertProcedure", (request: memoryV1.UpsertProcedureRequest) => ready().knowledge.upsertProcedure(request)),
-    recordProcedureOutcome: unary(logger, "KnowledgeService/RecordProcedureOutcome", (request: memoryV1.RecordProcedureOutcomeRequest) =>
+    upsertFact: guarded(gate, "KnowledgeService/UpsertFact", byNamespace, (request: memoryV1.UpsertFactRequest) => ready().knowledge.upsertFact(request)),
+    queryFacts: guarded(gate, "KnowledgeService/QueryFacts", byNamespace, (request: memoryV1.QueryFactsRequest) => ready().knowledge.queryFacts(request)),
+    upsertProcedure: guarded(gate, "KnowledgeService/UpsertProcedure", byNamespace, (request: memoryV1.UpsertProcedureRequest) => ready().knowledge.upsertProcedure(request)),
+    recordProcedureOutcome: guarded(gate, "KnowledgeService/RecordProcedureOutcome", byNamespace, (request: memoryV1.RecordProcedureOutcomeRequest) =>
       ready().knowledge.recordOutcome(request),
     ),
-    matchProcedures: unary(logger, "KnowledgeService/MatchProcedures", async (request: memoryV1.MatchProceduresRequest): Promise<memoryV1.MatchProceduresResponse> => {
+    matchProcedures: guarded(gate, "KnowledgeService/MatchProcedures", byNamespace, async (request: memoryV1.MatchProceduresRequest): Promise<memoryV1.MatchProceduresResponse> => {
       const current = ready();
       const match = await current.knowledge.matchProcedures(request);
       if (match.matched.length === 0) return { procedures: [], recallId: "" };

@@ -1,17 +1,51 @@
-import { loadConfigOrExit } from "@t4dm/config";
+import { isLoopback, loadConfigOrExit } from "@t4dm/config";
+import { adminV1 } from "@t4dm/proto";
 import { createLogger } from "@t4dm/telemetry";
+import { Admission } from "./auth/admission.js";
+import { ApiKeyFileError, ApiKeys } from "./auth/api-keys.js";
+import { Authorizer } from "./auth/authorizer.js";
 import { startEngine, type Engine } from "./engine.js";
 import { startHttpServer } from "./http-server.js";
 import { CheckpointMismatchError } from "./pipeline/recover-state.js";
 import { startPublicServer } from "./public-server.js";
 import { Readiness } from "./readiness.js";
 import { SidecarLink } from "./sidecar-link.js";
+import { grpcCredentials, loadTls } from "./tls.js";
+import { statusOf } from "./admin-handlers.js";
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit("t4dm-memory");
   const logger = createLogger({ level: config.logLevel, service: "memory" });
   const startTime = new Date();
   const clock = () => new Date();
+
+  let keys: ApiKeys;
+  try {
+    keys = config.apiKeysFile ? ApiKeys.load(config.apiKeysFile) : ApiKeys.empty();
+  } catch (error) {
+    process.stderr.write(`t4dm-memory: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  if (!keys.configured) {
+    const exposed = [config.grpcAddr, config.httpAddr].filter((a) => !isLoopback(a.host!));
+    if (exposed.length > 0 && !config.allowInsecure) {
+      process.stderr.write(
+        `t4dm-memory: refusing to listen on ${exposed.map((a) => a.raw).join(", ")} without API keys; set T4DM_API_KEYS_FILE, ` +
+          `bind 127.0.0.1, or set T4DM_ALLOW_INSECURE=1 to accept the risk\n`,
+      );
+      process.exit(2);
+    }
+    logger.warn("development mode: no API keys configured, every caller may use every namespace; listening on loopback only", {
+      event: "auth.development_mode",
+      insecure: exposed.length > 0,
+    });
+  } else {
+    logger.info("API keys loaded", { event: "auth.keys_loaded", keys: keys.size });
+  }
+  const tls = loadTls(config);
+  const authorizer = new Authorizer(keys, logger);
+  const admission = new Admission({ maxInFlight: config.maxInFlight, ratePerSecond: config.rateLimitPerKey });
+  const gate = { authorizer, admission, logger };
 
   const readiness = new Readiness(["sidecar", "recovered", "wal"]);
   readiness.onChange((ready) => logger.info(ready ? "ready" : "not ready", { event: "readiness", ready, unmet: readiness.unmet }));
@@ -20,6 +54,7 @@ async function main(): Promise<void> {
 
   const sidecar = new SidecarLink({
     target: config.sidecarAddr.grpcTarget,
+    token: config.sidecarToken,
     logger,
     onChange: (status) => {
       readiness.set("sidecar", status !== undefined);
@@ -35,8 +70,9 @@ async function main(): Promise<void> {
       engine = await startEngine(config, sidecar.client, logger, readiness, clock);
       readiness.set("recovered", true);
     } catch (error) {
-      if (error instanceof CheckpointMismatchError) {
-        logger.error("refusing to start: the checkpoint does not match its state hash", { event: "recovery.mismatch", error });
+      if (error instanceof CheckpointMismatchError || (error as Error).name === "EmbeddingConfigError" || (error as Error).name === "StoreConfigError") {
+        logger.error("refusing to start", { event: "startup.fatal", error });
+        process.stderr.write(`t4dm-memory: ${(error as Error).message}\n`);
         process.exit(3);
       }
       logger.warn("recovery did not finish; retrying when the sidecar answers again", { event: "recovery.retry", error });
@@ -48,16 +84,40 @@ async function main(): Promise<void> {
     }
   }
 
-  const grpc = await startPublicServer(config.grpcAddr, logger, readiness, {
+  const adminContext = {
     logger,
     readiness,
     sidecar,
     startTime,
     bufferCapacity: config.bufferCapacity,
     engine: () => engine,
+    gate,
+    inFlight: () => admission.inFlight,
+  };
+  const grpc = await startPublicServer(config.grpcAddr, logger, readiness, adminContext, {
+    credentials: grpcCredentials(tls),
+    maxMessageBytes: config.maxMessageBytes,
   });
-  const http = await startHttpServer(config.httpAddr, logger, readiness);
+  const http = await startHttpServer(config.httpAddr, {
+    logger,
+    readiness,
+    authorizer,
+    engine: () => engine,
+    statusPublic: config.httpStatusPublic,
+    tls,
+    status: async () => adminV1.GetStatusResponse.toJSON(await statusOf(adminContext)),
+  });
   sidecar.start();
+
+  process.on("SIGHUP", () => {
+    if (!config.apiKeysFile) return;
+    try {
+      authorizer.replaceKeys(ApiKeys.load(config.apiKeysFile));
+      logger.info("API keys reloaded", { event: "auth.keys_reloaded" });
+    } catch (error) {
+      logger.error("API keys reload failed; keeping the previous keys", { event: "auth.reload_failed", error });
+    }
+  });
 
   let stopping = false;
   const stop = (signal: string) => {

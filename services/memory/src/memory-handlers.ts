@@ -1,23 +1,28 @@
 import { memoryV1 } from "@t4dm/proto";
-import { unary, UnavailableError } from "@t4dm/rpc";
-import type { Logger } from "@t4dm/telemetry";
+import { UnavailableError } from "@t4dm/rpc";
+import { byNamespace, guarded, type Gate } from "./auth/guarded.js";
 import type { Engine } from "./engine.js";
 
-/** MemoryService over the engine; until recovery has finished every call is UNAVAILABLE. */
-export function memoryHandlers(engine: () => Engine | undefined, logger: Logger): memoryV1.MemoryServiceServer {
+/** MemoryService over the engine, every call behind the key check; UNAVAILABLE until recovered. */
+export function memoryHandlers(engine: () => Engine | undefined, gate: Gate): memoryV1.MemoryServiceServer {
   const ready = (): Engine => {
     const current = engine();
     if (!current) throw new UnavailableError("the memory service is recovering its state; retry shortly", "RECOVERING");
     return current;
   };
   return {
-    remember: unary(logger, "MemoryService/Remember", (request: memoryV1.RememberRequest) => ready().core.remember(request)),
-    batchRemember: unary(logger, "MemoryService/BatchRemember", (request: memoryV1.BatchRememberRequest) => ready().core.batchRemember(request)),
-    recall: unary(logger, "MemoryService/Recall", (request: memoryV1.RecallRequest) => ready().core.recall(request)),
-    reinforce: unary(logger, "MemoryService/Reinforce", (request: memoryV1.ReinforceRequest) => ready().core.reinforce(request)),
-    forget: unary(logger, "MemoryService/Forget", (request: memoryV1.ForgetRequest) => ready().lifecycle.forget(request)),
-    getMemory: unary(logger, "MemoryService/GetMemory", (request: memoryV1.GetMemoryRequest) => ready().reads.getMemory(request)),
-    listMemories: unary(logger, "MemoryService/ListMemories", (request: memoryV1.ListMemoriesRequest) => ready().reads.listMemories(request)),
-    consolidate: unary(logger, "MemoryService/Consolidate", (request: memoryV1.ConsolidateRequest) => ready().lifecycle.consolidate(request)),
+    remember: guarded(gate, "MemoryService/Remember", byNamespace, (r: memoryV1.RememberRequest) => ready().core.remember(r)),
+    batchRemember: guarded(
+      gate,
+      "MemoryService/BatchRemember",
+      (r: memoryV1.BatchRememberRequest) => ({ namespaces: [...new Set(r.requests.map((q) => q.namespace))] }),
+      (r: memoryV1.BatchRememberRequest) => ready().core.batchRemember(r),
+    ),
+    recall: guarded(gate, "MemoryService/Recall", byNamespace, (r: memoryV1.RecallRequest) => ready().core.recall(r)),
+    reinforce: guarded(gate, "MemoryService/Reinforce", byNamespace, (r: memoryV1.ReinforceRequest) => ready().core.reinforce(r)),
+    forget: guarded(gate, "MemoryService/Forget", byNamespace, (r: memoryV1.ForgetRequest) => ready().lifecycle.forget(r)),
+    getMemory: guarded(gate, "MemoryService/GetMemory", byNamespace, (r: memoryV1.GetMemoryRequest) => ready().reads.getMemory(r)),
+    listMemories: guarded(gate, "MemoryService/ListMemories", byNamespace, (r: memoryV1.ListMemoriesRequest) => ready().reads.listMemories(r)),
+    consolidate: guarded(gate, "MemoryService/Consolidate", byNamespace, (r: memoryV1.ConsolidateRequest) => ready().lifecycle.consolidate(r)),
   };
 }

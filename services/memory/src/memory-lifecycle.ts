@@ -1,5 +1,5 @@
 import { planConsolidation, planExpiry, planForget, type MemoryFilter } from "@t4dm/learning";
-import { memoryV1, walV1 } from "@t4dm/proto";
+import { adminV1, memoryV1, walV1 } from "@t4dm/proto";
 import { InvalidArgumentError, type FieldViolation } from "@t4dm/rpc";
 import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
 import type { Stores } from "./storage/store-sync.js";
@@ -75,6 +75,33 @@ export class MemoryLifecycle {
     const plan = planConsolidation(this.pipeline.projected, request.namespace, deep, now, (clusterId) => members.get(clusterId) ?? []);
     const lsn = await this.pipeline.submit(plan.operations, now);
     return { promotedCount: plan.promoted, evictedCount: plan.evicted, conceptsCreated: plan.concepts, duplicatesMerged: plan.merged, lsn };
+  }
+
+  /**
+   * Resets the learning state (fresh networks, no traces, baseline
+   * modulators, no clusters) through a STATE_RESET record, and with
+   * `delete_memories` first forgets every memory of the namespace. Refused,
+   * with nothing changed, unless `confirm` is true.
+   */
+  async reset(request: adminV1.ResetRequest): Promise<adminV1.ResetResponse> {
+    const violations: FieldViolation[] = [];
+    if (!request.confirm) violations.push({ field: "confirm", description: "must be true: a reset cannot be undone" });
+    if (request.deleteMemories && !request.namespace) violations.push({ field: "namespace", description: "is required with delete_memories" });
+    if (request.namespace) checkNamespaceValue(request.namespace, violations);
+    if (violations.length > 0) throw new InvalidArgumentError(violations);
+    const operations = [];
+    let forgotten = 0;
+    if (request.deleteMemories) {
+      const state = this.pipeline.projected;
+      const held = [...state.buffer.all(), ...state.buffer.promoting()].filter((item) => item.memory.namespace === request.namespace).map((item) => item.memory.id);
+      const stored = await this.stores.episodic.findIds(request.namespace, {});
+      const forget = planForget(this.pipeline.projected, request.namespace, [...held, ...stored]);
+      forgotten = forget[0]?.$case === "memoryDelete" ? forget[0].value.memoryIds.length : 0;
+      operations.push(...forget);
+    }
+    operations.push({ $case: "stateReset" as const, value: { namespace: request.namespace, deleteMemories: request.deleteMemories } });
+    const lsn = await this.pipeline.submit(operations, this.clock());
+    return { lsn, forgottenCount: forgotten };
   }
 
   /** Working memory past its TTL: out of the buffer, and deleted from the store. */

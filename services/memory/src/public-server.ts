@@ -31,8 +31,12 @@ export async function startPublicServer(
   logger: Logger,
   readiness: Readiness,
   admin: AdminContext,
+  options: { credentials: ServerCredentials; maxMessageBytes: number },
 ): Promise<PublicServer> {
-  const server = new Server();
+  const server = new Server({
+    "grpc.max_receive_message_length": options.maxMessageBytes,
+    "grpc.max_send_message_length": options.maxMessageBytes,
+  });
 
   const health = new HealthImplementation();
   const publishHealth = (ready: boolean) => {
@@ -48,11 +52,11 @@ export async function startPublicServer(
     services: [...PUBLIC_SERVICES, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"],
   }).addToServer(server);
 
-  server.addService(memoryV1.MemoryServiceService, partialService(memoryV1.MemoryServiceService, memoryHandlers(admin.engine, logger)));
-  server.addService(memoryV1.KnowledgeServiceService, partialService(memoryV1.KnowledgeServiceService, knowledgeHandlers(admin.engine, logger, () => new Date())));
+  server.addService(memoryV1.MemoryServiceService, partialService(memoryV1.MemoryServiceService, memoryHandlers(admin.engine, admin.gate)));
+  server.addService(memoryV1.KnowledgeServiceService, partialService(memoryV1.KnowledgeServiceService, knowledgeHandlers(admin.engine, admin.gate, () => new Date())));
   server.addService(adminV1.AdminServiceService, partialService(adminV1.AdminServiceService, adminHandlers(admin)));
 
-  const bound = await bindServer(server, address, ServerCredentials.createInsecure());
+  const bound = await bindServer(server, address, options.credentials);
   logger.info("gRPC listening", { event: "grpc.listening", addr: bound });
   return {
     address: bound,

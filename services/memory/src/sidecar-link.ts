@@ -1,9 +1,11 @@
-import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { credentials, InterceptingCall, Metadata, status, type Interceptor, type ServiceError } from "@grpc/grpc-js";
 import { persistenceV1 } from "@t4dm/proto";
 import type { Logger } from "@t4dm/telemetry";
 
 export interface SidecarLinkOptions {
   target: string;
+  /** Shared token for a loopback-TCP sidecar. */
+  token?: string;
   logger: Logger;
   /** Called on every connect (with the sidecar's status) and disconnect. */
   onChange: (status: persistenceV1.GetStatusResponse | undefined) => void;
@@ -35,6 +37,7 @@ export class SidecarLink {
       // Checkpoints and recovery batches are larger than the 4 MiB default.
       "grpc.max_receive_message_length": 64 * 1024 * 1024,
       "grpc.max_send_message_length": 64 * 1024 * 1024,
+      interceptors: options.token ? [withToken(options.token)] : [],
     });
     this.backoffMs = options.minBackoffMs ?? 100;
   }
@@ -106,4 +109,15 @@ export class SidecarLink {
     this.lastStatus = next;
     if (changed || next !== undefined) this.options.onChange(next);
   }
+}
+
+/** Adds the sidecar's shared token to every call. */
+function withToken(token: string): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set("authorization", `Bearer ${token}`);
+        next(metadata, listener);
+      },
+    });
 }

@@ -52,17 +52,6 @@ describe("memory service and sidecar, as two real processes", () => {
     expect(await checkHealth(clients.health, "t4dm.admin.v1.AdminService")).toBe("SERVING");
   });
 
-  it("answers UNIMPLEMENTED, not a fake success, for RPCs not built yet", async () => {
-    const cases: [string, Promise<ServiceError>][] = [
-      ["Reset", callError(clients.admin.reset.bind(clients.admin), adminV1.ResetRequest.fromPartial({ confirm: true }))],
-    ];
-    for (const [name, pending] of cases) {
-      const error = await pending;
-      expect(error.code, name).toBe(status.UNIMPLEMENTED);
-      expect(error.details, name).toContain(name);
-    }
-  });
-
   it("lets grpcurl list and describe the services through reflection", async () => {
     const listed = await grpcurl(["-plaintext", pod.grpcAddr, "list"]);
     expect(listed.stderr).toBe("");

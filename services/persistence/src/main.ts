@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const { sidecar } = opened;
-  const server = await startSidecarServer(config.sidecarAddr, sidecar, logger);
+  const server = await startSidecarServer(config.sidecarAddr, sidecar, logger, config.sidecarToken);
   // Only the memory service in this pod may reach the socket.
   if (config.sidecarAddr.kind === "unix") chmodSync(config.sidecarAddr.path!, 0o600);
   const status = sidecar.status();

@@ -1,4 +1,6 @@
+import { timingSafeEqual } from "node:crypto";
 import {
+  Metadata,
   Server,
   ServerCredentials,
   type ServerDuplexStream,
@@ -9,7 +11,7 @@ import {
 import { HealthImplementation } from "grpc-health-check";
 import type { ListenAddress } from "@t4dm/config";
 import { persistenceV1 } from "@t4dm/proto";
-import { bindServer, errorToStatus, InvalidArgumentError, partialService } from "@t4dm/rpc";
+import { bindServer, errorToStatus, InvalidArgumentError, partialService, UnauthenticatedError } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import { toRpcError } from "./rpc-errors.js";
 import type { Sidecar } from "./sidecar.js";
@@ -24,7 +26,7 @@ export interface SidecarServer {
 }
 
 /** The sidecar's gRPC surface on its private address; thin over Sidecar. */
-export async function startSidecarServer(address: ListenAddress, sidecar: Sidecar, logger: Logger): Promise<SidecarServer> {
+export async function startSidecarServer(address: ListenAddress, sidecar: Sidecar, logger: Logger, token?: string): Promise<SidecarServer> {
   const server = new Server({ "grpc.max_receive_message_length": 64 * 1024 * 1024 });
   const health = new HealthImplementation({ "": "SERVING", [SERVICE_NAME]: "SERVING" });
   health.addToServer(server);
@@ -34,9 +36,19 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
     health.setStatus(SERVICE_NAME, "NOT_SERVING");
   });
   const fail = (method: string, error: unknown) => errorToStatus(toRpcError(error), logger, method);
+  /** On loopback TCP every call must carry the shared token; a unix socket relies on its 0600 mode. */
+  const denied = (call: { metadata: Metadata }, method: string) => {
+    if (!token) return undefined;
+    const value = call.metadata.get("authorization")[0];
+    if (typeof value === "string" && timingSafeEqualStrings(value, `Bearer ${token}`)) return undefined;
+    logger.warn("sidecar call without the shared token refused", { event: "audit.denied", method });
+    return fail(method, new UnauthenticatedError("the sidecar needs its shared token", "SIDECAR_TOKEN_REQUIRED"));
+  };
 
   const implementation: Partial<persistenceV1.PersistenceServiceServer> = {
     append(call: ServerDuplexStream<persistenceV1.AppendRequest, persistenceV1.AppendResponse>) {
+      const refusal = denied(call, "PersistenceService/Append");
+      if (refusal) return void call.emit("error", refusal);
       let failed = false;
       let pending = 0;
       let ended = false;
@@ -83,6 +95,8 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
       call: ServerReadableStream<persistenceV1.WriteCheckpointRequest, persistenceV1.WriteCheckpointResponse>,
       callback: sendUnaryData<persistenceV1.WriteCheckpointResponse>,
     ) {
+      const refusal = denied(call, "PersistenceService/WriteCheckpoint");
+      if (refusal) return callback(refusal);
       let header: persistenceV1.CheckpointHeader | undefined;
       const chunks: Buffer[] = [];
       let problem: string | undefined;
@@ -115,6 +129,8 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
     },
 
     recover(call: ServerWritableStream<persistenceV1.RecoverRequest, persistenceV1.RecoverResponse>) {
+      const refusal = denied(call, "PersistenceService/Recover");
+      if (refusal) return void call.emit("error", refusal);
       void (async () => {
         try {
           for await (const part of sidecar.recover()) {
@@ -130,7 +146,9 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
       })();
     },
 
-    getStatus(_call, callback: sendUnaryData<persistenceV1.GetStatusResponse>) {
+    getStatus(call, callback: sendUnaryData<persistenceV1.GetStatusResponse>) {
+      const refusal = denied(call, "PersistenceService/GetStatus");
+      if (refusal) return callback(refusal);
       callback(null, sidecar.status());
     },
   };
@@ -150,4 +168,10 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
         });
       }),
   };
+}
+
+function timingSafeEqualStrings(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
 }

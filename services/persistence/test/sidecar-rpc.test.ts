@@ -239,3 +239,27 @@ describe("checkpoints and recovery over gRPC", () => {
     expect(recovered.plan.rejectedCheckpoints[0]?.reason).toMatch(/missing/);
   });
 });
+
+describe("sidecar on loopback TCP", () => {
+  it("refuses calls without the shared token and accepts them with it", async () => {
+    const { logger } = captureLogger();
+    const config = loadConfig({ T4DM_DATA_DIR: "/data", T4DM_SIDECAR_ADDR: "127.0.0.1:0", T4DM_SIDECAR_TOKEN: "s3cret-token" }, "/");
+    const opened = await openSidecar(new MemoryFileLayer(), config, logger);
+    const server = await startSidecarServer(config.sidecarAddr, opened.sidecar, logger, config.sidecarToken);
+    const anonymous = connectSidecar(server.address);
+    const trusted = connectSidecar(server.address, "s3cret-token");
+    try {
+      const refused = (await sidecarStatus(anonymous).catch((e: unknown) => e)) as ServiceError;
+      expect(refused.code).toBe(status.UNAUTHENTICATED);
+      const denied = (await new AppendClient(anonymous).append([opaqueRecord(1)]).catch((e: unknown) => e)) as ServiceError;
+      expect(denied.code).toBe(status.UNAUTHENTICATED);
+      expect((await sidecarStatus(trusted)).durableLsn).toBe(0);
+      expect(await new AppendClient(trusted).append([opaqueRecord(1)])).toBe(1);
+    } finally {
+      anonymous.close();
+      trusted.close();
+      await server.close(0);
+      await opened.close();
+    }
+  });
+});

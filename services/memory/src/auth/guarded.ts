@@ -1,0 +1,32 @@
+import type { Metadata } from "@grpc/grpc-js";
+import { unary } from "@t4dm/rpc";
+import type { Logger } from "@t4dm/telemetry";
+import type { Admission } from "./admission.js";
+import type { Principal } from "./api-keys.js";
+import type { Access, Authorizer } from "./authorizer.js";
+
+export interface Gate {
+  authorizer: Authorizer;
+  admission: Admission;
+  logger: Logger;
+}
+
+/**
+ * A unary handler behind the door: the key must allow every namespace the
+ * request touches (and admin where needed), then the load limits apply, then
+ * the handler runs inside the error boundary.
+ */
+export function guarded<Req, Res>(
+  gate: Gate,
+  method: string,
+  access: (request: Req) => Access,
+  handler: (request: Req, principal: Principal) => Promise<Res>,
+) {
+  return unary(gate.logger, method, async (request: Req, call: { metadata: Metadata }) => {
+    const principal = gate.authorizer.authorize(call.metadata, method, access(request));
+    return gate.admission.run(principal.keyId, () => handler(request, principal));
+  });
+}
+
+/** The access most calls need: their one namespace. */
+export const byNamespace = (request: { namespace: string }): Access => ({ namespaces: [request.namespace] });
