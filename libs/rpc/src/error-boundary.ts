@@ -1,6 +1,7 @@
 import { type ServiceError, status } from "@grpc/grpc-js";
 import type { Logger } from "@t4dm/telemetry";
 import { T4dmError } from "./errors.js";
+import { assertDecoded } from "./safe-decode.js";
 import { toServiceError } from "./status-details.js";
 
 /**
@@ -23,7 +24,12 @@ export function unary<Req, Res>(
   handler: (request: Req, call: { request: Req; metadata: import("@grpc/grpc-js").Metadata }) => Promise<Res>,
 ) {
   return (call: { request: Req; metadata: import("@grpc/grpc-js").Metadata }, callback: UnaryCallback<Res>): void => {
-    handler(call.request, call).then(
+    Promise.resolve()
+      .then(() => {
+        assertDecoded(call.request);
+        return handler(call.request, call);
+      })
+      .then(
       (response) => callback(null, response),
       (error: unknown) => callback(errorToStatus(error, logger, method)),
     );

@@ -4,3 +4,4 @@ export type { DecodedStatus } from "./status-details.js";
 export { errorToStatus, unary } from "./error-boundary.js";
 export { bindServer } from "./bind.js";
 export { partialService } from "./partial-service.js";
+export { withSafeDecoding, assertDecoded, UndecodableRequest } from "./safe-decode.js";

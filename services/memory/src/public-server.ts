@@ -3,7 +3,7 @@ import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import type { ListenAddress } from "@t4dm/config";
 import { adminV1, memoryV1, reflectionPackageDefinition } from "@t4dm/proto";
-import { bindServer, partialService } from "@t4dm/rpc";
+import { bindServer, partialService, withSafeDecoding } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import { adminHandlers, type AdminContext } from "./admin-handlers.js";
 import { knowledgeHandlers } from "./knowledge-handlers.js";
@@ -52,9 +52,9 @@ export async function startPublicServer(
     services: [...PUBLIC_SERVICES, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"],
   }).addToServer(server);
 
-  server.addService(memoryV1.MemoryServiceService, partialService(memoryV1.MemoryServiceService, memoryHandlers(admin.engine, admin.gate)));
-  server.addService(memoryV1.KnowledgeServiceService, partialService(memoryV1.KnowledgeServiceService, knowledgeHandlers(admin.engine, admin.gate, () => new Date())));
-  server.addService(adminV1.AdminServiceService, partialService(adminV1.AdminServiceService, adminHandlers(admin)));
+  server.addService(withSafeDecoding(memoryV1.MemoryServiceService), partialService(memoryV1.MemoryServiceService, memoryHandlers(admin.engine, admin.gate)));
+  server.addService(withSafeDecoding(memoryV1.KnowledgeServiceService), partialService(memoryV1.KnowledgeServiceService, knowledgeHandlers(admin.engine, admin.gate, () => new Date())));
+  server.addService(withSafeDecoding(adminV1.AdminServiceService), partialService(adminV1.AdminServiceService, adminHandlers(admin)));
 
   const bound = await bindServer(server, address, options.credentials);
   logger.info("gRPC listening", { event: "grpc.listening", addr: bound });

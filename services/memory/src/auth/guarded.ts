@@ -1,5 +1,5 @@
 import type { Metadata } from "@grpc/grpc-js";
-import { unary } from "@t4dm/rpc";
+import { assertDecoded, unary } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import type { Admission } from "./admission.js";
 import type { Principal } from "./api-keys.js";
@@ -23,6 +23,7 @@ export function guarded<Req, Res>(
   handler: (request: Req, principal: Principal) => Promise<Res>,
 ) {
   return unary(gate.logger, method, async (request: Req, call: { metadata: Metadata }) => {
+    assertDecoded(request);
     const principal = gate.authorizer.authorize(call.metadata, method, access(request));
     return gate.admission.run(principal.keyId, () => handler(request, principal));
   });
