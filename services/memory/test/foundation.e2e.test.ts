@@ -1,4 +1,4 @@
-import { status, type ServiceError } from "@grpc/grpc-js";
+import { statSync } from "node:fs";
 import { adminV1 } from "@t4dm/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -27,8 +27,9 @@ describe("memory service and sidecar, as two real processes", () => {
     await pod?.stop();
   });
 
-  it("handshakes with the sidecar over its private unix socket", async () => {
+  it("handshakes with the sidecar over its private unix socket (mode 0600)", async () => {
     expect(pod.sidecarAddr).toBe(`unix:${pod.dataDir}/sidecar.sock`);
+    expect(statSync(`${pod.dataDir}/sidecar.sock`).mode & 0o777).toBe(0o600);
     const connected = await pod.memory.waitForEvent("sidecar.connected");
     expect(connected.target).toBe(pod.sidecarAddr);
     const statusResponse = await call(clients.admin.getStatus.bind(clients.admin), {});

@@ -141,6 +141,29 @@ describe("tenancy: keys bound to namespaces", () => {
   });
 });
 
+describe("key reload", () => {
+  it("picks up a changed keys file on SIGHUP", async () => {
+    const dir = makeDataDir("t4dm-keys-");
+    const file = path.join(dir.dir, "keys.json");
+    const write = (namespaces: string[]) => writeFileSync(file, JSON.stringify({ keys: [{ id: "carol", sha256: sha("carol-key-123"), namespaces }] }));
+    write(["carol"]);
+    const pod = await startPod({ env: { T4DM_API_KEYS_FILE: file, T4DM_EMBEDDING_DIM: "32" } });
+    const c = connectClients(pod.grpcAddr);
+    try {
+      const recallIn = (namespace: string) => failure(as("carol-key-123", c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace, query: "x y" })));
+      expect((await recallIn("carol-2"))?.code).toBe(7);
+      write(["carol", "carol-2"]);
+      pod.memory.child.kill("SIGHUP");
+      await pod.memory.waitForEvent("auth.keys_reloaded");
+      expect(await recallIn("carol-2")).toBeUndefined();
+    } finally {
+      c.close();
+      await pod.stop();
+      dir.remove();
+    }
+  });
+});
+
 describe("development mode", () => {
   it("refuses to listen on a public address without keys unless T4DM_ALLOW_INSECURE=1", async () => {
     const { ServiceProcess } = await import("@t4dm/testkit");
