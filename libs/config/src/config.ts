@@ -67,6 +67,10 @@ export interface Config {
   readonly httpMetricsPublic: boolean;
   /** Shared secret for a loopback-TCP sidecar (unix sockets rely on file mode 0600). */
   readonly sidecarToken: string | undefined;
+  /** Seconds a graceful shutdown waits for in-flight calls. */
+  readonly drainTimeoutSeconds: number;
+  /** Seconds the sidecar waits, on SIGTERM, for the memory service to finish (final checkpoint). */
+  readonly sidecarShutdownGraceSeconds: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -127,6 +131,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     httpStatusPublic: read("T4DM_HTTP_STATUS_PUBLIC", "0", parseBoolean),
     httpMetricsPublic: read("T4DM_HTTP_METRICS_PUBLIC", "1", parseBoolean),
     sidecarToken: env.T4DM_SIDECAR_TOKEN || undefined,
+    drainTimeoutSeconds: read("T4DM_DRAIN_TIMEOUT", "30", (raw) => parseInteger(raw, 0, 3600)),
+    sidecarShutdownGraceSeconds: read("T4DM_SIDECAR_SHUTDOWN_GRACE", "90", (raw) => parseInteger(raw, 0, 3600)),
   };
   if (config.tlsCertFile && !config.tlsKeyFile) problems.push({ variable: "T4DM_TLS_KEY_FILE", message: "is required with T4DM_TLS_CERT_FILE" });
   if (config.tlsKeyFile && !config.tlsCertFile) problems.push({ variable: "T4DM_TLS_CERT_FILE", message: "is required with T4DM_TLS_KEY_FILE" });

@@ -12,6 +12,7 @@ import { Readiness } from "./readiness.js";
 import { SidecarLink } from "./sidecar-link.js";
 import { grpcCredentials, loadTls } from "./tls.js";
 import { statusOf } from "./admin-handlers.js";
+import { gracefulShutdown } from "./shutdown.js";
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit("t4dm-memory");
@@ -121,16 +122,28 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) process.exit(1);
+    if (stopping) {
+      // A second signal: exit at once; the WAL already holds everything acknowledged.
+      logger.warn("second signal: exiting now", { event: "shutdown.forced", signal });
+      process.exit(1);
+    }
     stopping = true;
-    logger.info("memory service stopping", { event: "memory.stopping", signal });
-    readiness.set("not shutting down", false);
-    engine?.stop();
-    sidecar.close();
-    void Promise.all([grpc.close(), http.close()]).then(() => {
-      logger.info("memory service stopped", { event: "memory.stopped" });
-      process.exit(0);
-    });
+    void gracefulShutdown(
+      {
+        logger,
+        readiness,
+        gate,
+        admission,
+        engine: () => engine,
+        closeSidecar: () => sidecar.close(),
+        closeServers: async () => {
+          await Promise.all([grpc.close(), http.close()]);
+        },
+        drainMs: config.drainTimeoutSeconds * 1000,
+        checkpointMs: 60_000,
+      },
+      signal,
+    ).then(() => process.exit(0));
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

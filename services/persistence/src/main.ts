@@ -48,8 +48,13 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
-    logger.info("sidecar stopping", { event: "sidecar.stopping", signal });
+    logger.info("sidecar stopping", { event: "sidecar.stopping", signal, writers: server.writers });
     void (async () => {
+      // When both processes get the signal, the memory service still needs us for its final
+      // checkpoint and SYSTEM_SHUTDOWN record: wait until it closes its WAL stream (bounded).
+      const deadline = Date.now() + config.sidecarShutdownGraceSeconds * 1000;
+      while (server.writers > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (server.writers > 0) logger.warn("memory service still connected at the end of the grace period; stopping anyway", { event: "sidecar.grace_expired" });
       await server.close();
       await opened.close();
       logger.info("sidecar stopped", { event: "sidecar.stopped", durableLsn: sidecar.writer.durableLsn });

@@ -23,6 +23,8 @@ export interface SidecarServer {
   readonly health: HealthImplementation;
   /** Stops accepting calls and waits for open ones, for at most `graceMs`, then cuts them. */
   close(graceMs?: number): Promise<void>;
+  /** Open Append streams: a connected memory service. */
+  readonly writers: number;
 }
 
 /** The sidecar's gRPC surface on its private address; thin over Sidecar. */
@@ -45,8 +47,18 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
     return fail(method, new UnauthenticatedError("the sidecar needs its shared token", "SIDECAR_TOKEN_REQUIRED"));
   };
 
+  let writers = 0;
   const implementation: Partial<persistenceV1.PersistenceServiceServer> = {
     append(call: ServerDuplexStream<persistenceV1.AppendRequest, persistenceV1.AppendResponse>) {
+      writers += 1;
+      let counted = true;
+      const leave = () => {
+        if (counted) writers -= 1;
+        counted = false;
+      };
+      call.on("close", leave);
+      call.on("finish", leave);
+      call.on("error", leave);
       const refusal = denied(call, "PersistenceService/Append");
       if (refusal) return void call.emit("error", refusal);
       let failed = false;
@@ -159,6 +171,9 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
   return {
     address: bound,
     health,
+    get writers() {
+      return writers;
+    },
     close: (graceMs = 5000) =>
       new Promise((resolve) => {
         const force = setTimeout(() => server.forceShutdown(), graceMs);

@@ -1,5 +1,5 @@
 import type { Metadata } from "@grpc/grpc-js";
-import { assertDecoded, unary } from "@t4dm/rpc";
+import { assertDecoded, unary, UnavailableError } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import type { Admission } from "./admission.js";
 import type { Principal } from "./api-keys.js";
@@ -9,6 +9,8 @@ export interface Gate {
   authorizer: Authorizer;
   admission: Admission;
   logger: Logger;
+  /** Set once shutdown begins: new calls are refused with UNAVAILABLE. */
+  closing?: boolean;
 }
 
 /**
@@ -23,6 +25,7 @@ export function guarded<Req, Res>(
   handler: (request: Req, principal: Principal) => Promise<Res>,
 ) {
   return unary(gate.logger, method, async (request: Req, call: { metadata: Metadata }) => {
+    if (gate.closing) throw new UnavailableError("the memory service is shutting down; retry against its replacement", "SHUTTING_DOWN");
     assertDecoded(request);
     const principal = gate.authorizer.authorize(call.metadata, method, access(request));
     return gate.admission.run(principal.keyId, () => handler(request, principal));
