@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Config } from "@t4dm/config";
-import type { persistenceV1 } from "@t4dm/proto";
+import { walV1, type persistenceV1 } from "@t4dm/proto";
+import type { ServiceMetrics } from "./service-metrics.js";
 import type { Logger } from "@t4dm/telemetry";
 import { openEmbeddedStores } from "@t4dm/storage";
 import { KnowledgeCore } from "./knowledge-core.js";
@@ -45,6 +46,7 @@ export async function startEngine(
   logger: Logger,
   readiness: Readiness,
   clock: () => Date,
+  metrics?: ServiceMetrics,
 ): Promise<Engine> {
   const started = Date.now();
   const stores = await openEmbeddedStores({ dir: path.join(config.dataDir, "store"), dimensions: config.embeddingDim });
@@ -60,6 +62,13 @@ export async function startEngine(
     onApplied: (count) => {
       checkpointer?.noteApplied(count);
       storeSync?.kick();
+    },
+    onEntries: (entries) => {
+      if (!metrics) return;
+      metrics.recordsApplied.add(entries.length);
+      for (const entry of entries) {
+        if (entry.operation?.$case === "bufferRemove") metrics.evictions.add(1, { reason: walV1.removalReasonToJSON(entry.operation.value.reason) });
+      }
     },
   });
   storeSync = new StoreSync(pipeline, stores, logger, clock);
@@ -127,6 +136,8 @@ export async function startEngine(
     onProceduresReinforced: async (namespace, outcomes) => {
       for (const { id, success } of outcomes) await stores.graph.recordOutcome(namespace, id, success, clock());
     },
+    onDecision: (decision) => metrics?.gateDecisions.add(1, { decision }),
+    onRewardPredictionError: (rpe) => metrics?.rewardPredictionError.record(rpe),
   });
   const lifecycle = new MemoryLifecycle(pipeline, stores, clock);
   const expiry = setInterval(() => void lifecycle.expire().catch(() => undefined), 30_000);

@@ -23,6 +23,9 @@ export interface HttpContext {
   /** JSON for GET /status (the same as AdminService.GetStatus). */
   status: () => Promise<unknown>;
   statusPublic: boolean;
+  /** Renders the Prometheus exposition (OpenTelemetry exporter). */
+  metrics: (request: IncomingMessage, response: ServerResponse) => void;
+  metricsPublic: boolean;
   tls?: TlsFiles;
 }
 
@@ -43,6 +46,18 @@ const HTTP_CODES: Partial<Record<grpcStatus, number>> = {
  */
 export async function startHttpServer(address: ListenAddress, context: HttpContext): Promise<HttpServer> {
   const handler = (request: IncomingMessage, response: ServerResponse) => {
+    if (request.method === "GET" && new URL(request.url ?? "/", "http://localhost").pathname === "/metrics") {
+      try {
+        if (!context.metricsPublic) {
+          const principal = context.authorizer.principalFor(request.headers.authorization, "HTTP GET /metrics");
+          context.authorizer.check(principal, "HTTP GET /metrics", { namespaces: [], admin: true });
+        }
+      } catch (error) {
+        const code = error instanceof T4dmError ? (HTTP_CODES[error.code] ?? 403) : 500;
+        return sendJson(response, code, { error: (error as Error).message });
+      }
+      return context.metrics(request, response);
+    }
     route(request, context).then(
       ({ code, body }) => sendJson(response, code, body),
       (error: unknown) => {

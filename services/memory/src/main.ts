@@ -1,6 +1,7 @@
 import { isLoopback, loadConfigOrExit } from "@t4dm/config";
 import { adminV1 } from "@t4dm/proto";
-import { createLogger } from "@t4dm/telemetry";
+import { createLogger, createMetrics } from "@t4dm/telemetry";
+import { ServiceMetrics } from "./service-metrics.js";
 import { Admission } from "./auth/admission.js";
 import { ApiKeyFileError, ApiKeys } from "./auth/api-keys.js";
 import { Authorizer } from "./auth/authorizer.js";
@@ -46,13 +47,15 @@ async function main(): Promise<void> {
   const tls = loadTls(config);
   const authorizer = new Authorizer(keys, logger);
   const admission = new Admission({ maxInFlight: config.maxInFlight, ratePerSecond: config.rateLimitPerKey });
-  const gate = { authorizer, admission, logger };
+  const metrics = createMetrics("t4dm-memory");
+  let engine: Engine | undefined;
+  const gate: import("./auth/guarded.js").Gate = { authorizer, admission, logger };
 
   const readiness = new Readiness(["sidecar", "recovered", "wal"]);
   readiness.onChange((ready) => logger.info(ready ? "ready" : "not ready", { event: "readiness", ready, unmet: readiness.unmet }));
-  let engine: Engine | undefined;
   let starting = false;
 
+  let serviceMetrics: ServiceMetrics;
   const sidecar = new SidecarLink({
     target: config.sidecarAddr.grpcTarget,
     token: config.sidecarToken,
@@ -68,7 +71,7 @@ async function main(): Promise<void> {
   async function recover(): Promise<void> {
     starting = true;
     try {
-      engine = await startEngine(config, sidecar.client, logger, readiness, clock);
+      engine = await startEngine(config, sidecar.client, logger, readiness, clock, serviceMetrics);
       readiness.set("recovered", true);
     } catch (error) {
       if (error instanceof CheckpointMismatchError || (error as Error).name === "EmbeddingConfigError" || (error as Error).name === "StoreConfigError") {
@@ -85,6 +88,8 @@ async function main(): Promise<void> {
     }
   }
 
+  serviceMetrics = new ServiceMetrics(metrics.meter, { engine: () => engine, admission, sidecar, now: () => Date.now() });
+  gate.observe = (method, seconds, code) => serviceMetrics.rpcDuration.record(seconds, { method, code: String(code) });
   const adminContext = {
     logger,
     readiness,
@@ -105,6 +110,8 @@ async function main(): Promise<void> {
     authorizer,
     engine: () => engine,
     statusPublic: config.httpStatusPublic,
+    metrics: metrics.handle,
+    metricsPublic: config.httpMetricsPublic,
     tls,
     status: async () => adminV1.GetStatusResponse.toJSON(await statusOf(adminContext)),
   });

@@ -55,7 +55,12 @@ export class MemoryCore {
     private readonly embedder: Embedder,
     private readonly limits: Limits,
     private readonly clock: () => Date,
-    private readonly hooks: { onProceduresReinforced?: (namespace: string, outcomes: { id: string; success: boolean }[]) => Promise<void> } = {},
+    private readonly hooks: {
+      onProceduresReinforced?: (namespace: string, outcomes: { id: string; success: boolean }[]) => Promise<void>;
+      /** For metrics: each Remember's gate decision, each Reinforce's prediction error. */
+      onDecision?: (decision: "admitted" | "rejected" | "duplicate") => void;
+      onRewardPredictionError?: (rpe: number) => void;
+    } = {},
     private readonly newId: () => string = randomUUID,
   ) {}
 
@@ -143,6 +148,7 @@ export class MemoryCore {
     } else {
       await this.creditStored(input.namespace, trace.items.map((item) => item.memoryId), rewardOf);
     }
+    this.hooks.onRewardPredictionError?.(plan.rewardPredictionError);
     const response = { rewardPredictionError: plan.rewardPredictionError, creditedMemories: plan.credited, lsn };
     if (key) {
       this.reinforced.set(key, response);
@@ -176,6 +182,7 @@ export class MemoryCore {
   }
 
   private rememberResponse(plan: RememberPlan, lsn: number): memoryV1.RememberResponse {
+    this.hooks.onDecision?.(plan.decision);
     if (plan.decision === "rejected") {
       return { memory: undefined, decision: memoryV1.AdmissionDecision.ADMISSION_DECISION_REJECTED, admitProbability: plan.admitProbability, lsn };
     }

@@ -11,6 +11,8 @@ export interface Gate {
   logger: Logger;
   /** Set once shutdown begins: new calls are refused with UNAVAILABLE. */
   closing?: boolean;
+  /** Sees every call's duration and gRPC status code (0 for OK). */
+  observe?: (method: string, seconds: number, code: number) => void;
 }
 
 /**
@@ -24,12 +26,19 @@ export function guarded<Req, Res>(
   access: (request: Req) => Access,
   handler: (request: Req, principal: Principal) => Promise<Res>,
 ) {
-  return unary(gate.logger, method, async (request: Req, call: { metadata: Metadata }) => {
+  const timed = unary(gate.logger, method, async (request: Req, call: { metadata: Metadata }) => {
     if (gate.closing) throw new UnavailableError("the memory service is shutting down; retry against its replacement", "SHUTTING_DOWN");
     assertDecoded(request);
     const principal = gate.authorizer.authorize(call.metadata, method, access(request));
     return gate.admission.run(principal.keyId, () => handler(request, principal));
   });
+  return (call: { request: Req; metadata: Metadata }, callback: (error: { code?: number } | null, value?: Res) => void): void => {
+    const started = process.hrtime.bigint();
+    timed(call, (error, value) => {
+      gate.observe?.(method, Number(process.hrtime.bigint() - started) / 1e9, error?.code ?? 0);
+      callback(error, value);
+    });
+  };
 }
 
 /** The access most calls need: their one namespace. */

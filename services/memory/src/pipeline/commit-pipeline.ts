@@ -18,6 +18,8 @@ export interface PipelineListener {
   onCheckpointRequested?(): void;
   /** Records applied to the durable state (for checkpoint-by-count). */
   onApplied?(count: number): void;
+  /** Every entry applied to the durable state, in LSN order (for metrics). */
+  onEntries?(entries: readonly walV1.WalEntry[]): void;
 }
 
 /**
@@ -156,16 +158,19 @@ export class CommitPipeline {
       this.sidecarWaiters.splice(this.sidecarWaiters.indexOf(waiter), 1);
       waiter.resolve();
     }
-    let applied = 0;
+    const applied: walV1.WalEntry[] = [];
     while (this.inFlight.length > 0 && this.inFlight[0]!.lsn <= durableLsn) {
       const { lsn, entry } = this.inFlight.shift()!;
       this.durable.apply(lsn, entry);
-      applied += 1;
+      applied.push(entry);
     }
     while (this.waiters.length > 0 && this.waiters[0]!.lsn <= this.durable.appliedLsn) {
       this.waiters.shift()!.resolve(this.durable.appliedLsn);
     }
-    if (applied > 0) this.listener.onApplied?.(applied);
+    if (applied.length > 0) {
+      this.listener.onApplied?.(applied.length);
+      this.listener.onEntries?.(applied);
+    }
     if (checkpointRequested) this.listener.onCheckpointRequested?.();
   }
 
