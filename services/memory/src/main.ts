@@ -1,6 +1,6 @@
 import { isLoopback, loadConfigOrExit } from "@t4dm/config";
 import { adminV1 } from "@t4dm/proto";
-import { createLogger, createMetrics } from "@t4dm/telemetry";
+import { createLogger, createMetrics, startTracing } from "@t4dm/telemetry";
 import { ServiceMetrics } from "./service-metrics.js";
 import { Admission } from "./auth/admission.js";
 import { ApiKeyFileError, ApiKeys } from "./auth/api-keys.js";
@@ -48,6 +48,8 @@ async function main(): Promise<void> {
   const authorizer = new Authorizer(keys, logger);
   const admission = new Admission({ maxInFlight: config.maxInFlight, ratePerSecond: config.rateLimitPerKey });
   const metrics = createMetrics("t4dm-memory");
+  const tracing = startTracing("t4dm-memory");
+  if (tracing.exporting) logger.info("exporting traces over OTLP", { event: "tracing.enabled" });
   let engine: Engine | undefined;
   const gate: import("./auth/guarded.js").Gate = { authorizer, admission, logger };
 
@@ -145,6 +147,7 @@ async function main(): Promise<void> {
         closeSidecar: () => sidecar.close(),
         closeServers: async () => {
           await Promise.all([grpc.close(), http.close()]);
+          await tracing.shutdown();
         },
         drainMs: config.drainTimeoutSeconds * 1000,
         checkpointMs: 60_000,

@@ -1,4 +1,5 @@
 import type { Metadata } from "@grpc/grpc-js";
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { assertDecoded, unary, UnavailableError } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import type { Admission } from "./admission.js";
@@ -32,11 +33,19 @@ export function guarded<Req, Res>(
     const principal = gate.authorizer.authorize(call.metadata, method, access(request));
     return gate.admission.run(principal.keyId, () => handler(request, principal));
   });
+  const tracer = trace.getTracer("t4dm-memory");
   return (call: { request: Req; metadata: Metadata }, callback: (error: { code?: number } | null, value?: Res) => void): void => {
     const started = process.hrtime.bigint();
-    timed(call, (error, value) => {
-      gate.observe?.(method, Number(process.hrtime.bigint() - started) / 1e9, error?.code ?? 0);
-      callback(error, value);
+    // One span per RPC; the WAL append and apply spans of this call become its children.
+    tracer.startActiveSpan(method, { kind: SpanKind.SERVER, attributes: { "rpc.system": "grpc", "rpc.method": method } }, (span) => {
+      timed(call, (error, value) => {
+        const code = error?.code ?? 0;
+        gate.observe?.(method, Number(process.hrtime.bigint() - started) / 1e9, code);
+        span.setAttribute("rpc.grpc.status_code", code);
+        if (code !== 0) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+        callback(error, value);
+      });
     });
   };
 }

@@ -1,6 +1,7 @@
 import type { ServiceError } from "@grpc/grpc-js";
 import { encodeEntry, type LearningState, type Operation } from "@t4dm/learning";
 import type { persistenceV1, walV1 } from "@t4dm/proto";
+import { context, trace, type Context, type Span } from "@opentelemetry/api";
 import { decodeStatusDetails, UnavailableError } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import { WalStream } from "./wal-stream.js";
@@ -10,6 +11,8 @@ interface Waiter {
   resolve: (lsn: number) => void;
   reject: (error: Error) => void;
 }
+
+const tracer = trace.getTracer("t4dm-memory");
 
 export interface PipelineListener {
   /** The pipeline can (true) or cannot (false) take writes now. */
@@ -31,7 +34,7 @@ export interface PipelineListener {
  */
 export class CommitPipeline {
   projected: LearningState;
-  private inFlight: { lsn: number; entry: walV1.WalEntry }[] = [];
+  private inFlight: { lsn: number; entry: walV1.WalEntry; span?: Span; context?: Context }[] = [];
   private readonly waiters: Waiter[] = [];
   private readonly stream: WalStream;
   private refused: ServiceError | undefined;
@@ -113,6 +116,9 @@ export class CommitPipeline {
     // Nothing to log: still wait for what is in flight, so the caller reads what it saw planned.
     if (operations.length === 0) return this.barrier();
     const records: persistenceV1.WalRecord[] = [];
+    // append → durable: one span for the call's records, ended when the last is applied.
+    const parent = context.active();
+    const span = tracer.startSpan("wal.append", { attributes: { "t4dm.records": operations.length } }, parent);
     for (const operation of operations) {
       const encoded = encodeEntry(operation, time);
       const lsn = this.projected.appliedLsn + 1;
@@ -120,8 +126,12 @@ export class CommitPipeline {
       this.inFlight.push({ lsn, entry: encoded.entry });
       records.push({ lsn, opType: encoded.opType, payload: encoded.payload });
     }
-    const last = records[records.length - 1]!.lsn;
-    const done = new Promise<number>((resolve, reject) => this.waiters.push({ lsn: last, resolve, reject }));
+    span.setAttributes({ "t4dm.first_lsn": records[0]!.lsn, "t4dm.last_lsn": records[records.length - 1]!.lsn });
+    const last = this.inFlight[this.inFlight.length - 1]!;
+    last.span = span;
+    last.context = parent;
+    const lastLsn = records[records.length - 1]!.lsn;
+    const done = new Promise<number>((resolve, reject) => this.waiters.push({ lsn: lastLsn, resolve, reject }));
     this.retained.push(...records);
     if (this.retained.length > this.retainLimit) this.retained = this.retained.slice(this.retained.length - this.retainLimit);
     this.stream.send(records);
@@ -160,9 +170,15 @@ export class CommitPipeline {
     }
     const applied: walV1.WalEntry[] = [];
     while (this.inFlight.length > 0 && this.inFlight[0]!.lsn <= durableLsn) {
-      const { lsn, entry } = this.inFlight.shift()!;
+      const { lsn, entry, span, context: parent } = this.inFlight.shift()!;
       this.durable.apply(lsn, entry);
       applied.push(entry);
+      if (span) {
+        // durable → apply, as a sibling under the same RPC span.
+        span.addEvent("durable", { "t4dm.durable_lsn": durableLsn });
+        span.end();
+        tracer.startSpan("wal.apply", { attributes: { "t4dm.lsn": lsn } }, parent).end();
+      }
     }
     while (this.waiters.length > 0 && this.waiters[0]!.lsn <= this.durable.appliedLsn) {
       this.waiters.shift()!.resolve(this.durable.appliedLsn);
