@@ -21,9 +21,14 @@ $(INSTALL_STAMP): $(PACKAGE_JSONS)
 	@touch $@
 
 # grpcurl for the operator examples and the tests that run it for real.
-tools: $(TOOLS_BIN)/grpcurl
+tools: $(TOOLS_BIN)/grpcurl promtool
 $(TOOLS_BIN)/grpcurl:
 	GOBIN=$(TOOLS_BIN) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
+# promtool (Debian's prometheus package) checks the alert rules and the /metrics output.
+.PHONY: promtool
+promtool:
+	@command -v promtool >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null)
 
 proto-deps: install
 	@tools/proto-deps.sh
