@@ -8,7 +8,7 @@ BUF := node_modules/.bin/buf
 INSTALL_STAMP := node_modules/.t4dm-install-stamp
 PACKAGE_JSONS := package.json package-lock.json $(wildcard libs/*/package.json services/*/package.json)
 
-.PHONY: help install tools proto proto-deps proto-check build lint test run bench bench-sidecar clean
+.PHONY: help install tools neo4j proto proto-deps proto-check build lint test run bench bench-sidecar clean
 
 help:
 	@echo "make run    build and start the sidecar and the memory service on the embedded defaults"
@@ -29,6 +29,14 @@ $(TOOLS_BIN)/grpcurl:
 .PHONY: promtool
 promtool:
 	@command -v promtool >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null)
+
+# The real Neo4j Community server the graph-store tests start (tools/neo4j/README.md).
+# Maven keeps the download in ~/.m2; the jar is rebuilt only when the pom or a source changes.
+NEO4J_LAUNCHER := tools/neo4j/target/neo4j-launcher.jar
+neo4j: $(NEO4J_LAUNCHER)
+$(NEO4J_LAUNCHER): tools/neo4j/pom.xml $(shell find tools/neo4j/src -name '*.java')
+	mvn -q -B -f tools/neo4j/pom.xml package
+	@touch $@
 
 proto-deps: install
 	@tools/proto-deps.sh
@@ -52,7 +60,20 @@ lint: proto-deps
 	npx tsc -b
 	npx tsc -p tsconfig.test.json
 
-test: install tools proto-check build
+# The Python and Go clients, generated from proto/ into build/clients (never committed), with the
+# examples test/clients.e2e.test.ts runs against the real service (clients/README.md). Each is
+# rebuilt only when a contract or one of its files changes.
+.PHONY: clients
+CLIENT_PROTOS := $(shell find proto -name '*.proto') buf.yaml
+clients: build/clients/python/.built build/clients/go/bin/example
+build/clients/python/.built: $(CLIENT_PROTOS) $(shell find clients/python -type f)
+	clients/python/build.sh
+	@touch $@
+build/clients/go/bin/example: $(CLIENT_PROTOS) $(shell find clients/go -type f) | $(INSTALL_STAMP)
+	clients/go/build.sh
+	@touch $@
+
+test: install tools neo4j proto-check build clients
 	npx tsc -p tsconfig.test.json
 	@mkdir -p build
 	T4DM_GRPCURL=$(TOOLS_BIN)/grpcurl npx vitest run --reporter=default --reporter=json --outputFile.json=build/test-results.json
@@ -70,4 +91,4 @@ bench-sidecar: build
 	node bench/sidecar.mjs
 
 clean:
-	rm -rf build .tools node_modules libs/*/dist services/*/dist libs/*/*.tsbuildinfo services/*/*.tsbuildinfo
+	rm -rf build .tools tools/neo4j/target node_modules libs/*/dist services/*/dist libs/*/*.tsbuildinfo services/*/*.tsbuildinfo

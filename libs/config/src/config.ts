@@ -67,6 +67,16 @@ export interface Config {
   readonly httpMetricsPublic: boolean;
   /** Shared secret for a loopback-TCP sidecar (unix sockets rely on file mode 0600). */
   readonly sidecarToken: string | undefined;
+  /** Qdrant for episodic and working memory; unset means the embedded store. */
+  readonly qdrantUrl: string | undefined;
+  /** A secret: never logged. */
+  readonly qdrantApiKey: string | undefined;
+  /** Neo4j for semantic and procedural memory; unset means the embedded store. */
+  readonly neo4jUri: string | undefined;
+  readonly neo4jUser: string | undefined;
+  /** A secret: never logged. */
+  readonly neo4jPassword: string | undefined;
+  readonly neo4jDatabase: string | undefined;
   /** Seconds a graceful shutdown waits for in-flight calls. */
   readonly drainTimeoutSeconds: number;
   /** Seconds the sidecar waits, on SIGTERM, for the memory service to finish (final checkpoint). */
@@ -131,6 +141,16 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     httpStatusPublic: read("T4DM_HTTP_STATUS_PUBLIC", "0", parseBoolean),
     httpMetricsPublic: read("T4DM_HTTP_METRICS_PUBLIC", "1", parseBoolean),
     sidecarToken: env.T4DM_SIDECAR_TOKEN || undefined,
+    qdrantUrl: read("T4DM_QDRANT_URL", "", (raw) => parseOptionalUrl(raw)),
+    qdrantApiKey: env.T4DM_QDRANT_API_KEY || undefined,
+    neo4jUri: read("T4DM_NEO4J_URI", "", (raw) => {
+      const value = raw.trim();
+      if (value && !/^(bolt|neo4j)(\+s|\+ssc)?:\/\/[^\s]+$/.test(value)) throw new Error(`expected a bolt:// or neo4j:// URI, got "${raw}"`);
+      return value || undefined;
+    }),
+    neo4jUser: env.T4DM_NEO4J_USER || undefined,
+    neo4jPassword: env.T4DM_NEO4J_PASSWORD || undefined,
+    neo4jDatabase: env.T4DM_NEO4J_DATABASE || undefined,
     drainTimeoutSeconds: read("T4DM_DRAIN_TIMEOUT", "30", (raw) => parseInteger(raw, 0, 3600)),
     sidecarShutdownGraceSeconds: read("T4DM_SIDECAR_SHUTDOWN_GRACE", "90", (raw) => parseInteger(raw, 0, 3600)),
   };

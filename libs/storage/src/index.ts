@@ -16,3 +16,7 @@ export { SqliteEpisodicStore, type SqliteEpisodicStoreOptions, type IndexOrigin 
 export { SqliteGraphStore, type SqliteGraphStoreOptions } from "./embedded/sqlite-graph-store.js";
 export type { HnswParams } from "./embedded/vector-index.js";
 export { openEmbeddedStores } from "./embedded/open-embedded-stores.js";
+export { Neo4jGraphStore, type Neo4jGraphStoreOptions } from "./neo4j/neo4j-graph-store.js";
+export { Neo4jRequestError, Neo4jUnavailableError } from "./neo4j/neo4j-errors.js";
+export { QdrantEpisodicStore, type QdrantEpisodicStoreOptions } from "./qdrant/qdrant-episodic-store.js";
+export { QdrantRequestError, QdrantUnavailableError } from "./qdrant/qdrant-errors.js";

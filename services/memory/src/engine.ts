@@ -1,9 +1,8 @@
-import path from "node:path";
 import type { Config } from "@t4dm/config";
 import { walV1, type persistenceV1 } from "@t4dm/proto";
 import type { ServiceMetrics } from "./service-metrics.js";
 import type { Logger } from "@t4dm/telemetry";
-import { openEmbeddedStores } from "@t4dm/storage";
+import { openStores } from "./storage/open-stores.js";
 import { KnowledgeCore } from "./knowledge-core.js";
 import { createEmbedder } from "./embedding/create-embedder.js";
 import type { Embedder } from "./embedding/embedder.js";
@@ -49,8 +48,9 @@ export async function startEngine(
   metrics?: ServiceMetrics,
 ): Promise<Engine> {
   const started = Date.now();
-  const stores = await openEmbeddedStores({ dir: path.join(config.dataDir, "store"), dimensions: config.embeddingDim });
   const recovery = await recoverState(client, logger);
+  // The dimension is the data directory's (its first SYSTEM_START), not today's setting.
+  const stores = await openStores(config, recovery.state.embeddingDim || config.embeddingDim, logger);
   let checkpointer: Checkpointer | undefined;
   let storeSync: StoreSync | undefined;
   const pipeline = new CommitPipeline(recovery.state, client, logger, {
@@ -142,6 +142,16 @@ export async function startEngine(
   const lifecycle = new MemoryLifecycle(pipeline, stores, clock);
   const expiry = setInterval(() => void lifecycle.expire().catch(() => undefined), 30_000);
   expiry.unref();
+  // /ready reports a degraded store (promotions wait and retry meanwhile; nothing is lost).
+  const checkStores = async () => {
+    const health = await Promise.all([stores.episodic.health(), stores.graph.health()]);
+    const healthy = health.every((h) => h.healthy);
+    readiness.set("storage", healthy);
+    if (healthy) storeSync!.kick();
+  };
+  readiness.set("storage", true);
+  const storeHealth = setInterval(() => void checkStores(), 2_000);
+  storeHealth.unref();
   // Recovered promotions, deletes and concepts the stores still owe.
   storeSync.kick();
   return {
@@ -168,6 +178,7 @@ export async function startEngine(
     stop() {
       clearInterval(interval);
       clearInterval(expiry);
+      clearInterval(storeHealth);
       storeSync!.stop();
       pipeline.close();
       void stores.episodic.close();

@@ -76,7 +76,8 @@ async function main(): Promise<void> {
       engine = await startEngine(config, sidecar.client, logger, readiness, clock, serviceMetrics);
       readiness.set("recovered", true);
     } catch (error) {
-      if (error instanceof CheckpointMismatchError || (error as Error).name === "EmbeddingConfigError" || (error as Error).name === "StoreConfigError") {
+      const fatal = ["EmbeddingConfigError", "StoreConfigError", "StoreStartupError"];
+      if (error instanceof CheckpointMismatchError || fatal.includes((error as Error).name)) {
         logger.error("refusing to start", { event: "startup.fatal", error });
         process.stderr.write(`t4dm-memory: ${(error as Error).message}\n`);
         process.exit(3);

@@ -1,0 +1,347 @@
+import neo4j, { type Driver, type ManagedTransaction, type Session } from "neo4j-driver";
+import type { StoreHealth } from "../episodic-store.js";
+import { StoreClosedError, StoreConfigError } from "../errors.js";
+import type {
+  ConceptInput,
+  FactInput,
+  FactQuery,
+  GraphStore,
+  MemoryNode,
+  ProcedureInput,
+  StoredConcept,
+  StoredFact,
+  StoredProcedure,
+} from "../graph-store.js";
+import { neo4jError } from "./neo4j-errors.js";
+import { queryFactsIn, upsertFactIn } from "./neo4j-facts.js";
+import {
+  CONCEPT_PROJECTION,
+  type ConceptRecord,
+  epochMillis,
+  floatList,
+  MEMORY_PROJECTION,
+  type MemoryRecord,
+  PROCEDURE_PROJECTION,
+  type ProcedureRecord,
+  toConcept,
+  toMemoryNode,
+  toProcedure,
+} from "./neo4j-records.js";
+import { constraintStatement, INDEX_STATEMENTS, keyOf, missingConstraints, type ShownConstraint, UNIQUE_CONSTRAINTS } from "./neo4j-schema.js";
+
+export interface Neo4jGraphStoreOptions {
+  /** A Bolt URI: bolt://host:7687 for one server, neo4j://host:7687 for a cluster (routing). */
+  uri: string;
+  /** With a password, basic auth as this user (default "neo4j"); without one, no auth. */
+  user?: string;
+  password?: string;
+  /** The database; the server's default database when unset. */
+  database?: string;
+  /** How long one attempt to open a connection may take before it fails. Default 5 s. */
+  connectionTimeoutMs?: number;
+  /**
+   * How long a call keeps retrying its managed transaction on transient errors and lost
+   * connections (a restarting server, a leader switch) before it rejects. Default 15 s.
+   */
+  maxRetryTimeMs?: number;
+}
+
+const PROCEDURE_RENAME = `MATCH (p:Procedure {key: $key})
+WHERE p.nameKey <> $nameKey AND NOT EXISTS { MATCH (:Procedure {nameKey: $nameKey}) }
+SET p.nameKey = $nameKey, p.name = $name`;
+
+// MERGE on the natural key: under the uniqueness constraint two racing creators of one name get one node.
+const PROCEDURE_UPSERT = `MERGE (p:Procedure {nameKey: $nameKey})
+  ON CREATE SET p.key = $key, p.namespace = $namespace, p.id = $id, p.successCount = 0, p.executionCount = 0,
+    p.createTime = datetime({epochMillis: $now})
+SET p.name = $name, p.trigger = $trigger, p.triggerEmbedding = $triggerEmbedding, p.steps = $steps,
+  p.metadata = $metadata, p.updateTime = datetime({epochMillis: $now})
+RETURN ${PROCEDURE_PROJECTION} AS procedure`;
+
+const PROCEDURE_OUTCOME = `MATCH (p:Procedure {key: $key})
+SET p.successCount = p.successCount + $successes, p.executionCount = p.executionCount + 1,
+  p.updateTime = datetime({epochMillis: $at})
+RETURN ${PROCEDURE_PROJECTION} AS procedure`;
+
+const MEMORY_UPSERT = `MERGE (m:Memory {key: $key})
+SET m.namespace = $namespace, m.id = $id, m.kind = $kind, m.content = $content, m.embedding = $embedding,
+  m.metadata = $metadata, m.createTime = datetime({epochMillis: $createTime})`;
+
+const CONCEPT_UPSERT = `MERGE (c:Concept {key: $key})
+SET c.namespace = $namespace, c.id = $id, c.label = $label, c.centroid = $centroid,
+  c.createTime = datetime({epochMillis: $createTime})
+WITH c
+OPTIONAL MATCH (c)-[old:SUMMARISES]->(:Episode)
+DELETE old`;
+
+// Links are replaced as a whole (the old ones went in CONCEPT_UPSERT, same transaction).
+const CONCEPT_LINK = `MATCH (c:Concept {key: $key})
+UNWIND $episodes AS episode
+MERGE (e:Episode {key: episode.key}) ON CREATE SET e.namespace = $namespace, e.id = episode.id
+MERGE (c)-[:SUMMARISES {position: episode.position}]->(e)`;
+
+/**
+ * The graph store on Neo4j (Community or Enterprise 5.x), through neo4j-driver. See
+ * neo4j-schema.ts for the layout. Every write is a managed transaction
+ * (`session.executeWrite`, retried by the driver on transient errors and lost
+ * connections for up to `maxRetryTimeMs`) whose statements MERGE by unique key; every
+ * query is a fixed Cypher text with parameters. A write is durable when the promise
+ * resolves: the transaction has committed on the server.
+ */
+export class Neo4jGraphStore implements GraphStore {
+  readonly backend = "neo4j";
+  private driver: Driver | undefined;
+  private starting: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: Neo4jGraphStoreOptions) {}
+
+  /** Connects, then creates and verifies the constraints; fails naming the URI when Neo4j cannot be reached. */
+  init(): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreClosedError("the graph store is closed"));
+    this.starting ??= this.start().catch((error: unknown) => {
+      this.starting = undefined;
+      throw error;
+    });
+    return this.starting;
+  }
+
+  async upsertFact(fact: FactInput): Promise<{ fact: StoredFact; closed: StoredFact[] }> {
+    return this.write("upsertFact", (tx) => upsertFactIn(tx, fact));
+  }
+
+  async queryFacts(query: FactQuery): Promise<StoredFact[]> {
+    return this.read("queryFacts", (tx) => queryFactsIn(tx, query));
+  }
+
+  async upsertProcedure(procedure: ProcedureInput): Promise<StoredProcedure> {
+    const params = {
+      key: keyOf(procedure.namespace, procedure.id),
+      nameKey: keyOf(procedure.namespace, procedure.name),
+      namespace: procedure.namespace,
+      id: procedure.id,
+      name: procedure.name,
+      trigger: procedure.trigger,
+      triggerEmbedding: floatList(procedure.triggerEmbedding, "triggerEmbedding"),
+      steps: JSON.stringify(procedure.steps),
+      metadata: JSON.stringify(procedure.metadata ?? {}),
+      now: epochMillis(procedure.now, "now"),
+    };
+    return this.write("upsertProcedure", async (tx) => {
+      // The name is the natural key: an upsert under a known name keeps that procedure's id and statistics.
+      await tx.run(PROCEDURE_RENAME, params);
+      const result = await tx.run<{ procedure: ProcedureRecord }>(PROCEDURE_UPSERT, params);
+      return toProcedure(result.records[0]!.get("procedure"));
+    });
+  }
+
+  async getProcedure(namespace: string, id: string): Promise<StoredProcedure | undefined> {
+    const key = keyOf(namespace, id);
+    const record = await this.read("getProcedure", async (tx) => {
+      const result = await tx.run<{ procedure: ProcedureRecord }>(`MATCH (p:Procedure {key: $key}) RETURN ${PROCEDURE_PROJECTION} AS procedure`, { key });
+      return result.records[0]?.get("procedure");
+    });
+    return record ? toProcedure(record) : undefined;
+  }
+
+  /** Every procedure of the namespace, by name. */
+  async listProcedures(namespace: string): Promise<StoredProcedure[]> {
+    const records = await this.read("listProcedures", async (tx) => {
+      const result = await tx.run<{ procedure: ProcedureRecord }>(
+        `MATCH (p:Procedure) WHERE p.namespace = $namespace RETURN ${PROCEDURE_PROJECTION} AS procedure ORDER BY p.name`,
+        { namespace },
+      );
+      return result.records.map((r) => r.get("procedure"));
+    });
+    return records.map(toProcedure);
+  }
+
+  async recordOutcome(namespace: string, id: string, success: boolean, at: Date): Promise<StoredProcedure | undefined> {
+    const params = { key: keyOf(namespace, id), successes: neo4j.int(success ? 1 : 0), at: epochMillis(at, "at") };
+    const record = await this.write("recordOutcome", async (tx) => (await tx.run<{ procedure: ProcedureRecord }>(PROCEDURE_OUTCOME, params)).records[0]?.get("procedure"));
+    return record ? toProcedure(record) : undefined;
+  }
+
+  async upsertMemoryNode(node: MemoryNode): Promise<void> {
+    const params = {
+      key: keyOf(node.namespace, node.id),
+      namespace: node.namespace,
+      id: node.id,
+      kind: neo4j.int(node.kind),
+      content: node.content,
+      embedding: floatList(node.embedding, "embedding"),
+      metadata: JSON.stringify(node.metadata ?? {}),
+      createTime: epochMillis(node.createTime, "createTime"),
+    };
+    await this.write("upsertMemoryNode", async (tx) => {
+      await tx.run(MEMORY_UPSERT, params);
+    });
+  }
+
+  async getMemoryNode(namespace: string, id: string): Promise<MemoryNode | undefined> {
+    const key = keyOf(namespace, id);
+    const record = await this.read("getMemoryNode", async (tx) => {
+      const result = await tx.run<{ memory: MemoryRecord }>(`MATCH (m:Memory {key: $key}) RETURN ${MEMORY_PROJECTION} AS memory`, { key });
+      return result.records[0]?.get("memory");
+    });
+    return record ? toMemoryNode(record) : undefined;
+  }
+
+  async deleteMemoryNodes(namespace: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const keys = ids.map((id) => keyOf(namespace, id));
+    await this.write("deleteMemoryNodes", async (tx) => {
+      await tx.run("UNWIND $keys AS key MATCH (m:Memory {key: key}) DETACH DELETE m", { keys });
+    });
+  }
+
+  async upsertConcept(concept: ConceptInput): Promise<void> {
+    const key = keyOf(concept.namespace, concept.id);
+    const params = {
+      key,
+      namespace: concept.namespace,
+      id: concept.id,
+      label: concept.label,
+      centroid: floatList(concept.centroid, "centroid"),
+      createTime: epochMillis(concept.createTime, "createTime"),
+      episodes: concept.episodeIds.map((id, position) => ({ id, key: keyOf(concept.namespace, id), position: neo4j.int(position) })),
+    };
+    await this.write("upsertConcept", async (tx) => {
+      await tx.run(CONCEPT_UPSERT, params);
+      if (params.episodes.length > 0) await tx.run(CONCEPT_LINK, params);
+    });
+  }
+
+  /** Every concept of the namespace, in (createTime, id) order, with its episodes in the order given. */
+  async listConcepts(namespace: string): Promise<StoredConcept[]> {
+    const records = await this.read("listConcepts", async (tx) => {
+      const result = await tx.run<{ concept: ConceptRecord }>(
+        `MATCH (c:Concept) WHERE c.namespace = $namespace RETURN ${CONCEPT_PROJECTION} AS concept ORDER BY c.createTime, c.id`,
+        { namespace },
+      );
+      return result.records.map((r) => r.get("concept"));
+    });
+    return records.map(toConcept);
+  }
+
+  async health(): Promise<StoreHealth> {
+    const report = (healthy: boolean, detail: string): StoreHealth => ({ store: "graph", backend: this.backend, healthy, detail });
+    const driver = this.driver;
+    if (!driver) return report(false, this.closed ? "closed" : "not initialised");
+    try {
+      const session = this.session(driver, neo4j.session.READ);
+      try {
+        // Auto-commit, not managed: a health probe reports the failure instead of retrying through it.
+        await session.run("RETURN 1", {}, { timeout: this.options.connectionTimeoutMs ?? 5_000 });
+      } finally {
+        await session.close();
+      }
+      return report(true, "neo4j ok");
+    } catch (error) {
+      return report(false, `neo4j error: ${(error as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const starting = this.starting;
+    this.starting = undefined;
+    await starting?.catch(() => undefined);
+    const driver = this.driver;
+    this.driver = undefined;
+    await driver?.close();
+  }
+
+  private async start(): Promise<void> {
+    const { uri, user, password, database } = this.options;
+    let driver: Driver;
+    try {
+      driver = neo4j.driver(uri, password === undefined ? undefined : neo4j.auth.basic(user ?? "neo4j", password), {
+        // Times, counts and positions are far below 2^53: plain numbers are safe and simpler than Integer.
+        disableLosslessIntegers: true,
+        connectionTimeout: this.options.connectionTimeoutMs ?? 5_000,
+        maxTransactionRetryTime: this.options.maxRetryTimeMs ?? 15_000,
+        userAgent: "t4dm-storage",
+      });
+    } catch (error) {
+      throw new StoreConfigError(`invalid Neo4j URI ${uri}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      await driver.verifyConnectivity(database === undefined ? {} : { database });
+    } catch (error) {
+      await driver.close();
+      throw neo4jError(uri, `connect${database ? ` to database ${database}` : ""}`, error);
+    }
+    try {
+      await this.ensureSchema(driver);
+    } catch (error) {
+      await driver.close();
+      throw neo4jError(uri, "creating the constraints", error);
+    }
+    if (this.closed) {
+      await driver.close();
+      throw new StoreClosedError("the graph store was closed while it started");
+    }
+    this.driver = driver;
+  }
+
+  /** Creates the constraints and indexes if missing (schema changes cannot share a transaction with data), then checks they hold. */
+  private async ensureSchema(driver: Driver): Promise<void> {
+    const session = this.session(driver, neo4j.session.WRITE);
+    try {
+      for (const statement of [...UNIQUE_CONSTRAINTS.map(constraintStatement), ...INDEX_STATEMENTS]) {
+        await session.executeWrite(async (tx) => {
+          await tx.run(statement);
+        });
+      }
+      const shown = await session.executeRead((tx) =>
+        tx.run<ShownConstraint & Record<string, unknown>>("SHOW CONSTRAINTS YIELD name, type, entityType, labelsOrTypes, properties"),
+      );
+      const missing = missingConstraints(shown.records.map((r) => r.toObject()));
+      if (missing.length > 0) {
+        const wanted = missing.map((c) => `${c.labelOrType}.${c.property}`).join(", ");
+        throw new StoreConfigError(
+          `Neo4j at ${this.options.uri} has no uniqueness constraint on ${wanted}; another constraint may hold the name t4dm_* (see SHOW CONSTRAINTS)`,
+        );
+      }
+      await session.executeRead(async (tx) => {
+        await tx.run("CALL db.awaitIndexes(300)");
+      });
+    } finally {
+      await session.close();
+    }
+  }
+
+  private session(driver: Driver, mode: typeof neo4j.session.READ | typeof neo4j.session.WRITE): Session {
+    const { database } = this.options;
+    return driver.session(database === undefined ? { defaultAccessMode: mode } : { defaultAccessMode: mode, database });
+  }
+
+  private async write<T>(what: string, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    const session = this.session(this.open(), neo4j.session.WRITE);
+    try {
+      return await session.executeWrite(work);
+    } catch (error) {
+      throw neo4jError(this.options.uri, what, error);
+    } finally {
+      await session.close();
+    }
+  }
+
+  private async read<T>(what: string, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    const session = this.session(this.open(), neo4j.session.READ);
+    try {
+      return await session.executeRead(work);
+    } catch (error) {
+      throw neo4jError(this.options.uri, what, error);
+    } finally {
+      await session.close();
+    }
+  }
+
+  private open(): Driver {
+    if (this.driver) return this.driver;
+    throw new StoreClosedError(this.closed ? "the graph store is closed" : "the graph store is not initialised; call init()");
+  }
+}

@@ -1,0 +1,44 @@
+import path from "node:path";
+import type { Config } from "@t4dm/config";
+import type { Logger } from "@t4dm/telemetry";
+import { Neo4jGraphStore, QdrantEpisodicStore, SqliteEpisodicStore, SqliteGraphStore, type EpisodicStore, type GraphStore } from "@t4dm/storage";
+import type { Stores } from "./store-sync.js";
+
+/** A configured backend could not be reached or checked at start-up. */
+export class StoreStartupError extends Error {
+  constructor(store: string, cause: unknown) {
+    super(`${store} store failed to start: ${(cause as Error).message}`, { cause });
+    this.name = "StoreStartupError";
+  }
+}
+
+/**
+ * The long-term stores the configuration asks for: Qdrant for episodic and
+ * working memory when T4DM_QDRANT_URL is set, Neo4j for semantic and
+ * procedural memory when T4DM_NEO4J_URI is set, the embedded stores under
+ * $T4DM_DATA_DIR/store otherwise. Each is checked at start-up (collections,
+ * constraints, dimension) and a failure names the store and why.
+ */
+export async function openStores(config: Config, dimensions: number, logger: Logger): Promise<Stores> {
+  const dir = path.join(config.dataDir, "store");
+  const episodic: EpisodicStore = config.qdrantUrl
+    ? new QdrantEpisodicStore({ url: config.qdrantUrl, apiKey: config.qdrantApiKey, dimensions })
+    : new SqliteEpisodicStore({ dir, dimensions });
+  const graph: GraphStore = config.neo4jUri
+    ? new Neo4jGraphStore({ uri: config.neo4jUri, user: config.neo4jUser, password: config.neo4jPassword, database: config.neo4jDatabase })
+    : new SqliteGraphStore({ dir });
+  try {
+    await episodic.init();
+  } catch (error) {
+    await graph.close().catch(() => undefined);
+    throw new StoreStartupError(`episodic (${episodic.backend})`, error);
+  }
+  try {
+    await graph.init();
+  } catch (error) {
+    await episodic.close().catch(() => undefined);
+    throw new StoreStartupError(`graph (${graph.backend})`, error);
+  }
+  logger.info("long-term stores ready", { event: "stores.ready", episodic: episodic.backend, graph: graph.backend });
+  return { episodic, graph };
+}
