@@ -33,7 +33,8 @@ export class ServiceProcess {
 
   static start(name: ServiceName, env: Record<string, string>): ServiceProcess {
     const child = spawn(process.execPath, [`${REPO_ROOT}services/${name}/dist/main.js`], {
-      env: { PATH: process.env.PATH ?? "", T4DM_LOG_LEVEL: "debug", ...env },
+      // Tests verify state with bursts of reads; the per-key rate limit has its own tests.
+      env: { PATH: process.env.PATH ?? "", T4DM_LOG_LEVEL: "debug", T4DM_RATE_LIMIT: "0", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     return new ServiceProcess(name, child);
