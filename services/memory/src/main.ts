@@ -1,6 +1,6 @@
 import { isLoopback, loadConfigOrExit } from "@t4dm/config";
 import { adminV1 } from "@t4dm/proto";
-import { createLogger, createMetrics, startTracing } from "@t4dm/telemetry";
+import { createLogger, createMetrics, notifyReady, notifyStopping, startTracing } from "@t4dm/telemetry";
 import { ServiceMetrics } from "./service-metrics.js";
 import { Admission } from "./auth/admission.js";
 import { ApiKeyFileError, ApiKeys } from "./auth/api-keys.js";
@@ -54,7 +54,17 @@ async function main(): Promise<void> {
   const gate: import("./auth/guarded.js").Gate = { authorizer, admission, logger };
 
   const readiness = new Readiness(["sidecar", "recovered", "wal"]);
-  readiness.onChange((ready) => logger.info(ready ? "ready" : "not ready", { event: "readiness", ready, unmet: readiness.unmet }));
+  let announced = false;
+  readiness.onChange((ready) => {
+    logger.info(ready ? "ready" : "not ready", { event: "readiness", ready, unmet: readiness.unmet });
+    // systemd (Type=notify) hears READY=1 once, the first time the service is ready.
+    if (ready && !announced) {
+      announced = true;
+      void notifyReady().then((result) => {
+        if (!result.sent && process.env.NOTIFY_SOCKET) logger.warn("READY=1 not delivered to systemd", { event: "systemd.notify_failed", reason: result.reason });
+      });
+    }
+  });
   let starting = false;
 
   let serviceMetrics: ServiceMetrics;
@@ -138,6 +148,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    void notifyStopping(`stopping (${signal})`);
     void gracefulShutdown(
       {
         logger,

@@ -1,6 +1,6 @@
 import { chmodSync } from "node:fs";
 import { loadConfigOrExit } from "@t4dm/config";
-import { createLogger } from "@t4dm/telemetry";
+import { createLogger, notifyReady, notifyStopping } from "@t4dm/telemetry";
 import { openSidecar } from "./open-sidecar.js";
 import { startSidecarServer } from "./sidecar-server.js";
 import { NodeFileLayer } from "./storage/node-file-layer.js";
@@ -43,11 +43,13 @@ async function main(): Promise<void> {
     segments: status.segmentCount,
     newestCheckpointLsn: status.newestCheckpointLsn,
   });
+  void notifyReady(`durable LSN ${status.durableLsn}`);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
+    void notifyStopping();
     logger.info("sidecar stopping", { event: "sidecar.stopping", signal, writers: server.writers });
     void (async () => {
       // When both processes get the signal, the memory service still needs us for its final

@@ -1,0 +1,343 @@
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { describe, expect, it } from "vitest";
+import * as appsV1 from "kubernetes-models/apps/v1";
+import * as coreV1 from "kubernetes-models/v1";
+import { parse, parseAllDocuments } from "yaml";
+import { notifyReady, notifyStopping } from "../libs/telemetry/src/systemd-notify.js";
+
+// The deployment files against the design's rules: one pod, never two
+// writers, only the sidecar on the WAL, probes, shutdown budget, non-root.
+// Kubernetes objects are validated offline against the real API schemas
+// (kubernetes-models, generated from the Kubernetes OpenAPI spec).
+
+const root = path.resolve(import.meta.dirname, "..");
+const read = (file: string) => readFileSync(path.join(root, file), "utf8");
+
+/** Loose views of the parsed manifests: enough typing for the checks below. */
+interface Env {
+  name: string;
+  value?: string;
+}
+interface Mount {
+  name: string;
+  mountPath: string;
+  subPath?: string;
+  readOnly?: boolean;
+}
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+}
+interface Container {
+  name: string;
+  command?: string[];
+  env?: Env[];
+  ports?: { name?: string; containerPort: number }[];
+  volumeMounts?: Mount[];
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  lifecycle?: { preStop?: { exec?: { command: string[] }; sleep?: { seconds: number } } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: { allowPrivilegeEscalation?: boolean; runAsNonRoot?: boolean; runAsUser?: number; capabilities?: { drop?: string[] } };
+}
+interface Volume {
+  name: string;
+  persistentVolumeClaim?: { claimName: string };
+  emptyDir?: object;
+  secret?: { secretName: string };
+}
+interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  volumes?: Volume[];
+  terminationGracePeriodSeconds?: number;
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+}
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  stringData?: Record<string, string>;
+  data?: Record<string, string>;
+}
+interface DeploymentObject extends K8sObject {
+  spec: {
+    replicas?: number;
+    strategy?: { type?: string };
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+  };
+}
+
+function manifests(): { file: string; object: K8sObject }[] {
+  const files = readdirSync(path.join(root, "k8s")).filter((f) => /\.ya?ml$/.test(f));
+  return files.flatMap((file) =>
+    parseAllDocuments(read(`k8s/${file}`))
+      .filter((doc) => doc.contents !== null)
+      .map((doc) => {
+        expect(doc.errors, `${file}: YAML errors`).toEqual([]);
+        return { file, object: doc.toJS() as K8sObject };
+      }),
+  );
+}
+
+const envOf = (c: Container, name: string) => c.env?.find((e) => e.name === name)?.value;
+const within = (dir: string, target: string) => target === dir || target.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+
+/** The PVC directory a mount exposes, and the container path it lands on. */
+function pvcMounts(spec: PodSpec, container: Container): { subPath: string; mountPath: string }[] {
+  const pvcVolumes = new Set((spec.volumes ?? []).filter((v) => v.persistentVolumeClaim).map((v) => v.name));
+  return (container.volumeMounts ?? []).filter((m) => pvcVolumes.has(m.name)).map((m) => ({ subPath: m.subPath ?? "", mountPath: m.mountPath }));
+}
+
+/** Whether a PVC mount exposes the volume directory `dir` (e.g. "wal"). */
+const exposes = (mount: { subPath: string }, dir: string) => mount.subPath === "" || within(mount.subPath.replace(/\/$/, ""), dir);
+
+/** Seconds a preStop hook holds the container before SIGTERM. */
+function preStopSeconds(container: Container): number {
+  const hook = container.lifecycle?.preStop;
+  if (hook?.sleep) return hook.sleep.seconds;
+  const command = hook?.exec?.command ?? [];
+  return command[0] === "sleep" ? Number(command[1]) : 0;
+}
+
+describe("k8s manifests", () => {
+  const all = manifests();
+  const objects = all.map((m) => m.object);
+  const deployments = objects.filter((o): o is DeploymentObject => o.kind === "Deployment");
+  const deployment = deployments[0]!;
+  const pod = deployment.spec.template.spec;
+  const container = (name: string) => pod.containers.find((c) => c.name === name)!;
+  const memory = container("memory");
+  const sidecar = container("persistence");
+
+  it("validates every object against the Kubernetes API schema", () => {
+    expect(objects.map((o) => o.kind).sort()).toEqual(["Deployment", "PersistentVolumeClaim", "Secret", "Service"]);
+    // Add a group here when a manifest starts using it.
+    const groups: Record<string, Record<string, unknown>> = { v1: coreV1, "apps/v1": appsV1 };
+    for (const { file, object } of all) {
+      const Model = groups[object.apiVersion]?.[object.kind] as (new (data: unknown) => { validate(): void }) | undefined;
+      expect(Model, `${file}: no schema for ${object.apiVersion} ${object.kind}`).toBeDefined();
+      expect(() => new Model!(object).validate(), `${file}: ${object.kind}/${object.metadata.name}`).not.toThrow();
+    }
+  });
+
+  it("the schema check has teeth: a wrong type is refused", () => {
+    const broken = structuredClone(deployment) as unknown as { spec: { replicas: unknown } };
+    broken.spec.replicas = "one";
+    expect(() => new appsV1.Deployment(broken as never).validate()).toThrow(/replicas/);
+  });
+
+  it("runs one pod at a time: one Deployment, strategy Recreate, one replica, nothing that scales it", () => {
+    expect(deployments).toHaveLength(1);
+    expect(deployment.spec.strategy?.type).toBe("Recreate");
+    expect(deployment.spec.replicas).toBe(1);
+    expect(objects.filter((o) => ["HorizontalPodAutoscaler", "StatefulSet", "ReplicaSet", "DaemonSet"].includes(o.kind))).toEqual([]);
+    expect(pod.containers.map((c) => c.name).sort()).toEqual(["memory", "persistence"]);
+  });
+
+  it("lets only the sidecar reach wal/ and checkpoints/; the memory container mounts only store/", () => {
+    for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
+      const walMounts = pvcMounts(pod, c).filter((m) => exposes(m, "wal") || exposes(m, "checkpoints"));
+      if (c.name === "persistence") expect(walMounts.length, "the sidecar mounts the WAL").toBeGreaterThan(0);
+      else expect(walMounts, `${c.name} must not mount the WAL or checkpoints`).toEqual([]);
+    }
+    expect(pvcMounts(pod, memory)).toEqual([{ subPath: "store", mountPath: `${envOf(memory, "T4DM_DATA_DIR")}/store` }]);
+    // The sidecar's wal/ and checkpoints/ really are on the volume, not on the container's disk.
+    const dataDir = envOf(sidecar, "T4DM_DATA_DIR")!;
+    for (const dir of ["wal", "checkpoints"]) {
+      const mount = pvcMounts(pod, sidecar).find((m) => within(m.mountPath, `${dataDir}/${dir}`));
+      expect(mount, `${dataDir}/${dir} is on the volume`).toBeDefined();
+      expect(path.posix.join(mount!.subPath, path.posix.relative(mount!.mountPath, `${dataDir}/${dir}`))).toBe(dir);
+    }
+  });
+
+  it("shares the sidecar socket through a pod-local emptyDir", () => {
+    const address = envOf(sidecar, "T4DM_SIDECAR_ADDR")!;
+    expect(address).toMatch(/^unix:\//);
+    expect(envOf(memory, "T4DM_SIDECAR_ADDR")).toBe(address);
+    const socketDir = path.posix.dirname(address.slice("unix:".length));
+    const mountOf = (c: Container) => c.volumeMounts?.find((m) => m.mountPath === socketDir);
+    expect(mountOf(memory)?.name).toBeDefined();
+    expect(mountOf(sidecar)?.name).toBe(mountOf(memory)?.name);
+    expect(pod.volumes?.find((v) => v.name === mountOf(memory)?.name)?.emptyDir).toBeDefined();
+    expect(sidecar.ports ?? []).toEqual([]);
+  });
+
+  it("probes liveness on /health and readiness on /ready, on the HTTP port", () => {
+    const httpPort = memory.ports?.find((p) => p.name === "http" || p.containerPort === 8080)!;
+    expect(httpPort.containerPort).toBe(Number(envOf(memory, "T4DM_HTTP_ADDR")!.split(":").at(-1)));
+    const portOk = (port: string | number | undefined) => port === httpPort.name || port === httpPort.containerPort;
+    expect(memory.livenessProbe?.httpGet?.path).toBe("/health");
+    expect(portOk(memory.livenessProbe?.httpGet?.port)).toBe(true);
+    expect(memory.readinessProbe?.httpGet?.path).toBe("/ready");
+    expect(portOk(memory.readinessProbe?.httpGet?.port)).toBe(true);
+  });
+
+  it("gives a graceful stop its whole budget: preStop + drain + checkpoint, and the sidecar outlives the memory service's last write", () => {
+    const grace = pod.terminationGracePeriodSeconds ?? 30;
+    const preStop = preStopSeconds(memory);
+    expect(preStop).toBeGreaterThan(0);
+    const drain = Number(envOf(memory, "T4DM_DRAIN_TIMEOUT") ?? 30);
+    const checkpoint = 60; // the final checkpoint's budget in services/memory/src/main.ts
+    const walClose = 10;
+    expect(grace).toBeGreaterThanOrEqual(60);
+    expect(grace).toBeGreaterThanOrEqual(preStop + drain + checkpoint + walClose);
+    const sidecarGrace = Number(envOf(sidecar, "T4DM_SIDECAR_SHUTDOWN_GRACE") ?? 90);
+    expect(sidecarGrace).toBeGreaterThanOrEqual(preStop + drain + checkpoint + walClose);
+    expect(sidecarGrace).toBeLessThan(grace);
+  });
+
+  it("runs as non-root with no privilege escalation, and sets requests and limits", () => {
+    expect(pod.securityContext?.runAsNonRoot).toBe(true);
+    expect(pod.securityContext?.runAsUser).toBeGreaterThan(0);
+    for (const c of pod.containers) {
+      expect(c.securityContext?.allowPrivilegeEscalation, c.name).toBe(false);
+      expect(c.securityContext?.capabilities?.drop, c.name).toEqual(["ALL"]);
+      expect(Object.keys(c.resources?.requests ?? {}).sort(), c.name).toEqual(["cpu", "memory"]);
+      expect(c.resources?.limits?.memory, c.name).toBeDefined();
+    }
+  });
+
+  it("reads API keys from a mounted Secret in the keys.json format", () => {
+    const file = envOf(memory, "T4DM_API_KEYS_FILE")!;
+    const mount = memory.volumeMounts!.find((m) => within(m.mountPath, file))!;
+    expect(mount.readOnly).toBe(true);
+    expect(mount.subPath, "no subPath, so a rotated Secret reaches the pod").toBeUndefined();
+    const secretName = pod.volumes!.find((v) => v.name === mount.name)!.secret!.secretName;
+    const secret = objects.find((o) => o.kind === "Secret" && o.metadata.name === secretName)!;
+    const key = path.posix.relative(mount.mountPath, file);
+    const text = secret.stringData?.[key] ?? Buffer.from(secret.data?.[key] ?? "", "base64").toString("utf8");
+    const parsed = JSON.parse(text) as { keys: { id: string; sha256: string; namespaces: string[]; admin?: boolean }[] };
+    expect(parsed.keys.length).toBeGreaterThan(0);
+    for (const k of parsed.keys) {
+      expect(k.id).toBeTruthy();
+      expect(k.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(k.namespaces.length).toBeGreaterThan(0);
+      expect(typeof (k.admin ?? false)).toBe("boolean");
+    }
+    // Keys are configured, so binding 0.0.0.0 is allowed.
+    expect(envOf(memory, "T4DM_GRPC_ADDR")).toMatch(/^0\.0\.0\.0:/);
+  });
+
+  it("points the Service at the pod's named ports and the PVC claim at a manifest", () => {
+    const service = objects.find((o) => o.kind === "Service")! as K8sObject & { spec: { selector: Record<string, string>; ports: { targetPort: string }[] } };
+    expect(service.spec.selector).toEqual(deployment.spec.template.metadata.labels);
+    const portNames = memory.ports!.map((p) => p.name);
+    for (const port of service.spec.ports) expect(portNames).toContain(port.targetPort);
+    const claim = pod.volumes!.find((v) => v.persistentVolumeClaim)!.persistentVolumeClaim!.claimName;
+    expect(objects.some((o) => o.kind === "PersistentVolumeClaim" && o.metadata.name === claim)).toBe(true);
+  });
+});
+
+describe("docker-compose.yml and Dockerfile", () => {
+  it("docker-compose.yml parses, and only the sidecar mounts the data directory (the memory service only its store)", () => {
+    const compose = parse(read("docker-compose.yml")) as { services: Record<string, { environment?: Record<string, string>; volumes?: string[] }> };
+    const { sidecar, memory } = compose.services;
+    expect(sidecar && memory).toBeTruthy();
+    const dataDir = memory!.environment!.T4DM_DATA_DIR!;
+    const targets = (service: { volumes?: string[] }) => (service.volumes ?? []).map((v) => v.split(":")[1]!);
+    expect(targets(sidecar!)).toContain(dataDir);
+    for (const target of targets(memory!)) expect(within(target, `${dataDir}/wal`) || within(target, `${dataDir}/checkpoints`) || target === dataDir, target).toBe(false);
+    expect(targets(memory!)).toContain(`${dataDir}/store`);
+  });
+
+  it("the Dockerfile's final image runs as a non-root user", () => {
+    const lines = read("Dockerfile").split("\n").map((l) => l.trim());
+    const finalStage = lines.slice(lines.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true));
+    const users = finalStage.filter((l) => /^USER\s/i.test(l)).map((l) => l.split(/\s+/)[1]!);
+    expect(users.length, "a USER line in the final stage").toBeGreaterThan(0);
+    expect(["root", "0", "root:root", "0:0"]).not.toContain(users.at(-1));
+  });
+});
+
+const has = (binary: string) => {
+  try {
+    execFileSync("sh", ["-c", `command -v ${binary}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("systemd units", () => {
+  const units = ["t4dm-persistence.service", "t4dm-memory.service"].map((name) => path.join(root, "deploy", "systemd", name));
+  const text = (i: number) => readFileSync(units[i]!, "utf8");
+
+  it("are Type=notify with NotifyAccess=all, and the memory service needs and follows the sidecar", () => {
+    for (const i of [0, 1]) {
+      expect(text(i)).toMatch(/^Type=notify$/m);
+      expect(text(i)).toMatch(/^NotifyAccess=all$/m);
+    }
+    expect(text(1)).toMatch(/^Requires=t4dm-persistence\.service$/m);
+    expect(text(1)).toMatch(/^After=.*\bt4dm-persistence\.service\b/m);
+    expect(text(1)).toMatch(/^InaccessiblePaths=.*\/var\/lib\/t4dm\/wal\b/m);
+  });
+
+  it.skipIf(!has("systemd-analyze"))("pass systemd-analyze verify with no warnings", async () => {
+    const result = await new Promise<{ code: number; output: string }>((resolve) =>
+      execFile("systemd-analyze", ["verify", "--man=no", ...units], (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
+      ),
+    );
+    // verify exits 0 on unknown keys and only prints them, so any output is a failure.
+    expect(result).toEqual({ code: 0, output: "" });
+  });
+
+  it.skipIf(!has("systemd-notify") || !has("python3"))("the notify helper sends READY=1 and STOPPING=1 to NOTIFY_SOCKET", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "t4dm-notify-"));
+    const socket = path.join(dir, "notify.sock");
+    // A stand-in for systemd's notify socket: prints each datagram, and closes the fd that
+    // systemd-notify's barrier passes (that is how the manager acknowledges it).
+    const receiver = spawn("python3", [
+      "-c",
+      [
+        "import array, os, socket, sys",
+        "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)",
+        "s.bind(sys.argv[1])",
+        "print('listening', flush=True)",
+        "while True:",
+        "    msg, anc, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(64))",
+        "    for level, kind, data in anc:",
+        "        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:",
+        "            fds = array.array('i'); fds.frombytes(data[: len(data) - len(data) % fds.itemsize])",
+        "            [os.close(fd) for fd in fds]",
+        "    print(msg.decode().replace('\\n', '|'), flush=True)",
+      ].join("\n"),
+      socket,
+    ]);
+    const lines: string[] = [];
+    const listening = new Promise<void>((resolve) =>
+      createInterface({ input: receiver.stdout }).on("line", (line) => {
+        lines.push(line);
+        if (line === "listening") resolve();
+      }),
+    );
+    try {
+      await listening;
+      const env = { NOTIFY_SOCKET: socket, PATH: process.env.PATH };
+      expect(await notifyReady("serving on 127.0.0.1:50051", { env })).toEqual({ sent: true });
+      expect(await notifyStopping("stopping: SIGTERM", { env })).toEqual({ sent: true });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(lines).toContain("READY=1|STATUS=serving on 127.0.0.1:50051");
+      expect(lines).toContain("STOPPING=1|STATUS=stopping: SIGTERM");
+      // Not under systemd: nothing is spawned (a missing binary would otherwise show).
+      expect(await notifyReady("x", { env: {}, binary: "/nonexistent/systemd-notify" })).toEqual({ sent: false, reason: "NOTIFY_SOCKET is not set" });
+      const failed = await notifyReady("x", { env, binary: "/nonexistent/systemd-notify" });
+      expect(failed.sent).toBe(false);
+    } finally {
+      receiver.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("ship the files the README tells an operator to install", () => {
+    for (const file of ["t4dm-persistence.service", "t4dm-memory.service", "t4dm.sysusers.conf", "t4dm.env.example", "README.md"]) {
+      expect(existsSync(path.join(root, "deploy", "systemd", file)), file).toBe(true);
+    }
+  });
+});
