@@ -68,6 +68,14 @@ describe("memory service and sidecar, as two real processes", () => {
     const statusCall = await grpcurl(["-plaintext", "-d", "{}", pod.grpcAddr, "t4dm.admin.v1.AdminService/GetStatus"]);
     expect(statusCall.code).toBe(0);
     expect(JSON.parse(statusCall.stdout)).toMatchObject({ ready: true, sidecarConnected: true });
+    const checkpoint = await grpcurl(["-plaintext", "-d", "{}", pod.grpcAddr, "t4dm.admin.v1.AdminService/Checkpoint"]);
+    expect(checkpoint.code).toBe(0);
+    expect(JSON.parse(checkpoint.stdout).fileName).toMatch(/^checkpoint_\d{16}\.bin\.gz$/);
+    const refused = await grpcurl(["-plaintext", "-d", "{}", pod.grpcAddr, "t4dm.admin.v1.AdminService/Reset"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/InvalidArgument[\s\S]*confirm/);
+    const reset = await grpcurl(["-plaintext", "-d", '{"confirm": true}', pod.grpcAddr, "t4dm.admin.v1.AdminService/Reset"]);
+    expect(reset.code).toBe(0);
   });
 });
 
