@@ -65,7 +65,7 @@ export function adminHandlers(context: AdminContext): adminV1.AdminServiceServer
   return {
     getStatus: guarded(context.gate, "AdminService/GetStatus", ADMIN, () => statusOf(context)),
     checkpoint: guarded(context.gate, "AdminService/Checkpoint", ADMIN, async (): Promise<adminV1.CheckpointResponse> => {
-      const result = await ready().checkpointer.checkpoint("admin");
+      const result = await ready().checkpointer.checkpoint("admin", { fresh: true });
       return { lsn: result.lsn, fileName: result.fileName, sizeBytes: result.compressedBytes };
     }),
     reset: guarded(

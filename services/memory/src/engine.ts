@@ -180,6 +180,7 @@ export async function startEngine(
       clearInterval(expiry);
       clearInterval(storeHealth);
       storeSync!.stop();
+      void checkpointer!.close();
       pipeline.close();
       void stores.episodic.close();
       void stores.graph.close();

@@ -99,7 +99,7 @@ async function route(request: IncomingMessage, context: HttpContext): Promise<{ 
   }
   if (post && url.pathname === "/api/v1/checkpoint") {
     admin("HTTP POST /api/v1/checkpoint");
-    const result = await ready(context).checkpointer.checkpoint("admin http");
+    const result = await ready(context).checkpointer.checkpoint("admin http", { fresh: true });
     return { code: 200, body: result };
   }
   if (post && url.pathname === "/api/v1/reset") {

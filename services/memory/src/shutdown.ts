@@ -53,7 +53,7 @@ export async function gracefulShutdown(parts: ShutdownParts, signal: string): Pr
   const engine = parts.engine();
   if (engine) {
     // 3. Final checkpoint.
-    await phase("checkpoint", () => engine.checkpointer.checkpoint("shutdown"), parts.checkpointMs);
+    await phase("checkpoint", () => engine.checkpointer.checkpoint("shutdown", { fresh: true }), parts.checkpointMs);
     // 4. SYSTEM_SHUTDOWN, durable, then the WAL stream closes.
     await phase(
       "wal",

@@ -3,6 +3,7 @@ import type { persistenceV1 } from "@t4dm/proto";
 import type { Logger } from "@t4dm/telemetry";
 import { STATE_FORMAT_VERSION } from "@t4dm/learning";
 import type { CommitPipeline } from "./commit-pipeline.js";
+import { SnapshotEncoder } from "./snapshot-encoder.js";
 
 export interface CheckpointResult {
   lsn: number;
@@ -29,7 +30,12 @@ export class Checkpointer {
     private readonly client: persistenceV1.PersistenceServiceClient,
     private readonly logger: Logger,
     private readonly options: { everyRecords: number; now: () => Date; onCommitted?: (lsn: number) => void },
+    private readonly encoder: SnapshotEncoder = new SnapshotEncoder(),
   ) {}
+
+  close(): Promise<void> {
+    return this.encoder.close();
+  }
 
   /** Counts applied records; checkpoints once `everyRecords` have accumulated. */
   noteApplied(count: number): void {
@@ -45,7 +51,16 @@ export class Checkpointer {
     );
   }
 
-  checkpoint(reason: string): Promise<CheckpointResult> {
+  /**
+   * Runs a checkpoint. A background trigger joins one already running; an
+   * explicit one (`fresh`: admin, shutdown) waits for it and then captures the
+   * state as it is now.
+   */
+  checkpoint(reason: string, options: { fresh?: boolean } = {}): Promise<CheckpointResult> {
+    if (this.running && options.fresh) {
+      const after = this.running.catch(() => undefined).then(() => this.checkpoint(reason, options));
+      return after;
+    }
     this.running ??= this.run(reason).finally(() => (this.running = undefined));
     return this.running;
   }
@@ -53,10 +68,11 @@ export class Checkpointer {
   private async run(reason: string): Promise<CheckpointResult> {
     const started = Date.now();
     const state = this.pipeline.durable;
-    // Taken in one synchronous step on the event loop, so it is consistent at this LSN.
+    // Taken in one synchronous step on the event loop, so it is consistent at
+    // this LSN; serialised and hashed off it, in the encoder's worker.
     const lsn = state.appliedLsn;
-    const body = state.encode();
-    const stateHash = state.hash();
+    const snapshot = state.snapshot();
+    const { body, hash: stateHash } = await this.encoder.encode(snapshot);
     this.recordsSince = 0;
     await this.pipeline.sidecarReaches(lsn);
     // The checkpoint header has room for 28 bytes of it; the commit record carries all 32.
