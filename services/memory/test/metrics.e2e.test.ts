@@ -25,6 +25,8 @@ describe("metrics", () => {
   beforeAll(async () => {
     pod = await startPod({ env: { T4DM_EMBEDDING_DIM: "32", T4DM_BUFFER_CAPACITY: "50" } });
     c = connectClients(pod.grpcAddr);
+    // The checkpoint gauges exist once there is a checkpoint: a fresh directory gets one right after start.
+    await pod.memory.waitForEvent("checkpoint.done");
   });
   afterAll(async () => {
     c?.close();
