@@ -35,6 +35,9 @@ export async function startPod(options: { dataDir?: string; env?: Record<string,
   const [grpc, http] = await Promise.all([memory.waitForEvent("grpc.listening"), memory.waitForEvent("http.listening")]);
   // Ready means recovered and writing to the sidecar: what every test of the API needs.
   await memory.waitFor((line) => line.event === "readiness" && line.ready === true);
+  // A fresh state is checkpointed right after start; let that land so tests see a settled state.
+  const recovered = await memory.waitForEvent("recovery.done");
+  if (recovered.mode === "cold" && recovered.recordsReplayed === 0) await memory.waitForEvent("checkpoint.done");
   return {
     dataDir: data.dir,
     sidecar,
