@@ -25,6 +25,8 @@ export interface HttpContext {
   statusPublic: boolean;
   /** Renders the Prometheus exposition (OpenTelemetry exporter). */
   metrics: (request: IncomingMessage, response: ServerResponse) => void;
+  /** Refreshes what the sidecar reports (WAL bytes, syncs) before a scrape. */
+  beforeScrape?: () => Promise<void>;
   metricsPublic: boolean;
   tls?: TlsFiles;
 }
@@ -56,7 +58,7 @@ export async function startHttpServer(address: ListenAddress, context: HttpConte
         const code = error instanceof T4dmError ? (HTTP_CODES[error.code] ?? 403) : 500;
         return sendJson(response, code, { error: (error as Error).message });
       }
-      return context.metrics(request, response);
+      return void (context.beforeScrape ?? (async () => {}))().then(() => context.metrics(request, response));
     }
     route(request, context).then(
       ({ code, body }) => sendJson(response, code, body),

@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     engine: () => engine,
     statusPublic: config.httpStatusPublic,
     metrics: metrics.handle,
+    beforeScrape: () => sidecar.refresh(),
     metricsPublic: config.httpMetricsPublic,
     tls,
     status: async () => adminV1.GetStatusResponse.toJSON(await statusOf(adminContext)),

@@ -45,6 +45,18 @@ export class ServiceMetrics {
       if (!levels) return;
       for (const [modulator, value] of Object.entries(levels)) result.observe(value, { modulator });
     });
+    gauge("ww_wal_bytes", "Bytes in the sidecar's WAL segments", () => sources.sidecar.status?.walBytes, "By");
+    gauge("ww_wal_segments", "WAL segment files", () => sources.sidecar.status?.segmentCount);
+    meter.createObservableCounter("ww_wal_syncs", { description: "fsync/fdatasync calls the sidecar made since it started" }).addCallback((result) => {
+      const status = sources.sidecar.status;
+      if (status) result.observe(status.syncs);
+    });
+    meter
+      .createObservableCounter("ww_wal_sync_seconds", { description: "Total time the sidecar spent in fsync/fdatasync; rate() of it over rate(ww_wal_syncs_total) is the mean sync latency", unit: "s" })
+      .addCallback((result) => {
+        const status = sources.sidecar.status;
+        if (status) result.observe(status.syncSecondsTotal);
+      });
     this.rpcDuration = meter.createHistogram("ww_rpc_duration_seconds", {
       description: "RPC latency by method and status code",
       unit: "s",

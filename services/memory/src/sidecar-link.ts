@@ -54,6 +54,17 @@ export class SidecarLink {
     this.attempt();
   }
 
+  /** Asks the sidecar for a fresh status (for a metrics scrape); keeps the old one on failure. */
+  refresh(): Promise<void> {
+    if (!this.connected || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.client.getStatus({}, new Metadata(), { deadline: Date.now() + 1000 }, (error: ServiceError | null, response) => {
+        if (!error && !this.closed) this.lastStatus = response;
+        resolve();
+      });
+    });
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);

@@ -54,6 +54,10 @@ describe("metrics", () => {
     expect(after).toMatch(/^ww_rpc_duration_seconds_count\{method="MemoryService\/Remember",code="0"\} 3$/m);
     expect(after).toMatch(/^ww_reward_prediction_error_count 1$/m);
     expect(after).toMatch(/^ww_neuromodulator_level\{modulator="dopamine"\} /m);
+    // What the sidecar reports: WAL size and its sync latency (as total seconds over sync count).
+    expect(value(after, "ww_wal_bytes")!).toBeGreaterThan(0);
+    expect(value(after, "ww_wal_syncs_total")!).toBeGreaterThan(0);
+    expect(value(after, "ww_wal_sync_seconds_total")!).toBeGreaterThan(0);
   });
 
   it("passes promtool check metrics, and the alert rules pass promtool check rules", async () => {

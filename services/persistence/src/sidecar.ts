@@ -171,6 +171,8 @@ export class Sidecar {
       poisoned: writer.poisoned !== undefined,
       poisonReason: writer.poisoned?.reason ?? "",
       checkpointRequested: writer.checkpointRequested,
+      syncs: writer.syncs,
+      syncSecondsTotal: writer.syncSeconds,
     };
   }
 

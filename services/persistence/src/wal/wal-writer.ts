@@ -71,6 +71,9 @@ export class WalWriter {
   private readonly poisonListeners: ((error: WalPoisonedError) => void)[] = [];
   private readonly randomSalt: () => number;
   private idle: Promise<void> = Promise.resolve();
+  /** Sync count and total seconds, for the sync-latency metric. */
+  syncs = 0;
+  syncSeconds = 0;
   private markIdle: () => void = () => {};
 
   private constructor(
@@ -241,8 +244,13 @@ export class WalWriter {
         this.queue = [];
         this.queuedBytes = 0;
         await this.write(batch);
-        if (this.options.syncMode === "fsync") await this.handle.sync();
-        else if (this.options.syncMode === "fdatasync") await this.handle.datasync();
+        if (this.options.syncMode !== "none") {
+          const started = process.hrtime.bigint();
+          if (this.options.syncMode === "fsync") await this.handle.sync();
+          else await this.handle.datasync();
+          this.syncs += 1;
+          this.syncSeconds += Number(process.hrtime.bigint() - started) / 1e9;
+        }
         this.durable = batch[batch.length - 1]!.lsn;
         this.settle();
         for (const listener of this.durableListeners) listener(batch);

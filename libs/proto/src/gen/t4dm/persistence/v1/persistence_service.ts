@@ -186,6 +186,12 @@ export interface GetStatusResponse {
   poisonReason: string;
   /** True when the WAL nears its size cap and a checkpoint would free space. */
   checkpointRequested: boolean;
+  /**
+   * Syncs (fsync/fdatasync) since the sidecar started, and their total time,
+   * so a scraper can derive the mean sync latency over any window.
+   */
+  syncs: number;
+  syncSecondsTotal: number;
 }
 
 function createBaseWalRecord(): WalRecord {
@@ -1474,6 +1480,8 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     poisoned: false,
     poisonReason: "",
     checkpointRequested: false,
+    syncs: 0,
+    syncSecondsTotal: 0,
   };
 }
 
@@ -1511,6 +1519,12 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.checkpointRequested !== false) {
       writer.uint32(88).bool(message.checkpointRequested);
+    }
+    if (message.syncs !== 0) {
+      writer.uint32(96).uint64(message.syncs);
+    }
+    if (message.syncSecondsTotal !== 0) {
+      writer.uint32(105).double(message.syncSecondsTotal);
     }
     return writer;
   },
@@ -1616,6 +1630,22 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.checkpointRequested = reader.bool();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.syncs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 105) {
+              break;
+            }
+
+            message.syncSecondsTotal = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1681,6 +1711,12 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : isSet(object.checkpoint_requested)
         ? globalThis.Boolean(object.checkpoint_requested)
         : false,
+      syncs: isSet(object.syncs) ? globalThis.Number(object.syncs) : 0,
+      syncSecondsTotal: isSet(object.syncSecondsTotal)
+        ? globalThis.Number(object.syncSecondsTotal)
+        : isSet(object.sync_seconds_total)
+        ? globalThis.Number(object.sync_seconds_total)
+        : 0,
     };
   },
 
@@ -1719,6 +1755,12 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.checkpointRequested !== false) {
       obj.checkpointRequested = message.checkpointRequested;
     }
+    if (message.syncs !== 0) {
+      obj.syncs = Math.round(message.syncs);
+    }
+    if (message.syncSecondsTotal !== 0) {
+      obj.syncSecondsTotal = floatToJson(message.syncSecondsTotal);
+    }
     return obj;
   },
 
@@ -1738,6 +1780,8 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.poisoned = object.poisoned ?? false;
     message.poisonReason = object.poisonReason ?? "";
     message.checkpointRequested = object.checkpointRequested ?? false;
+    message.syncs = object.syncs ?? 0;
+    message.syncSecondsTotal = object.syncSecondsTotal ?? 0;
     return message;
   },
 };
@@ -1898,6 +1942,10 @@ function bytesFromBase64(b64: string): Uint8Array {
 
 function base64FromBytes(arr: Uint8Array): string {
   return globalThis.Buffer.from(arr).toString("base64");
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
