@@ -7,6 +7,7 @@ import {
   MAX_CLUSTERS_PER_NAMESPACE,
 } from "../src/clusters.js";
 import { normalize } from "../src/vector.js";
+import { mulberry32 as prng } from "@t4dm/testkit";
 
 function logged(update: walV1.ClusterUpdate): walV1.ClusterUpdate {
   const bytes = walV1.WalEntry.encode({ time: undefined, operation: { $case: "clusterUpdate", value: update } }).finish();
@@ -33,17 +34,6 @@ function basis(dim: number, axis: number): Float32Array {
   return v;
 }
 
-/** A seeded generator (mulberry32), so the "random" vectors are the same every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A unit vector near `center`: the center plus a little seeded noise. */
 function near(center: ArrayLike<number>, random: () => number, noise = 0.2): Float32Array {

@@ -5,3 +5,4 @@ export type { Pod } from "./cluster.js";
 export { connectClients, connectSidecar, call, callError, checkHealth } from "./grpc-clients.js";
 export { grpcurl, grpcurlPath } from "./tools.js";
 export { AppendClient } from "./append-client.js";
+export { mulberry32 } from "./random.js";

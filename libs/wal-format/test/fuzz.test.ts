@@ -20,6 +20,7 @@ import {
   type ScanOptions,
   type ScanResult,
 } from "../src/index.js";
+import { mulberry32 } from "@t4dm/testkit";
 
 /*
  * DURABILITY.md: random and mutated bytes never make the decoder throw
@@ -30,17 +31,6 @@ const SEED = process.env.T4DM_FUZZ_SEED !== undefined ? Number(process.env.T4DM_
 console.log(`wal-format fuzz seed ${SEED} (rerun with T4DM_FUZZ_SEED=${SEED})`);
 const ALLOCATION_LIMIT = MAX_PAYLOAD_BYTES + RECORD_HEADER_BYTES;
 
-/** mulberry32: tiny, fast, and the same sequence for the same seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Fuzz {
   private readonly next: () => number;

@@ -1,10 +1,9 @@
 import { adminV1 } from "@t4dm/proto";
-import { UnavailableError } from "@t4dm/rpc";
 import { guarded, type Gate } from "./auth/guarded.js";
 import type { Logger } from "@t4dm/telemetry";
 import type { Readiness } from "./readiness.js";
 import type { SidecarLink } from "./sidecar-link.js";
-import type { Engine } from "./engine.js";
+import { requireEngine, type Engine } from "./engine.js";
 import { VERSION } from "./version.js";
 
 export interface AdminContext {
@@ -57,11 +56,7 @@ export async function statusOf(context: AdminContext): Promise<adminV1.GetStatus
 
 /** AdminService: every call needs an admin key (once keys are configured) and is audit-logged. */
 export function adminHandlers(context: AdminContext): adminV1.AdminServiceServer {
-  const ready = (): Engine => {
-    const engine = context.engine();
-    if (!engine) throw new UnavailableError("the memory service is still recovering", "RECOVERING");
-    return engine;
-  };
+  const ready = (): Engine => requireEngine(context.engine);
   return {
     getStatus: guarded(context.gate, "AdminService/GetStatus", ADMIN, () => statusOf(context)),
     checkpoint: guarded(context.gate, "AdminService/Checkpoint", ADMIN, async (): Promise<adminV1.CheckpointResponse> => {

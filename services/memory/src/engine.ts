@@ -1,5 +1,6 @@
 import type { Config } from "@t4dm/config";
 import { walV1, type persistenceV1 } from "@t4dm/proto";
+import { UnavailableError } from "@t4dm/rpc";
 import type { ServiceMetrics } from "./service-metrics.js";
 import type { Logger } from "@t4dm/telemetry";
 import { openStores } from "./storage/open-stores.js";
@@ -32,6 +33,13 @@ export interface Engine {
   /** The sidecar (re)connected and reports this status. */
   onSidecarStatus(status: persistenceV1.GetStatusResponse): void;
   stop(): void;
+}
+
+/** The engine, or UNAVAILABLE while the state is still being recovered. */
+export function requireEngine(engine: () => Engine | undefined): Engine {
+  const current = engine();
+  if (!current) throw new UnavailableError("the memory service is recovering its state; retry shortly", "RECOVERING");
+  return current;
 }
 
 /**

@@ -3,10 +3,10 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { ListenAddress } from "@t4dm/config";
-import { T4dmError, UnavailableError } from "@t4dm/rpc";
+import { T4dmError } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import type { Authorizer } from "./auth/authorizer.js";
-import type { Engine } from "./engine.js";
+import { requireEngine, type Engine } from "./engine.js";
 import type { Readiness } from "./readiness.js";
 import type { TlsFiles } from "./tls.js";
 
@@ -117,9 +117,7 @@ async function route(request: IncomingMessage, context: HttpContext): Promise<{ 
 }
 
 function ready(context: HttpContext): Engine {
-  const engine = context.engine();
-  if (!engine) throw new UnavailableError("the memory service is still recovering", "RECOVERING");
-  return engine;
+  return requireEngine(context.engine);
 }
 
 function sendJson(response: ServerResponse, statusCode: number, body: unknown): void {

@@ -1,18 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { scorerFeatures } from "@t4dm/learning";
 import { memoryV1 } from "@t4dm/proto";
-import { UnavailableError } from "@t4dm/rpc";
 import { byNamespace, guarded, type Gate } from "./auth/guarded.js";
-import type { Engine } from "./engine.js";
+import { requireEngine, type Engine } from "./engine.js";
 import { PROCEDURE_CONTEXT } from "./memory-core.js";
 
 /** KnowledgeService over the engine's graph store. */
 export function knowledgeHandlers(engine: () => Engine | undefined, gate: Gate, clock: () => Date): memoryV1.KnowledgeServiceServer {
-  const ready = (): Engine => {
-    const current = engine();
-    if (!current) throw new UnavailableError("the memory service is recovering its state; retry shortly", "RECOVERING");
-    return current;
-  };
+  const ready = (): Engine => requireEngine(engine);
   return {
     upsertFact: guarded(gate, "KnowledgeService/UpsertFact", byNamespace, (request: memoryV1.UpsertFactRequest) => ready().knowledge.upsertFact(request)),
     queryFacts: guarded(gate, "KnowledgeService/QueryFacts", byNamespace, (request: memoryV1.QueryFactsRequest) => ready().knowledge.queryFacts(request)),

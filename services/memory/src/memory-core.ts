@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { planRecall, planReinforce, planRemember, type BufferedItem, type LearningState, type RememberPlan } from "@t4dm/learning";
-import type { StoredMemory } from "@t4dm/storage";
+import { planRecall, planReinforce, planRemember, type LearningState, type RememberPlan } from "@t4dm/learning";
 import { memoryV1 } from "@t4dm/proto";
 import { NotFoundError } from "@t4dm/rpc";
-import { toPublicMemory } from "./convert.js";
+import { storedItem, toPublicMemory } from "./convert.js";
 import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
 import { embedMissing } from "./embedding/embed-inputs.js";
 import type { Embedder } from "./embedding/embedder.js";
@@ -13,33 +12,6 @@ import { validateBatch, validateRecall, validateReinforce, validateRemember, typ
 
 /** Trace contexts of procedure matches end with this; their rewards count as outcomes. */
 export const PROCEDURE_CONTEXT = "#procedures";
-
-/** A stored memory in the shape the planner scores. */
-export function storedItem(memory: StoredMemory): BufferedItem {
-  return {
-    memory: {
-      id: memory.id,
-      namespace: memory.namespace,
-      kind: memory.kind,
-      content: memory.content,
-      embedding: [],
-      metadata: memory.metadata,
-      importance: memory.importance,
-      createTime: memory.createTime,
-      expireTime: memory.expireTime,
-      requestId: "",
-      admitProbability: 0,
-      gateFeatures: [],
-      clusterId: memory.clusterId,
-    },
-    embedding: memory.embedding,
-    evidence: memory.evidence,
-    accessCount: memory.accessCount,
-    lastAccessTime: memory.lastAccessTime,
-    rewardSum: memory.rewardSum,
-    rewardCount: memory.rewardCount,
-  };
-}
 
 /**
  * Remember, recall and reinforce on the learning state: validate (nothing is

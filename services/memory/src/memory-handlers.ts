@@ -1,15 +1,10 @@
 import { memoryV1 } from "@t4dm/proto";
-import { UnavailableError } from "@t4dm/rpc";
 import { byNamespace, guarded, type Gate } from "./auth/guarded.js";
-import type { Engine } from "./engine.js";
+import { requireEngine, type Engine } from "./engine.js";
 
 /** MemoryService over the engine, every call behind the key check; UNAVAILABLE until recovered. */
 export function memoryHandlers(engine: () => Engine | undefined, gate: Gate): memoryV1.MemoryServiceServer {
-  const ready = (): Engine => {
-    const current = engine();
-    if (!current) throw new UnavailableError("the memory service is recovering its state; retry shortly", "RECOVERING");
-    return current;
-  };
+  const ready = (): Engine => requireEngine(engine);
   return {
     remember: guarded(gate, "MemoryService/Remember", byNamespace, (r: memoryV1.RememberRequest) => ready().core.remember(r)),
     batchRemember: guarded(

@@ -2,7 +2,7 @@ import { matchesFilter, type BufferedItem, type LearningState } from "@t4dm/lear
 import { memoryV1, walV1 } from "@t4dm/proto";
 import { InvalidArgumentError, NotFoundError, type FieldViolation } from "@t4dm/rpc";
 import type { StoredMemory } from "@t4dm/storage";
-import { toPublicMemory } from "./convert.js";
+import { storedItem, toPublicMemory } from "./convert.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import type { Stores } from "./storage/store-sync.js";
 import { toStoreFilter } from "./storage/store-filter.js";
@@ -130,23 +130,7 @@ export function heldItem(state: LearningState, id: string): { item: BufferedItem
 }
 
 export function storedToPublic(memory: StoredMemory, includeEmbedding: boolean): memoryV1.Memory {
-  return {
-    id: memory.id,
-    namespace: memory.namespace,
-    type: memory.kind as number as memoryV1.MemoryType,
-    content: memory.content,
-    metadata: memory.metadata,
-    importance: memory.importance,
-    status: memoryV1.MemoryStatus.MEMORY_STATUS_STORED,
-    evictionReason: memoryV1.EvictionReason.EVICTION_REASON_UNSPECIFIED,
-    createTime: memory.createTime,
-    updateTime: memory.lastAccessTime ?? memory.createTime,
-    expireTime: memory.expireTime,
-    accessCount: memory.accessCount,
-    lastAccessTime: memory.lastAccessTime,
-    evidence: memory.evidence,
-    embedding: includeEmbedding ? Array.from(memory.embedding) : [],
-  };
+  return toPublicMemory(storedItem(memory), memoryV1.MemoryStatus.MEMORY_STATUS_STORED, includeEmbedding);
 }
 
 function evictedMemory(eviction: { memoryId: string; namespace: string; reason: walV1.RemovalReason; time?: Date }): memoryV1.Memory {

@@ -2,19 +2,10 @@ import { describe, expect, it } from "vitest";
 import { LearningState } from "@t4dm/learning";
 import { adminV1, memoryV1, walV1, type persistenceV1 } from "@t4dm/proto";
 import { call, connectClients, connectSidecar, makeDataDir, ServiceProcess } from "@t4dm/testkit";
+import { mulberry32 } from "@t4dm/testkit";
 
 type SyncMode = "fdatasync" | "none";
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = "deploy cache kubernetes invoice latency budget rollback schema index replica token quota".split(" ");
 

@@ -3,19 +3,10 @@ import { Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js"
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminV1, memoryV1 } from "@t4dm/proto";
 import { call, connectClients, REPO_ROOT, startPod, type Pod } from "@t4dm/testkit";
+import { mulberry32 } from "@t4dm/testkit";
 
 const MARKER = "HOSTILE-MARKER-7f3a";
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Sends raw bytes as a request body to any method: the server must decode (or refuse) them itself. */
 function raw(client: Client, path: string, body: Buffer): Promise<{ error?: ServiceError }> {

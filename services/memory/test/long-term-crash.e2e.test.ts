@@ -1,17 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { memoryV1 } from "@t4dm/proto";
 import { call, connectClients, makeDataDir, ServiceProcess } from "@t4dm/testkit";
+import { mulberry32 } from "@t4dm/testkit";
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOPICS = ["deploy pipeline", "invoice payment", "cache eviction", "database replica", "api key rotation"];
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { AppendClient, connectSidecar, makeDataDir, ServiceProcess } from "@t4dm/testkit";
 import { recoverAll, writeCheckpoint } from "./support/sidecar-calls.js";
 import { checkpointCompleteRecord, opaqueRecord, StateChain } from "./support/state-chain.js";
+import { mulberry32 } from "@t4dm/testkit";
 
 type SyncMode = "fsync" | "fdatasync" | "none";
 
@@ -14,17 +15,6 @@ async function startSidecar(dataDir: string, syncMode: SyncMode, extra: Record<s
   return { proc, client: connectSidecar(String(listening.addr)) };
 }
 
-/** A seeded PRNG so a failing run can be replayed from its printed seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("the real sidecar process under SIGKILL", () => {
   for (const syncMode of ["fdatasync", "fsync", "none"] as SyncMode[]) {

@@ -4,6 +4,7 @@ import { encodeRecord, encodeSegmentHeader, MAX_PAYLOAD_BYTES, RECORD_HEADER_BYT
 import { describe, expect, it } from "vitest";
 import { judgeWal } from "../src/wal/recovery-policy.js";
 import { scanSegment, type SegmentScan } from "../src/wal/wal-scan.js";
+import { mulberry32 } from "@t4dm/testkit";
 
 /*
  * The sidecar's reading of a segment (header, records, the look-ahead for a
@@ -13,17 +14,6 @@ import { scanSegment, type SegmentScan } from "../src/wal/wal-scan.js";
 const SEED = process.env.T4DM_FUZZ_SEED !== undefined ? Number(process.env.T4DM_FUZZ_SEED) : randomInt(2 ** 31);
 console.log(`wal-scan fuzz seed ${SEED} (rerun with T4DM_FUZZ_SEED=${SEED})`);
 
-/** mulberry32: the same sequence for the same seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = mulberry32(SEED);
 const int = (n: number) => Math.floor(random() * n);

@@ -1,17 +1,8 @@
 import { walV1 } from "@t4dm/proto";
 import { encodeEntry, LearningState, type EncodedEntry, type Operation, type PlanContext } from "../../src/index.js";
+import { mulberry32 } from "@t4dm/testkit";
+export { mulberry32 };
 
-/** Seeded PRNG (mulberry32) for reproducible test scenarios; not the state's own PRNG. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface DriverOptions {
   /** Hash the state after every record (for replay checks); costly, off by default. */

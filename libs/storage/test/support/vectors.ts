@@ -1,15 +1,7 @@
-/** Small deterministic PRNG (mulberry32), so failures reproduce. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
+import { mulberry32 as seededRandom } from "@t4dm/testkit";
+
+export { seededRandom };
 /** A standard normal sample (Box–Muller). */
 export function gaussian(random: () => number): number {
   const u = Math.max(random(), 1e-12);

@@ -51,13 +51,6 @@ export class StoreSync {
     clearTimeout(this.timer);
   }
 
-  /** Resolves once nothing is pending (for tests and shutdown); rejects never. */
-  async drain(): Promise<void> {
-    while (!this.stopped && (hasWork(this.pipeline.durable) || this.running)) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
   private async run(): Promise<void> {
     this.running = true;
     try {
