@@ -2,7 +2,7 @@ export * from "./constants.js";
 export { WalFormatError } from "./errors.js";
 export { encodeSegmentHeader, decodeSegmentHeader, segmentFileName, parseSegmentFileName } from "./segment-header.js";
 export type { SegmentHeader } from "./segment-header.js";
-export { encodeRecord, frameChecksum } from "./record-frame.js";
+export { encodeRecord, encodeRecordHeader, frameChecksum } from "./record-frame.js";
 export type { WalRecordData } from "./record-frame.js";
 export { scanRecords, findValidFrameAfter } from "./record-scanner.js";
 export type { ScannedRecord, ScanResult, ScanStop, ScanOptions } from "./record-scanner.js";

@@ -7,23 +7,31 @@ export interface WalRecordData {
   payload: Uint8Array;
 }
 
-/** Encodes one record for a segment with the given salt. */
+/** Encodes one record for a segment with the given salt, as one buffer. */
 export function encodeRecord(record: WalRecordData, salt: number): Buffer {
+  return Buffer.concat([encodeRecordHeader(record, salt), record.payload]);
+}
+
+/**
+ * The 28-byte header of a record's frame, checksum included. The payload
+ * follows it on disk unchanged, so a writer can hand both to one `writev`
+ * without copying the payload into a frame buffer.
+ */
+export function encodeRecordHeader(record: WalRecordData, salt: number): Buffer {
   if (record.payload.length > MAX_PAYLOAD_BYTES) {
     throw new RangeError(`payload of ${record.payload.length} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte record limit`);
   }
-  const frame = Buffer.allocUnsafe(RECORD_HEADER_BYTES + record.payload.length);
-  frame.writeUInt16LE(RECORD_MAGIC, 0);
-  frame.writeUInt8(RECORD_FORMAT_VERSION, 2);
-  frame.writeUInt8(0, 3);
-  frame.writeUInt32LE(record.payload.length, 4);
-  frame.writeBigUInt64LE(BigInt(record.lsn), 8);
-  frame.writeUInt16LE(record.opType, 16);
-  frame.writeUInt16LE(0, 18);
-  frame.writeUInt32LE(salt >>> 0, 20);
-  frame.set(record.payload, RECORD_HEADER_BYTES);
-  frame.writeUInt32LE(frameChecksum(frame), 24);
-  return frame;
+  const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+  header.writeUInt16LE(RECORD_MAGIC, 0);
+  header.writeUInt8(RECORD_FORMAT_VERSION, 2);
+  header.writeUInt8(0, 3);
+  header.writeUInt32LE(record.payload.length, 4);
+  header.writeBigUInt64LE(BigInt(record.lsn), 8);
+  header.writeUInt16LE(record.opType, 16);
+  header.writeUInt16LE(0, 18);
+  header.writeUInt32LE(salt >>> 0, 20);
+  header.writeUInt32LE(crc32c(record.payload, crc32c(header.subarray(0, 24))), 24);
+  return header;
 }
 
 /** CRC-32C over the header's first 24 bytes, then the payload. */
