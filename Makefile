@@ -59,6 +59,7 @@ lint: proto-deps
 	$(BUF) lint
 	npx tsc -b
 	npx tsc -p tsconfig.test.json
+	npx tsc -p tsconfig.bench.json
 
 # The Python and Go clients, generated from proto/ into build/clients (never committed), with the
 # examples test/clients.e2e.test.ts runs against the real service (clients/README.md). Each is
@@ -75,6 +76,7 @@ build/clients/go/bin/example: $(CLIENT_PROTOS) $(shell find clients/go -type f) 
 
 test: install tools neo4j proto-check build clients
 	npx tsc -p tsconfig.test.json
+	npx tsc -p tsconfig.bench.json
 	@mkdir -p build
 	T4DM_GRPCURL=$(TOOLS_BIN)/grpcurl npx vitest run --reporter=default --reporter=json --outputFile.json=build/test-results.json
 
@@ -82,13 +84,20 @@ run: build
 	node tools/run-local.mjs
 
 # Benchmarks print figures and ratios against an anchor run on the same disk in the same run;
-# they never pass or fail on a number. See bench/README.md.
-bench: bench-sidecar
+# they never pass or fail on a number and are never part of `make test`. See bench/README.md.
+# `make bench` runs every bench in turn, prints one table and writes bench/results/latest.json.
+bench: build redis
+	node bench/run.mjs
 
-# The sidecar's Append stream (1/16/64 writers x 256 B/4 KiB, fdatasync) next to a raw
-# write+fdatasync group-commit loop; writes build/bench/sidecar.json. About a minute.
+# The sidecar's Append stream alone (1/16/64 writers x 256 B/4 KiB, fdatasync) next to a raw
+# write+fdatasync group-commit loop; writes build/bench/sidecar.json. About three minutes.
 bench-sidecar: build
 	node bench/sidecar.mjs
+
+# redis-server and redis-benchmark (Debian's redis-server package): the anchors of the benches.
+.PHONY: redis
+redis:
+	@command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server redis-tools >/dev/null)
 
 clean:
 	rm -rf build .tools tools/neo4j/target node_modules libs/*/dist services/*/dist libs/*/*.tsbuildinfo services/*/*.tsbuildinfo

@@ -5,7 +5,8 @@
  * next to a raw Node write+fdatasync group-commit loop on the same disk, run
  * in the same process right after each sidecar scenario (the physical
  * anchor). Prints records/s and p50/p99 ack latency for both and the ratio
- * sidecar/raw, and writes everything to build/bench/sidecar.json.
+ * sidecar/raw, and writes everything to build/bench/sidecar.json (the rows in
+ * bench/lib/report.mjs's shape, for bench/run.mjs, plus every raw figure).
  *
  * A benchmark prints figures; it never fails on a number. It exits non-zero
  * only when something broke (the sidecar refused an append, died, ...).
@@ -15,35 +16,36 @@
  *   BENCH_SECONDS=4       measured seconds per run
  *   BENCH_WRITERS=1,16,64 concurrent writers
  *   BENCH_SIZES=256,4096  payload bytes per record
+ *   BENCH_RUNS=3          passes over every scenario; the summary is the median (min–max)
  *   BENCH_DATA_ROOT=build/bench/data   where the fresh data dirs go (removed after)
+ *   BENCH_SIDECAR_NODE_ARGS   extra node flags for the sidecar (e.g. "--trace-gc")
  *   BENCH_SIDECAR_ADDR=unix|tcp        sidecar transport (unix socket is the pod default)
  *   BENCH_CPU_PROF=1      run the sidecar with --cpu-prof; profiles land in build/bench/profiles/
  *   T4DM_*                passed to the sidecar (for what-if runs), except the four the bench sets:
  *                         T4DM_DATA_DIR, T4DM_SIDECAR_ADDR, T4DM_WAL_SYNC_MODE=fdatasync, T4DM_LOG_LEVEL=info
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { AppendClient, connectSidecar } from "@t4dm/testkit";
 import { walV1 } from "@t4dm/proto";
 import { RECORD_HEADER_BYTES } from "@t4dm/wal-format";
+import { DATA_ROOT, fmtSummary, OUT_DIR, printRows, REPO, RUNS, writeResult } from "./lib/report.mjs";
+import { latencyMs, ratioOfRuns, summarize } from "./lib/stats.mjs";
 
-const REPO = fileURLToPath(new URL("../", import.meta.url));
-const OUT_DIR = path.join(REPO, "build", "bench");
-const OUT_JSON = path.join(OUT_DIR, "sidecar.json");
 
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 1);
 const MEASURE_S = Number(process.env.BENCH_SECONDS ?? 4);
 const WRITERS = list(process.env.BENCH_WRITERS ?? "1,16,64");
 const SIZES = list(process.env.BENCH_SIZES ?? "256,4096");
-const DATA_ROOT = path.resolve(REPO, process.env.BENCH_DATA_ROOT ?? "build/bench/data");
 const TRANSPORT = process.env.BENCH_SIDECAR_ADDR === "tcp" ? "tcp" : "unix";
 const CPU_PROF = process.env.BENCH_CPU_PROF === "1";
 const PROFILE_DIR = path.join(OUT_DIR, "profiles");
+/** Extra node flags for the sidecar process (what-if runs, e.g. GC settings). */
+const SIDECAR_NODE_ARGS = (process.env.BENCH_SIDECAR_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
 /** The target from the issue, checked at the largest writer count. */
 const TARGET = { writers: 64, minRatio: 0.5, maxP99Ms: 2 };
@@ -118,18 +120,11 @@ async function drive(writers, appendOne, sidecarPid) {
   await all;
 
   const seconds = Number(windowEnd - windowStart) / 1e9;
-  const sorted = Float64Array.from(latenciesNs).sort();
-  const ms = (/** @type {number} */ q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1e6 : NaN);
-  const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length / 1e6 : NaN;
   return {
     recordsPerSec: latenciesNs.length / seconds,
     records: latenciesNs.length,
     seconds,
-    p50Ms: ms(0.5),
-    p99Ms: ms(0.99),
-    p999Ms: ms(0.999),
-    maxMs: sorted.length ? sorted[sorted.length - 1] / 1e6 : NaN,
-    meanMs: mean,
+    ...latencyMs(latenciesNs),
     flushes: flushIds.size,
     recordsPerFlush: flushIds.size ? latenciesNs.length / flushIds.size : NaN,
     benchCpuPercent: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
@@ -261,7 +256,7 @@ async function runSidecar(writers, size) {
     T4DM_LOG_LEVEL: "info",
   };
   /** @type {string[]} */
-  const nodeArgs = [];
+  const nodeArgs = SIDECAR_NODE_ARGS.slice();
   if (CPU_PROF) {
     // --cpu-prof is not allowed in NODE_OPTIONS, so it goes on the command line.
     mkdirSync(PROFILE_DIR, { recursive: true });
@@ -429,15 +424,12 @@ function row(cells, widths) {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
 }
 
-async function main() {
-  mkdirSync(DATA_ROOT, { recursive: true });
-  const machine = machineFacts();
-  console.log(
-    `machine: node ${machine.node}, ${machine.cpus} CPU (${machine.cpuModel}), ${machine.memGiB} GiB, ${machine.platform}, load ${machine.loadAverage1m}; ` +
-      `data dir ${machine.dataRoot} on ${machine.filesystem} (${machine.device}); UV_THREADPOOL_SIZE ${machine.uvThreadpoolSize}; ` +
-      `sidecar over ${machine.sidecarTransport} socket, sync fdatasync; ${WARMUP_S}s warm-up + ${MEASURE_S}s measured per run`,
-  );
-
+/**
+ * One pass over every scenario: a sidecar run then a raw run each, printed as
+ * one table row per scenario as it finishes.
+ * @param {number} pass 1-based
+ */
+async function runPass(pass) {
   /** @type {any[]} */
   const scenarios = [];
   const widths = [14, 10, 7, 7, 10, 7, 7, 6, 11, 15, 13];
@@ -446,7 +438,7 @@ async function main() {
     widths,
   );
   const lines = [header, "-".repeat(header.length)];
-  console.log(`\n${header}\n${"-".repeat(header.length)}`);
+  console.log(`\nrun ${pass} of ${RUNS}\n${header}\n${"-".repeat(header.length)}`);
   for (const writers of WRITERS) {
     for (const size of SIZES) {
       const name = `${writers} w x ${size} B`;
@@ -474,6 +466,64 @@ async function main() {
       console.log(line);
     }
   }
+  return { scenarios, table: lines };
+}
+
+/**
+ * The shared result rows (bench/lib/report.mjs): per scenario, records/s and
+ * p99 over the runs, each next to the raw loop's.
+ * @param {any[][]} passes scenarios of each pass, same order
+ */
+function summaryRows(passes) {
+  /** @type {import("./lib/report.mjs").Row[]} */
+  const rows = [];
+  for (const [i, first] of (passes[0] ?? []).entries()) {
+    const runs = passes.map((pass) => pass[i]);
+    const targeted = first.writers === TARGET.writers;
+    const recs = runs.map((s) => s.sidecar.recordsPerSec);
+    const rawRecs = runs.map((s) => s.raw.recordsPerSec);
+    const ratio = ratioOfRuns(recs, rawRecs);
+    rows.push({
+      section: "Sidecar alone",
+      metric: `Append, ${first.name}`,
+      unit: "records/s",
+      value: summarize(recs),
+      anchor: { name: "raw write+fdatasync loop", value: summarize(rawRecs) },
+      ratio,
+      goal: targeted ? `>= ${TARGET.minRatio}x raw` : null,
+      met: targeted ? ratio.median >= TARGET.minRatio : null,
+    });
+    const p99 = summarize(runs.map((s) => s.sidecar.p99Ms));
+    rows.push({
+      section: "Sidecar alone",
+      metric: `Append ack p99, ${first.name}`,
+      unit: "ms",
+      value: p99,
+      anchor: { name: "raw loop p99", value: summarize(runs.map((s) => s.raw.p99Ms)) },
+      ratio: ratioOfRuns(
+        runs.map((s) => s.sidecar.p99Ms),
+        runs.map((s) => s.raw.p99Ms),
+      ),
+      goal: targeted ? `< ${TARGET.maxP99Ms} ms` : null,
+      met: targeted ? p99.median < TARGET.maxP99Ms : null,
+      note: "lower is better; ratio = sidecar / raw",
+    });
+  }
+  return rows;
+}
+
+async function main() {
+  mkdirSync(DATA_ROOT, { recursive: true });
+  const machine = machineFacts();
+  console.log(
+    `machine: node ${machine.node}, ${machine.cpus} CPU (${machine.cpuModel}), ${machine.memGiB} GiB, ${machine.platform}, load ${machine.loadAverage1m}; ` +
+      `data dir ${machine.dataRoot} on ${machine.filesystem} (${machine.device}); UV_THREADPOOL_SIZE ${machine.uvThreadpoolSize}; ` +
+      `sidecar over ${machine.sidecarTransport} socket, sync fdatasync; ${WARMUP_S}s warm-up + ${MEASURE_S}s measured per run; ${RUNS} runs`,
+  );
+
+  /** @type {{ scenarios: any[], table: string[] }[]} */
+  const passes = [];
+  for (let pass = 1; pass <= RUNS; pass++) passes.push(await runPass(pass));
   console.log(
     "ratio = sidecar rec/s / raw rec/s; rec/sync = records per group commit (sidecar/raw); " +
       "cpu% = one core is 100: sidecar process / bench clients during the sidecar run / raw loop; " +
@@ -481,32 +531,35 @@ async function main() {
   );
   machine.loadAverage1mEnd = Number(os.loadavg()[0]?.toFixed(2));
 
-  const checked = scenarios.filter((s) => s.writers === TARGET.writers);
-  const parts = checked.map((s) => {
-    const okRatio = s.ratio >= TARGET.minRatio;
-    const okP99 = s.sidecar.p99Ms < TARGET.maxP99Ms;
-    return {
-      ok: okRatio && okP99,
-      text: `${s.payloadBytes} B: ratio ${fmt(s.ratio, 2)} (need >= ${TARGET.minRatio}) ${okRatio ? "ok" : "MISSED"}, p99 ${fmt(s.sidecar.p99Ms, 3)} ms (need < ${TARGET.maxP99Ms}) ${okP99 ? "ok" : "MISSED"}`,
-    };
-  });
+  const rows = summaryRows(passes.map((p) => p.scenarios));
+  console.log(`\nmedian (min–max) over ${RUNS} runs\n`);
+  printRows(rows);
+
+  const all = passes.flatMap((p) => p.scenarios);
+  const checked = rows.filter((r) => r.goal);
   const verdict =
     checked.length === 0
       ? `target at ${TARGET.writers} writers: not measured (BENCH_WRITERS has no ${TARGET.writers})`
-      : `target at ${TARGET.writers} writers (>= ${TARGET.minRatio}x raw records/s, p99 ack < ${TARGET.maxP99Ms} ms): ` +
-        `${parts.every((p) => p.ok) ? "MET" : "NOT MET"} -- ${parts.map((p) => p.text).join("; ")}`;
-  const others = scenarios.flatMap((s) => [s.sidecar.otherCpuPercent, s.raw.otherCpuPercent]).filter((x) => x !== null);
-  if (others.length > 0) {
-    console.log(
-      `noise: other processes used ${fmt(others.reduce((a, b) => a + b, 0) / others.length)}% CPU on average during the measured windows ` +
-        `(max ${fmt(Math.max(...others))}%; 100 = one of the ${machine.cpus} cores); load average ${machine.loadAverage1m} at start, ${machine.loadAverage1mEnd} at end (includes this bench)`,
-    );
-  }
+      : `target at ${TARGET.writers} writers (>= ${TARGET.minRatio}x raw records/s, p99 ack < ${TARGET.maxP99Ms} ms), medians: ` +
+        `${checked.every((r) => r.met) ? "MET" : "NOT MET"} -- ${checked.map((r) => `${r.metric} ${fmtSummary(r.value)} ${r.unit} ${r.met ? "ok" : "MISSED"}`).join("; ")}`;
+  const others = all.flatMap((s) => [s.sidecar.otherCpuPercent, s.raw.otherCpuPercent]).filter((x) => x !== null);
+  const noise =
+    others.length > 0
+      ? `other processes used ${fmt(others.reduce((a, b) => a + b, 0) / others.length)}% CPU on average during the measured windows ` +
+        `(max ${fmt(Math.max(...others))}%; 100 = one of the ${machine.cpus} cores); load average ${machine.loadAverage1m} at start, ${machine.loadAverage1mEnd} at end (includes this bench)`
+      : "unknown";
+  console.log(`noise: ${noise}`);
   console.log(`\n${verdict}`);
 
-  mkdirSync(OUT_DIR, { recursive: true });
-  writeFileSync(OUT_JSON, `${JSON.stringify({ machine, target: TARGET, scenarios, table: lines, verdict }, null, 2)}\n`);
-  console.log(`results: ${path.relative(REPO, OUT_JSON)}${CPU_PROF ? `; sidecar CPU profiles: ${path.relative(REPO, PROFILE_DIR)}/` : ""}`);
+  const file = writeResult({
+    bench: "sidecar",
+    command: "node bench/sidecar.mjs",
+    machine,
+    rows,
+    noise,
+    details: { target: TARGET, runs: passes, verdict },
+  });
+  console.log(`results: ${path.relative(REPO, file)}${CPU_PROF ? `; sidecar CPU profiles: ${path.relative(REPO, PROFILE_DIR)}/` : ""}`);
   try {
     rmdirSync(DATA_ROOT); // only if empty: every run removed its own directory
   } catch {
