@@ -1,6 +1,6 @@
 export { LearningState, LsnOrderError, stateHash, STATE_FORMAT_VERSION } from "./learning-state.js";
 export type { Networks } from "./learning-state.js";
-export { MemoryBuffer, effectiveEvidence, PROMOTION_THRESHOLD } from "./buffer.js";
+export { MemoryBuffer, effectiveEvidence, initialEvidence, PROMOTION_THRESHOLD } from "./buffer.js";
 export type { BufferedItem } from "./buffer.js";
 export { planRemember, planRecall, planReinforce, makeRoom, leaveBuffer, noveltyOf, LEARNING_RATE } from "./planner.js";
 export type { PlanContext, RememberInput, RememberPlan, RecallInput, RecallPlan, Recalled, RecallSource, ReinforceInput, ReinforcePlan } from "./planner.js";

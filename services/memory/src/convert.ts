@@ -1,6 +1,24 @@
-import type { BufferedItem } from "@t4dm/learning";
+import { initialEvidence, type BufferedItem } from "@t4dm/learning";
 import type { StoredMemory } from "@t4dm/storage";
-import { memoryV1 } from "@t4dm/proto";
+import { memoryV1, walV1 } from "@t4dm/proto";
+
+const EVICTION_REASONS: Record<number, memoryV1.EvictionReason> = {
+  [walV1.RemovalReason.REMOVAL_REASON_CAPACITY]: memoryV1.EvictionReason.EVICTION_REASON_CAPACITY,
+  [walV1.RemovalReason.REMOVAL_REASON_AGE]: memoryV1.EvictionReason.EVICTION_REASON_AGE,
+  [walV1.RemovalReason.REMOVAL_REASON_TTL]: memoryV1.EvictionReason.EVICTION_REASON_TTL,
+  [walV1.RemovalReason.REMOVAL_REASON_DUPLICATE]: memoryV1.EvictionReason.EVICTION_REASON_DUPLICATE,
+  [walV1.RemovalReason.REMOVAL_REASON_FORGOTTEN]: memoryV1.EvictionReason.EVICTION_REASON_FORGOTTEN,
+};
+
+/** The public eviction reason for a WAL removal reason. */
+export function publicEvictionReason(reason: walV1.RemovalReason): memoryV1.EvictionReason {
+  return EVICTION_REASONS[reason] ?? memoryV1.EvictionReason.EVICTION_REASON_UNSPECIFIED;
+}
+
+/** A memory as its Remember planned it, in the shape of a fresh buffer item. */
+export function plannedItem(memory: walV1.MemoryRecord): BufferedItem {
+  return { memory, embedding: Float32Array.from(memory.embedding), evidence: initialEvidence(memory), accessCount: 0, rewardSum: 0, rewardCount: 0 };
+}
 
 /** The public view of a memory the learning state holds. */
 export function toPublicMemory(item: BufferedItem, status: memoryV1.MemoryStatus, includeEmbedding: boolean): memoryV1.Memory {

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { planRecall, planReinforce, planRemember, type LearningState, type RememberPlan } from "@t4dm/learning";
-import { memoryV1 } from "@t4dm/proto";
+import { memoryV1, walV1 } from "@t4dm/proto";
 import { NotFoundError } from "@t4dm/rpc";
-import { storedItem, toPublicMemory } from "./convert.js";
+import { plannedItem, publicEvictionReason, storedItem, toPublicMemory } from "./convert.js";
 import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
 import { embedMissing } from "./embedding/embed-inputs.js";
 import type { Embedder } from "./embedding/embedder.js";
@@ -46,7 +46,7 @@ export class MemoryCore {
     const input = validateRemember(request, this.limits, now);
     const [embedding] = await embedMissing(this.embedder, [{ embedding: input.embedding, text: input.content, field: "content" }]);
     const { plan, done } = this.sequenceRemember({ ...input, embedding: embedding! }, this.clock());
-    return this.rememberResponse(plan, await done);
+    return this.rememberResponse(plan, await done, input.namespace);
   }
 
   async batchRemember(request: memoryV1.BatchRememberRequest): Promise<memoryV1.BatchRememberResponse> {
@@ -59,7 +59,7 @@ export class MemoryCore {
     // Sequenced back to back in this tick: each sees the ones before it.
     const sequenced = inputs.map((input, i) => this.sequenceRemember({ ...input, embedding: embeddings[i]! }, now));
     const responses: memoryV1.RememberResponse[] = [];
-    for (const { plan, done } of sequenced) responses.push(this.rememberResponse(plan, await done));
+    for (const [i, { plan, done }] of sequenced.entries()) responses.push(this.rememberResponse(plan, await done, inputs[i]!.namespace));
     return { responses };
   }
 
@@ -153,19 +153,36 @@ export class MemoryCore {
     return { plan, done: this.pipeline.submit(plan.operations, now) };
   }
 
-  private rememberResponse(plan: RememberPlan, lsn: number): memoryV1.RememberResponse {
+  private rememberResponse(plan: RememberPlan, lsn: number, namespace: string): memoryV1.RememberResponse {
     this.hooks.onDecision?.(plan.decision);
     if (plan.decision === "rejected") {
       return { memory: undefined, decision: memoryV1.AdmissionDecision.ADMISSION_DECISION_REJECTED, admitProbability: plan.admitProbability, lsn };
     }
     const id = plan.decision === "admitted" ? plan.memory.id : plan.memoryId;
-    const item = this.state.buffer.get(id) ?? this.state.buffer.getPromoting(id);
-    const status = this.state.buffer.get(id) ? memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED : memoryV1.MemoryStatus.MEMORY_STATUS_PENDING_PROMOTION;
     return {
-      memory: item ? toPublicMemory(item, status, false) : undefined,
+      memory: this.admittedMemory(id, plan.decision === "admitted" ? plan.memory : undefined, namespace),
       decision: memoryV1.AdmissionDecision.ADMISSION_DECISION_ADMITTED,
       admitProbability: plan.decision === "admitted" ? plan.admitProbability : 1,
       lsn,
     };
+  }
+
+  /**
+   * The admitted memory as it stands once its records are durable. Under
+   * concurrent Remembers it may already have left the buffer (room made for
+   * later ones): then it is stored, or evicted with a reason, never absent.
+   */
+  private admittedMemory(id: string, planned: walV1.MemoryRecord | undefined, namespace: string): memoryV1.Memory {
+    const state = this.state;
+    const buffered = state.buffer.get(id);
+    if (buffered) return toPublicMemory(buffered, memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED, false);
+    const promoting = state.buffer.getPromoting(id);
+    if (promoting) return toPublicMemory(promoting, memoryV1.MemoryStatus.MEMORY_STATUS_PENDING_PROMOTION, false);
+    const eviction = state.outbox.evictions.get(id);
+    const left = planned
+      ? toPublicMemory(plannedItem(planned), memoryV1.MemoryStatus.MEMORY_STATUS_STORED, false)
+      : memoryV1.Memory.fromPartial({ id, namespace, status: memoryV1.MemoryStatus.MEMORY_STATUS_STORED });
+    if (!eviction) return left;
+    return { ...left, status: memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED, evictionReason: publicEvictionReason(eviction.reason), updateTime: eviction.time };
   }
 }

@@ -2,19 +2,11 @@ import { matchesFilter, type BufferedItem, type LearningState } from "@t4dm/lear
 import { memoryV1, walV1 } from "@t4dm/proto";
 import { InvalidArgumentError, NotFoundError, type FieldViolation } from "@t4dm/rpc";
 import type { StoredMemory } from "@t4dm/storage";
-import { storedItem, toPublicMemory } from "./convert.js";
+import { publicEvictionReason, storedItem, toPublicMemory } from "./convert.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import type { Stores } from "./storage/store-sync.js";
 import { toStoreFilter } from "./storage/store-filter.js";
 import { checkFilters, checkNamespaceValue, validateGet, Violations } from "./validation.js";
-
-const REASONS: Record<number, memoryV1.EvictionReason> = {
-  [walV1.RemovalReason.REMOVAL_REASON_CAPACITY]: memoryV1.EvictionReason.EVICTION_REASON_CAPACITY,
-  [walV1.RemovalReason.REMOVAL_REASON_AGE]: memoryV1.EvictionReason.EVICTION_REASON_AGE,
-  [walV1.RemovalReason.REMOVAL_REASON_TTL]: memoryV1.EvictionReason.EVICTION_REASON_TTL,
-  [walV1.RemovalReason.REMOVAL_REASON_DUPLICATE]: memoryV1.EvictionReason.EVICTION_REASON_DUPLICATE,
-  [walV1.RemovalReason.REMOVAL_REASON_FORGOTTEN]: memoryV1.EvictionReason.EVICTION_REASON_FORGOTTEN,
-};
 
 /**
  * GetMemory and ListMemories across the learning state (buffered, pending
@@ -139,7 +131,7 @@ function evictedMemory(eviction: { memoryId: string; namespace: string; reason: 
     id: eviction.memoryId,
     namespace: eviction.namespace,
     status: memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED,
-    evictionReason: REASONS[eviction.reason] ?? memoryV1.EvictionReason.EVICTION_REASON_UNSPECIFIED,
+    evictionReason: publicEvictionReason(eviction.reason),
     updateTime: eviction.time,
   };
 }

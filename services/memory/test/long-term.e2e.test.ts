@@ -59,6 +59,28 @@ describe("long-term memory on the embedded stores", () => {
     expect(ranged.memories.map((m) => m.memory!.metadata.n).sort()).toEqual([3, 4, 5]);
   });
 
+  it("answers every admitted Remember with its memory, even one that left the buffer before the answer", async () => {
+    // 12 memories into a buffer of 5 in one batch: the early ones are pushed out by the later
+    // ones before the batch is answered, half promoted (importance 0.9), half evicted (0).
+    const requests = Array.from({ length: 12 }, (_, i) =>
+      memoryV1.RememberRequest.fromPartial({ namespace: "out", admission: ALWAYS, content: `batch line ${i} about ${i % 2 ? "zebras" : "quasars"}`, importance: i % 2 ? 0 : 0.9 }),
+    );
+    const { responses } = await call(c.memory.batchRemember.bind(c.memory), memoryV1.BatchRememberRequest.fromPartial({ requests }));
+    expect(responses.map((r) => r.decision)).toEqual(requests.map(() => memoryV1.AdmissionDecision.ADMISSION_DECISION_ADMITTED));
+    expect(responses.every((r) => r.memory?.id && r.memory.namespace === "out")).toBe(true);
+    expect(responses.map((r) => r.memory!.content)).toEqual(requests.map((r) => r.content));
+    const statuses = responses.map((r) => r.memory!.status);
+    expect(statuses.filter((s) => s === memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED).length).toBeLessThanOrEqual(5);
+    expect(statuses).toContain(memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED);
+    expect(statuses).not.toContain(memoryV1.MemoryStatus.MEMORY_STATUS_UNSPECIFIED);
+    // What the answer says agrees with GetMemory for the evicted ones (their status is final).
+    for (const r of responses.filter((x) => x.memory!.status === memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED)) {
+      const got = await get(r.memory!.id, "out");
+      expect(got.memory!.status).toBe(memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED);
+      expect(r.memory!.evictionReason).toBe(got.memory!.evictionReason);
+    }
+  });
+
   it("evicts low-evidence memories with a reason GetMemory reports", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) ids.push((await remember({ namespace: "ev", content: `throwaway scratch line ${i} zebra`, importance: 0 })).memory!.id);
