@@ -30,21 +30,33 @@ export async function startPod(options: { dataDir?: string; env?: Record<string,
   const data = options.dataDir ? { dir: options.dataDir, remove: () => {} } : makeDataDir();
   const env = { T4DM_DATA_DIR: data.dir, T4DM_GRPC_ADDR: "127.0.0.1:0", T4DM_HTTP_ADDR: "127.0.0.1:0", ...options.env };
   const sidecar = ServiceProcess.start("persistence", env);
-  const sidecarListening = await sidecar.waitForEvent("grpc.listening");
-  const memory = ServiceProcess.start("memory", env);
-  const [grpc, http] = await Promise.all([memory.waitForEvent("grpc.listening"), memory.waitForEvent("http.listening")]);
-  // Ready means recovered and writing to the sidecar: what every test of the API needs.
-  await memory.waitFor((line) => line.event === "readiness" && line.ready === true);
-  // A fresh state is checkpointed right after start; let that land so tests see a settled state.
-  const recovered = await memory.waitForEvent("recovery.done");
-  if (recovered.mode === "cold" && recovered.recordsReplayed === 0) await memory.waitForEvent("checkpoint.done");
+  let memory: ServiceProcess | undefined;
+  try {
+    const sidecarListening = await sidecar.waitForEvent("grpc.listening");
+    memory = ServiceProcess.start("memory", env);
+    const [grpc, http] = await Promise.all([memory.waitForEvent("grpc.listening"), memory.waitForEvent("http.listening")]);
+    // Ready means recovered and writing to the sidecar: what every test of the API needs.
+    await memory.waitFor((line) => line.event === "readiness" && line.ready === true);
+    // A fresh state is checkpointed right after start; let that land so tests see a settled state.
+    const recovered = await memory.waitForEvent("recovery.done");
+    if (recovered.mode === "cold" && recovered.recordsReplayed === 0) await memory.waitForEvent("checkpoint.done");
+    return pod(data, sidecar, memory, String(grpc.addr), String(http.addr), String(sidecarListening.addr));
+  } catch (error) {
+    // A pod that failed to start leaves no process or temp dir behind (the caller never gets a stop()).
+    await Promise.all([memory?.kill("SIGKILL"), sidecar.kill("SIGKILL")]);
+    data.remove();
+    throw error;
+  }
+}
+
+function pod(data: { dir: string; remove: () => void }, sidecar: ServiceProcess, memory: ServiceProcess, grpcAddr: string, httpAddr: string, sidecarAddr: string): Pod {
   return {
     dataDir: data.dir,
     sidecar,
     memory,
-    grpcAddr: String(grpc.addr),
-    httpUrl: `http://${String(http.addr)}`,
-    sidecarAddr: String(sidecarListening.addr),
+    grpcAddr,
+    httpUrl: `http://${httpAddr}`,
+    sidecarAddr,
     async stop() {
       await Promise.all([memory.kill("SIGKILL"), sidecar.kill("SIGKILL")]);
       data.remove();
