@@ -6,7 +6,7 @@ import type { LearningState, Networks } from "./learning-state.js";
 import type { LayerUpdate } from "./layer-updates.js";
 import { sumLayerUpdates } from "./layer-updates.js";
 import { scorerFeatures } from "./scorer.js";
-import { clamp, cosine } from "./vector.js";
+import { clamp, cosine, dot, frozenNorm, norm } from "./vector.js";
 
 type Operation = NonNullable<walV1.WalEntry["operation"]>;
 
@@ -98,9 +98,14 @@ export function planRemember(state: LearningState, input: RememberInput, context
  */
 export function makeRoom(state: LearningState, now: Date, incoming: number): Operation[] {
   const operations: Operation[] = [];
-  const candidates = [...state.buffer.all()].sort((a, b) => effectiveEvidence(a, now) - effectiveEvidence(b, now));
   let size = state.buffer.size;
-  for (const item of candidates) {
+  // With room to spare nothing leaves: skip the sort, which cost O(n log n) per Remember on a large buffer.
+  if (size + incoming <= state.bufferCapacity) return operations;
+  // Each item's evidence computed once, not on every comparison; the sort is stable, so ties keep buffer order.
+  const candidates = [...state.buffer.all()]
+    .map((item) => ({ item, evidence: effectiveEvidence(item, now) }))
+    .sort((a, b) => a.evidence - b.evidence);
+  for (const { item } of candidates) {
     if (size + incoming <= state.bufferCapacity) break;
     operations.push(leaveBuffer(item, now));
     size -= 1;
@@ -304,8 +309,12 @@ export function planReinforce(state: LearningState, input: ReinforceInput): Rein
 /** 1 − the highest similarity to the namespace's clusters and buffered memories. */
 export function noveltyOf(state: LearningState, namespace: string, embedding: Float32Array): number {
   let best = state.clusters.nearest(namespace, embedding)?.similarity ?? 0;
+  // cosine(embedding, item), with the query's norm computed once and each item's remembered.
+  const queryNorm = norm(embedding);
   for (const item of state.buffer.all()) {
-    if (item.memory.namespace === namespace) best = Math.max(best, cosine(embedding, item.embedding));
+    if (item.memory.namespace !== namespace) continue;
+    const denominator = queryNorm * frozenNorm(item.embedding);
+    best = Math.max(best, denominator === 0 ? 0 : dot(embedding, item.embedding) / denominator);
   }
   return clamp(1 - best, 0, 1);
 }

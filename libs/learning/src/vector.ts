@@ -11,6 +11,21 @@ export function norm(a: ArrayLike<number>): number {
   return Math.sqrt(dot(a, a));
 }
 
+/**
+ * The norm of a vector that is never mutated after creation (buffer
+ * embeddings), remembered by identity: novelty compares every Remember with
+ * every buffered item, and recomputing both norms tripled that cost.
+ */
+const norms = new WeakMap<Float32Array, number>();
+export function frozenNorm(a: Float32Array): number {
+  let n = norms.get(a);
+  if (n === undefined) {
+    n = norm(a);
+    norms.set(a, n);
+  }
+  return n;
+}
+
 /** Cosine similarity; 0 when either vector is zero. */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const denominator = norm(a) * norm(b);

@@ -168,9 +168,11 @@ export class CommitPipeline {
       this.sidecarWaiters.splice(this.sidecarWaiters.indexOf(waiter), 1);
       waiter.resolve();
     }
+    // One splice per ack, not a shift per record: thousands of records can be in flight.
+    let durableCount = 0;
+    while (durableCount < this.inFlight.length && this.inFlight[durableCount]!.lsn <= durableLsn) durableCount += 1;
     const applied: walV1.WalEntry[] = [];
-    while (this.inFlight.length > 0 && this.inFlight[0]!.lsn <= durableLsn) {
-      const { lsn, entry, span, context: parent } = this.inFlight.shift()!;
+    for (const { lsn, entry, span, context: parent } of this.inFlight.splice(0, durableCount)) {
       this.durable.apply(lsn, entry);
       applied.push(entry);
       if (span) {
@@ -180,9 +182,9 @@ export class CommitPipeline {
         tracer.startSpan("wal.apply", { attributes: { "t4dm.lsn": lsn } }, parent).end();
       }
     }
-    while (this.waiters.length > 0 && this.waiters[0]!.lsn <= this.durable.appliedLsn) {
-      this.waiters.shift()!.resolve(this.durable.appliedLsn);
-    }
+    let settled = 0;
+    while (settled < this.waiters.length && this.waiters[settled]!.lsn <= this.durable.appliedLsn) settled += 1;
+    for (const waiter of this.waiters.splice(0, settled)) waiter.resolve(this.durable.appliedLsn);
     if (applied.length > 0) {
       this.listener.onApplied?.(applied.length);
       this.listener.onEntries?.(applied);
