@@ -37,6 +37,9 @@ export class SidecarLink {
       // Checkpoints and recovery batches are larger than the 4 MiB default.
       "grpc.max_receive_message_length": 64 * 1024 * 1024,
       "grpc.max_send_message_length": 64 * 1024 * 1024,
+      // Recover streams a segment's records after scanning it; a 16 MiB HTTP/2 window (default
+      // 64 KiB) lets the sidecar read ahead while this process applies, instead of taking turns.
+      "grpc-node.flow_control_window": 16 * 1024 * 1024,
       interceptors: options.token ? [withToken(options.token)] : [],
     });
     this.backoffMs = options.minBackoffMs ?? 100;

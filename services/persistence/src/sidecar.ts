@@ -135,7 +135,8 @@ export class Sidecar {
       const batches: persistenceV1.WalRecord[][] = [];
       scanRecords(bytes, { salt: segment.salt, firstLsn: segment.firstLsn, offset: SEGMENT_HEADER_BYTES }, (record) => {
         if (record.lsn <= startLsn || record.lsn > durableLsn) return;
-        batch.push({ lsn: record.lsn, opType: record.opType, payload: Buffer.from(record.payload) });
+        // A view into the segment read above, which lives until these batches are sent.
+        batch.push({ lsn: record.lsn, opType: record.opType, payload: Buffer.from(record.payload.buffer, record.payload.byteOffset, record.payload.byteLength) });
         batchBytes += record.length;
         if (batchBytes >= RECOVERY_CHUNK_BYTES) {
           batches.push(batch);
