@@ -14,6 +14,14 @@ export class StoreOutbox {
   readonly pendingDeletes = new Map<string, string>();
   readonly pendingConcepts = new Map<string, walV1.ConceptForm>();
   readonly evictions = new Map<string, stateV1.Eviction>();
+  /**
+   * Evictions oldest first, to trim from. Taking the oldest from the Map
+   * itself (keys().next()) walks over every deleted slot V8 has not yet
+   * compacted, which made replaying evictions cost O(capacity) each.
+   * Entries superseded by a later eviction of the same id are skipped.
+   */
+  private evictionOrder: stateV1.Eviction[] = [];
+  private evictionHead = 0;
 
   addDelete(memoryId: string, namespace: string): void {
     this.pendingDeletes.set(memoryId, namespace);
@@ -26,7 +34,15 @@ export class StoreOutbox {
   recordEviction(eviction: stateV1.Eviction): void {
     this.evictions.delete(eviction.memoryId);
     this.evictions.set(eviction.memoryId, eviction);
-    while (this.evictions.size > MAX_EVICTIONS) this.evictions.delete(this.evictions.keys().next().value!);
+    this.evictionOrder.push(eviction);
+    while (this.evictions.size > MAX_EVICTIONS) {
+      const oldest = this.evictionOrder[this.evictionHead++]!;
+      if (this.evictions.get(oldest.memoryId) === oldest) this.evictions.delete(oldest.memoryId);
+    }
+    if (this.evictionHead > MAX_EVICTIONS) {
+      this.evictionOrder = this.evictionOrder.slice(this.evictionHead);
+      this.evictionHead = 0;
+    }
   }
 
   synced(record: walV1.StoreSynced): void {
@@ -44,7 +60,7 @@ export class StoreOutbox {
 
   static restore(snapshot: Pick<stateV1.LearningState, "evictions" | "pendingDeletes" | "pendingConcepts">): StoreOutbox {
     const outbox = new StoreOutbox();
-    for (const eviction of snapshot.evictions) outbox.evictions.set(eviction.memoryId, eviction);
+    for (const eviction of snapshot.evictions) outbox.recordEviction(eviction);
     for (const { memoryId, namespace } of snapshot.pendingDeletes) outbox.pendingDeletes.set(memoryId, namespace);
     for (const concept of snapshot.pendingConcepts) outbox.pendingConcepts.set(concept.conceptId, concept);
     return outbox;
