@@ -1,5 +1,5 @@
 import { stateV1, walV1 } from "@t4dm/proto";
-import { dot, norm, normalize } from "./vector.js";
+import { dot, frozenNorm, norm, normalize } from "./vector.js";
 
 export const MAX_CLUSTERS_PER_NAMESPACE = 16;
 export const MAX_CLUSTERED_NAMESPACES = 4096;
@@ -84,7 +84,8 @@ export class Clusters {
           `embedding has ${embedding.length} dimensions, clusters of "${namespace}" have ${cluster.centroid.length}`,
         );
       }
-      const centroidLength = norm(cluster.centroid);
+      // Centroids are replaced, never changed in place, so their norms can be remembered.
+      const centroidLength = frozenNorm(cluster.centroid);
       const similarity = centroidLength === 0 ? 0 : dot(cluster.centroid, embedding) / (centroidLength * length);
       if (best === undefined || similarity > best.similarity) best = { clusterId: cluster.id, similarity };
     }
