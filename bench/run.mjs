@@ -10,8 +10,9 @@
  * the others still run; the exit code is then 1. A missed goal is not a
  * failure: it is printed as NOT MET.
  *
- * Knobs: BENCH_ONLY=remember,recall runs a subset; every bench's own BENCH_*
- * knobs pass through (see bench/README.md).
+ * Knobs: BENCH_ONLY=remember,recall runs a subset and keeps the other
+ * benches' last results in latest.json; every bench's own BENCH_* knobs pass
+ * through (see bench/README.md).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -53,8 +54,9 @@ async function main() {
   const started = new Date();
   console.log(describeMachine(machine));
 
+  // A subset run keeps the other benches' last results (each carries its own date and machine).
   /** @type {Record<string, any>} */
-  const benches = {};
+  const benches = only.length > 0 && existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, "utf8")).benches ?? {} : {};
   for (const name of selected) {
     console.log(`\n=== bench ${name} (node bench/${name}.mjs) ===\n`);
     const outFile = path.join(OUT_DIR, `${name}.json`);
@@ -64,12 +66,12 @@ async function main() {
     benches[name] = { ...run, ok: run.ok && result !== null, ...(result ?? {}) };
   }
 
-  const rows = Object.values(benches).flatMap((b) => b.rows ?? []);
+  const rows = BENCHES.flatMap((name) => benches[name]?.rows ?? []);
   console.log(`\n=== T4DM benchmarks, ${started.toISOString()}, commit ${commit()} ===`);
   console.log(describeMachine(machine));
   console.log("figures are the median (min–max) over the runs; every anchor ran on this machine in the same run\n");
   const table = printRows(rows);
-  const failed = Object.entries(benches).filter(([, b]) => !b.ok);
+  const failed = selected.map((name) => /** @type {[string, any]} */ ([name, benches[name]])).filter(([, b]) => !b.ok);
   for (const [name, b] of failed) console.log(`bench ${name} BROKE (exit ${b.exit}): see its output above`);
   for (const [name, b] of Object.entries(benches)) if (b.noise) console.log(`noise during ${name}: ${b.noise}`);
 
