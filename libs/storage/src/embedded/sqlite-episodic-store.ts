@@ -6,6 +6,7 @@ import { checkEmbedding, cosine, fromBlob, millis, toBlob } from "./embedding-bl
 import { filterSql } from "./filter-sql.js";
 import { EPISODIC_SCHEMA, EPISODIC_SCHEMA_VERSION, type MemoryRow, rowToMemory } from "./episodic-schema.js";
 import { checkSchemaVersion, MetaTable, openDatabase, type SqliteDatabase, StatementCache, type Statement } from "./sqlite-database.js";
+import { ScopeDirectory } from "./scope-directory.js";
 import { DEFAULT_HNSW, type HnswParams, VectorIndex } from "./vector-index.js";
 
 export interface SqliteEpisodicStoreOptions {
@@ -50,6 +51,8 @@ export class SqliteEpisodicStore implements EpisodicStore {
   private db: SqliteDatabase | undefined;
   private meta: MetaTable | undefined;
   private readonly vectors: VectorIndex;
+  /** Each row's namespace and kind, in memory, so searches neither count nor read out-of-scope rows. */
+  private readonly directory = new ScopeDirectory();
   private readonly saveIndexEvery: number;
   private readonly exactSearchBelow: number;
   private generation = 0;
@@ -96,6 +99,9 @@ export class SqliteEpisodicStore implements EpisodicStore {
       this.db = db;
       this.meta = meta;
       this.statements = new StatementCache(db);
+      for (const row of this.statement<{ key: number; namespace: string; kind: number }>("SELECT key, namespace, kind FROM memories").iterate()) {
+        this.directory.set(row.key, row.namespace, row.kind);
+      }
       this.openIndex();
     } catch (error) {
       this.db = undefined;
@@ -116,6 +122,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
       return rows.map((row) => statement.get({ ...row, gen: generation })!.key);
     })();
     this.generation = generation;
+    keys.forEach((key, i) => this.directory.set(key, rows[i]!.namespace, rows[i]!.kind));
     // The last write of a key in the batch wins, as it did in SQLite.
     const latest = new Map<number, Float32Array>();
     keys.forEach((key, i) => latest.set(key, memories[i]!.embedding));
@@ -165,6 +172,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
     })();
     if (keys.length === 0) return;
     this.generation = generation;
+    for (const key of keys) this.directory.remove(key);
     this.applyToIndex(() => this.vectors.remove(keys), keys.length);
   }
 
@@ -182,7 +190,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
    * recomputed exactly from the stored embeddings. When the namespace is
    * small, or the over-fetch would read as many rows as scanning the
    * namespace does, an exact scan is both cheaper and exact. The scope is
-   * counted by namespace and kinds only (index-covered); metadata and time
+   * counted by namespace and kinds only (kept in memory); metadata and time
    * filters would need a scan of their own just to be counted.
    */
   async search(namespace: string, query: Float32Array, k: number, filter: StoreFilter): Promise<SearchHit[]> {
@@ -191,11 +199,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
     if (!(k > 0)) return [];
     k = Math.floor(k);
     const where = filterSql(filter);
-    const scope = filterSql({ kinds: filter.kinds });
-    const inScope = this.statement<{ n: number }>(`SELECT count(*) AS n FROM memories WHERE namespace = ? AND ${scope.sql}`).get(
-      namespace,
-      ...scope.params,
-    )!.n;
+    const inScope = this.directory.count(namespace, filter.kinds);
     if (inScope === 0) return [];
     let scored: Scored[] | undefined;
     const preferIndex = this.options.searchStrategy === "index";
@@ -205,11 +209,15 @@ export class SqliteEpisodicStore implements EpisodicStore {
       for (;;) {
         // Reading as many candidate rows as the scope holds costs more than scanning the scope.
         if (!preferIndex && fetch >= inScope) break;
-        const keys = this.vectors.nearest(query, fetch);
+        // Only candidates in the namespace and kinds are read; SQLite applies the rest of the filter.
+        const keys = this.directory.filter(this.vectors.nearest(query, fetch), namespace, filter.kinds);
         // "+namespace" keeps the planner on rowid lookups of the candidates instead of walking the namespace's index.
-        const rows = this.statement<CandidateRow>(
-          `SELECT key, id, embedding FROM memories WHERE key IN (SELECT value FROM json_each(?)) AND +namespace = ? AND ${where.sql}`,
-        ).all(JSON.stringify(keys), namespace, ...where.params);
+        const rows =
+          keys.length === 0
+            ? []
+            : this.statement<CandidateRow>(
+                `SELECT key, id, embedding FROM memories WHERE key IN (SELECT value FROM json_each(?)) AND +namespace = ? AND ${where.sql}`,
+              ).all(JSON.stringify(keys), namespace, ...where.params);
         if (rows.length >= k) {
           scored = rows.map((row) => ({ key: row.key, id: row.id, similarity: cosine(query, fromBlob(row.embedding)) }));
           break;
