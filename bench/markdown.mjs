@@ -16,7 +16,11 @@ const rows = results.rows.filter((/** @type {import("./lib/report.mjs").Row} */ 
 const cell = (/** @type {string} */ s) => s.replaceAll("|", "\\|");
 
 const m = results.machine;
-console.log(`${results.date.slice(0, 16).replace("T", " ")} UTC, commit ${results.commit}: ${m.cpus} CPU (${m.cpuModel}), ${m.memGiB} GiB, ${m.platform}, Node ${m.node}, data on ${m.filesystem} (${m.device}).\n`);
+// A BENCH_ONLY run refreshes some benches and keeps the others: say when and at which commit each ran.
+const when = Object.entries(results.benches).map(
+  ([name, b]) => `${name} ${String(b.machine?.date ?? "?").slice(0, 16).replace("T", " ")} UTC at ${b.commit ?? results.commit}`,
+);
+console.log(`${m.cpus} CPU (${m.cpuModel}), ${m.memGiB} GiB, ${m.platform}, Node ${m.node}, data on ${m.filesystem} (${m.device}). Runs: ${when.join("; ")}.\n`);
 console.log("| Section | Metric | T4DM median (min–max) | Anchor | Ratio | Goal |");
 console.log("| --- | --- | --- | --- | --- | --- |");
 for (const r of rows) {

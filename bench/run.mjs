@@ -63,7 +63,7 @@ async function main() {
     rmSync(outFile, { force: true }); // a stale result must never pass for this run's
     const run = await runBench(name);
     const result = run.ok && existsSync(outFile) ? JSON.parse(readFileSync(outFile, "utf8")) : null;
-    benches[name] = { ...run, ok: run.ok && result !== null, ...(result ?? {}) };
+    benches[name] = { ...run, ok: run.ok && result !== null, commit: commit(), ...(result ?? {}) };
   }
 
   const rows = BENCHES.flatMap((name) => benches[name]?.rows ?? []);
