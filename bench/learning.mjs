@@ -33,11 +33,13 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import { cosine, embedText } from "@t4dm/learning";
 import { memoryV1 } from "@t4dm/proto";
-import { call, connectClients, mulberry32, startPod } from "@t4dm/testkit";
+import { call, connectClients, feedbackTask, mulberry32, startPod } from "@t4dm/testkit";
 import { describeMachine, machineFacts } from "./lib/machine.mjs";
-import { ARRIVAL_INTERVAL, TOPICS, makeTask, mean, precision, trainingQuery } from "./lib/recall-feedback-task.mjs";
+import { makeTask, mean, precision, trainingQuery } from "./lib/recall-feedback-task.mjs";
 import { DATA_ROOT, RUNS, printRows, writeResult } from "./lib/report.mjs";
 import { ratioOfRuns, summarize } from "./lib/stats.mjs";
+
+const { ARRIVAL_INTERVAL, TOPICS } = feedbackTask;
 
 const DIM = 384;
 const NAMESPACE = "agent";

@@ -6,3 +6,4 @@ export { connectClients, connectSidecar, call, callError, checkHealth } from "./
 export { grpcurl, grpcurlPath } from "./tools.js";
 export { AppendClient } from "./append-client.js";
 export { mulberry32 } from "./random.js";
+export * as feedbackTask from "./feedback-task.js";
