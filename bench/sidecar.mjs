@@ -24,16 +24,15 @@
  *   T4DM_*                passed to the sidecar (for what-if runs), except the four the bench sets:
  *                         T4DM_DATA_DIR, T4DM_SIDECAR_ADDR, T4DM_WAL_SYNC_MODE=fdatasync, T4DM_LOG_LEVEL=info
  */
-import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import { AppendClient, connectSidecar } from "@t4dm/testkit";
+import { AppendClient, connectSidecar, ServiceProcess } from "@t4dm/testkit";
 import { walV1 } from "@t4dm/proto";
 import { RECORD_HEADER_BYTES } from "@t4dm/wal-format";
-import { DATA_ROOT, fmtSummary, OUT_DIR, printRows, REPO, RUNS, writeResult } from "./lib/report.mjs";
+import { machineBusySeconds, machineFacts as sharedMachineFacts, processCpuSeconds } from "./lib/machine.mjs";
+import { DATA_ROOT, fmt, fmtSummary, OUT_DIR, printRows, REPO, RUNS, writeResult } from "./lib/report.mjs";
 import { latencyMs, ratioOfRuns, summarize } from "./lib/stats.mjs";
 
 
@@ -140,40 +139,6 @@ async function drive(writers, appendOne, sidecarPid) {
   };
 }
 
-/** Busy CPU seconds of the whole machine since boot, all CPUs (Linux /proc/stat), or null. */
-function machineBusySeconds() {
-  try {
-    const [, ...ticks] = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/);
-    const n = ticks.slice(0, 8).map(Number); // user nice system idle iowait irq softirq steal
-    return (n.reduce((a, b) => a + b, 0) - (n[3] ?? 0) - (n[4] ?? 0)) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
-/** Clock ticks per second for /proc/<pid>/stat. */
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/**
- * User + system CPU seconds of another process (Linux /proc), or null.
- * @param {number} [pid]
- */
-function processCpuSeconds(pid) {
-  if (pid === undefined) return null;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
 /** @param {number} ms */
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -181,62 +146,6 @@ function sleep(ms) {
 
 // ---------------------------------------------------------------------------
 // The sidecar, over its real gRPC Append stream.
-
-/**
- * The built sidecar (`services/persistence/dist/main.js`) as a child process,
- * like testkit's ServiceProcess, but able to pass node flags (--cpu-prof).
- */
-class SidecarProcess {
-  /** @param {import("node:child_process").ChildProcess} child */
-  constructor(child) {
-    this.child = child;
-    /** @type {Record<string, unknown>[]} */
-    this.lines = [];
-    this.stderr = "";
-    /** @type {{ event: string, resolve: (line: Record<string, unknown>) => void }[]} */
-    this.waiters = [];
-    /** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} */
-    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-    child.stderr?.on("data", (chunk) => (this.stderr += String(chunk)));
-    createInterface({ input: /** @type {import("node:stream").Readable} */ (child.stdout) }).on("line", (text) => {
-      /** @type {Record<string, unknown>} */
-      let line;
-      try {
-        line = JSON.parse(text);
-      } catch {
-        line = { msg: text };
-      }
-      this.lines.push(line);
-      for (const waiter of this.waiters.filter((w) => w.event === line.event)) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve(line);
-      }
-    });
-  }
-
-  /** @param {string[]} nodeArgs @param {Record<string, string>} env */
-  static start(nodeArgs, env) {
-    const main = path.join(REPO, "services", "persistence", "dist", "main.js");
-    const child = spawn(process.execPath, [...nodeArgs, main], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    return new SidecarProcess(child);
-  }
-
-  /** @param {string} event @returns {Promise<Record<string, unknown>>} */
-  waitForEvent(event) {
-    const seen = this.lines.find((line) => line.event === event);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ event, resolve });
-      void this.exited.then(({ code, signal }) => reject(new Error(`sidecar exited (${code ?? signal}) before ${event}; stderr: ${this.stderr}`)));
-    });
-  }
-
-  /** @param {NodeJS.Signals} signal */
-  stop(signal) {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return this.exited;
-  }
-}
 
 /**
  * @param {number} writers
@@ -262,7 +171,7 @@ async function runSidecar(writers, size) {
     mkdirSync(PROFILE_DIR, { recursive: true });
     nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=sidecar-w${writers}-${size}.cpuprofile`);
   }
-  const proc = SidecarProcess.start(nodeArgs, env);
+  const proc = ServiceProcess.start("persistence", env, nodeArgs);
   try {
     const listening = await proc.waitForEvent("grpc.listening");
     await proc.waitForEvent("sidecar.ready");
@@ -277,13 +186,13 @@ async function runSidecar(writers, size) {
     stream.close();
     client.close();
     const segments = readdirSync(path.join(dir, "wal")).filter((name) => name.endsWith(".wal")).length;
-    const exit = await proc.stop("SIGTERM");
+    const exit = await proc.kill("SIGTERM");
     if (exit.code !== 0) throw new Error(`sidecar exited with ${exit.code ?? exit.signal}; stderr: ${proc.stderr}`);
     const problems = proc.lines.filter((line) => line.level === "error" || line.level === "warn");
     if (problems.length > 0) throw new Error(`sidecar logged problems: ${JSON.stringify(problems.slice(0, 3))}`);
     return { ...result, walSegments: segments, lastLsn: nextLsn - 1 };
   } finally {
-    await proc.stop("SIGKILL");
+    await proc.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -379,32 +288,12 @@ async function runRaw(writers, size) {
 
 // ---------------------------------------------------------------------------
 
+/** The shared machine facts plus this bench's own settings. */
 function machineFacts() {
-  let fs = "unknown";
-  let device = "unknown";
-  try {
-    const [, row] = execFileSync("df", ["-T", DATA_ROOT], { encoding: "utf8" }).trim().split("\n");
-    const cols = (row ?? "").trim().split(/\s+/);
-    device = cols[0] ?? device;
-    fs = cols[1] ?? fs;
-  } catch {
-    // df missing: leave unknown
-  }
-  const cpus = os.cpus();
   return {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? "unknown",
-    memGiB: Math.round(os.totalmem() / 2 ** 30),
-    // Other work on the machine skews every figure; the load average at the start says how much there was.
-    loadAverage1m: Number(os.loadavg()[0]?.toFixed(2)),
+    ...sharedMachineFacts(DATA_ROOT),
     /** @type {number | null} filled in at the end */
     loadAverage1mEnd: null,
-    dataRoot: DATA_ROOT,
-    filesystem: fs,
-    device,
     uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? "4 (default)",
     sidecarTransport: TRANSPORT,
     syncMode: "fdatasync",
@@ -413,11 +302,6 @@ function machineFacts() {
   };
 }
 
-/** @param {number} n @param {number} digits */
-function fmt(n, digits = 0) {
-  if (!Number.isFinite(n)) return "-";
-  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
 
 /** @param {string[]} cells @param {number[]} widths */
 function row(cells, widths) {

@@ -31,8 +31,9 @@ export class ServiceProcess {
     this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   }
 
-  static start(name: ServiceName, env: Record<string, string>): ServiceProcess {
-    const child = spawn(process.execPath, [`${REPO_ROOT}services/${name}/dist/main.js`], {
+  /** `nodeArgs` go before the script (flags such as --cpu-prof are refused in NODE_OPTIONS). */
+  static start(name: ServiceName, env: Record<string, string>, nodeArgs: readonly string[] = []): ServiceProcess {
+    const child = spawn(process.execPath, [...nodeArgs, `${REPO_ROOT}services/${name}/dist/main.js`], {
       // Tests verify state with bursts of reads; the per-key rate limit has its own tests.
       env: { PATH: process.env.PATH ?? "", T4DM_LOG_LEVEL: "debug", T4DM_RATE_LIMIT: "0", ...env },
       stdio: ["ignore", "pipe", "pipe"],
