@@ -3,6 +3,7 @@ import { planRecall, planReinforce, planRemember, type LearningState, type Remem
 import { memoryV1, walV1 } from "@t4dm/proto";
 import { NotFoundError } from "@t4dm/rpc";
 import { plannedItem, publicEvictionReason, storedItem, toPublicMemory } from "./convert.js";
+import { heldItem } from "./memory-reads.js";
 import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
 import { embedMissing } from "./embedding/embed-inputs.js";
 import type { Embedder } from "./embedding/embedder.js";
@@ -173,12 +174,9 @@ export class MemoryCore {
    * later ones): then it is stored, or evicted with a reason, never absent.
    */
   private admittedMemory(id: string, planned: walV1.MemoryRecord | undefined, namespace: string): memoryV1.Memory {
-    const state = this.state;
-    const buffered = state.buffer.get(id);
-    if (buffered) return toPublicMemory(buffered, memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED, false);
-    const promoting = state.buffer.getPromoting(id);
-    if (promoting) return toPublicMemory(promoting, memoryV1.MemoryStatus.MEMORY_STATUS_PENDING_PROMOTION, false);
-    const eviction = state.outbox.evictions.get(id);
+    const held = heldItem(this.state, id);
+    if (held) return toPublicMemory(held.item, held.status, false);
+    const eviction = this.state.outbox.evictions.get(id);
     const left = planned
       ? toPublicMemory(plannedItem(planned), memoryV1.MemoryStatus.MEMORY_STATUS_STORED, false)
       : memoryV1.Memory.fromPartial({ id, namespace, status: memoryV1.MemoryStatus.MEMORY_STATUS_STORED });
