@@ -9,37 +9,19 @@ import { mkdtempSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { call, connectClients, connectSidecar, mulberry32 } from "@t4dm/testkit";
 import { memoryV1 } from "@t4dm/proto";
+import { content, unitVectors } from "./remember-load.mjs";
 
 export const DIM = 384;
 export const CONTENT_BYTES = 256;
 /** The memory service's default T4DM_MAX_BATCH_SIZE. */
 export const MAX_BATCH = 100;
 
-const WORDS = "agent tool call user asked result file error retry plan memory note fact step output input query answer cache token model".split(" ");
-
 /** A seeded source of Remember requests. Pure apart from its PRNG state. @param {number} seed */
 export function requestMaker(seed) {
   const rng = mulberry32(seed);
   let serial = 0;
   /** A unit-length vector of `DIM` floats with uniform components: every memory novel. */
-  const embedding = () => {
-    const v = new Array(DIM);
-    let norm = 0;
-    for (let i = 0; i < DIM; i++) {
-      const x = rng() * 2 - 1;
-      v[i] = x;
-      norm += x * x;
-    }
-    norm = Math.sqrt(norm);
-    for (let i = 0; i < DIM; i++) v[i] /= norm;
-    return v;
-  };
-  /** ~CONTENT_BYTES of ASCII words. */
-  const content = () => {
-    let text = `#${serial}`;
-    while (text.length < CONTENT_BYTES) text += ` ${WORDS[Math.floor(rng() * WORDS.length)]}`;
-    return text.slice(0, CONTENT_BYTES);
-  };
+  const embedding = () => /** @type {number[]} */ (unitVectors(rng, 1, DIM)[0]);
   return {
     embedding,
     /**
@@ -52,7 +34,7 @@ export function requestMaker(seed) {
       serial += 1;
       return memoryV1.RememberRequest.fromPartial({
         namespace,
-        content: content(),
+        content: content(rng, `#${serial}`, CONTENT_BYTES),
         embedding: embedding(),
         importance: options.importance ?? rng(),
         admission: memoryV1.AdmissionMode.ADMISSION_MODE_ALWAYS,
