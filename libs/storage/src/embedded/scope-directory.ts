@@ -11,8 +11,8 @@
 export class ScopeDirectory {
   /** key → scope id */
   private readonly scopeOfKey = new Map<number, number>();
-  /** scope id → its namespace, kind and row count */
-  private readonly scopes: { namespace: string; kind: number; count: number }[] = [];
+  /** scope id → its row count */
+  private readonly counts: number[] = [];
   /** namespace → kind → scope id */
   private readonly byNamespace = new Map<string, Map<number, number>>();
 
@@ -25,16 +25,16 @@ export class ScopeDirectory {
     const scope = this.scopeId(namespace, kind);
     const previous = this.scopeOfKey.get(key);
     if (previous === scope) return;
-    if (previous !== undefined) this.scopes[previous]!.count -= 1;
+    if (previous !== undefined) this.counts[previous]! -= 1;
     this.scopeOfKey.set(key, scope);
-    this.scopes[scope]!.count += 1;
+    this.counts[scope]! += 1;
   }
 
   /** Forgets a deleted row. */
   remove(key: number): void {
     const scope = this.scopeOfKey.get(key);
     if (scope === undefined) return;
-    this.scopes[scope]!.count -= 1;
+    this.counts[scope]! -= 1;
     this.scopeOfKey.delete(key);
   }
 
@@ -43,7 +43,7 @@ export class ScopeDirectory {
     const byKind = this.byNamespace.get(namespace);
     if (!byKind) return 0;
     let total = 0;
-    for (const [kind, scope] of byKind) if (!kinds || kinds.length === 0 || kinds.includes(kind)) total += this.scopes[scope]!.count;
+    for (const [kind, scope] of byKind) if (!kinds || kinds.length === 0 || kinds.includes(kind)) total += this.counts[scope]!;
     return total;
   }
 
@@ -67,8 +67,8 @@ export class ScopeDirectory {
     }
     let scope = byKind.get(kind);
     if (scope === undefined) {
-      scope = this.scopes.length;
-      this.scopes.push({ namespace, kind, count: 0 });
+      scope = this.counts.length;
+      this.counts.push(0);
       byKind.set(kind, scope);
     }
     return scope;
