@@ -12,7 +12,7 @@ const WORDS = "deploy cache kubernetes invoice latency budget rollback schema in
 /** Replays the sidecar's recovery stream into a fresh state, without the memory service. */
 function independentReplay(client: persistenceV1.PersistenceServiceClient): Promise<LearningState> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    const chunks: Uint8Array[] = [];
     let plan: persistenceV1.RecoveryPlan | undefined;
     let state: LearningState | undefined;
     const stream = client.recover({});

@@ -110,7 +110,7 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
       const refusal = denied(call, "PersistenceService/WriteCheckpoint");
       if (refusal) return callback(refusal);
       let header: persistenceV1.CheckpointHeader | undefined;
-      const chunks: Buffer[] = [];
+      const chunks: Uint8Array[] = [];
       let problem: string | undefined;
       call.on("data", (request: persistenceV1.WriteCheckpointRequest) => {
         const part = request.part;

@@ -17,7 +17,7 @@ const config: SidecarConfig = {
 /** Replays the recovery stream into a fresh chain, as the memory service would. */
 async function recoverState(sidecar: Sidecar): Promise<{ state: StateChain; plan: persistenceV1.RecoveryPlan }> {
   let plan: persistenceV1.RecoveryPlan | undefined;
-  const chunks: Buffer[] = [];
+  const chunks: Uint8Array[] = [];
   const records: persistenceV1.WalRecord[] = [];
   for await (const response of sidecar.recover()) {
     const part = response.part;

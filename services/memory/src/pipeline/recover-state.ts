@@ -36,7 +36,7 @@ export function recoverState(client: persistenceV1.PersistenceServiceClient, log
   return new Promise((resolve, reject) => {
     const started = now();
     let plan: persistenceV1.RecoveryPlan | undefined;
-    const chunks: Buffer[] = [];
+    const chunks: Uint8Array[] = [];
     let state: LearningState | undefined;
     let checkpointMs = 0;
     let replayed = 0;

@@ -12,7 +12,7 @@ export interface Recovered {
 export function recoverAll(client: persistenceV1.PersistenceServiceClient): Promise<Recovered> {
   return new Promise((resolve, reject) => {
     const out: Recovered = { plan: undefined as never, checkpoint: Buffer.alloc(0), records: [] };
-    const chunks: Buffer[] = [];
+    const chunks: Uint8Array[] = [];
     const stream = client.recover({});
     stream.on("data", (response: persistenceV1.RecoverResponse) => {
       const part = response.part;

@@ -130,7 +130,7 @@ export interface GetStatusResponse {
    * SHA-256 of the canonical learning state at applied_lsn: equal hashes
    * mean equal states (compare with an offline replay of the WAL).
    */
-  stateHash: Buffer;
+  stateHash: Uint8Array;
 }
 
 function createBaseCheckpointRequest(): CheckpointRequest {
@@ -790,7 +790,7 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     sidecarConnected: false,
     version: "",
     startTime: undefined,
-    stateHash: Buffer.alloc(0),
+    stateHash: new Uint8Array(0),
   };
 }
 
@@ -974,7 +974,7 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
               break;
             }
 
-            message.stateHash = Buffer.from(reader.bytes());
+            message.stateHash = reader.bytes();
             continue;
           }
         }
@@ -1050,10 +1050,10 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         ? fromJsonTimestamp(object.start_time)
         : undefined,
       stateHash: isSet(object.stateHash)
-        ? Buffer.from(bytesFromBase64(object.stateHash))
+        ? bytesFromBase64(object.stateHash)
         : isSet(object.state_hash)
-        ? Buffer.from(bytesFromBase64(object.state_hash))
-        : Buffer.alloc(0),
+        ? bytesFromBase64(object.state_hash)
+        : new Uint8Array(0),
     };
   },
 
@@ -1128,7 +1128,7 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.sidecarConnected = object.sidecarConnected ?? false;
     message.version = object.version ?? "";
     message.startTime = object.startTime ?? undefined;
-    message.stateHash = object.stateHash ?? Buffer.alloc(0);
+    message.stateHash = object.stateHash ?? new Uint8Array(0);
     return message;
   },
 };
@@ -1247,11 +1247,28 @@ export const AdminServiceClient = makeGenericClientConstructor(
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
 }
 
 function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
 }
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {

@@ -81,7 +81,7 @@ export interface WalRecord {
   lsn: number;
   /** A t4dm.wal.v1.Operation value. */
   opType: number;
-  payload: Buffer;
+  payload: Uint8Array;
 }
 
 export interface AppendRequest {
@@ -106,7 +106,7 @@ export interface CheckpointHeader {
   /** The state's format version, for the reader. */
   formatVersion: number;
   /** Canonical hash of the captured state, checked after restore. */
-  stateHash: Buffer;
+  stateHash: Uint8Array;
   /** Uncompressed size of the body that follows. */
   bodyBytes: number;
 }
@@ -118,7 +118,7 @@ export interface WriteCheckpointRequest {
     { $case: "header"; value: CheckpointHeader }
     | //
     /** The uncompressed state body, in order. */
-    { $case: "chunk"; value: Buffer }
+    { $case: "chunk"; value: Uint8Array }
     | undefined;
 }
 
@@ -127,7 +127,7 @@ export interface WriteCheckpointResponse {
   fileName: string;
   compressedBytes: number;
   /** SHA-256 over the compressed file body. */
-  sha256: Buffer;
+  sha256: Uint8Array;
 }
 
 export interface RecoverRequest {
@@ -163,7 +163,7 @@ export interface RecoveryComplete {
 export interface RecoverResponse {
   part:
     | { $case: "plan"; value: RecoveryPlan }
-    | { $case: "checkpointChunk"; value: Buffer }
+    | { $case: "checkpointChunk"; value: Uint8Array }
     | { $case: "records"; value: WalRecordBatch }
     | { $case: "complete"; value: RecoveryComplete }
     | undefined;
@@ -195,7 +195,7 @@ export interface GetStatusResponse {
 }
 
 function createBaseWalRecord(): WalRecord {
-  return { lsn: 0, opType: 0, payload: Buffer.alloc(0) };
+  return { lsn: 0, opType: 0, payload: new Uint8Array(0) };
 }
 
 export const WalRecord: MessageFns<WalRecord> = {
@@ -246,7 +246,7 @@ export const WalRecord: MessageFns<WalRecord> = {
               break;
             }
 
-            message.payload = Buffer.from(reader.bytes());
+            message.payload = reader.bytes();
             continue;
           }
         }
@@ -269,7 +269,7 @@ export const WalRecord: MessageFns<WalRecord> = {
         : isSet(object.op_type)
         ? globalThis.Number(object.op_type)
         : 0,
-      payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : Buffer.alloc(0),
+      payload: isSet(object.payload) ? bytesFromBase64(object.payload) : new Uint8Array(0),
     };
   },
 
@@ -294,7 +294,7 @@ export const WalRecord: MessageFns<WalRecord> = {
     const message = createBaseWalRecord();
     message.lsn = object.lsn ?? 0;
     message.opType = object.opType ?? 0;
-    message.payload = object.payload ?? Buffer.alloc(0);
+    message.payload = object.payload ?? new Uint8Array(0);
     return message;
   },
 };
@@ -462,7 +462,7 @@ export const AppendResponse: MessageFns<AppendResponse> = {
 };
 
 function createBaseCheckpointHeader(): CheckpointHeader {
-  return { lsn: 0, formatVersion: 0, stateHash: Buffer.alloc(0), bodyBytes: 0 };
+  return { lsn: 0, formatVersion: 0, stateHash: new Uint8Array(0), bodyBytes: 0 };
 }
 
 export const CheckpointHeader: MessageFns<CheckpointHeader> = {
@@ -516,7 +516,7 @@ export const CheckpointHeader: MessageFns<CheckpointHeader> = {
               break;
             }
 
-            message.stateHash = Buffer.from(reader.bytes());
+            message.stateHash = reader.bytes();
             continue;
           }
           case 4: {
@@ -548,10 +548,10 @@ export const CheckpointHeader: MessageFns<CheckpointHeader> = {
         ? globalThis.Number(object.format_version)
         : 0,
       stateHash: isSet(object.stateHash)
-        ? Buffer.from(bytesFromBase64(object.stateHash))
+        ? bytesFromBase64(object.stateHash)
         : isSet(object.state_hash)
-        ? Buffer.from(bytesFromBase64(object.state_hash))
-        : Buffer.alloc(0),
+        ? bytesFromBase64(object.state_hash)
+        : new Uint8Array(0),
       bodyBytes: isSet(object.bodyBytes)
         ? globalThis.Number(object.bodyBytes)
         : isSet(object.body_bytes)
@@ -584,7 +584,7 @@ export const CheckpointHeader: MessageFns<CheckpointHeader> = {
     const message = createBaseCheckpointHeader();
     message.lsn = object.lsn ?? 0;
     message.formatVersion = object.formatVersion ?? 0;
-    message.stateHash = object.stateHash ?? Buffer.alloc(0);
+    message.stateHash = object.stateHash ?? new Uint8Array(0);
     message.bodyBytes = object.bodyBytes ?? 0;
     return message;
   },
@@ -633,7 +633,7 @@ export const WriteCheckpointRequest: MessageFns<WriteCheckpointRequest> = {
               break;
             }
 
-            message.part = { $case: "chunk", value: Buffer.from(reader.bytes()) };
+            message.part = { $case: "chunk", value: reader.bytes() };
             continue;
           }
         }
@@ -653,7 +653,7 @@ export const WriteCheckpointRequest: MessageFns<WriteCheckpointRequest> = {
       part: isSet(object.header)
         ? { $case: "header", value: CheckpointHeader.fromJSON(object.header) }
         : isSet(object.chunk)
-        ? { $case: "chunk", value: Buffer.from(bytesFromBase64(object.chunk)) }
+        ? { $case: "chunk", value: bytesFromBase64(object.chunk) }
         : undefined,
     };
   },
@@ -692,7 +692,7 @@ export const WriteCheckpointRequest: MessageFns<WriteCheckpointRequest> = {
 };
 
 function createBaseWriteCheckpointResponse(): WriteCheckpointResponse {
-  return { lsn: 0, fileName: "", compressedBytes: 0, sha256: Buffer.alloc(0) };
+  return { lsn: 0, fileName: "", compressedBytes: 0, sha256: new Uint8Array(0) };
 }
 
 export const WriteCheckpointResponse: MessageFns<WriteCheckpointResponse> = {
@@ -754,7 +754,7 @@ export const WriteCheckpointResponse: MessageFns<WriteCheckpointResponse> = {
               break;
             }
 
-            message.sha256 = Buffer.from(reader.bytes());
+            message.sha256 = reader.bytes();
             continue;
           }
         }
@@ -782,7 +782,7 @@ export const WriteCheckpointResponse: MessageFns<WriteCheckpointResponse> = {
         : isSet(object.compressed_bytes)
         ? globalThis.Number(object.compressed_bytes)
         : 0,
-      sha256: isSet(object.sha256) ? Buffer.from(bytesFromBase64(object.sha256)) : Buffer.alloc(0),
+      sha256: isSet(object.sha256) ? bytesFromBase64(object.sha256) : new Uint8Array(0),
     };
   },
 
@@ -811,7 +811,7 @@ export const WriteCheckpointResponse: MessageFns<WriteCheckpointResponse> = {
     message.lsn = object.lsn ?? 0;
     message.fileName = object.fileName ?? "";
     message.compressedBytes = object.compressedBytes ?? 0;
-    message.sha256 = object.sha256 ?? Buffer.alloc(0);
+    message.sha256 = object.sha256 ?? new Uint8Array(0);
     return message;
   },
 };
@@ -1319,7 +1319,7 @@ export const RecoverResponse: MessageFns<RecoverResponse> = {
               break;
             }
 
-            message.part = { $case: "checkpointChunk", value: Buffer.from(reader.bytes()) };
+            message.part = { $case: "checkpointChunk", value: reader.bytes() };
             continue;
           }
           case 3: {
@@ -1355,9 +1355,9 @@ export const RecoverResponse: MessageFns<RecoverResponse> = {
       part: isSet(object.plan)
         ? { $case: "plan", value: RecoveryPlan.fromJSON(object.plan) }
         : isSet(object.checkpointChunk)
-        ? { $case: "checkpointChunk", value: Buffer.from(bytesFromBase64(object.checkpointChunk)) }
+        ? { $case: "checkpointChunk", value: bytesFromBase64(object.checkpointChunk) }
         : isSet(object.checkpoint_chunk)
-        ? { $case: "checkpointChunk", value: Buffer.from(bytesFromBase64(object.checkpoint_chunk)) }
+        ? { $case: "checkpointChunk", value: bytesFromBase64(object.checkpoint_chunk) }
         : isSet(object.records)
         ? { $case: "records", value: WalRecordBatch.fromJSON(object.records) }
         : isSet(object.complete)
@@ -1937,11 +1937,28 @@ export const PersistenceServiceClient = makeGenericClientConstructor(
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
 }
 
 function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
 }
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {

@@ -529,8 +529,8 @@ export interface ConceptForm {
 export interface CheckpointComplete {
   checkpointLsn: number;
   fileName: string;
-  sha256: Buffer;
-  stateHash: Buffer;
+  sha256: Uint8Array;
+  stateHash: Uint8Array;
 }
 
 export interface SystemStart {
@@ -3610,7 +3610,7 @@ export const ConceptForm: MessageFns<ConceptForm> = {
 };
 
 function createBaseCheckpointComplete(): CheckpointComplete {
-  return { checkpointLsn: 0, fileName: "", sha256: Buffer.alloc(0), stateHash: Buffer.alloc(0) };
+  return { checkpointLsn: 0, fileName: "", sha256: new Uint8Array(0), stateHash: new Uint8Array(0) };
 }
 
 export const CheckpointComplete: MessageFns<CheckpointComplete> = {
@@ -3664,7 +3664,7 @@ export const CheckpointComplete: MessageFns<CheckpointComplete> = {
               break;
             }
 
-            message.sha256 = Buffer.from(reader.bytes());
+            message.sha256 = reader.bytes();
             continue;
           }
           case 4: {
@@ -3672,7 +3672,7 @@ export const CheckpointComplete: MessageFns<CheckpointComplete> = {
               break;
             }
 
-            message.stateHash = Buffer.from(reader.bytes());
+            message.stateHash = reader.bytes();
             continue;
           }
         }
@@ -3699,12 +3699,12 @@ export const CheckpointComplete: MessageFns<CheckpointComplete> = {
         : isSet(object.file_name)
         ? globalThis.String(object.file_name)
         : "",
-      sha256: isSet(object.sha256) ? Buffer.from(bytesFromBase64(object.sha256)) : Buffer.alloc(0),
+      sha256: isSet(object.sha256) ? bytesFromBase64(object.sha256) : new Uint8Array(0),
       stateHash: isSet(object.stateHash)
-        ? Buffer.from(bytesFromBase64(object.stateHash))
+        ? bytesFromBase64(object.stateHash)
         : isSet(object.state_hash)
-        ? Buffer.from(bytesFromBase64(object.state_hash))
-        : Buffer.alloc(0),
+        ? bytesFromBase64(object.state_hash)
+        : new Uint8Array(0),
     };
   },
 
@@ -3732,8 +3732,8 @@ export const CheckpointComplete: MessageFns<CheckpointComplete> = {
     const message = createBaseCheckpointComplete();
     message.checkpointLsn = object.checkpointLsn ?? 0;
     message.fileName = object.fileName ?? "";
-    message.sha256 = object.sha256 ?? Buffer.alloc(0);
-    message.stateHash = object.stateHash ?? Buffer.alloc(0);
+    message.sha256 = object.sha256 ?? new Uint8Array(0);
+    message.stateHash = object.stateHash ?? new Uint8Array(0);
     return message;
   },
 };
@@ -4060,11 +4060,28 @@ export const StateReset: MessageFns<StateReset> = {
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
 }
 
 function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
 }
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
