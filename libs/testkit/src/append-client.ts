@@ -1,5 +1,5 @@
 import type { ClientDuplexStream, ServiceError } from "@grpc/grpc-js";
-import { persistenceV1 } from "@t4dm/proto";
+import { openAppendStream, persistenceV1 } from "@t4dm/proto";
 
 interface Waiter {
   lsn: number;
@@ -21,7 +21,7 @@ export class AppendClient {
   readonly ended: Promise<void>;
 
   constructor(client: persistenceV1.PersistenceServiceClient) {
-    this.stream = client.append();
+    this.stream = openAppendStream(client);
     this.stream.on("data", (response: persistenceV1.AppendResponse) => {
       this.durableLsn = Math.max(this.durableLsn, response.durableLsn);
       while (this.waiters.length > 0 && this.waiters[0]!.lsn <= this.durableLsn) this.waiters.shift()!.resolve(this.durableLsn);

@@ -1,5 +1,5 @@
 import { status, type ClientDuplexStream, type ServiceError } from "@grpc/grpc-js";
-import type { persistenceV1 } from "@t4dm/proto";
+import { openAppendStream, type persistenceV1 } from "@t4dm/proto";
 import type { Logger } from "@t4dm/telemetry";
 
 export interface WalStreamEvents {
@@ -35,7 +35,7 @@ export class WalStream {
 
   open(): void {
     if (this.closed || this.stream) return;
-    const stream = this.client.append();
+    const stream = openAppendStream(this.client);
     this.stream = stream;
     let settled = false;
     const broken = (error: ServiceError | undefined) => {
