@@ -24,12 +24,17 @@ function reference(state: LearningState, now: Date, incoming: number): Operation
   return operations;
 }
 
-/** A buffer of `count` memories at `capacity`, with evidence from seeded importances (some tied). */
-function filled(capacity: number, count: number, seed: number): Driver {
+/**
+ * A buffer of `count` memories at `capacity`, with evidence from seeded
+ * importances. With `ties`, every memory is created at the same instant with
+ * the same gate opinion, so evidence only takes four values and many items tie.
+ */
+function filled(capacity: number, count: number, seed: number, ties = false): Driver {
   const driver = new Driver(mulberry32(seed));
   driver.start({ seed, embeddingDim: DIM, bufferCapacity: capacity });
+  const instant = driver.now();
   for (let i = 0; i < count; i++) {
-    const time = driver.now();
+    const time = ties ? instant : driver.now();
     const content = `memory ${i}`;
     const plan = planRemember(
       driver.state,
@@ -46,6 +51,7 @@ function filled(capacity: number, count: number, seed: number): Driver {
       },
       driver.context(time),
     );
+    if (ties && plan.decision === "admitted") plan.memory.admitProbability = 0.5;
     driver.commit(plan.operations, time);
   }
   return driver;
@@ -60,13 +66,15 @@ describe("makeRoom", () => {
   });
 
   it("picks the same items as the full comparator sort once the buffer is full", () => {
-    for (const seed of [2, 3, 4]) {
-      const driver = filled(40, 120, seed);
-      expect(driver.state.buffer.size).toBe(40);
+    // Small picks go through a shortlist, large ones (over 64) through a full sort: both are checked.
+    const cases = [[2, 40, false], [3, 40, false], [4, 40, true], [5, 100, true]] as const;
+    for (const [seed, capacity, ties] of cases) {
+      const driver = filled(capacity, capacity * 3, seed, ties);
+      expect(driver.state.buffer.size).toBe(capacity);
       const now = driver.now();
-      for (const incoming of [1, 2, 7, 40]) {
+      for (const incoming of [1, 2, 7, 40, 65, capacity + 5]) {
         const planned = makeRoom(driver.state, now, incoming);
-        expect(planned).toHaveLength(incoming);
+        expect(planned).toHaveLength(Math.min(incoming, capacity));
         expect(planned).toEqual(reference(driver.state, now, incoming));
       }
     }
