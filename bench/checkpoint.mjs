@@ -9,10 +9,10 @@
  * public calls, plus 16 clusters in each of BENCH_CHECKPOINT_NAMESPACES
  * namespaces and BENCH_CHECKPOINT_RECALLS recalls (half reinforced: traces,
  * weights, dopamine expectations). T4DM_BUFFER_CAPACITY is twice the memories:
- * at a full buffer every Remember ranks the whole buffer to pick what leaves
- * (O(buffer) CPU, ~15 ms at 20,000), so a closed-loop load would saturate the
- * CPU and the "idle" p99 would be queueing, not append latency. With room left
- * the load grows the state a little during the runs (details.loadRuns).
+ * at a full buffer every Remember would also promote or evict one memory (a
+ * long-term store write), so the load would measure promotions too, not just
+ * appends. With room left the load grows the state a little during the runs
+ * (details.loadRuns).
  * Periodic checkpoints are off, so only the bench's Admin Checkpoint RPCs run.
  *
  * Size and time: RUNS Admin Checkpoint RPCs with no other load; time is the
