@@ -46,9 +46,14 @@ export class AppendClient {
   /** Appends; records appended in the same tick go out as one message, in call order. */
   append(records: persistenceV1.WalRecord[]): Promise<number> {
     if (this.failure) return Promise.reject(this.failure);
-    const highest = Math.max(...records.map((r) => r.lsn));
-    const acked = new Promise<number>((resolve, reject) => this.waiters.push({ lsn: highest, resolve, reject }));
-    this.waiters.sort((a, b) => a.lsn - b.lsn);
+    let highest = 0;
+    for (const record of records) highest = Math.max(highest, record.lsn);
+    const acked = new Promise<number>((resolve, reject) => {
+      // Kept in LSN order; callers almost always append in order, so this is a push.
+      let at = this.waiters.length;
+      while (at > 0 && this.waiters[at - 1]!.lsn > highest) at -= 1;
+      this.waiters.splice(at, 0, { lsn: highest, resolve, reject });
+    });
     this.outgoing.push(...records);
     if (this.outgoing.length === records.length) {
       queueMicrotask(() => {
