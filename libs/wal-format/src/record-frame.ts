@@ -26,7 +26,9 @@ export function encodeRecordHeader(record: WalRecordData, salt: number): Buffer 
   header.writeUInt8(RECORD_FORMAT_VERSION, 2);
   header.writeUInt8(0, 3);
   header.writeUInt32LE(record.payload.length, 4);
-  header.writeBigUInt64LE(BigInt(record.lsn), 8);
+  // u64 LE as two u32 halves: LSNs are safe integers, and a BigInt per record is avoidable garbage.
+  header.writeUInt32LE(record.lsn % 0x1_0000_0000, 8);
+  header.writeUInt32LE(Math.floor(record.lsn / 0x1_0000_0000), 12);
   header.writeUInt16LE(record.opType, 16);
   header.writeUInt16LE(0, 18);
   header.writeUInt32LE(salt >>> 0, 20);

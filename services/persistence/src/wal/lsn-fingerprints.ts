@@ -30,5 +30,5 @@ export class LsnFingerprints {
 }
 
 function fingerprint(record: WalRecordData): number {
-  return crc32c(Buffer.from(record.payload.buffer, record.payload.byteOffset, record.payload.byteLength), record.opType);
+  return crc32c(record.payload, record.opType);
 }
