@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { stateV1 } from "@t4dm/proto";
+import { SLICED_PARTS, type SlicedPart, type SnapshotMessage } from "./snapshot-messages.js";
 
 interface Reply {
   id: number;
@@ -9,24 +10,53 @@ interface Reply {
 }
 
 /**
+ * How many entries of each large part go to the worker per event-loop turn.
+ * Each slice is ~200k numbers (a buffered memory carries its embedding, a
+ * namespace up to 16 centroids), which V8 clones in a few ms; the whole of a
+ * 20,000-memory state cloned at once held the event loop for 150-250 ms.
+ */
+const SLICE_ENTRIES: Record<SlicedPart, number> = { buffer: 512, promoting: 512, clusters: 32, requestKeys: 4096 };
+
+/**
  * Serialises checkpoint snapshots off the event loop: the snapshot (a
  * consistent copy taken synchronously at the applied LSN) goes to a worker
  * thread, which encodes it with the generated protobuf code and hashes it.
- * The event loop only pays for the structured clone.
+ * The event loop only pays for the structured clone, and pays it in slices:
+ * everything but the large parts in the same turn as the snapshot, then the
+ * large parts a slice per turn. That is safe because those parts are fresh
+ * arrays of fresh entries (memory records are never mutated once buffered),
+ * which nothing else holds.
  */
 export class SnapshotEncoder {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: { body: Buffer; hash: Buffer }) => void; reject: (e: Error) => void }>();
 
-  encode(snapshot: stateV1.LearningState): Promise<{ body: Buffer; hash: Buffer }> {
+  async encode(snapshot: stateV1.LearningState): Promise<{ body: Buffer; hash: Buffer }> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.ref();
-      worker.postMessage({ id, snapshot });
-    });
+    const done = new Promise<{ body: Buffer; hash: Buffer }>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    worker.ref();
+    const post = (message: SnapshotMessage) => worker.postMessage(message);
+    const rest: stateV1.LearningState = { ...snapshot };
+    for (const part of SLICED_PARTS) (rest as unknown as Record<SlicedPart, unknown[]>)[part] = [];
+    post({ id, kind: "start", rest });
+    for (const part of SLICED_PARTS) {
+      const entries = snapshot[part] as unknown[];
+      for (let from = 0; from < entries.length; from += SLICE_ENTRIES[part]) {
+        // Let requests run between slices.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (!this.pending.has(id)) return done; // the worker failed: `done` is already rejected
+        if (this.worker !== worker) {
+          this.pending.get(id)!.reject(new Error("snapshot encoder closed during a checkpoint"));
+          this.pending.delete(id);
+          return done;
+        }
+        post({ id, kind: "slice", part, entries: entries.slice(from, from + SLICE_ENTRIES[part]) });
+      }
+    }
+    post({ id, kind: "end" });
+    return done;
   }
 
   async close(): Promise<void> {
