@@ -1,4 +1,4 @@
-import { Metadata, type ServiceError } from "@grpc/grpc-js";
+import { Metadata, type ClientWritableStream, type ServiceError } from "@grpc/grpc-js";
 import type { persistenceV1 } from "@t4dm/proto";
 import type { Logger } from "@t4dm/telemetry";
 import { STATE_FORMAT_VERSION } from "@t4dm/learning";
@@ -95,14 +95,25 @@ export class Checkpointer {
     return { lsn, fileName: written.fileName, compressedBytes: written.compressedBytes };
   }
 
-  private write(lsn: number, body: Buffer, stateHash: Buffer): Promise<persistenceV1.WriteCheckpointResponse> {
-    return new Promise((resolve, reject) => {
-      const stream = this.client.writeCheckpoint(new Metadata(), (error: ServiceError | null, response) => (error ? reject(error) : resolve(response)));
-      stream.write({ part: { $case: "header", value: { lsn, formatVersion: STATE_FORMAT_VERSION, stateHash, bodyBytes: body.length } } });
-      for (let offset = 0; offset < body.length; offset += CHUNK_BYTES) {
-        stream.write({ part: { $case: "chunk", value: body.subarray(offset, offset + CHUNK_BYTES) } });
-      }
-      stream.end();
+  private async write(lsn: number, body: Buffer, stateHash: Buffer): Promise<persistenceV1.WriteCheckpointResponse> {
+    let stream!: ClientWritableStream<persistenceV1.WriteCheckpointRequest>;
+    const answered = new Promise<persistenceV1.WriteCheckpointResponse>((resolve, reject) => {
+      stream = this.client.writeCheckpoint(new Metadata(), (error: ServiceError | null, response) => (error ? reject(error) : resolve(response)));
     });
+    // A failed call settles `answered` and closes the stream; stop feeding it then.
+    let failed = false;
+    answered.catch(() => (failed = true));
+    stream.write({ part: { $case: "header", value: { lsn, formatVersion: STATE_FORMAT_VERSION, stateHash, bodyBytes: body.length } } });
+    for (let offset = 0; offset < body.length && !failed; offset += CHUNK_BYTES) {
+      // Each chunk is copied twice on its way out (encode, gRPC framing): wait for the stream to
+      // drain rather than copying tens of MB in one event-loop turn.
+      const more = stream.write({ part: { $case: "chunk", value: body.subarray(offset, offset + CHUNK_BYTES) } });
+      if (!more) await new Promise<void>((resolve) => {
+        stream.once("drain", resolve);
+        void answered.catch(() => resolve());
+      });
+    }
+    stream.end();
+    return answered;
   }
 }

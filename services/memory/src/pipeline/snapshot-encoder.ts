@@ -74,7 +74,8 @@ export class SnapshotEncoder {
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
       if (reply.error !== undefined) waiter.reject(new Error(`snapshot encoding failed: ${reply.error}`));
-      else waiter.resolve({ body: Buffer.from(reply.body!), hash: Buffer.from(reply.hash!) });
+      // The worker transferred these buffers to us: wrap them, copying tens of MB would block the loop.
+      else waiter.resolve({ body: asBuffer(reply.body!), hash: asBuffer(reply.hash!) });
     });
     worker.on("error", (error) => {
       for (const waiter of this.pending.values()) waiter.reject(error);
@@ -85,4 +86,8 @@ export class SnapshotEncoder {
     this.worker = worker;
     return worker;
   }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
