@@ -36,7 +36,8 @@ async function runBench(name) {
 function commit() {
   try {
     const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: REPO, encoding: "utf8" }).trim() !== "";
+    // The results file itself changes with every run; only changes to anything else make the code dirty.
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results"], { cwd: REPO, encoding: "utf8" }).trim() !== "";
     return dirty ? `${head}+changes` : head;
   } catch {
     return "unknown";
