@@ -1,0 +1,69 @@
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { persistenceV1 } from "@t4dm/proto";
+import { call, connectSidecar, makeDataDir, ServiceProcess, startPod } from "@t4dm/testkit";
+
+/**
+ * A configured production backend that is not there at start-up: the memory
+ * service must refuse to start at once (exit 3), name the store, the address
+ * and the cause, and leave the sidecar and its WAL alone, so the same data
+ * directory starts cleanly once the configuration is fixed. The backends are
+ * the real clients (neo4j-driver, @qdrant/js-client-rest) dialling a loopback
+ * port nothing listens on.
+ */
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A loopback port that was free a moment ago and has nothing listening on it. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+const cases = [
+  { store: "graph (neo4j)", env: (port: number) => ({ T4DM_NEO4J_URI: `bolt://127.0.0.1:${port}` }) },
+  { store: "episodic (qdrant)", env: (port: number) => ({ T4DM_QDRANT_URL: `http://127.0.0.1:${port}` }) },
+];
+
+describe("a configured backend that cannot be reached at start-up", () => {
+  for (const { store, env } of cases) {
+    it(`${store}: exits 3 naming the store, address and cause; the data dir starts once the config is fixed`, async () => {
+      const data = makeDataDir();
+      cleanups.push(() => data.remove());
+      const port = await closedPort();
+      const base = { T4DM_DATA_DIR: data.dir, T4DM_GRPC_ADDR: "127.0.0.1:0", T4DM_HTTP_ADDR: "127.0.0.1:0", T4DM_EMBEDDING_DIM: "32" };
+      const sidecar = ServiceProcess.start("persistence", base);
+      cleanups.push(() => sidecar.kill("SIGKILL"));
+      const listening = await sidecar.waitForEvent("grpc.listening");
+      await sidecar.waitForEvent("sidecar.ready");
+
+      const memory = ServiceProcess.start("memory", { ...base, ...env(port) });
+      cleanups.push(() => memory.kill("SIGKILL"));
+      const exit = await memory.exited;
+      expect(exit.code).toBe(3);
+      expect(memory.stderr).toContain(`${store} store failed to start`);
+      expect(memory.stderr).toContain(`127.0.0.1:${port}`);
+      expect(memory.stderr).toMatch(/ECONNREFUSED|unreachable|unavailable/i);
+      expect(memory.lines.some((line) => line.event === "startup.fatal")).toBe(true);
+      // The sidecar is still up, and nothing was logged to the WAL on the failed start's behalf.
+      const client = connectSidecar(String(listening.addr));
+      const status = await call(client.getStatus.bind(client), persistenceV1.GetStatusRequest.fromPartial({}));
+      client.close();
+      expect(status.durableLsn).toBe(0);
+      await sidecar.kill("SIGTERM");
+
+      // Fixed configuration (the embedded stores), same data directory: starts and serves.
+      const pod = await startPod({ dataDir: data.dir, env: { T4DM_EMBEDDING_DIM: "32" } });
+      cleanups.push(() => pod.stop());
+      expect(pod.memory.lines.some((line) => line.event === "stores.ready")).toBe(true);
+    });
+  }
+});
