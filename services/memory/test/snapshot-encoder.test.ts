@@ -1,8 +1,9 @@
 /**
  * The checkpoint encoder sends large snapshots to its worker in slices, one
- * per event-loop turn; what comes back must be exactly the protobuf encoding
- * of the whole snapshot and its SHA-256, whatever the slicing, and also when
- * snapshots are encoded concurrently. Runs the built encoder (its worker is
+ * per event-loop turn, and the worker encodes them group by group as they
+ * arrive; what comes back must be exactly the protobuf encoding of the whole
+ * snapshot and its SHA-256, whatever the slicing, for any size of state, and
+ * also when snapshots are encoded concurrently. Runs the built encoder (its worker is
  * a .js file under dist).
  */
 import { createHash } from "node:crypto";
@@ -59,6 +60,20 @@ describe("SnapshotEncoder", () => {
     expect(hash.equals(want.hash)).toBe(true);
     // And it decodes back to the same state, every part in order.
     expect(stateV1.LearningState.decode(body)).toEqual(stateV1.LearningState.decode(want.body));
+  });
+
+  it("encodes a small state (one that fits Node's shared buffer pool) and an empty one", async () => {
+    const encoder = new SnapshotEncoder();
+    encoders.push(encoder);
+    for (const snapshot of [
+      stateV1.LearningState.fromPartial({ formatVersion: 1, appliedLsn: 7, initialized: true, seed: 3, requestKeys: [{ requestId: "r", memoryId: "m" }] }),
+      stateV1.LearningState.fromPartial({}),
+    ]) {
+      const { body, hash } = await encoder.encode(snapshot);
+      const want = expected(snapshot);
+      expect(body.equals(want.body)).toBe(true);
+      expect(hash.equals(want.hash)).toBe(true);
+    }
   });
 
   it("keeps concurrent snapshots apart", async () => {

@@ -1,13 +1,34 @@
 import type { stateV1 } from "@t4dm/proto";
 
-/** The parts of a snapshot large enough to be sent to the encoder worker in slices. */
-export const SLICED_PARTS = ["buffer", "promoting", "clusters", "requestKeys"] as const;
+/**
+ * The parts of a snapshot large enough to be sent to the encoder worker in
+ * slices, in the order the LearningState encoding writes them.
+ */
+export const SLICED_PARTS = ["buffer", "clusters", "requestKeys", "promoting"] as const;
 export type SlicedPart = (typeof SLICED_PARTS)[number];
+
+/**
+ * The fields of LearningState in the order its generated encoder writes them
+ * (field-number order), the sliced parts standing alone. The worker encodes a
+ * snapshot as it arrives, one group or slice at a time, and the concatenation
+ * is the whole message's encoding because each group is encoded with every
+ * other field at its default (which protobuf leaves out).
+ */
+export const ENCODING_ORDER: readonly (SlicedPart | readonly (keyof stateV1.LearningState)[])[] = [
+  ["formatVersion", "appliedLsn", "initialized", "seed", "embeddingDim", "bufferCapacity", "prngState", "time"],
+  "buffer",
+  ["gate", "gateProjection", "scorer", "traces", "neuromodulators"],
+  "clusters",
+  "requestKeys",
+  ["pendingPromotions"],
+  "promoting",
+  ["evictions", "pendingDeletes", "pendingConcepts"],
+];
 
 /**
  * What SnapshotEncoder sends its worker for one snapshot, in order: `start`
  * with everything but the sliced parts (left empty), the slices of each part
- * in order, then `end`.
+ * in SLICED_PARTS order, then `end`.
  */
 export type SnapshotMessage =
   | { id: number; kind: "start"; rest: stateV1.LearningState }
