@@ -13,7 +13,7 @@ export default defineConfig({
     pool: "forks",
     projects: [
       { extends: true, test: { name: "t4dm", include: TESTS, exclude: [...configDefaults.exclude, ...NEO4J_TESTS] } },
-      { extends: true, test: { name: "neo4j", include: NEO4J_TESTS, globalSetup: ["libs/storage/test/support/neo4j-global-setup.ts"] } },
+      { extends: true, test: { name: "neo4j", include: NEO4J_TESTS, globalSetup: ["test/support/neo4j-global-setup.ts"] } },
     ],
   },
 });

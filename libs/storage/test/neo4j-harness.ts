@@ -14,7 +14,7 @@ import type {
 } from "../src/index.js";
 import { Neo4jGraphStore, type Neo4jGraphStoreOptions } from "../src/index.js";
 import type { GraphHarness } from "./graph-contract.js";
-import type { Neo4jConnection } from "./support/neo4j-server.js";
+import type { Neo4jConnection } from "@t4dm/testkit";
 
 /**
  * The real Neo4jGraphStore, with every namespace the test names moved under a prefix

@@ -3,13 +3,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "v
 import { Neo4jGraphStore, Neo4jRequestError, Neo4jUnavailableError, StoreInputError } from "../src/index.js";
 import { describeGraphContract } from "./graph-contract.js";
 import { deleteNamespaces, neo4jGraphHarness, storeOptions } from "./neo4j-harness.js";
-import { type Neo4jConnection, Neo4jServer } from "./support/neo4j-server.js";
+import { type Neo4jConnection, Neo4jServer } from "@t4dm/testkit";
 import { unitVector } from "./support/vectors.js";
 
-/** The run's shared server (test/support/neo4j-global-setup.ts); its absence is a failure, not a skip. */
+/** The run's shared server (test/support/neo4j-global-setup.ts at the repository root); its absence is a failure, not a skip. */
 function shared(): Neo4jConnection {
   const connection = inject("neo4j");
-  if (!connection) throw new Error("no Neo4j for this run: libs/storage/test/support/neo4j-global-setup.ts must be a globalSetup of this test file (vitest.config.ts)");
+  if (!connection) throw new Error("no Neo4j for this run: test/support/neo4j-global-setup.ts must be a globalSetup of this test file (vitest.config.ts)");
   return connection;
 }
 

@@ -7,3 +7,5 @@ export { grpcurl, grpcurlPath } from "./tools.js";
 export { AppendClient } from "./append-client.js";
 export { mulberry32 } from "./random.js";
 export * as feedbackTask from "./feedback-task.js";
+export { buildLauncher, LAUNCHER_JAR, Neo4jServer } from "./neo4j-server.js";
+export type { Neo4jConnection, Neo4jServerOptions } from "./neo4j-server.js";

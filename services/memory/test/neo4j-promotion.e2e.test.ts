@@ -1,9 +1,7 @@
 import neo4j from "neo4j-driver";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { adminV1, memoryV1 } from "@t4dm/proto";
-import { call, connectClients, makeDataDir, ServiceProcess } from "@t4dm/testkit";
-// The launcher harness lives with the store's own Neo4j tests.
-import { Neo4jServer } from "../../../libs/storage/test/support/neo4j-server.js";
+import { call, connectClients, makeDataDir, Neo4jServer, ServiceProcess } from "@t4dm/testkit";
 
 const SEMANTIC = memoryV1.MemoryType.MEMORY_TYPE_SEMANTIC;
 

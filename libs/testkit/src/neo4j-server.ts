@@ -4,12 +4,10 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { REPO_ROOT } from "./service-process.js";
 
-/** The repository root, from libs/storage/test/support. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 export const LAUNCHER_JAR = join(REPO_ROOT, "tools/neo4j/target/neo4j-launcher.jar");
 
 /**

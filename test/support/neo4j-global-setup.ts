@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { buildLauncher, type Neo4jConnection, Neo4jServer } from "./neo4j-server.js";
+import { buildLauncher, type Neo4jConnection, Neo4jServer } from "@t4dm/testkit";
 
 declare module "vitest" {
   export interface ProvidedContext {
