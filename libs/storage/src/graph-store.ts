@@ -35,7 +35,11 @@ export interface GraphStore {
    */
   recordOutcome(namespace: string, id: string, success: boolean, at: Date): Promise<StoredProcedure | undefined>;
 
-  /** A semantic or procedural memory promoted from the buffer, as an Entity node (idempotent by id). */
+  /**
+   * A semantic or procedural memory promoted from the buffer, as a memory node
+   * (idempotent by id). In Neo4j that is a :Memory node, kept apart from the
+   * :Entity nodes facts connect: a memory is text about things, not a thing.
+   */
   upsertMemoryNode(node: MemoryNode): Promise<void>;
   getMemoryNode(namespace: string, id: string): Promise<MemoryNode | undefined>;
   deleteMemoryNodes(namespace: string, ids: readonly string[]): Promise<void>;
