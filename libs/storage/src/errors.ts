@@ -21,3 +21,20 @@ export class StoreInputError extends Error {
     super(message);
   }
 }
+
+/**
+ * A configured backend (Qdrant, Neo4j) could not be reached, timed out, was
+ * overloaded or failed on its side. Retrying later may help; at start-up it
+ * means the backend is down or misaddressed. Each backend has its own subclass.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(
+    /** "qdrant", "neo4j", ... */
+    readonly backend: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}

@@ -11,7 +11,7 @@ export type {
   ConceptInput,
   StoredConcept,
 } from "./graph-store.js";
-export { StoreClosedError, StoreConfigError, StoreInputError } from "./errors.js";
+export { StoreClosedError, StoreConfigError, StoreInputError, StoreUnavailableError } from "./errors.js";
 export { SqliteEpisodicStore, type SqliteEpisodicStoreOptions, type IndexOrigin } from "./embedded/sqlite-episodic-store.js";
 export { SqliteGraphStore, type SqliteGraphStoreOptions } from "./embedded/sqlite-graph-store.js";
 export type { HnswParams } from "./embedded/vector-index.js";

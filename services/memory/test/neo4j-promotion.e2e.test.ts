@@ -1,7 +1,9 @@
+import { status as grpcStatus } from "@grpc/grpc-js";
 import neo4j from "neo4j-driver";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { adminV1, memoryV1 } from "@t4dm/proto";
-import { call, connectClients, makeDataDir, Neo4jServer, ServiceProcess } from "@t4dm/testkit";
+import { decodeStatusDetails } from "@t4dm/rpc";
+import { call, callError, connectClients, makeDataDir, Neo4jServer, ServiceProcess } from "@t4dm/testkit";
 
 const SEMANTIC = memoryV1.MemoryType.MEMORY_TYPE_SEMANTIC;
 
@@ -82,7 +84,7 @@ describe("promotion to a real Neo4j", () => {
     c.close();
   });
 
-  it("promotions wait while Neo4j is down, /ready says so, and complete once it is back, nothing lost or doubled", async () => {
+  it("promotions wait while Neo4j is down, /ready says so, reads of the graph answer UNAVAILABLE, and all completes once it is back, nothing lost or doubled", async () => {
     const server = await Neo4jServer.start();
     const data = makeDataDir();
     const namespace = `outage-${Date.now()}`;
@@ -107,6 +109,13 @@ describe("promotion to a real Neo4j", () => {
     const httpAddr = String((await pod.memory.waitForEvent("http.listening")).addr);
     const c = connectClients(pod.grpcAddr);
     await server.stop();
+    // A read that needs the graph store is a retryable outage for the caller (UNAVAILABLE, the backend named), not UNKNOWN.
+    const outage = await callError(c.knowledge.queryFacts.bind(c.knowledge), memoryV1.QueryFactsRequest.fromPartial({ namespace }));
+    expect(outage.code).toBe(grpcStatus.UNAVAILABLE);
+    const details = decodeStatusDetails(outage);
+    expect(details.errorInfo?.reason).toBe("STORE_UNAVAILABLE");
+    expect(details.errorInfo?.metadata).toMatchObject({ backend: "neo4j" });
+    expect(pod.memory.lines.some((l) => l.event === "store.unavailable" && l.backend === "neo4j")).toBe(true);
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
       const r = await call(c.memory.remember.bind(c.memory), memoryV1.RememberRequest.fromPartial({ namespace, content: `outage fact ${i}`, type: SEMANTIC, importance: 0.9, admission: 2 }));

@@ -1,14 +1,14 @@
 import { isRetryableError, Neo4jError } from "neo4j-driver";
+import { StoreUnavailableError } from "../errors.js";
 
 /**
  * Neo4j could not be reached, lost the connection, stayed busy past the retry budget, or
  * failed on its side (Neo.TransientError / Neo.DatabaseError). Retrying later may help; at
  * start-up it means the configured backend is down or misaddressed.
  */
-export class Neo4jUnavailableError extends Error {
-  override readonly name = "Neo4jUnavailableError";
+export class Neo4jUnavailableError extends StoreUnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super("neo4j", message, options);
   }
 }
 

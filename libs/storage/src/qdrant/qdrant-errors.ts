@@ -1,12 +1,13 @@
+import { StoreUnavailableError } from "../errors.js";
+
 /**
  * Qdrant could not be reached, timed out, was overloaded or failed on its
  * side (5xx). Retrying later may help; at start-up it means the configured
  * backend is down or misaddressed.
  */
-export class QdrantUnavailableError extends Error {
-  override readonly name = "QdrantUnavailableError";
+export class QdrantUnavailableError extends StoreUnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super("qdrant", message, options);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Metadata } from "@grpc/grpc-js";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { assertDecoded, unary, UnavailableError } from "@t4dm/rpc";
+import { StoreUnavailableError } from "@t4dm/storage";
 import type { Logger } from "@t4dm/telemetry";
 import type { Admission } from "./admission.js";
 import type { Principal } from "./api-keys.js";
@@ -31,7 +32,11 @@ export function guarded<Req, Res>(
     if (gate.closing) throw new UnavailableError("the memory service is shutting down; retry against its replacement", "SHUTTING_DOWN");
     assertDecoded(request);
     const principal = gate.authorizer.authorize(call.metadata, method, access(request));
-    return gate.admission.run(principal.keyId, () => handler(request, principal));
+    return gate.admission.run(principal.keyId, () =>
+      handler(request, principal).catch((error: unknown) => {
+        throw storeOutageAsUnavailable(error, gate.logger, method);
+      }),
+    );
   });
   const tracer = trace.getTracer("t4dm-memory");
   return (call: { request: Req; metadata: Metadata }, callback: (error: { code?: number } | null, value?: Res) => void): void => {
@@ -52,3 +57,17 @@ export function guarded<Req, Res>(
 
 /** The access most calls need: their one namespace. */
 export const byNamespace = (request: { namespace: string }): Access => ({ namespaces: [request.namespace] });
+
+/**
+ * A long-term store that is down is a retryable condition for the caller, not
+ * an internal error: UNAVAILABLE with reason STORE_UNAVAILABLE and the backend
+ * named, while the address and the cause go to the log for the operator.
+ */
+function storeOutageAsUnavailable(error: unknown, logger: Logger, method: string): unknown {
+  if (!(error instanceof StoreUnavailableError)) return error;
+  logger.warn("a long-term store is unavailable", { event: "store.unavailable", method, backend: error.backend, error });
+  return new UnavailableError(`the ${error.backend} store is unavailable; retry shortly`, "STORE_UNAVAILABLE", {
+    cause: error,
+    metadata: { backend: error.backend },
+  });
+}
