@@ -6,7 +6,7 @@ import type { LearningState, Networks } from "./learning-state.js";
 import type { LayerUpdate } from "./layer-updates.js";
 import { sumLayerUpdates } from "./layer-updates.js";
 import { scorerFeatures } from "./scorer.js";
-import { clamp, cosine, dot, frozenNorm, norm } from "./vector.js";
+import { clamp, cosine, cosineWithNorms, frozenNorm, norm } from "./vector.js";
 
 type Operation = NonNullable<walV1.WalEntry["operation"]>;
 
@@ -334,9 +334,7 @@ export function noveltyOf(state: LearningState, namespace: string, embedding: Fl
   // cosine(embedding, item), with the query's norm computed once and each item's remembered.
   const queryNorm = norm(embedding);
   for (const item of state.buffer.all()) {
-    if (item.memory.namespace !== namespace) continue;
-    const denominator = queryNorm * frozenNorm(item.embedding);
-    best = Math.max(best, denominator === 0 ? 0 : dot(embedding, item.embedding) / denominator);
+    if (item.memory.namespace === namespace) best = Math.max(best, cosineWithNorms(embedding, queryNorm, item.embedding, frozenNorm(item.embedding)));
   }
   return clamp(1 - best, 0, 1);
 }

@@ -28,7 +28,12 @@ export function frozenNorm(a: Float32Array): number {
 
 /** Cosine similarity; 0 when either vector is zero. */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const denominator = norm(a) * norm(b);
+  return cosineWithNorms(a, norm(a), b, norm(b));
+}
+
+/** Cosine similarity from norms the caller already has; 0 when either is zero. */
+export function cosineWithNorms(a: ArrayLike<number>, normA: number, b: ArrayLike<number>, normB: number): number {
+  const denominator = normA * normB;
   return denominator === 0 ? 0 : dot(a, b) / denominator;
 }
 

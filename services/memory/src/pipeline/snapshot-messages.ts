@@ -1,11 +1,7 @@
 import type { stateV1 } from "@t4dm/proto";
 
-/**
- * The parts of a snapshot large enough to be sent to the encoder worker in
- * slices, in the order the LearningState encoding writes them.
- */
-export const SLICED_PARTS = ["buffer", "clusters", "requestKeys", "promoting"] as const;
-export type SlicedPart = (typeof SLICED_PARTS)[number];
+/** The parts of a snapshot large enough to be sent to the encoder worker in slices. */
+export type SlicedPart = "buffer" | "clusters" | "requestKeys" | "promoting";
 
 /**
  * The fields of LearningState in the order its generated encoder writes them
@@ -24,6 +20,9 @@ export const ENCODING_ORDER: readonly (SlicedPart | readonly (keyof stateV1.Lear
   "promoting",
   ["evictions", "pendingDeletes", "pendingConcepts"],
 ];
+
+/** The sliced parts in the order the encoding writes them, which is the order they must be sent in. */
+export const SLICED_PARTS: readonly SlicedPart[] = ENCODING_ORDER.filter((entry): entry is SlicedPart => typeof entry === "string");
 
 /**
  * What SnapshotEncoder sends its worker for one snapshot, in order: `start`
