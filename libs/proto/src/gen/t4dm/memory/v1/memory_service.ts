@@ -139,8 +139,16 @@ export interface RememberRequest {
   embedding: number[];
   admission: AdmissionMode;
   /**
-   * Optional idempotency key: a retry with the same id returns the
-   * first answer instead of remembering twice.
+   * Optional idempotency key, scoped to the namespace: a retry with the same
+   * id and the same content, type, metadata and importance returns the
+   * memory it first created (also after a restart) instead of remembering
+   * twice. The same id with another body in the same namespace answers
+   * FAILED_PRECONDITION (ErrorInfo reason REQUEST_ID_REUSED, metadata
+   * request_id); the same id in another namespace is an unrelated request.
+   * The embedding, admission mode and ttl are not compared. A rejected
+   * Remember keeps no key. Within one BatchRemember, a repeated id with the
+   * same body answers the same memory; with another body the whole batch is
+   * refused.
    */
   requestId: string;
   /** Time to live for WORKING memories; ignored for other types. */
@@ -222,7 +230,15 @@ export interface ReinforceRequest {
   reward: number;
   /** Optional per-memory rewards in [-1, 1], overriding reward for those ids. */
   memoryRewards: { [key: string]: number };
-  /** Optional idempotency key. */
+  /**
+   * Optional idempotency key, scoped to the namespace: a retry with the same
+   * id and the same recall_id, reward and memory_rewards returns the first
+   * answer and applies the reward once. Another body with the same id answers
+   * FAILED_PRECONDITION (reason REQUEST_ID_REUSED). Answers are kept in memory
+   * only: after a restart the recall's traces are already consumed, so a
+   * retry answers NOT_FOUND (reason RECALL_NOT_FOUND) and still rewards nothing
+   * twice.
+   */
   requestId: string;
 }
 
@@ -248,7 +264,14 @@ export interface ForgetRequest {
   filters: MetadataFilter[];
   /** Restrict a filter delete to these types. */
   types: MemoryType[];
-  /** Optional idempotency key. */
+  /**
+   * Optional idempotency key, scoped to the namespace: a retry with the same
+   * id and the same ids, filters and types returns the first answer. Another
+   * body with the same id answers FAILED_PRECONDITION (reason
+   * REQUEST_ID_REUSED). Answers are kept in memory only: after a restart a
+   * retry forgets what still matches (nothing, once the first call succeeded)
+   * and answers forgotten_count 0.
+   */
   requestId: string;
 }
 

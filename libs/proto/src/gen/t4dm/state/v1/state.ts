@@ -53,7 +53,10 @@ export interface LearningState {
     | undefined;
   /** Cluster indexes, by namespace name. */
   clusters: NamespaceClusters[];
-  /** Idempotency keys of admitted memories, oldest first (bounded). */
+  /**
+   * Idempotency keys of admitted memories, oldest first (bounded), each
+   * scoped to its namespace.
+   */
   requestKeys: RequestKey[];
   /**
    * Never written: superseded by `promoting` before any release.
@@ -149,9 +152,24 @@ export interface Cluster {
   memberCount: number;
 }
 
+/**
+ * A request id a Remember admitted a memory with. Keys are scoped to their
+ * namespace: the same id in another namespace is another request.
+ */
 export interface RequestKey {
   requestId: string;
   memoryId: string;
+  /**
+   * The memory's namespace. Empty only in checkpoints written before keys
+   * were scoped; such an entry matches only while the memory it names is
+   * held in the buffer, and then only in that memory's namespace.
+   */
+  namespace: string;
+  /**
+   * SHA-256 of the request body the key was first used with (content, type,
+   * metadata, importance), so a reuse with another body is refused.
+   */
+  bodySha256: Uint8Array;
 }
 
 function createBaseLearningState(): LearningState {
@@ -1876,7 +1894,7 @@ export const Cluster: MessageFns<Cluster> = {
 };
 
 function createBaseRequestKey(): RequestKey {
-  return { requestId: "", memoryId: "" };
+  return { requestId: "", memoryId: "", namespace: "", bodySha256: new Uint8Array(0) };
 }
 
 export const RequestKey: MessageFns<RequestKey> = {
@@ -1886,6 +1904,12 @@ export const RequestKey: MessageFns<RequestKey> = {
     }
     if (message.memoryId !== "") {
       writer.uint32(18).string(message.memoryId);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(26).string(message.namespace);
+    }
+    if (message.bodySha256.length !== 0) {
+      writer.uint32(34).bytes(message.bodySha256);
     }
     return writer;
   },
@@ -1919,6 +1943,22 @@ export const RequestKey: MessageFns<RequestKey> = {
             message.memoryId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.bodySha256 = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1943,6 +1983,12 @@ export const RequestKey: MessageFns<RequestKey> = {
         : isSet(object.memory_id)
         ? globalThis.String(object.memory_id)
         : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      bodySha256: isSet(object.bodySha256)
+        ? bytesFromBase64(object.bodySha256)
+        : isSet(object.body_sha256)
+        ? bytesFromBase64(object.body_sha256)
+        : new Uint8Array(0),
     };
   },
 
@@ -1954,6 +2000,12 @@ export const RequestKey: MessageFns<RequestKey> = {
     if (message.memoryId !== "") {
       obj.memoryId = message.memoryId;
     }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.bodySha256.length !== 0) {
+      obj.bodySha256 = base64FromBytes(message.bodySha256);
+    }
     return obj;
   },
 
@@ -1964,9 +2016,36 @@ export const RequestKey: MessageFns<RequestKey> = {
     const message = createBaseRequestKey();
     message.requestId = object.requestId ?? "";
     message.memoryId = object.memoryId ?? "";
+    message.namespace = object.namespace ?? "";
+    message.bodySha256 = object.bodySha256 ?? new Uint8Array(0);
     return message;
   },
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
