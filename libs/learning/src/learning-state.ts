@@ -7,6 +7,7 @@ import { Neuromodulators } from "./neuromodulators.js";
 import { StoreOutbox } from "./outbox.js";
 import { Prng } from "./prng.js";
 import { RequestKeys } from "./request-keys.js";
+import { requestBodyHash } from "./request-match.js";
 import { Scorer } from "./scorer.js";
 import { Traces } from "./traces.js";
 
@@ -115,7 +116,8 @@ export class LearningState {
     state.traces = Traces.restore(snapshot.traces);
     state.neuromodulators = Neuromodulators.restore(snapshot.neuromodulators!);
     state.clusters = Clusters.restore(snapshot.clusters);
-    for (const { requestId, memoryId } of snapshot.requestKeys) state.requestKeys.add(requestId, memoryId);
+    // Unscoped keys of older checkpoints stay as they are (the state hash holds); see matchRequest.
+    for (const key of snapshot.requestKeys) state.requestKeys.add(key);
     state.outbox = StoreOutbox.restore(snapshot);
     return state;
   }
@@ -137,10 +139,14 @@ export class LearningState {
         return this.start(operation.value);
       case "stateReset":
         return this.reset(operation.value);
-      case "bufferAdd":
+      case "bufferAdd": {
         this.buffer.apply(operation);
-        this.requestKeys.add(operation.value.memory!.requestId, operation.value.memory!.id);
+        const memory = operation.value.memory!;
+        if (memory.requestId) {
+          this.requestKeys.add({ namespace: memory.namespace, requestId: memory.requestId, memoryId: memory.id, bodySha256: requestBodyHash(memory) });
+        }
         return;
+      }
       case "bufferRemove": {
         const id = operation.value.memoryId;
         const namespace = (this.buffer.get(id) ?? this.buffer.getPromoting(id))?.memory.namespace ?? "";

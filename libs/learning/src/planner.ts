@@ -5,6 +5,7 @@ import { gateFeatures } from "./gate.js";
 import type { LearningState, Networks } from "./learning-state.js";
 import type { LayerUpdate } from "./layer-updates.js";
 import { sumLayerUpdates } from "./layer-updates.js";
+import { matchRequest } from "./request-match.js";
 import { scorerFeatures } from "./scorer.js";
 import { clamp, cosine, cosineWithNorms, frozenNorm, norm } from "./vector.js";
 
@@ -40,7 +41,9 @@ export type RememberPlan =
   | { decision: "admitted"; memory: walV1.MemoryRecord; admitProbability: number; operations: Operation[] }
   | { decision: "rejected"; admitProbability: number; operations: [] }
   /** A retry of an admitted request: the memory it created, nothing new to log. */
-  | { decision: "duplicate"; memoryId: string; operations: [] };
+  | { decision: "duplicate"; memoryId: string; operations: [] }
+  /** The request id was used in this namespace for another body: refuse, log nothing. */
+  | { decision: "reused"; memoryId: string; operations: [] };
 
 /**
  * What a Remember would log: room made in the buffer (promotion or eviction
@@ -49,8 +52,9 @@ export type RememberPlan =
  */
 export function planRemember(state: LearningState, input: RememberInput, context: PlanContext): RememberPlan {
   const networks = requireNetworks(state);
-  const existing = input.requestId ? state.requestKeys.get(input.requestId) : undefined;
-  if (existing !== undefined) return { decision: "duplicate", memoryId: existing, operations: [] };
+  const match = matchRequest(state, input);
+  if (match.kind === "retry") return { decision: "duplicate", memoryId: match.memoryId, operations: [] };
+  if (match.kind === "reused") return { decision: "reused", memoryId: match.memoryId, operations: [] };
 
   const novelty = noveltyOf(state, input.namespace, input.embedding);
   const features = gateFeatures({

@@ -1,24 +1,42 @@
+import type { stateV1 } from "@t4dm/proto";
+
+/** One request id a Remember admitted a memory with. */
+export interface RequestKey {
+  /** Empty only for entries restored from checkpoints written before keys were scoped. */
+  namespace: string;
+  requestId: string;
+  memoryId: string;
+  /** SHA-256 of the request body (see requestBodyHash); empty for unscoped entries. */
+  bodySha256: Uint8Array;
+}
+
 /**
- * Idempotency keys of admitted memories, oldest first, bounded: a retried
- * Remember with the same request id finds the memory it already created.
+ * Idempotency keys of admitted memories by (namespace, request id), oldest
+ * first, bounded: a retried Remember finds the memory it already created, and
+ * the same id in another namespace finds nothing.
  */
 export class RequestKeys {
-  private readonly keys = new Map<string, string>();
+  private readonly keys = new Map<string, RequestKey>();
 
   constructor(private readonly limit = 10_000) {}
 
-  get(requestId: string): string | undefined {
-    return this.keys.get(requestId);
+  /** The key in exactly this namespace; "" reaches only unscoped (restored) entries. */
+  get(namespace: string, requestId: string): RequestKey | undefined {
+    return this.keys.get(slot(namespace, requestId));
   }
 
-  add(requestId: string, memoryId: string): void {
-    if (!requestId) return;
-    this.keys.delete(requestId);
-    this.keys.set(requestId, memoryId);
+  add(key: RequestKey): void {
+    if (!key.requestId) return;
+    const at = slot(key.namespace, key.requestId);
+    this.keys.delete(at);
+    this.keys.set(at, key);
     while (this.keys.size > this.limit) this.keys.delete(this.keys.keys().next().value!);
   }
 
-  entries(): { requestId: string; memoryId: string }[] {
-    return [...this.keys].map(([requestId, memoryId]) => ({ requestId, memoryId }));
+  entries(): stateV1.RequestKey[] {
+    return [...this.keys.values()].map(({ requestId, memoryId, namespace, bodySha256 }) => ({ requestId, memoryId, namespace, bodySha256 }));
   }
 }
+
+// NUL cannot occur in a namespace, so (namespace, id) pairs never collide.
+const slot = (namespace: string, requestId: string) => `${namespace}\u0000${requestId}`;
