@@ -1,15 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { planRecall, planReinforce, planRemember, type LearningState, type RememberPlan } from "@t4dm/learning";
+import { findReusedRequestIds, planRecall, planReinforce, planRemember, type LearningState, type RememberPlan } from "@t4dm/learning";
 import { memoryV1, walV1 } from "@t4dm/proto";
 import { NotFoundError } from "@t4dm/rpc";
 import { plannedItem, publicEvictionReason, storedItem, toPublicMemory } from "./convert.js";
+import { IdempotentCalls, requestIdReused } from "./idempotent-calls.js";
 import { heldItem } from "./memory-reads.js";
 import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
 import { embedMissing } from "./embedding/embed-inputs.js";
 import type { Embedder } from "./embedding/embedder.js";
 import type { Stores } from "./storage/store-sync.js";
 import { toStoreFilter } from "./storage/store-filter.js";
-import { validateBatch, validateRecall, validateReinforce, validateRemember, type Limits, type ValidRemember } from "./validation.js";
+import { validateBatch, validateRecall, validateReinforce, validateRemember, type Limits, type ValidReinforce, type ValidRemember } from "./validation.js";
 
 /** Trace contexts of procedure matches end with this; their rewards count as outcomes. */
 export const PROCEDURE_CONTEXT = "#procedures";
@@ -20,7 +21,7 @@ export const PROCEDURE_CONTEXT = "#procedures";
  * same tick, and answer once the records are durable and applied.
  */
 export class MemoryCore {
-  private readonly reinforced = new Map<string, memoryV1.ReinforceResponse>();
+  private readonly reinforced = new IdempotentCalls<memoryV1.ReinforceResponse>();
 
   constructor(
     private readonly pipeline: CommitPipeline,
@@ -57,6 +58,9 @@ export class MemoryCore {
       inputs.map((input, i) => ({ embedding: input.embedding, text: input.content, field: `requests[${i}].content` })),
     );
     const now = this.clock();
+    // Checked in the same tick as the sequencing, so a refused batch logs nothing.
+    const [reused] = findReusedRequestIds(this.pipeline.projected, inputs);
+    if (reused !== undefined) throw requestIdReused(inputs[reused]!.namespace, inputs[reused]!.requestId, `requests[${reused}].request_id`);
     // Sequenced back to back in this tick: each sees the ones before it.
     const sequenced = inputs.map((input, i) => this.sequenceRemember({ ...input, embedding: embeddings[i]! }, now));
     const responses: memoryV1.RememberResponse[] = [];
@@ -104,9 +108,11 @@ export class MemoryCore {
 
   async reinforce(request: memoryV1.ReinforceRequest): Promise<memoryV1.ReinforceResponse> {
     const input = validateReinforce(request);
-    const key = input.requestId ? `${input.namespace}\u0000${input.requestId}` : undefined;
-    const earlier = key ? this.reinforced.get(key) : undefined;
-    if (earlier) return earlier;
+    const body = { recallId: input.recallId, reward: input.reward, memoryRewards: input.memoryRewards };
+    return this.reinforced.run(input.namespace, input.requestId, body, () => this.reinforceOnce(input));
+  }
+
+  private async reinforceOnce(input: ValidReinforce): Promise<memoryV1.ReinforceResponse> {
     const trace = this.pipeline.projected.traces.get(input.recallId);
     const plan = planReinforce(this.pipeline.projected, input);
     if (!plan.found || !trace) {
@@ -122,12 +128,7 @@ export class MemoryCore {
       await this.creditStored(input.namespace, trace.items.map((item) => item.memoryId), rewardOf);
     }
     this.hooks.onRewardPredictionError?.(plan.rewardPredictionError);
-    const response = { rewardPredictionError: plan.rewardPredictionError, creditedMemories: plan.credited, lsn };
-    if (key) {
-      this.reinforced.set(key, response);
-      if (this.reinforced.size > 10_000) this.reinforced.delete(this.reinforced.keys().next().value!);
-    }
-    return response;
+    return { rewardPredictionError: plan.rewardPredictionError, creditedMemories: plan.credited, lsn };
   }
 
   /** Reward statistics of credited memories that live in the store (store data, best effort). */
@@ -149,12 +150,13 @@ export class MemoryCore {
     }
   }
 
-  private sequenceRemember(input: ValidRemember & { embedding: Float32Array }, now: Date): { plan: RememberPlan; done: Promise<number> } {
+  private sequenceRemember(input: ValidRemember & { embedding: Float32Array }, now: Date): { plan: Exclude<RememberPlan, { decision: "reused" }>; done: Promise<number> } {
     const plan = planRemember(this.pipeline.projected, input, { now, newId: this.newId });
+    if (plan.decision === "reused") throw requestIdReused(input.namespace, input.requestId);
     return { plan, done: this.pipeline.submit(plan.operations, now) };
   }
 
-  private rememberResponse(plan: RememberPlan, lsn: number, namespace: string): memoryV1.RememberResponse {
+  private rememberResponse(plan: Exclude<RememberPlan, { decision: "reused" }>, lsn: number, namespace: string): memoryV1.RememberResponse {
     this.hooks.onDecision?.(plan.decision);
     if (plan.decision === "rejected") {
       return { memory: undefined, decision: memoryV1.AdmissionDecision.ADMISSION_DECISION_REJECTED, admitProbability: plan.admitProbability, lsn };

@@ -1,6 +1,7 @@
-import { planConsolidation, planExpiry, planForget, type MemoryFilter } from "@t4dm/learning";
+import { planConsolidation, planExpiry, planForget, type MemoryFilter, type MetadataCondition } from "@t4dm/learning";
 import { adminV1, memoryV1, walV1 } from "@t4dm/proto";
 import { InvalidArgumentError, type FieldViolation } from "@t4dm/rpc";
+import { IdempotentCalls } from "./idempotent-calls.js";
 import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
 import type { Stores } from "./storage/store-sync.js";
 import { toStoreFilter } from "./storage/store-filter.js";
@@ -16,6 +17,8 @@ const MAX_FORGET_IDS = 1000;
  * point leaves nothing forgotten that comes back.
  */
 export class MemoryLifecycle {
+  private readonly forgotten = new IdempotentCalls<memoryV1.ForgetResponse>();
+
   constructor(
     private readonly pipeline: CommitPipeline,
     private readonly stores: Stores,
@@ -39,7 +42,11 @@ export class MemoryLifecycle {
     const conditions = checkFilters(request.filters, "filters", filterViolations);
     violations.push(...filterViolations.list);
     if (violations.length > 0) throw new InvalidArgumentError(violations);
+    const body = { ids: request.ids, filters: request.filters, types: request.types };
+    return this.forgotten.run(request.namespace, request.requestId, body, () => this.forgetOnce(request, conditions));
+  }
 
+  private async forgetOnce(request: memoryV1.ForgetRequest, conditions: MetadataCondition[]): Promise<memoryV1.ForgetResponse> {
     const namespace = request.namespace;
     let ids: string[];
     if (request.ids.length > 0) {
