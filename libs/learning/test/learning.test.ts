@@ -205,7 +205,7 @@ class Scenario {
       ];
       for (const probe of probes) {
         const plan = planRemember(this.state, this.memory(probe.content, probe.useful, false), this.driver.context(time));
-        if (plan.decision === "duplicate") throw new Error("a probe was a duplicate");
+        if (plan.decision === "duplicate" || plan.decision === "reused") throw new Error(`a probe was answered as ${plan.decision}`);
         (probe.useful ? useful : noise).push(plan.admitProbability);
         if (plan.decision === "admitted") {
           if (probe.useful) usefulAdmitted++;
