@@ -27,6 +27,7 @@ export class ServiceMetrics {
     const engine = sources.engine;
     gauge("ww_wal_lsn", "Highest LSN the sidecar acknowledged as durable", () => engine()?.pipeline.durableLsn);
     gauge("ww_applied_lsn", "Highest LSN applied to the learning state", () => engine()?.pipeline.appliedLsn);
+    gauge("ww_sequenced_lsn", "Highest LSN handed to the sidecar, durable or not; above ww_applied_lsn, records are in flight", () => engine()?.pipeline.lastAssignedLsn);
     gauge("ww_checkpoint_lsn", "LSN of the newest committed checkpoint", () => engine()?.checkpointer.lastCheckpoint?.lsn ?? sources.sidecar.status?.newestCheckpointLsn);
     gauge("ww_checkpoint_timestamp", "Unix time of the newest committed checkpoint", () => checkpointTime(sources) / 1000 || undefined, "s");
     gauge("ww_checkpoint_age_seconds", "Seconds since the newest committed checkpoint", () => {
