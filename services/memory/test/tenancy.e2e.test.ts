@@ -122,6 +122,8 @@ describe("tenancy: keys bound to namespaces", () => {
   });
 
   it("refuses a reset without confirm and changes nothing; with confirm it is logged and resets learning", async () => {
+    // Its own namespace and memory: the test must not depend on what other tests left behind.
+    await as(KEYS.alice, c.memory.remember.bind(c.memory), memoryV1.RememberRequest.fromPartial({ namespace: "shared/reset", content: "note to reset", admission: 2 }));
     const before = await as(KEYS.ops, c.admin.getStatus.bind(c.admin), adminV1.GetStatusRequest.fromPartial({}));
     const refused = await failure(as(KEYS.ops, c.admin.reset.bind(c.admin), adminV1.ResetRequest.fromPartial({ confirm: false })));
     expect(refused.code).toBe(3);
@@ -130,7 +132,7 @@ describe("tenancy: keys bound to namespaces", () => {
     expect(unchanged.appliedLsn).toBe(before.appliedLsn);
     expect(Buffer.from(unchanged.stateHash).equals(Buffer.from(before.stateHash))).toBe(true);
 
-    const reset = await as(KEYS.ops, c.admin.reset.bind(c.admin), adminV1.ResetRequest.fromPartial({ confirm: true, namespace: "shared/team", deleteMemories: true }));
+    const reset = await as(KEYS.ops, c.admin.reset.bind(c.admin), adminV1.ResetRequest.fromPartial({ confirm: true, namespace: "shared/reset", deleteMemories: true }));
     expect(reset.forgottenCount).toBe(1);
     expect(reset.lsn).toBeGreaterThan(before.appliedLsn);
     const after = await as(KEYS.ops, c.admin.getStatus.bind(c.admin), adminV1.GetStatusRequest.fromPartial({}));
