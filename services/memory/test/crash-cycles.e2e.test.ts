@@ -71,6 +71,20 @@ describe("I2/I3: acknowledged work survives SIGKILL of either or both processes"
       };
       const pod = new Pod(env);
       const acked = new Map<string, string>(); // memory id -> content
+      // Acknowledged Remembers by request id: a retry, before or after any crash, must get the same memory.
+      const ackedRequests: { requestId: string; content: string; id: string }[] = [];
+      const retryMismatches: string[] = [];
+      let retries = 0;
+      const remember = (clients: ReturnType<typeof connectClients>, requestId: string, content: string) =>
+        call(
+          clients.memory.remember.bind(clients.memory),
+          memoryV1.RememberRequest.fromPartial({ namespace: "ns", content, admission: memoryV1.AdmissionMode.ADMISSION_MODE_ALWAYS, requestId }),
+        );
+      const retry = async (clients: ReturnType<typeof connectClients>, earlier: { requestId: string; content: string; id: string }, when: string) => {
+        const again = await remember(clients, earlier.requestId, earlier.content);
+        retries += 1;
+        if (again.memory?.id !== earlier.id) retryMismatches.push(`${when}: ${earlier.requestId} answered ${again.memory?.id}, first ${earlier.id}`);
+      };
       let requestCounter = 0;
       try {
         await pod.startSidecar();
@@ -84,13 +98,14 @@ describe("I2/I3: acknowledged work survives SIGKILL of either or both processes"
             while (!stop) {
               const roll = random();
               try {
-                if (roll < 0.6) {
+                if (roll < 0.1 && ackedRequests.length > 0) {
+                  await retry(clients, ackedRequests[Math.floor(random() * ackedRequests.length)]!, `cycle ${cycle}, under load`);
+                } else if (roll < 0.6) {
                   const content = `note ${++requestCounter}: ${WORDS[Math.floor(random() * WORDS.length)]} ${WORDS[Math.floor(random() * WORDS.length)]}`;
-                  const response = await call(
-                    clients.memory.remember.bind(clients.memory),
-                    memoryV1.RememberRequest.fromPartial({ namespace: "ns", content, admission: memoryV1.AdmissionMode.ADMISSION_MODE_ALWAYS, requestId: `r-${requestCounter}` }),
-                  );
+                  const requestId = `r-${requestCounter}`;
+                  const response = await remember(clients, requestId, content);
                   acked.set(response.memory!.id, content);
+                  ackedRequests.push({ requestId, content, id: response.memory!.id });
                 } else if (roll < 0.85) {
                   const response = await call(clients.memory.recall.bind(clients.memory), memoryV1.RecallRequest.fromPartial({ namespace: "ns", query: WORDS[Math.floor(random() * WORDS.length)]!, topK: 5 }));
                   recalls.push(response.recallId);
@@ -130,6 +145,11 @@ describe("I2/I3: acknowledged work survives SIGKILL of either or both processes"
             const found = await call(check.memory.getMemory.bind(check.memory), memoryV1.GetMemoryRequest.fromPartial({ namespace: "ns", id }));
             expect(found.memory?.content, `seed ${seed}, cycle ${cycle} (${victim} killed): memory ${id}`).toBe(content);
           }
+          // Retried after the restart, a few acknowledged request ids still answer their first memory.
+          for (let i = 0; i < 5 && ackedRequests.length > 0; i++) {
+            await retry(check, ackedRequests[Math.floor(random() * ackedRequests.length)]!, `cycle ${cycle}, after ${victim} was killed`);
+          }
+          expect(retryMismatches, `seed ${seed}`).toEqual([]);
           const live = await call(check.admin.getStatus.bind(check.admin), adminV1.GetStatusRequest.fromPartial({}));
           const sidecarClient = connectSidecar(pod.sidecarAddr);
           const replayed = await independentReplay(sidecarClient);
@@ -140,6 +160,7 @@ describe("I2/I3: acknowledged work survives SIGKILL of either or both processes"
           if (process.env.T4DM_TEST_VERBOSE) console.log(`cycle ${cycle}: ${victim} killed, ${acked.size} acked, ${Date.now() - t0} ms`);
         }
         expect(acked.size).toBeGreaterThan(20);
+        expect(retries).toBeGreaterThan(50);
       } finally {
         await pod.memory?.kill();
         await pod.sidecar?.kill();
