@@ -31,6 +31,7 @@ export class MemoryLifecycle {
     if (request.ids.length === 0 && request.filters.length === 0 && request.types.length === 0) {
       violations.push({ field: "ids", description: "give ids, or filters/types to select memories (refusing to forget everything)" });
     }
+    if (request.requestId.length > 128) violations.push({ field: "request_id", description: "must be at most 128 characters" });
     if (request.ids.length > MAX_FORGET_IDS) violations.push({ field: "ids", description: `at most ${MAX_FORGET_IDS} ids per call` });
     request.ids.forEach((id, i) => {
       if (!id || id.length > 128) violations.push({ field: `ids[${i}]`, description: "must be 1-128 characters" });

@@ -178,6 +178,8 @@ export function validateReinforce(request: memoryV1.ReinforceRequest): ValidRein
   const v = new Violations();
   checkNamespace(request.namespace, v);
   if (!request.recallId) v.add("recall_id", "is required");
+  // Kept as an idempotency key: bounded like Remember's.
+  if (request.requestId.length > 128) v.add("request_id", "must be at most 128 characters");
   if (!Number.isFinite(request.reward) || request.reward < -1 || request.reward > 1) v.add("reward", "must be between -1 and 1");
   for (const [id, reward] of Object.entries(request.memoryRewards)) {
     if (!Number.isFinite(reward) || reward < -1 || reward > 1) v.add(`memory_rewards.${id}`, "must be between -1 and 1");

@@ -66,6 +66,18 @@ describe("bad input gets a clear status and changes nothing", () => {
       5,
       "",
     ],
+    [
+      "an over-long Reinforce request_id",
+      () => callError(clients.memory.reinforce.bind(clients.memory), memoryV1.ReinforceRequest.fromPartial({ namespace: "ns", recallId: "r", reward: 1, requestId: "k".repeat(129) })),
+      3,
+      "request_id",
+    ],
+    [
+      "an over-long Forget request_id",
+      () => callError(clients.memory.forget.bind(clients.memory), memoryV1.ForgetRequest.fromPartial({ namespace: "ns", ids: ["x"], requestId: "k".repeat(129) })),
+      3,
+      "request_id",
+    ],
     ["unknown memory id", () => callError(clients.memory.getMemory.bind(clients.memory), memoryV1.GetMemoryRequest.fromPartial({ namespace: "ns", id: "nope" })), 5, ""],
   ];
 
