@@ -117,7 +117,8 @@ export class LearningState {
     state.neuromodulators = Neuromodulators.restore(snapshot.neuromodulators!);
     state.clusters = Clusters.restore(snapshot.clusters);
     // Unscoped keys of older checkpoints stay as they are (the state hash holds); see matchRequest.
-    for (const key of snapshot.requestKeys) state.requestKeys.add(key);
+    // The hash is copied: decoded bytes are a view that would keep the whole checkpoint body alive.
+    for (const key of snapshot.requestKeys) state.requestKeys.add({ ...key, bodySha256: new Uint8Array(key.bodySha256) });
     state.outbox = StoreOutbox.restore(snapshot);
     return state;
   }

@@ -137,3 +137,16 @@ describe("findReusedRequestIds (a batch, before anything is sequenced)", () => {
     expect(findReusedRequestIds(driver.state, batch)).toEqual([1, 5]);
   });
 });
+
+describe("restored request keys", () => {
+  it("hold their own copy of the body hash, not a view of the checkpoint body", () => {
+    const driver = started();
+    remember(driver, input());
+    const body = driver.state.encode();
+    const restored = LearningState.decode(body);
+    const [key] = restored.requestKeys.entries();
+    expect(key!.bodySha256.byteLength).toBe(32);
+    // A view would keep (and, posted to the encoder worker, copy) the whole body.
+    expect(key!.bodySha256.buffer.byteLength).toBe(32);
+  });
+});
