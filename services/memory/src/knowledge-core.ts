@@ -3,6 +3,7 @@ import { cosine } from "@t4dm/learning";
 import { memoryV1 } from "@t4dm/proto";
 import { InvalidArgumentError, NotFoundError, type FieldViolation } from "@t4dm/rpc";
 import type { GraphStore, StoredFact, StoredProcedure } from "@t4dm/storage";
+import { IdempotentCalls } from "./idempotent-calls.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { checkNamespaceValue } from "./validation.js";
 import { embedMissing } from "./embedding/embed-inputs.js";
@@ -16,6 +17,8 @@ const MAX_TEXT = 1024;
  * calls answer once its write commits; they do not touch the learning state.
  */
 export class KnowledgeCore {
+  private readonly upserted = new IdempotentCalls<memoryV1.UpsertFactResponse>();
+
   constructor(
     private readonly graph: GraphStore,
     private readonly embedder: Embedder,
@@ -32,7 +35,14 @@ export class KnowledgeCore {
     }
     const confidence = request.confidence ?? 1;
     if (!Number.isFinite(confidence) || confidence < 0 || confidence > 1) violations.push({ field: "confidence", description: "must be between 0 and 1" });
+    if (request.requestId.length > 128) violations.push({ field: "request_id", description: "must be at most 128 characters" });
     if (violations.length > 0) throw new InvalidArgumentError(violations);
+    const { namespace, subject, predicate, object, validStartTime, metadata } = request;
+    const body = { subject, predicate, object, confidence, validStartTime, metadata };
+    return this.upserted.run(namespace, request.requestId, body, () => this.upsertFactOnce(request, confidence));
+  }
+
+  private async upsertFactOnce(request: memoryV1.UpsertFactRequest, confidence: number): Promise<memoryV1.UpsertFactResponse> {
     const now = this.clock();
     const { fact, closed } = await this.graph.upsertFact({
       id: this.newId(),

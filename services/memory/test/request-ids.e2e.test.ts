@@ -60,6 +60,7 @@ function tenant(c: Clients, key: string) {
     list: (namespace: string) => call(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace, pageSize: 1000 }), m),
     recall: (namespace: string, query: string) => call(c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace, query }), m),
     reinforce: (request: Partial<memoryV1.ReinforceRequest>) => call(c.memory.reinforce.bind(c.memory), memoryV1.ReinforceRequest.fromPartial(request), m),
+    upsertFact: (request: Partial<memoryV1.UpsertFactRequest>) => call(c.knowledge.upsertFact.bind(c.knowledge), memoryV1.UpsertFactRequest.fromPartial(request), m),
     forget: (request: Partial<memoryV1.ForgetRequest>) => call(c.memory.forget.bind(c.memory), memoryV1.ForgetRequest.fromPartial(request), m),
     status: () => call(c.admin.getStatus.bind(c.admin), adminV1.GetStatusRequest.fromPartial({}), m),
     checkpoint: () => call(c.admin.checkpoint.bind(c.admin), adminV1.CheckpointRequest.fromPartial({}), m),
@@ -162,6 +163,16 @@ describe("request ids are scoped to their namespace (catalog 17)", () => {
     const forgottenB = await b.forget({ namespace: "tenant-b", ids: [storedB.memory!.id], requestId: "fg-1" });
     expect(forgottenB.forgottenCount).toBe(1);
     expect(forgottenB.lsn).toBeGreaterThan(forgotten.lsn);
+  });
+
+  it("scopes UpsertFact request ids the same way", async () => {
+    const fact = { namespace: "tenant-a", subject: "launch", predicate: "scheduled_for", object: "march", requestId: "fact-1" };
+    const first = await a.upsertFact(fact);
+    expect((await a.upsertFact(fact)).fact?.id).toBe(first.fact?.id);
+    expectReused(await failure(a.upsertFact({ ...fact, object: "april" })), "fact-1");
+    const forB = await b.upsertFact({ ...fact, namespace: "tenant-b", object: "june" });
+    expect(forB.fact).toMatchObject({ namespace: "tenant-b", object: "june" });
+    expect(forB.fact?.id).not.toBe(first.fact?.id);
   });
 });
 

@@ -38,7 +38,12 @@ export interface UpsertFactRequest {
   /** Defaults to now. */
   validStartTime: Date | undefined;
   metadata: { [key: string]: any | undefined };
-  /** Optional idempotency key. */
+  /**
+   * Optional idempotency key (at most 128 characters), scoped to the
+   * namespace: a retry with the same id and body returns the first answer;
+   * another body answers FAILED_PRECONDITION (reason REQUEST_ID_REUSED).
+   * Answers are kept in memory only: after a restart a retry upserts again.
+   */
   requestId: string;
 }
 
