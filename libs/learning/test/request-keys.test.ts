@@ -132,7 +132,7 @@ describe("findReusedRequestIds (a batch, before anything is sequenced)", () => {
       input({ requestId: "k3", content: "y" }), // reused within the batch
       input({ requestId: "k3", content: "y", namespace: "tenant-b" }), // another namespace: fine
       input({ requestId: "" }),
-      input({ requestId: "" , content: "no key, no check" }),
+      input({ requestId: "", content: "no key, no check" }),
     ];
     expect(findReusedRequestIds(driver.state, batch)).toEqual([1, 5]);
   });
