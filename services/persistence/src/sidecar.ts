@@ -75,9 +75,10 @@ export class Sidecar {
       event: "checkpoint.written",
       lsn: input.lsn,
       file: written.fileName,
-      compressedBytes: written.compressedBytes,
+      sizeBytes: written.sizeBytes,
     });
-    return { lsn: input.lsn, fileName: written.fileName, compressedBytes: written.compressedBytes, sha256: written.sha256 };
+    // compressed_bytes keeps its wire name (buf breaking); it carries the file's size, a gzip file now.
+    return { lsn: input.lsn, fileName: written.fileName, compressedBytes: written.sizeBytes, sha256: written.sha256 };
   }
 
   /**
