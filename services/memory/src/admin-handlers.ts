@@ -4,6 +4,7 @@ import type { Logger } from "@t4dm/telemetry";
 import type { Readiness } from "./readiness.js";
 import type { SidecarLink } from "./sidecar-link.js";
 import { requireEngine, type Engine } from "./engine.js";
+import type { CheckpointResult } from "./pipeline/checkpointer.js";
 import { VERSION } from "./version.js";
 
 export interface AdminContext {
@@ -54,14 +55,28 @@ export async function statusOf(context: AdminContext): Promise<adminV1.GetStatus
   };
 }
 
+/**
+ * GET /status: GetStatus in its JSON mapping, except state_hash. A bytes field
+ * renders as base64 in JSON (and in grpcurl); operators compare the state hash
+ * with sha256sum output and the logs, so every text rendering we control
+ * (this, the log events) writes it as lowercase hex.
+ */
+export function statusJson(status: adminV1.GetStatusResponse): unknown {
+  return { ...(adminV1.GetStatusResponse.toJSON(status) as object), stateHash: Buffer.from(status.stateHash).toString("hex") };
+}
+
+/** Admin Checkpoint's answer, the same over gRPC and HTTP (as JSON: lsn, fileName, sizeBytes). */
+export function checkpointAnswer(result: CheckpointResult): adminV1.CheckpointResponse {
+  return { lsn: result.lsn, fileName: result.fileName, sizeBytes: result.sizeBytes };
+}
+
 /** AdminService: every call needs an admin key (once keys are configured) and is audit-logged. */
 export function adminHandlers(context: AdminContext): adminV1.AdminServiceServer {
   const ready = (): Engine => requireEngine(context.engine);
   return {
     getStatus: guarded(context.gate, "AdminService/GetStatus", ADMIN, () => statusOf(context)),
     checkpoint: guarded(context.gate, "AdminService/Checkpoint", ADMIN, async (): Promise<adminV1.CheckpointResponse> => {
-      const result = await ready().checkpointer.checkpoint("admin", { fresh: true });
-      return { lsn: result.lsn, fileName: result.fileName, sizeBytes: result.compressedBytes };
+      return checkpointAnswer(await ready().checkpointer.checkpoint("admin", { fresh: true }));
     }),
     reset: guarded(
       context.gate,
