@@ -3,6 +3,7 @@ import { guarded, type Gate } from "./auth/guarded.js";
 import type { Logger } from "@t4dm/telemetry";
 import type { Readiness } from "./readiness.js";
 import type { SidecarLink } from "./sidecar-link.js";
+import { checkpointInUse } from "./checkpoint-in-use.js";
 import { requireEngine, type Engine } from "./engine.js";
 import type { CheckpointResult } from "./pipeline/checkpointer.js";
 import { VERSION } from "./version.js";
@@ -35,14 +36,14 @@ export async function statusOf(context: AdminContext): Promise<adminV1.GetStatus
   const sidecar = context.sidecar.status;
   const engine = context.engine();
   const state = engine?.pipeline.durable;
-  const checkpoint = engine?.checkpointer.lastCheckpoint;
+  const checkpoint = checkpointInUse(engine, sidecar);
   return {
     ready: context.readiness.ready,
     recoveryMode: engine ? MODES[engine.recovery.mode] : adminV1.RecoveryMode.RECOVERY_MODE_UNSPECIFIED,
     appliedLsn: state?.appliedLsn ?? 0,
     durableLsn: Math.max(engine?.pipeline.durableLsn ?? 0, sidecar?.durableLsn ?? 0),
-    checkpointLsn: checkpoint?.lsn ?? sidecar?.newestCheckpointLsn ?? 0,
-    checkpointTime: checkpoint?.time ?? sidecar?.newestCheckpointTime,
+    checkpointLsn: checkpoint?.lsn ?? 0,
+    checkpointTime: checkpoint?.time,
     bufferSize: state?.buffer.size ?? 0,
     bufferCapacity: state?.bufferCapacity || context.bufferCapacity,
     inFlightOps: context.inFlight(),

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { gunzipSync } from "node:zlib";
-import { parseCheckpointFile } from "@t4dm/wal-format";
+import { parseCheckpointFile, parseCheckpointFileName } from "@t4dm/wal-format";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "@t4dm/config";
 import { openAppendStream, type persistenceV1 } from "@t4dm/proto";
@@ -249,6 +249,9 @@ describe("checkpoints and recovery over gRPC", () => {
       const recovered = await recoverAll(again.client);
       expect(recovered.plan.rejectedCheckpoints.map((r) => r.fileName), name).toEqual([checkpointLsns.at(-1)]);
       expect(recovered.plan.checkpointFileName, name).toBe(checkpointLsns.at(-2));
+      // Reported as what it is, and never again as the newest checkpoint.
+      expect(again.lines.find((l) => l.event === "checkpoint.rejected"), name).toMatchObject({ level: "warn", file: checkpointLsns.at(-1), fallbackFile: checkpointLsns.at(-2) });
+      expect((await sidecarStatus(again.client)).newestCheckpointLsn, name).toBe(parseCheckpointFileName(checkpointLsns.at(-2)!));
       const restored = StateChain.restore(recovered.checkpoint);
       for (const r of recovered.records) restored.apply(r);
       expect(restored.hash.equals(live.hash), name).toBe(true);

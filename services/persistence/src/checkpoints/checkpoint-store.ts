@@ -58,10 +58,17 @@ export interface RejectedCheckpoint {
   reason: string;
 }
 
+/** A rejected file the WAL had committed: a checkpoint that should have loaded and did not. */
+export interface RejectedCommittedCheckpoint extends RejectedCheckpoint {
+  lsn: number;
+}
+
 export interface CheckpointSelection {
   chosen?: SelectedCheckpoint;
   /** Every checkpoint newer than the chosen one, newest first, with why it was passed over. */
   rejected: RejectedCheckpoint[];
+  /** The committed ones among `rejected`: corrupt, missing or unreadable. */
+  corrupt: RejectedCommittedCheckpoint[];
 }
 
 export interface PruneResult {
@@ -192,6 +199,7 @@ export class CheckpointStore {
   async selectNewestValid(committed: ReadonlySet<number>): Promise<CheckpointSelection> {
     const lsns = [...new Set([...(await this.list()), ...committed])].sort((a, b) => b - a);
     const rejected: RejectedCheckpoint[] = [];
+    const corrupt: RejectedCommittedCheckpoint[] = [];
     for (const lsn of lsns) {
       const fileName = checkpointFileName(lsn);
       if (!committed.has(lsn)) {
@@ -200,13 +208,14 @@ export class CheckpointStore {
       }
       try {
         const { header, body } = await this.load(lsn);
-        return { chosen: { lsn, fileName, header, body }, rejected };
+        return { chosen: { lsn, fileName, header, body }, rejected, corrupt };
       } catch (error) {
         if (!(error instanceof CheckpointInvalidError)) throw error;
         rejected.push({ fileName, reason: error.reason });
+        corrupt.push({ lsn, fileName, reason: error.reason });
       }
     }
-    return { rejected };
+    return { rejected, corrupt };
   }
 
   /**
