@@ -1,25 +1,38 @@
 import { crc32c } from "@node-rs/crc32";
-import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_HEADER_BYTES, CHECKPOINT_MAGIC, STATE_HASH_BYTES } from "./constants.js";
+import {
+  CHECKPOINT_FORMAT_VERSION,
+  CHECKPOINT_HEADER_BYTES,
+  CHECKPOINT_LEGACY_FORMAT_VERSION,
+  CHECKPOINT_MAGIC,
+  STATE_HASH_BYTES,
+} from "./constants.js";
 import { WalFormatError } from "./errors.js";
 
 export interface CheckpointFileHeader {
   lsn: number;
   /** The state's own format version, chosen by the writer. */
   stateFormatVersion: number;
+  /** Length of the bytes the SHA-256 covers: everything after the header (see FORMAT.md). */
   compressedBytes: number;
   bodyBytes: number;
-  /** SHA-256 of the compressed body (32 bytes). */
+  /** SHA-256 of the compressed bytes after the header (32 bytes). */
   sha256: Buffer;
   /** Canonical hash of the state, up to 28 bytes. */
   stateHash: Buffer;
 }
 
-export function encodeCheckpointHeader(header: CheckpointFileHeader): Buffer {
+export interface DecodedCheckpointHeader extends CheckpointFileHeader {
+  /** 2: gzip layout; 1: legacy layout. */
+  formatVersion: number;
+}
+
+/** The 104-byte header block; `formatVersion` says which file layout it belongs to. */
+export function encodeCheckpointHeader(header: CheckpointFileHeader, formatVersion: number = CHECKPOINT_FORMAT_VERSION): Buffer {
   if (header.sha256.length !== 32) throw new RangeError("sha256 must be 32 bytes");
   if (header.stateHash.length > STATE_HASH_BYTES) throw new RangeError(`state hash longer than ${STATE_HASH_BYTES} bytes`);
   const bytes = Buffer.alloc(CHECKPOINT_HEADER_BYTES);
   CHECKPOINT_MAGIC.copy(bytes, 0);
-  bytes.writeUInt16LE(CHECKPOINT_FORMAT_VERSION, 8);
+  bytes.writeUInt16LE(formatVersion, 8);
   bytes.writeUInt16LE(header.stateFormatVersion, 10);
   bytes.writeBigUInt64LE(BigInt(header.lsn), 16);
   bytes.writeBigUInt64LE(BigInt(header.compressedBytes), 24);
@@ -30,14 +43,17 @@ export function encodeCheckpointHeader(header: CheckpointFileHeader): Buffer {
   return bytes;
 }
 
-/** Throws WalFormatError unless `bytes` start with a valid checkpoint header. */
-export function decodeCheckpointHeader(bytes: Buffer): CheckpointFileHeader {
+/** Throws WalFormatError unless `bytes` start with a valid checkpoint header block (either version). */
+export function decodeCheckpointHeader(bytes: Buffer): DecodedCheckpointHeader {
   if (bytes.length < CHECKPOINT_HEADER_BYTES) throw new WalFormatError(`checkpoint header truncated (${bytes.length} bytes)`, 0);
   if (!bytes.subarray(0, 8).equals(CHECKPOINT_MAGIC)) throw new WalFormatError("not a T4DM checkpoint (bad magic)", 0);
   if (bytes.readUInt32LE(100) !== crc32c(bytes.subarray(0, 100))) throw new WalFormatError("checkpoint header checksum mismatch", 0);
   const version = bytes.readUInt16LE(8);
-  if (version !== CHECKPOINT_FORMAT_VERSION) throw new WalFormatError(`unsupported checkpoint format version ${version}`, 0);
+  if (version !== CHECKPOINT_FORMAT_VERSION && version !== CHECKPOINT_LEGACY_FORMAT_VERSION) {
+    throw new WalFormatError(`unsupported checkpoint format version ${version}`, 0);
+  }
   return {
+    formatVersion: version,
     stateFormatVersion: bytes.readUInt16LE(10),
     lsn: Number(bytes.readBigUInt64LE(16)),
     compressedBytes: Number(bytes.readBigUInt64LE(24)),

@@ -12,4 +12,6 @@ export {
   checkpointFileName,
   parseCheckpointFileName,
 } from "./checkpoint-header.js";
-export type { CheckpointFileHeader } from "./checkpoint-header.js";
+export type { CheckpointFileHeader, DecodedCheckpointHeader } from "./checkpoint-header.js";
+export { encodeCheckpointPrefix, encodeGzipTrailer, parseCheckpointFile } from "./checkpoint-file.js";
+export type { CheckpointFileView, CheckpointLayout } from "./checkpoint-file.js";

@@ -3,7 +3,10 @@ import { crc32c } from "@node-rs/crc32";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   CHECKPOINT_HEADER_BYTES,
+  CHECKPOINT_LEGACY_FORMAT_VERSION,
   decodeCheckpointHeader,
+  encodeCheckpointPrefix,
+  parseCheckpointFile,
   decodeSegmentHeader,
   encodeCheckpointHeader,
   encodeRecord,
@@ -314,6 +317,27 @@ describe(`WAL decoder fuzz (seed ${SEED})`, () => {
     }
     expect(rejected).toBeGreaterThan(1000);
     expect(() => decodeCheckpointHeader(Buffer.alloc(CHECKPOINT_HEADER_BYTES))).toThrow(WalFormatError);
+  });
+
+  it("rejects mutated checkpoint files of either layout only with WalFormatError", () => {
+    const fuzz = new Fuzz(SEED ^ 0xf11e);
+    let rejected = 0;
+    for (let i = 0; i < 3000; i++) {
+      const hashed = fuzz.bytes(fuzz.int(64));
+      const header = {
+        lsn: fuzz.int(2 ** 40),
+        stateFormatVersion: fuzz.int(2 ** 16),
+        compressedBytes: fuzz.chance(0.5) ? hashed.length : fuzz.int(2 ** 40),
+        bodyBytes: fuzz.int(2 ** 40),
+        sha256: fuzz.bytes(32),
+        stateHash: fuzz.bytes(fuzz.int(29)),
+      };
+      const prefix = fuzz.chance(0.5) ? encodeCheckpointPrefix(header) : encodeCheckpointHeader(header, CHECKPOINT_LEGACY_FORMAT_VERSION);
+      const file = { bytes: Buffer.concat([prefix, hashed]), options: { salt: 0, firstLsn: 1, offset: 0 }, frames: [] };
+      const bytes = mutate(fuzz, file, fuzz.pick(["bitFlip", "overwrite", "truncate", "insert"] as const));
+      if (checkHeaderDecoder(parseCheckpointFile, bytes, `seed ${SEED} checkpoint file #${i}`) === "rejected") rejected += 1;
+    }
+    expect(rejected).toBeGreaterThan(1000);
   });
 
   it("has checks that can fail", () => {

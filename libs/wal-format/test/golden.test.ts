@@ -1,11 +1,19 @@
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { crc32 as zlibCrc32 } from "node:zlib";
+import { gunzipSync, gzipSync, inflateRawSync, crc32 as zlibCrc32 } from "node:zlib";
 import { crc32c } from "@node-rs/crc32";
 import { describe, expect, it } from "vitest";
 import {
+  CHECKPOINT_GZIP_PREFIX_BYTES,
   CHECKPOINT_HEADER_BYTES,
+  CHECKPOINT_LEGACY_FORMAT_VERSION,
   decodeCheckpointHeader,
+  encodeCheckpointPrefix,
+  parseCheckpointFile,
+  WalFormatError,
   decodeSegmentHeader,
   encodeCheckpointHeader,
   encodeRecord,
@@ -117,11 +125,11 @@ describe("golden segment_00000001", () => {
   });
 });
 
-describe("golden checkpoint header", () => {
+describe("golden checkpoint header block", () => {
   const golden = readGolden("checkpoint-header.hex");
 
-  it("is what the encoder writes today", () => {
-    expect(encodeCheckpointHeader(CHECKPOINT).toString("hex")).toBe(golden.toString("hex"));
+  it("is what the encoder writes today (legacy version 1 block)", () => {
+    expect(encodeCheckpointHeader(CHECKPOINT, CHECKPOINT_LEGACY_FORMAT_VERSION).toString("hex")).toBe(golden.toString("hex"));
   });
 
   it("has the fields FORMAT.md describes", () => {
@@ -143,7 +151,112 @@ describe("golden checkpoint header", () => {
   it("decodes back to the same fields", () => {
     expect(decodeCheckpointHeader(golden)).toEqual({
       ...CHECKPOINT,
+      formatVersion: 1,
       stateHash: Buffer.concat([CHECKPOINT.stateHash, Buffer.alloc(16)]),
     });
+  });
+});
+
+/** Both whole-file fixtures hold LSN 7, state format 2, this state hash and this body. */
+const FILE_STATE_HASH = Buffer.concat([Buffer.from(Array.from({ length: 12 }, (_, i) => 0xa0 + i)), Buffer.alloc(16)]);
+const fileBody = (version: number) => Buffer.from(`T4DM checkpoint body written by format version ${version}\n`.repeat(3), "latin1");
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest();
+
+describe("golden checkpoint file, gzip layout (version 2)", () => {
+  const golden = readGolden("checkpoint-gzip-v2.hex");
+  const body = fileBody(2);
+  const hashed = golden.subarray(CHECKPOINT_GZIP_PREFIX_BYTES);
+
+  it("starts with what the encoder writes today", () => {
+    // Only the prefix: the deflate bytes belong to zlib, whose output may change between versions.
+    const prefix = encodeCheckpointPrefix({ lsn: 7, stateFormatVersion: 2, compressedBytes: hashed.length, bodyBytes: body.length, sha256: sha256(hashed), stateHash: FILE_STATE_HASH });
+    expect(golden.subarray(0, CHECKPOINT_GZIP_PREFIX_BYTES).toString("hex")).toBe(prefix.toString("hex"));
+  });
+
+  it("is a gzip member with the FEXTRA field FORMAT.md describes", () => {
+    expect([...golden.subarray(0, 4)]).toEqual([0x1f, 0x8b, 8, 0x04]); // ID1 ID2, CM deflate, FLG = FEXTRA only
+    expect(golden.readUInt32LE(4)).toBe(0); // MTIME
+    expect([golden[8], golden[9]]).toEqual([0, 255]); // XFL, OS unknown
+    expect(golden.readUInt16LE(10)).toBe(108); // XLEN
+    expect(golden.subarray(12, 14).toString("latin1")).toBe("T4"); // subfield id
+    expect(golden.readUInt16LE(14)).toBe(CHECKPOINT_HEADER_BYTES); // subfield length
+    const block = golden.subarray(16, 16 + CHECKPOINT_HEADER_BYTES);
+    expect(block.subarray(0, 8).toString("latin1")).toBe("T4DMCKP\0");
+    expect(block.readUInt16LE(8)).toBe(2); // file format version
+    expect(block.readBigUInt64LE(16)).toBe(7n);
+    expect(block.readBigUInt64LE(24)).toBe(BigInt(hashed.length)); // everything after the prefix
+    expect(block.readBigUInt64LE(32)).toBe(BigInt(body.length));
+    expect(block.subarray(40, 72).equals(sha256(hashed))).toBe(true); // over the deflate stream and trailer
+    expect(block.readUInt32LE(100)).toBe(crc32c(block.subarray(0, 100)));
+    expect(hashed.readUInt32LE(hashed.length - 8)).toBe(zlibCrc32(body)); // gzip's own trailer: IEEE CRC-32
+    expect(hashed.readUInt32LE(hashed.length - 4)).toBe(body.length);
+    expect(inflateRawSync(hashed.subarray(0, -8)).equals(body)).toBe(true);
+  });
+
+  it("reads with standard tools: gunzip, gzip -t, zcat", () => {
+    expect(gunzipSync(golden).equals(body)).toBe(true);
+    const dir = mkdtempSync(path.join(tmpdir(), "t4dm-golden-"));
+    try {
+      const file = path.join(dir, "checkpoint_0000000000000007.bin.gz");
+      writeFileSync(file, golden);
+      execFileSync("gzip", ["-t", file]);
+      expect(execFileSync("zcat", [file]).equals(body)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("parses to its header and the bytes its SHA-256 covers", () => {
+    const view = parseCheckpointFile(golden);
+    expect(view.layout).toBe("gzip");
+    expect(view.header).toEqual({ formatVersion: 2, lsn: 7, stateFormatVersion: 2, compressedBytes: hashed.length, bodyBytes: body.length, sha256: sha256(hashed), stateHash: FILE_STATE_HASH });
+    expect(view.hashed.equals(hashed)).toBe(true);
+    expect(view.gzip.equals(golden)).toBe(true);
+  });
+});
+
+describe("golden checkpoint file, legacy layout (version 1)", () => {
+  const golden = readGolden("checkpoint-legacy-v1.hex");
+  const body = fileBody(1);
+
+  it("still parses: header first, then a gzip stream the SHA-256 covers", () => {
+    const view = parseCheckpointFile(golden);
+    const hashed = golden.subarray(CHECKPOINT_HEADER_BYTES);
+    expect(view.layout).toBe("legacy");
+    expect(view.header).toEqual({ formatVersion: 1, lsn: 7, stateFormatVersion: 2, compressedBytes: hashed.length, bodyBytes: body.length, sha256: sha256(hashed), stateHash: FILE_STATE_HASH });
+    expect(view.hashed.equals(hashed)).toBe(true);
+    expect(gunzipSync(view.gzip).equals(body)).toBe(true);
+  });
+});
+
+describe("parseCheckpointFile", () => {
+  const golden = readGolden("checkpoint-gzip-v2.hex");
+  const legacy = readGolden("checkpoint-legacy-v1.hex");
+  const withByte = (bytes: Buffer, at: number, value: number) => {
+    const copy = Buffer.from(bytes);
+    copy[at] = value;
+    return copy;
+  };
+  const reversioned = (bytes: Buffer, at: number, version: number) => {
+    const copy = Buffer.from(bytes);
+    const block = decodeCheckpointHeader(copy.subarray(at));
+    encodeCheckpointHeader(block, version).copy(copy, at);
+    return copy;
+  };
+
+  it.each([
+    ["a plain gzip file", gzipSync(Buffer.from("x")), /^gzip flags 0x0: a T4DM checkpoint sets only FEXTRA$/],
+    ["another gzip flag", withByte(golden, 3, 0x04 | 0x08), /^gzip flags 0xc/],
+    ["another compression method", withByte(golden, 2, 7), /^gzip compression method 7/],
+    ["a foreign extra subfield", withByte(golden, 12, 0x41), /^gzip extra field does not hold a T4DM checkpoint header$/],
+    ["a version-1 block in the gzip layout", reversioned(golden, 16, 1), /^format version 1 in a gzip-layout checkpoint$/],
+    ["a version-2 block in the legacy layout", reversioned(legacy, 0, 2), /^format version 2 in a legacy-layout checkpoint$/],
+    ["a torn prefix", golden.subarray(0, 100), /^checkpoint gzip header truncated \(100 bytes\)$/],
+    ["a torn body", golden.subarray(0, golden.length - 1), /^truncated: /],
+    ["a trailing byte", Buffer.concat([golden, Buffer.alloc(1)]), /^1 unexpected bytes after the body$/],
+    ["neither magic", Buffer.from("hello"), /^not a T4DM checkpoint/],
+  ])("refuses %s", (_, bytes, message) => {
+    expect(() => parseCheckpointFile(bytes)).toThrow(WalFormatError);
+    expect(() => parseCheckpointFile(bytes)).toThrow(message);
   });
 });

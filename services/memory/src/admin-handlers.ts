@@ -3,7 +3,9 @@ import { guarded, type Gate } from "./auth/guarded.js";
 import type { Logger } from "@t4dm/telemetry";
 import type { Readiness } from "./readiness.js";
 import type { SidecarLink } from "./sidecar-link.js";
+import { checkpointInUse } from "./checkpoint-in-use.js";
 import { requireEngine, type Engine } from "./engine.js";
+import type { CheckpointResult } from "./pipeline/checkpointer.js";
 import { VERSION } from "./version.js";
 
 export interface AdminContext {
@@ -34,14 +36,14 @@ export async function statusOf(context: AdminContext): Promise<adminV1.GetStatus
   const sidecar = context.sidecar.status;
   const engine = context.engine();
   const state = engine?.pipeline.durable;
-  const checkpoint = engine?.checkpointer.lastCheckpoint;
+  const checkpoint = checkpointInUse(engine, sidecar);
   return {
     ready: context.readiness.ready,
     recoveryMode: engine ? MODES[engine.recovery.mode] : adminV1.RecoveryMode.RECOVERY_MODE_UNSPECIFIED,
     appliedLsn: state?.appliedLsn ?? 0,
     durableLsn: Math.max(engine?.pipeline.durableLsn ?? 0, sidecar?.durableLsn ?? 0),
-    checkpointLsn: checkpoint?.lsn ?? sidecar?.newestCheckpointLsn ?? 0,
-    checkpointTime: checkpoint?.time ?? sidecar?.newestCheckpointTime,
+    checkpointLsn: checkpoint?.lsn ?? 0,
+    checkpointTime: checkpoint?.time,
     bufferSize: state?.buffer.size ?? 0,
     bufferCapacity: state?.bufferCapacity || context.bufferCapacity,
     inFlightOps: context.inFlight(),
@@ -54,14 +56,28 @@ export async function statusOf(context: AdminContext): Promise<adminV1.GetStatus
   };
 }
 
+/**
+ * GET /status: GetStatus in its JSON mapping, except state_hash. A bytes field
+ * renders as base64 in JSON (and in grpcurl); operators compare the state hash
+ * with sha256sum output and the logs, so every text rendering we control
+ * (this, the log events) writes it as lowercase hex.
+ */
+export function statusJson(status: adminV1.GetStatusResponse): unknown {
+  return { ...(adminV1.GetStatusResponse.toJSON(status) as object), stateHash: Buffer.from(status.stateHash).toString("hex") };
+}
+
+/** Admin Checkpoint's answer, the same over gRPC and HTTP (as JSON: lsn, fileName, sizeBytes). */
+export function checkpointAnswer(result: CheckpointResult): adminV1.CheckpointResponse {
+  return { lsn: result.lsn, fileName: result.fileName, sizeBytes: result.sizeBytes };
+}
+
 /** AdminService: every call needs an admin key (once keys are configured) and is audit-logged. */
 export function adminHandlers(context: AdminContext): adminV1.AdminServiceServer {
   const ready = (): Engine => requireEngine(context.engine);
   return {
     getStatus: guarded(context.gate, "AdminService/GetStatus", ADMIN, () => statusOf(context)),
     checkpoint: guarded(context.gate, "AdminService/Checkpoint", ADMIN, async (): Promise<adminV1.CheckpointResponse> => {
-      const result = await ready().checkpointer.checkpoint("admin", { fresh: true });
-      return { lsn: result.lsn, fileName: result.fileName, sizeBytes: result.compressedBytes };
+      return checkpointAnswer(await ready().checkpointer.checkpoint("admin", { fresh: true }));
     }),
     reset: guarded(
       context.gate,

@@ -5,8 +5,11 @@ import { status as grpcStatus } from "@grpc/grpc-js";
 import type { ListenAddress } from "@t4dm/config";
 import { T4dmError } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
+import { adminV1 } from "@t4dm/proto";
+import { checkpointAnswer } from "./admin-handlers.js";
 import type { Authorizer } from "./auth/authorizer.js";
 import { requireEngine, type Engine } from "./engine.js";
+import { matchRoute } from "./http-routes.js";
 import type { Readiness } from "./readiness.js";
 import type { TlsFiles } from "./tls.js";
 
@@ -48,7 +51,12 @@ const HTTP_CODES: Partial<Record<grpcStatus, number>> = {
  */
 export async function startHttpServer(address: ListenAddress, context: HttpContext): Promise<HttpServer> {
   const handler = (request: IncomingMessage, response: ServerResponse) => {
-    if (request.method === "GET" && new URL(request.url ?? "/", "http://localhost").pathname === "/metrics") {
+    const pathname = new URL(request.url ?? "/", "http://localhost").pathname;
+    const match = matchRoute(request.method, pathname);
+    if (match.kind === "wrongMethod") {
+      return sendJson(response, 405, { error: `${request.method} is not allowed on ${pathname}; use ${match.allow.join(" or ")}` }, { allow: match.allow.join(", ") });
+    }
+    if (pathname === "/metrics") {
       try {
         if (!context.metricsPublic) {
           const principal = context.authorizer.principalFor(request.headers.authorization, "HTTP GET /metrics");
@@ -102,7 +110,7 @@ async function route(request: IncomingMessage, context: HttpContext): Promise<{ 
   if (post && url.pathname === "/api/v1/checkpoint") {
     admin("HTTP POST /api/v1/checkpoint");
     const result = await ready(context).checkpointer.checkpoint("admin http", { fresh: true });
-    return { code: 200, body: result };
+    return { code: 200, body: adminV1.CheckpointResponse.toJSON(checkpointAnswer(result)) };
   }
   if (post && url.pathname === "/api/v1/reset") {
     admin("HTTP POST /api/v1/reset");
@@ -120,7 +128,7 @@ function ready(context: HttpContext): Engine {
   return requireEngine(context.engine);
 }
 
-function sendJson(response: ServerResponse, statusCode: number, body: unknown): void {
-  response.writeHead(statusCode, { "content-type": "application/json" });
+function sendJson(response: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(statusCode, { "content-type": "application/json", ...headers });
   response.end(JSON.stringify(body) + "\n");
 }

@@ -12,7 +12,7 @@ import { startPublicServer } from "./public-server.js";
 import { Readiness } from "./readiness.js";
 import { SidecarLink } from "./sidecar-link.js";
 import { grpcCredentials, loadTls } from "./tls.js";
-import { statusOf } from "./admin-handlers.js";
+import { statusJson, statusOf } from "./admin-handlers.js";
 import { gracefulShutdown } from "./shutdown.js";
 
 async function main(): Promise<void> {
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     beforeScrape: () => sidecar.refresh(),
     metricsPublic: config.httpMetricsPublic,
     tls,
-    status: async () => adminV1.GetStatusResponse.toJSON(await statusOf(adminContext)),
+    status: async () => statusJson(await statusOf(adminContext)),
   });
   sidecar.start();
 

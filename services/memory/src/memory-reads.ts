@@ -78,6 +78,7 @@ export class MemoryReads {
     const limit = Math.min(request.pageSize || 50, 1000);
     const now = this.clock();
     const filter = { kinds: request.types.filter((t) => t !== 0), conditions };
+    // No statuses: every status but EVICTED (see ListMemoriesRequest.statuses).
     const wants = (status: memoryV1.MemoryStatus) => request.statuses.length === 0 || request.statuses.includes(status);
     const afterCursor = (time: number, id: string) => !after || time > after.time || (time === after.time && id > after.id);
 
@@ -92,6 +93,16 @@ export class MemoryReads {
     };
     for (const item of state.buffer.all()) addHeld(item, memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED);
     for (const item of state.buffer.promoting()) addHeld(item, memoryV1.MemoryStatus.MEMORY_STATUS_PENDING_PROMOTION);
+    // Only when asked for: an evicted memory is gone, and only its id, reason and time are kept
+    // (so a type or metadata filter cannot match it). Ordered by eviction time.
+    if (request.statuses.includes(memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED) && filter.kinds.length === 0 && request.filters.length === 0) {
+      for (const eviction of state.outbox.evictions.values()) {
+        const id = eviction.memoryId;
+        if (eviction.namespace !== request.namespace || held.has(id) || state.outbox.pendingDeletes.has(id)) continue;
+        const time = eviction.time?.getTime() ?? 0;
+        if (afterCursor(time, id)) rows.push({ time, id, memory: evictedMemory(eviction) });
+      }
+    }
     if (wants(memoryV1.MemoryStatus.MEMORY_STATUS_STORED)) {
       const stored = await this.stores.episodic.list(request.namespace, toStoreFilter(filter, now), {
         after: after ? { createTime: new Date(after.time), id: after.id } : undefined,

@@ -1,5 +1,6 @@
 import type { Counter, Histogram, Meter } from "@opentelemetry/api";
 import type { Admission } from "./auth/admission.js";
+import { checkpointInUse } from "./checkpoint-in-use.js";
 import type { Engine } from "./engine.js";
 import type { SidecarLink } from "./sidecar-link.js";
 
@@ -28,7 +29,7 @@ export class ServiceMetrics {
     gauge("ww_wal_lsn", "Highest LSN the sidecar acknowledged as durable", () => engine()?.pipeline.durableLsn);
     gauge("ww_applied_lsn", "Highest LSN applied to the learning state", () => engine()?.pipeline.appliedLsn);
     gauge("ww_sequenced_lsn", "Highest LSN handed to the sidecar, durable or not; above ww_applied_lsn, records are in flight", () => engine()?.pipeline.lastAssignedLsn);
-    gauge("ww_checkpoint_lsn", "LSN of the newest committed checkpoint", () => engine()?.checkpointer.lastCheckpoint?.lsn ?? sources.sidecar.status?.newestCheckpointLsn);
+    gauge("ww_checkpoint_lsn", "LSN of the checkpoint a restart would start from (0: none)", () => checkpointInUse(engine(), sources.sidecar.status)?.lsn);
     gauge("ww_checkpoint_timestamp", "Unix time of the newest committed checkpoint", () => checkpointTime(sources) / 1000 || undefined, "s");
     gauge("ww_checkpoint_age_seconds", "Seconds since the newest committed checkpoint", () => {
       const time = checkpointTime(sources);
@@ -74,5 +75,5 @@ export class ServiceMetrics {
 }
 
 function checkpointTime(sources: { engine: () => Engine | undefined; sidecar: SidecarLink }): number {
-  return sources.engine()?.checkpointer.lastCheckpoint?.time.getTime() ?? sources.sidecar.status?.newestCheckpointTime?.getTime() ?? 0;
+  return checkpointInUse(sources.engine(), sources.sidecar.status)?.time?.getTime() ?? 0;
 }

@@ -90,6 +90,39 @@ describe("long-term memory on the embedded stores", () => {
     expect(evicted.every((m) => m.evictionReason === memoryV1.EvictionReason.EVICTION_REASON_CAPACITY)).toBe(true);
   });
 
+  it("lists the evicted memories GetMemory reports, page by page, only when asked for", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await remember({ namespace: "ev-list", content: `scratch line ${i} about walruses`, importance: 0 })).memory!.id);
+    const evicted = (await Promise.all(ids.map((id) => get(id, "ev-list").then((r) => r.memory!)))).filter((m) => m.status === memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED);
+    expect(evicted.length).toBeGreaterThanOrEqual(5);
+
+    const list = (partial: Partial<memoryV1.ListMemoriesRequest>) =>
+      call(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "ev-list", ...partial }));
+    const listed: memoryV1.Memory[] = [];
+    let token = "";
+    let pages = 0;
+    do {
+      const page = await list({ statuses: [memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED], pageSize: 2, pageToken: token });
+      expect(page.memories.length).toBeLessThanOrEqual(2);
+      listed.push(...page.memories);
+      token = page.nextPageToken;
+      pages += 1;
+    } while (token && pages < 20); // a cursor that does not advance must fail, not loop
+    expect(token).toBe("");
+    expect(pages).toBeGreaterThanOrEqual(3);
+    expect(listed.map((m) => m.id).sort()).toEqual(evicted.map((m) => m.id).sort());
+    expect(listed).toEqual(expect.arrayContaining(evicted)); // the same answer GetMemory gives, reason included
+
+    // Not by default (they are gone), and alongside other statuses when asked for.
+    const everything = await list({ pageSize: 100 });
+    expect(everything.memories.some((m) => m.status === memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED)).toBe(false);
+    const both = await list({ statuses: [memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED, memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED], pageSize: 100 });
+    expect(both.memories.map((m) => m.id).sort()).toEqual([...everything.memories.filter((m) => m.status === memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED), ...evicted].map((m) => m.id).sort());
+    // Another namespace never sees them.
+    const other = await call(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "ev", statuses: [memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED], pageSize: 100 }));
+    expect(other.memories.some((m) => m.namespace !== "ev")).toBe(false);
+  });
+
   it("lists memories with stable page tokens across buffer and store, and refuses a token from another query", async () => {
     const seen: string[] = [];
     let token = "";

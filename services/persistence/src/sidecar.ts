@@ -53,6 +53,8 @@ export interface SidecarParts {
  */
 export class Sidecar {
   private maintenance: Promise<void> = Promise.resolve();
+  /** Committed checkpoints the last recovery could not load: status never reports them as the newest. */
+  private readonly unusable = new Set<number>();
 
   constructor(private readonly parts: SidecarParts) {
     parts.writer.onDurable((records) => this.onDurable(records));
@@ -75,9 +77,10 @@ export class Sidecar {
       event: "checkpoint.written",
       lsn: input.lsn,
       file: written.fileName,
-      compressedBytes: written.compressedBytes,
+      sizeBytes: written.sizeBytes,
     });
-    return { lsn: input.lsn, fileName: written.fileName, compressedBytes: written.compressedBytes, sha256: written.sha256 };
+    // compressed_bytes keeps its wire name (buf breaking); it carries the file's size, a gzip file now.
+    return { lsn: input.lsn, fileName: written.fileName, compressedBytes: written.sizeBytes, sha256: written.sha256 };
   }
 
   /**
@@ -97,6 +100,15 @@ export class Sidecar {
         `no valid checkpoint reaches the WAL: ${chosen ? `checkpoint ${startLsn}` : "no checkpoint"} but the WAL starts at LSN ${oldest.firstLsn}` +
           (selection.rejected.length ? `; rejected: ${selection.rejected.map((r) => `${r.fileName} (${r.reason})`).join(", ")}` : ""),
       );
+    }
+    for (const bad of selection.corrupt) {
+      this.unusable.add(bad.lsn);
+      this.parts.logger.warn("checkpoint rejected; recovery falls back to an older one", {
+        event: "checkpoint.rejected",
+        file: bad.fileName,
+        reason: bad.reason,
+        fallbackFile: chosen?.fileName,
+      });
     }
     this.parts.logger.info("recovery requested", {
       event: "recovery.plan",
@@ -159,7 +171,7 @@ export class Sidecar {
 
   status(): persistenceV1.GetStatusResponse {
     const writer = this.parts.writer;
-    const newest = [...this.parts.commits.values()].sort((a, b) => b.lsn - a.lsn)[0];
+    const newest = [...this.parts.commits.values()].filter((c) => !this.unusable.has(c.lsn)).sort((a, b) => b.lsn - a.lsn)[0];
     return {
       durableLsn: writer.durableLsn,
       segmentCount: writer.segmentList.length,

@@ -5,12 +5,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { threadId } from "node:worker_threads";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { crc32, deflateRawSync, gunzipSync, gzipSync, inflateRawSync } from "node:zlib";
 import {
+  CHECKPOINT_GZIP_PREFIX_BYTES,
   CHECKPOINT_HEADER_BYTES,
   checkpointFileName,
-  decodeCheckpointHeader,
-  encodeCheckpointHeader,
+  encodeCheckpointPrefix,
+  encodeGzipTrailer,
+  parseCheckpointFile,
   type CheckpointFileHeader,
 } from "@t4dm/wal-format";
 import ts from "typescript";
@@ -24,6 +26,7 @@ import {
 } from "../src/checkpoints/checkpoint-errors.js";
 import { CheckpointStore, NOT_COMMITTED, checkpointDirectory } from "../src/checkpoints/checkpoint-store.js";
 import { NodeFileLayer } from "../src/storage/node-file-layer.js";
+import { legacyCheckpointFile } from "./support/checkpoint-files.js";
 import { MemoryFileLayer, SimulatedCrash } from "./support/memory-file-layer.js";
 
 const DATA_DIR = "/data";
@@ -73,6 +76,10 @@ async function storeWith(lsns: number[], keep = 3) {
   return fresh;
 }
 
+/** A bare gzip member header (no FEXTRA): with it, what compress() returns is a gzip stream. */
+const PLAIN_GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+const asGzip = (compressed: Buffer) => Buffer.concat([PLAIN_GZIP_HEADER, compressed]);
+
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -92,13 +99,15 @@ describe("CheckpointCodec", () => {
     expect(codec.workerThreadId).toBe(id);
   });
 
-  it("gzips and hashes the compressed bytes, leaving the caller's buffer intact", async () => {
+  it("deflates with a gzip trailer and hashes those bytes, leaving the caller's buffer intact", async () => {
     const backing = randomBytes(64 * 1024);
     const before = Buffer.from(backing);
     // A view into a larger buffer, as a slice of a read would be.
     const body = backing.subarray(1000, 1000 + 20_000);
     const { compressed, sha256 } = await codec.compress(body);
-    expect(gunzipSync(compressed).equals(body)).toBe(true);
+    expect(inflateRawSync(compressed.subarray(0, -8)).equals(body)).toBe(true);
+    expect(compressed.readUInt32LE(compressed.length - 8)).toBe(crc32(body));
+    expect(compressed.readUInt32LE(compressed.length - 4)).toBe(body.length);
     expect(sha256.equals(createHash("sha256").update(compressed).digest())).toBe(true);
     expect(backing.equals(before)).toBe(true);
     expect(body.length).toBe(20_000);
@@ -108,7 +117,8 @@ describe("CheckpointCodec", () => {
     const body = bodyFor(7);
     expect((await codec.decompress(gzipSync(body))).equals(body)).toBe(true);
     const empty = await codec.compress(Buffer.alloc(0));
-    expect((await codec.decompress(empty.compressed)).length).toBe(0);
+    const header = { lsn: 1, stateFormatVersion: 1, compressedBytes: empty.compressed.length, bodyBytes: 0, sha256: empty.sha256, stateHash: Buffer.alloc(0) };
+    expect((await codec.decompress(Buffer.concat([encodeCheckpointPrefix(header), empty.compressed]))).length).toBe(0);
   });
 
   it.each([
@@ -138,7 +148,7 @@ describe("CheckpointCodec", () => {
   it("answers concurrent requests each with its own result", async () => {
     const bodies = Array.from({ length: 25 }, (_, i) => bodyFor(100 + i));
     const results = await Promise.all(bodies.map((body) => codec.compress(body)));
-    const inflated = await Promise.all(results.map((r) => codec.decompress(r.compressed)));
+    const inflated = await Promise.all(results.map((r) => codec.decompress(asGzip(r.compressed))));
     inflated.forEach((body, i) => expect(body.equals(bodies[i]!)).toBe(true));
   });
 
@@ -161,7 +171,7 @@ describe("CheckpointCodec", () => {
       await worker.terminate();
       expect(await outstanding).toBeInstanceOf(CodecUnavailableError);
       const { compressed } = await own.compress(Buffer.from("again"));
-      expect(gunzipSync(compressed).toString()).toBe("again");
+      expect(gunzipSync(asGzip(compressed)).toString()).toBe("again");
       expect(own.workerThreadId).not.toBe(first);
       expect(own.workerThreadId).not.toBe(threadId);
     } finally {
@@ -189,7 +199,7 @@ describe("CheckpointCodec", () => {
           'import { CheckpointCodec } from "./checkpoint-codec.js";',
           "const codec = new CheckpointCodec();",
           'const { compressed } = await codec.compress(Buffer.from("hello from the worker"));',
-          "console.log((await codec.decompress(compressed)).toString());",
+          `console.log((await codec.decompress(Buffer.concat([Buffer.from(${JSON.stringify([...PLAIN_GZIP_HEADER])}), compressed]))).toString());`,
         ].join("\n"),
       );
       await writeFile(
@@ -214,9 +224,10 @@ describe("CheckpointStore", () => {
     expect(await store.list()).toEqual([42]);
 
     const raw = layer.peek(fileAt(42));
-    const compressed = raw.subarray(CHECKPOINT_HEADER_BYTES);
-    expect(raw.length).toBe(CHECKPOINT_HEADER_BYTES + written.compressedBytes);
-    expect(gunzipSync(compressed).equals(bodyFor(42))).toBe(true);
+    const compressed = raw.subarray(CHECKPOINT_GZIP_PREFIX_BYTES);
+    expect(raw.length).toBe(written.sizeBytes);
+    // The whole file is one gzip member; the SHA-256 covers what follows the header in its FEXTRA.
+    expect(gunzipSync(raw).equals(bodyFor(42))).toBe(true);
     expect(written.sha256.equals(createHash("sha256").update(compressed).digest())).toBe(true);
 
     const { header, body } = await store.load(42);
@@ -224,7 +235,8 @@ describe("CheckpointStore", () => {
     expect(header.lsn).toBe(42);
     expect(header.stateFormatVersion).toBe(3);
     expect(header.bodyBytes).toBe(bodyFor(42).length);
-    expect(header.compressedBytes).toBe(written.compressedBytes);
+    expect(header.formatVersion).toBe(2);
+    expect(header.compressedBytes).toBe(written.sizeBytes - CHECKPOINT_GZIP_PREFIX_BYTES);
     expect(header.sha256.equals(written.sha256)).toBe(true);
     expect(header.stateHash.equals(stateHashFor(42))).toBe(true);
   });
@@ -375,10 +387,9 @@ describe("CheckpointStore", () => {
       layer: MemoryFileLayer,
       change: (header: CheckpointFileHeader, compressed: Buffer) => Buffer,
     ): Promise<void> {
-      const raw = layer.peek(fileAt(NEWEST));
-      const header = decodeCheckpointHeader(raw);
-      const compressed = change(header, raw.subarray(CHECKPOINT_HEADER_BYTES));
-      layer.poke(fileAt(NEWEST), Buffer.concat([encodeCheckpointHeader(header), compressed]));
+      const { header, hashed } = parseCheckpointFile(layer.peek(fileAt(NEWEST)));
+      const compressed = change(header, hashed);
+      layer.poke(fileAt(NEWEST), Buffer.concat([encodeCheckpointPrefix(header), compressed]));
     }
 
     const corruptions: [string, (layer: MemoryFileLayer) => Promise<void>, string | RegExp][] = [
@@ -408,6 +419,18 @@ describe("CheckpointStore", () => {
         "gzip: unexpected end of file",
       ],
       [
+        // gzip's own CRC-32 cannot catch this: only the SHA-256 can.
+        "another valid gzip body under the stale SHA-256",
+        (layer) =>
+          reheadered(layer, (header) => {
+            const other = Buffer.concat([deflateRawSync(bodyFor(99)), encodeGzipTrailer(crc32(bodyFor(99)), bodyFor(99).length)]);
+            header.compressedBytes = other.length;
+            header.bodyBytes = bodyFor(99).length;
+            return other;
+          }),
+        "SHA-256 mismatch over the compressed body",
+      ],
+      [
         "garbage gzip under a consistent header",
         (layer) =>
           reheadered(layer, (header, compressed) => {
@@ -427,10 +450,10 @@ describe("CheckpointStore", () => {
         "a garbage header",
         async (layer) => {
           const raw = layer.peek(fileAt(NEWEST));
-          randomBytes(CHECKPOINT_HEADER_BYTES).copy(raw);
+          Buffer.concat([Buffer.from("xx"), randomBytes(CHECKPOINT_HEADER_BYTES)]).copy(raw);
           layer.poke(fileAt(NEWEST), raw);
         },
-        "bad header: not a T4DM checkpoint (bad magic)",
+        "not a T4DM checkpoint (neither a gzip member nor the version-1 magic)",
       ],
       [
         "a flipped header byte",
@@ -439,7 +462,7 @@ describe("CheckpointStore", () => {
           raw[33]! ^= 0x01;
           layer.poke(fileAt(NEWEST), raw);
         },
-        "bad header: checkpoint header checksum mismatch",
+        "checkpoint header checksum mismatch",
       ],
       [
         "a header that understates the body",
@@ -570,10 +593,28 @@ describe("CheckpointStore", () => {
     });
   });
 
+  it("loads a checkpoint in the legacy layout (format version 1), and falls back past a corrupt one", async () => {
+    const { layer, store } = await storeWith([10, 20, 30]);
+    layer.poke(fileAt(30), legacyCheckpointFile({ lsn: 30, stateFormatVersion: 3, stateHash: stateHashFor(30), body: bodyFor(30) }));
+    const { header, body } = await store.load(30);
+    expect(header.formatVersion).toBe(1);
+    expect(body.equals(bodyFor(30))).toBe(true);
+    expect((await store.selectNewestValid(new Set([10, 20, 30]))).chosen?.lsn).toBe(30);
+
+    const raw = layer.peek(fileAt(30));
+    raw[CHECKPOINT_HEADER_BYTES + 20]! ^= 0x01;
+    layer.poke(fileAt(30), raw);
+    const { chosen, rejected } = await store.selectNewestValid(new Set([10, 20, 30]));
+    expect(chosen?.lsn).toBe(20);
+    expect(rejected).toEqual([{ fileName: checkpointFileName(30), reason: "SHA-256 mismatch over the compressed body" }]);
+  });
+
   it("refuses a keep count below one", () => {
     expect(() => new CheckpointStore(new MemoryFileLayer(), DIR, codec, 0)).toThrow(RangeError);
   });
 });
+
+const run = promisify(execFile);
 
 describe("CheckpointStore on the real file system", () => {
   let root: string | undefined;
@@ -598,12 +639,16 @@ describe("CheckpointStore on the real file system", () => {
     expect((await readdir(dir)).sort()).toEqual([checkpointFileName(7), checkpointFileName(9)]);
     expect(await store.list()).toEqual([9, 7]);
 
-    const raw = await readFile(path.join(dir, checkpointFileName(9)));
-    const header = decodeCheckpointHeader(raw);
+    const file = path.join(dir, checkpointFileName(9));
+    const raw = await readFile(file);
+    const { header } = parseCheckpointFile(raw);
     expect(header.lsn).toBe(9);
     expect(header.sha256.equals(written.sha256)).toBe(true);
-    expect(gunzipSync(raw.subarray(CHECKPOINT_HEADER_BYTES)).equals(bodyFor(9))).toBe(true);
     expect((await store.load(9)).body.equals(bodyFor(9))).toBe(true);
+    // What an operator reaches for: the file is plain gzip to standard tools.
+    await run("gzip", ["-t", file]);
+    expect((await run("sh", ["-c", 'zcat "$1" | wc -c', "sh", file])).stdout.trim()).toBe(String(bodyFor(9).length));
+    expect((await run("zcat", [file], { encoding: "buffer" })).stdout.equals(bodyFor(9))).toBe(true);
 
     const committed = new Set([7, 9]);
     raw[raw.length - 5]! ^= 0x01;

@@ -1,13 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
 import { walV1 } from "@t4dm/proto";
 import {
+  CHECKPOINT_GZIP_PREFIX_BYTES,
   checkpointFileName,
-  encodeCheckpointHeader,
   encodeRecord,
   encodeSegmentHeader,
   RECORD_HEADER_BYTES,
@@ -18,6 +16,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { checkCheckpoint } from "../src/cli/checkpoint-check.js";
 import { parseCliArgs } from "../src/cli/parse-args.js";
 import { UsageError } from "../src/cli/cli-errors.js";
+import { CHECKPOINT_LAYOUTS, gzipCheckpointFile } from "./support/checkpoint-files.js";
 
 // The built tool, run as a real process (`make test` builds before testing).
 const CLI = path.resolve(import.meta.dirname, "../dist/cli.js");
@@ -84,17 +83,8 @@ async function buildDataDir(segments: Entry[][], checkpoints: { lsn: number; bod
   }
   const files: string[] = [];
   for (const { lsn: at, body } of checkpoints) {
-    const compressed = gzipSync(body);
-    const header = encodeCheckpointHeader({
-      lsn: at,
-      stateFormatVersion: 1,
-      compressedBytes: compressed.length,
-      bodyBytes: body.length,
-      sha256: createHash("sha256").update(compressed).digest(),
-      stateHash: Buffer.from("abcd", "hex"),
-    });
     const file = path.join(dataDir, "checkpoints", checkpointFileName(at));
-    await writeFile(file, Buffer.concat([header, compressed]));
+    await writeFile(file, gzipCheckpointFile({ lsn: at, stateFormatVersion: 1, body, stateHash: Buffer.from("abcd", "hex") }));
     files.push(file);
   }
   return { dataDir, segments: built, checkpoints: files };
@@ -161,7 +151,7 @@ describe("t4dm-wal verify", () => {
 
   it("exits 2 when a checkpoint's SHA-256 does not match, and says which file", async () => {
     const { dataDir, checkpoints } = await standard();
-    await flipByte(checkpoints[0]!, 104 + 12);
+    await flipByte(checkpoints[0]!, CHECKPOINT_GZIP_PREFIX_BYTES + 12);
     const { code, stdout } = run("verify", dataDir);
     expect(code).toBe(2);
     expect(stdout).toMatch(/checkpoint_0000000000000003\.bin\.gz {2}LSN 3 .* SHA-256 bad {2}committed at LSN 4 {2}BAD: SHA-256 mismatch over the compressed body/);
@@ -319,19 +309,9 @@ describe("t4dm-wal command line", () => {
   });
 });
 
-describe("checkCheckpoint", () => {
-  const build = (body: Buffer, lie: Partial<{ bodyBytes: number }> = {}) => {
-    const compressed = gzipSync(body);
-    const header = encodeCheckpointHeader({
-      lsn: 7,
-      stateFormatVersion: 2,
-      compressedBytes: compressed.length,
-      bodyBytes: lie.bodyBytes ?? body.length,
-      sha256: createHash("sha256").update(compressed).digest(),
-      stateHash: Buffer.alloc(0),
-    });
-    return Buffer.concat([header, compressed]);
-  };
+describe.each(CHECKPOINT_LAYOUTS)("checkCheckpoint, %s layout", (_, encode) => {
+  const build = (body: Buffer, lie: Partial<{ bodyBytes: number }> = {}) =>
+    encode({ lsn: 7, stateFormatVersion: 2, body, stateHash: Buffer.alloc(0), bodyBytesClaimed: lie.bodyBytes });
 
   it("accepts a good file and rejects a wrong name, a truncated body and a lying body length", () => {
     const good = build(Buffer.alloc(1000, 7));
@@ -339,11 +319,51 @@ describe("checkCheckpoint", () => {
     expect(checkCheckpoint("c", 7, good).problem).toBeUndefined();
     expect(checkCheckpoint("c", 8, good).problem).toBe("header LSN 7 does not match the file name");
     expect(checkCheckpoint("c", 7, good.subarray(0, good.length - 1)).problem).toMatch(/^truncated: /);
-    expect(checkCheckpoint("c", 7, good.subarray(0, 50)).problem).toBe("checkpoint header truncated (50 bytes)");
+    expect(checkCheckpoint("c", 7, good.subarray(0, 50)).problem).toMatch(/^checkpoint (gzip )?header truncated \(50 bytes\)$/);
+    expect(checkCheckpoint("c", 7, Buffer.alloc(0)).problem).toBe("empty file");
     // A body longer than the header admits stops at the cap instead of inflating.
     expect(checkCheckpoint("c", 7, build(Buffer.alloc(1000, 7), { bodyBytes: 10 })).problem).toBe(
       "body decompresses to more than the 10 bytes the header gives",
     );
     expect(checkCheckpoint("c", 7, build(Buffer.alloc(1000, 7), { bodyBytes: 2000 })).problem).toBe("body decompresses to 1000 bytes, header gives 2000");
+  });
+});
+
+describe.each(CHECKPOINT_LAYOUTS)("t4dm-wal checkpoint <file>, %s layout", (layout, encode) => {
+  const write = async (name: string, bytes: Buffer) => {
+    const dir = await mkdtemp(path.join(tmpdir(), "t4dm-cli-ckpt-"));
+    dirs.push(dir);
+    const file = path.join(dir, name);
+    await writeFile(file, bytes);
+    return file;
+  };
+  const good = () => encode({ lsn: 9, stateFormatVersion: 3, body: Buffer.from("state at 9"), stateHash: Buffer.from("abcd", "hex") });
+
+  it("exits 0 on a file that verifies, under any name, and prints its header", async () => {
+    for (const name of [checkpointFileName(9), "backup-copy.bin.gz"]) {
+      const { code, stdout, stderr } = run("checkpoint", await write(name, good()));
+      expect(stderr).toBe("");
+      expect(code).toBe(0);
+      const version = layout === "gzip" ? 2 : 1;
+      expect(stdout).toMatch(new RegExp(`^${name.replace(/\./g, "\\.")}  ok\n  format ${version} \\(${layout} layout\\)  lsn 9  state format 3  `));
+      expect(stdout).toContain("(ok)  body ok");
+    }
+  });
+
+  it("exits 2 on a file that does not verify, or whose name names another LSN", async () => {
+    const bytes = good();
+    bytes[bytes.length - 12]! ^= 0x01;
+    const bad = run("checkpoint", await write(checkpointFileName(9), bytes));
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toContain("BAD: SHA-256 mismatch over the compressed body");
+    const misnamed = run("checkpoint", await write(checkpointFileName(8), good()));
+    expect(misnamed.code).toBe(2);
+    expect(misnamed.stdout).toContain("BAD: header LSN 9 does not match the file name");
+  });
+
+  it("exits 66 on a missing file", async () => {
+    const { code, stderr } = run("checkpoint", path.join(tmpdir(), "t4dm-no-such-dir", checkpointFileName(9)));
+    expect(code).toBe(66);
+    expect(stderr).toMatch(/^t4dm-wal: cannot read: ENOENT/);
   });
 });

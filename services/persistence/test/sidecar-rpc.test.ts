@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { status, type ServiceError } from "@grpc/grpc-js";
+import { gunzipSync } from "node:zlib";
+import { parseCheckpointFile, parseCheckpointFileName } from "@t4dm/wal-format";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "@t4dm/config";
 import { openAppendStream, type persistenceV1 } from "@t4dm/proto";
@@ -11,6 +13,7 @@ import { makeGenericClientConstructor, credentials } from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import { openSidecar, type OpenedSidecar } from "../src/open-sidecar.js";
 import { startSidecarServer, type SidecarServer } from "../src/sidecar-server.js";
+import { legacyCheckpointFile } from "./support/checkpoint-files.js";
 import { MemoryFileLayer } from "./support/memory-file-layer.js";
 import { captureLogger } from "./support/wal-harness.js";
 import { recoverAll, sidecarStatus, writeCheckpoint } from "./support/sidecar-calls.js";
@@ -246,6 +249,9 @@ describe("checkpoints and recovery over gRPC", () => {
       const recovered = await recoverAll(again.client);
       expect(recovered.plan.rejectedCheckpoints.map((r) => r.fileName), name).toEqual([checkpointLsns.at(-1)]);
       expect(recovered.plan.checkpointFileName, name).toBe(checkpointLsns.at(-2));
+      // Reported as what it is, and never again as the newest checkpoint.
+      expect(again.lines.find((l) => l.event === "checkpoint.rejected"), name).toMatchObject({ level: "warn", file: checkpointLsns.at(-1), fallbackFile: checkpointLsns.at(-2) });
+      expect((await sidecarStatus(again.client)).newestCheckpointLsn, name).toBe(parseCheckpointFileName(checkpointLsns.at(-2)!));
       const restored = StateChain.restore(recovered.checkpoint);
       for (const r of recovered.records) restored.apply(r);
       expect(restored.hash.equals(live.hash), name).toBe(true);
@@ -257,6 +263,44 @@ describe("checkpoints and recovery over gRPC", () => {
     const recovered = await recoverAll(again.client);
     expect(recovered.plan.checkpointFileName).toBe(checkpointLsns.at(-2));
     expect(recovered.plan.rejectedCheckpoints[0]?.reason).toMatch(/missing/);
+  });
+});
+
+describe("a data directory from before the gzip layout", () => {
+  it("still starts: a committed legacy-layout checkpoint (format version 1) is chosen, and new ones are gzip", async () => {
+    const running = await start();
+    const writer = new AppendClient(running.client);
+    const live = new StateChain();
+    const records = Array.from({ length: 5 }, (_, i) => opaqueRecord(i + 1));
+    await writer.append(records);
+    for (const r of records) live.apply(r);
+    await writeCheckpoint(running.client, 5, live.snapshot());
+    const commit = checkpointCompleteRecord(6, 5);
+    await writer.append([commit]);
+    live.apply(commit);
+    await running.opened.sidecar.settled();
+
+    // Rewrite the checkpoint as the version-1 writer would have left it.
+    const disk = running.layer.afterProcessCrash();
+    const file = "/data/checkpoints/checkpoint_0000000000000005.bin.gz";
+    const { header } = parseCheckpointFile(disk.peek(file));
+    disk.poke(file, legacyCheckpointFile({ lsn: 5, stateFormatVersion: header.stateFormatVersion, stateHash: header.stateHash, body: gunzipSync(disk.peek(file)) }));
+    expect(disk.peek(file).subarray(0, 8).toString("latin1")).toBe("T4DMCKP\0");
+
+    const again = await start(disk);
+    const recovered = await recoverAll(again.client);
+    expect(recovered.plan.checkpointFileName).toBe("checkpoint_0000000000000005.bin.gz");
+    expect(recovered.plan.rejectedCheckpoints).toEqual([]);
+    const restored = StateChain.restore(recovered.checkpoint);
+    for (const r of recovered.records) restored.apply(r);
+    expect(restored.hash.equals(live.hash)).toBe(true);
+
+    const more = new AppendClient(again.client);
+    await more.append([opaqueRecord(7)]);
+    await writeCheckpoint(again.client, 7, Buffer.from("state at 7"));
+    expect(gunzipSync(again.layer.peek("/data/checkpoints/checkpoint_0000000000000007.bin.gz")).toString()).toBe("state at 7");
+    more.close();
+    await more.ended;
   });
 });
 

@@ -160,6 +160,43 @@ describe("corruption that recovery must refuse (catalog 4)", () => {
     await expectCorrupt(layer, {}, /a valid record \(LSN 6\) follows/);
   });
 
+  // Damage to any field of any record but the last, with valid records after it, is
+  // corruption: refused, the file left byte for byte as it was, no record cut off.
+  const FIELDS: [string, number, number][] = [
+    ["magic", 0, 0x01],
+    ["version", 2, 0x02],
+    ["length (small change)", 4, 0x01],
+    ["length (past the end)", 7, 0x40],
+    ["LSN", 8, 0x01],
+    ["op type", 16, 0x01],
+    ["salt", 20, 0x01],
+    ["checksum", 24, 0x80],
+    ["payload", RECORD_HEADER_BYTES + 3, 0x01],
+  ];
+  it.each(FIELDS)("a flipped %s byte in any record before the last stops start-up and truncates nothing", async (_, at, mask) => {
+    const count = 10;
+    const pristine = await walWith(count);
+    const offsets = frameOffsets(count);
+    for (let victim = 1; victim < count; victim++) {
+      const layer = pristine.afterProcessCrash();
+      const damaged = layer.peek(SEGMENT_1);
+      damaged[offsets[victim - 1]! + at]! ^= mask;
+      layer.poke(SEGMENT_1, damaged);
+      const where = `record ${victim}`;
+
+      const error = await open(layer).catch((e: unknown) => e);
+      expect(error, where).toBeInstanceOf(WalCorruptError);
+      expect((error as WalCorruptError).lsn, where).toBe(victim);
+      expect((error as Error).message, where).toMatch(/a valid record \(LSN \d+\) follows/);
+      expect(layer.peek(SEGMENT_1).equals(damaged), `${where}: the segment is untouched`).toBe(true);
+      expect((await layer.readdir(WAL_DIR)).filter((n) => n.endsWith(".broken")), where).toEqual([]);
+      const [copy] = await layer.readdir(path.join(DATA_DIR, "quarantine"));
+      expect(layer.peek(path.join(DATA_DIR, "quarantine", copy!)).equals(damaged), `${where}: quarantined as found`).toBe(true);
+      // Refused again on the next start: nothing was "repaired" in between.
+      expect(await open(layer).catch((e: unknown) => e), where).toBeInstanceOf(WalCorruptError);
+    }
+  });
+
   it("a missing middle segment stops start-up", async () => {
     const layer = await walWith(60, { segmentBytes: 500 });
     await layer.unlink(path.join(WAL_DIR, segmentFileName(2)));

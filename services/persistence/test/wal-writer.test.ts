@@ -29,6 +29,44 @@ describe("WAL writer: appends and group commit", () => {
     expect(await readBack(layer)).toEqual(range(1, 50));
   });
 
+  it("gives each record of each grouped append its own LSN, across segment cuts, and acknowledges only what a power loss keeps", async () => {
+    const layer = new MemoryFileLayer();
+    const { writer } = await open(layer, { segmentBytes: 600 });
+    const before = layer.trace.length;
+    // 30 appends of 1-4 records each, all submitted at once so they queue behind each other's syncs.
+    const batches: number[][] = [];
+    let next = 1;
+    for (let i = 0; i < 30; i++) {
+      const size = 1 + ((i * 7) % 4);
+      batches.push(range(next, next + size - 1));
+      next += size;
+    }
+    const last = next - 1;
+    const acks = await Promise.all(
+      batches.map((lsns) =>
+        writer.append(lsns.map((lsn) => record(lsn, 10 + (lsn % 5) * 13))).then((durable) => {
+          // What the disk holds for certain at the moment of this acknowledgement (synchronously, before any later write).
+          const kept = layer.afterPowerLoss("drop");
+          return { durable, kept };
+        }),
+      ),
+    );
+    for (const [i, lsns] of batches.entries()) {
+      const { durable, kept } = acks[i]!;
+      expect(durable, `append ${i}`).toBeGreaterThanOrEqual(lsns.at(-1)!);
+      if (i > 0) expect(durable, `append ${i}`).toBeGreaterThanOrEqual(acks[i - 1]!.durable);
+      const survived = await readBack(kept);
+      expect(survived.slice(0, lsns.at(-1)!), `append ${i}: its records survive a power loss at its ack`).toEqual(range(1, lsns.at(-1)!));
+    }
+    // Grouped: fewer syncs than appends, yet every record on disk once, under its own LSN, in order.
+    const syncs = layer.trace.slice(before).filter((op) => op.startsWith("datasync")).length;
+    expect(syncs).toBeLessThan(batches.length);
+    expect(writer.segmentList.length).toBeGreaterThan(2);
+    expect(await readBack(layer)).toEqual(range(1, last));
+    const reopened = await open(layer.afterProcessCrash(), { segmentBytes: 600 });
+    expect(reopened.writer.durableLsn).toBe(last);
+  });
+
   it("cuts segments as they fill and keeps LSNs contiguous across them", async () => {
     const layer = new MemoryFileLayer();
     const { writer } = await open(layer, { segmentBytes: 400 });

@@ -8,7 +8,8 @@ import { SnapshotEncoder } from "./snapshot-encoder.js";
 export interface CheckpointResult {
   lsn: number;
   fileName: string;
-  compressedBytes: number;
+  /** The checkpoint file's size (a gzip file); AdminService calls it size_bytes, as do HTTP and the logs. */
+  sizeBytes: number;
 }
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -89,10 +90,11 @@ export class Checkpointer {
       lsn,
       file: written.fileName,
       bytes: body.length,
-      compressedBytes: written.compressedBytes,
+      sizeBytes: written.compressedBytes,
       ms: Date.now() - started,
     });
-    return { lsn, fileName: written.fileName, compressedBytes: written.compressedBytes };
+    // The sidecar's compressed_bytes keeps its wire name (buf breaking) and carries the file size.
+    return { lsn, fileName: written.fileName, sizeBytes: written.compressedBytes };
   }
 
   private async write(lsn: number, body: Buffer, stateHash: Buffer): Promise<persistenceV1.WriteCheckpointResponse> {

@@ -64,6 +64,15 @@ export function recoverState(client: persistenceV1.PersistenceServiceClient, log
             durableLsn: plan.durableLsn,
             repair: plan.repairNote || undefined,
           });
+          // Each file passed over is worth a look: corrupt, missing, or a checkpoint whose commit never landed.
+          for (const rejected of plan.rejectedCheckpoints) {
+            logger.warn("recovery passed over a checkpoint", {
+              event: "recovery.checkpoint_rejected",
+              file: rejected.fileName,
+              reason: rejected.reason,
+              usedFile: plan.checkpointFileName || undefined,
+            });
+          }
         } else if (part?.$case === "checkpointChunk") {
           chunks.push(part.value);
         } else if (part?.$case === "records") {

@@ -10,7 +10,7 @@ import { CodecDataError, CodecUnavailableError } from "./checkpoint-errors.js";
  */
 const WORKER_SOURCE = `"use strict";
 const { parentPort } = require("node:worker_threads");
-const { gzipSync, gunzipSync } = require("node:zlib");
+const { deflateRawSync, gunzipSync, crc32 } = require("node:zlib");
 const { createHash } = require("node:crypto");
 
 function movable(bytes) {
@@ -25,7 +25,12 @@ parentPort.on("message", ({ id, op, data, maxBytes }) => {
   try {
     const input = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (op === "compress") {
-      const compressed = movable(gzipSync(input));
+      // The deflate stream and gzip trailer (CRC-32, length mod 2^32) of a gzip
+      // member whose header the store writes (FORMAT.md, checkpoint file).
+      const trailer = Buffer.alloc(8);
+      trailer.writeUInt32LE(crc32(input) >>> 0, 0);
+      trailer.writeUInt32LE(input.length % 2 ** 32, 4);
+      const compressed = movable(Buffer.concat([deflateRawSync(input), trailer]));
       const digest = sha256(compressed);
       parentPort.postMessage({ id, ok: true, data: compressed, sha256: digest }, [compressed.buffer, digest.buffer]);
     } else if (op === "decompress") {
@@ -94,7 +99,11 @@ export class CheckpointCodec {
     return this.live().threadId;
   }
 
-  /** gzip, then SHA-256 over the compressed bytes (what the checkpoint header records). */
+  /**
+   * Deflate plus the gzip trailer: a gzip member without its header, which
+   * encodeCheckpointPrefix supplies; then SHA-256 over these bytes (what the
+   * checkpoint header records).
+   */
   async compress(body: Buffer): Promise<{ compressed: Buffer; sha256: Buffer }> {
     const reply = await this.request("compress", body);
     if (!reply.sha256) throw new CodecUnavailableError("checkpoint codec worker sent no digest");
@@ -102,7 +111,7 @@ export class CheckpointCodec {
   }
 
   /**
-   * Rejects with CodecDataError (zlib's message and code) on truncated or
+   * gunzip of a whole gzip stream. Rejects with CodecDataError (zlib's message and code) on truncated or
    * garbage input, or when the output would exceed `maxBytes`, so a corrupt
    * length never turns into a huge allocation.
    */

@@ -1,13 +1,13 @@
 import path from "node:path";
 import {
-  CHECKPOINT_HEADER_BYTES,
   STATE_HASH_BYTES,
   WalFormatError,
   checkpointFileName,
-  decodeCheckpointHeader,
-  encodeCheckpointHeader,
+  encodeCheckpointPrefix,
+  parseCheckpointFile,
   parseCheckpointFileName,
-  type CheckpointFileHeader,
+  type CheckpointFileView,
+  type DecodedCheckpointHeader,
 } from "@t4dm/wal-format";
 import type { FileHandle, FileLayer } from "../storage/file-layer.js";
 import type { CheckpointCodec } from "./checkpoint-codec.js";
@@ -38,12 +38,13 @@ export interface CheckpointInput {
 
 export interface WrittenCheckpoint {
   fileName: string;
-  compressedBytes: number;
+  /** The whole file. */
+  sizeBytes: number;
   sha256: Buffer;
 }
 
 export interface LoadedCheckpoint {
-  header: CheckpointFileHeader;
+  header: DecodedCheckpointHeader;
   body: Buffer;
 }
 
@@ -57,10 +58,17 @@ export interface RejectedCheckpoint {
   reason: string;
 }
 
+/** A rejected file the WAL had committed: a checkpoint that should have loaded and did not. */
+export interface RejectedCommittedCheckpoint extends RejectedCheckpoint {
+  lsn: number;
+}
+
 export interface CheckpointSelection {
   chosen?: SelectedCheckpoint;
   /** Every checkpoint newer than the chosen one, newest first, with why it was passed over. */
   rejected: RejectedCheckpoint[];
+  /** The committed ones among `rejected`: corrupt, missing or unreadable. */
+  corrupt: RejectedCommittedCheckpoint[];
 }
 
 export interface PruneResult {
@@ -137,8 +145,9 @@ export class CheckpointStore {
   }
 
   /**
-   * Reads and fully verifies one checkpoint: header CRC, LSN, file length,
-   * SHA-256 of the compressed bytes (before they reach gunzip), body length.
+   * Reads and fully verifies one checkpoint, in either layout: header CRC,
+   * LSN, file length, SHA-256 of the compressed bytes (before they reach
+   * gunzip), the gzip CRC-32, body length.
    * Throws CheckpointInvalidError for anything wrong with the file;
    * CodecUnavailableError passes through, as it says nothing about the file.
    */
@@ -157,25 +166,22 @@ export class CheckpointStore {
     }
     if (bytes.length === 0) throw invalid("empty file");
 
-    let header: CheckpointFileHeader;
+    let file: CheckpointFileView;
     try {
-      header = decodeCheckpointHeader(bytes);
+      file = parseCheckpointFile(bytes);
     } catch (error) {
-      if (error instanceof WalFormatError) throw invalid(`bad header: ${error.message}`, error);
+      if (error instanceof WalFormatError) throw invalid(error.message, error);
       throw error;
     }
+    const header = file.header;
     if (header.lsn !== lsn) throw invalid(`header says LSN ${header.lsn}, file name says ${lsn}`);
-    const expected = CHECKPOINT_HEADER_BYTES + header.compressedBytes;
-    if (bytes.length < expected) throw invalid(`truncated: ${bytes.length} bytes, header promises ${expected}`);
-    if (bytes.length > expected) throw invalid(`${bytes.length - expected} unexpected bytes after the body`);
 
-    const compressed = bytes.subarray(CHECKPOINT_HEADER_BYTES);
-    if (!(await this.codec.sha256(compressed)).equals(header.sha256)) {
+    if (!(await this.codec.sha256(file.hashed)).equals(header.sha256)) {
       throw invalid("SHA-256 mismatch over the compressed body");
     }
     let body: Buffer;
     try {
-      body = await this.codec.decompress(compressed, { maxBytes: header.bodyBytes });
+      body = await this.codec.decompress(file.gzip, { maxBytes: header.bodyBytes });
     } catch (error) {
       if (!(error instanceof CodecDataError)) throw error;
       if (error.code === "ERR_BUFFER_TOO_LARGE") throw invalid(`body is larger than the ${header.bodyBytes} bytes the header says`, error);
@@ -193,6 +199,7 @@ export class CheckpointStore {
   async selectNewestValid(committed: ReadonlySet<number>): Promise<CheckpointSelection> {
     const lsns = [...new Set([...(await this.list()), ...committed])].sort((a, b) => b - a);
     const rejected: RejectedCheckpoint[] = [];
+    const corrupt: RejectedCommittedCheckpoint[] = [];
     for (const lsn of lsns) {
       const fileName = checkpointFileName(lsn);
       if (!committed.has(lsn)) {
@@ -201,13 +208,14 @@ export class CheckpointStore {
       }
       try {
         const { header, body } = await this.load(lsn);
-        return { chosen: { lsn, fileName, header, body }, rejected };
+        return { chosen: { lsn, fileName, header, body }, rejected, corrupt };
       } catch (error) {
         if (!(error instanceof CheckpointInvalidError)) throw error;
         rejected.push({ fileName, reason: error.reason });
+        corrupt.push({ lsn, fileName, reason: error.reason });
       }
     }
-    return { rejected };
+    return { rejected, corrupt };
   }
 
   /**
@@ -248,7 +256,7 @@ export class CheckpointStore {
     let tempExists = false;
     try {
       const { compressed, sha256 } = await this.codec.compress(input.body);
-      const header = encodeCheckpointHeader({
+      const prefix = encodeCheckpointPrefix({
         lsn: input.lsn,
         stateFormatVersion: input.stateFormatVersion,
         compressedBytes: compressed.length,
@@ -262,7 +270,7 @@ export class CheckpointStore {
       tempExists = true;
       try {
         step = "write";
-        await handle.writev([header, compressed], 0);
+        await handle.writev([prefix, compressed], 0);
         step = "sync";
         await handle.sync();
       } finally {
@@ -274,7 +282,7 @@ export class CheckpointStore {
       tempExists = false;
       step = "syncDir";
       await this.layer.syncDir(this.dir);
-      return { fileName, compressedBytes: compressed.length, sha256 };
+      return { fileName, sizeBytes: prefix.length + compressed.length, sha256 };
     } catch (cause) {
       // Best effort, to give the space back (after ENOSPC, say); open() removes it otherwise.
       if (tempExists) await this.layer.unlink(tempPath).catch(() => undefined);

@@ -1,17 +1,17 @@
 import { createHash } from "node:crypto";
 import { constants as bufferConstants } from "node:buffer";
 import { gunzipSync } from "node:zlib";
-import { CHECKPOINT_HEADER_BYTES, decodeCheckpointHeader, WalFormatError, type CheckpointFileHeader } from "@t4dm/wal-format";
+import { parseCheckpointFile, WalFormatError, type CheckpointFileView, type CheckpointLayout, type DecodedCheckpointHeader } from "@t4dm/wal-format";
 
 export type CheckState = "ok" | "bad" | "unchecked";
 
-export interface CheckpointCheck {
+export interface CheckpointFileCheck {
   fileName: string;
-  /** The LSN in the file name. */
-  nameLsn: number;
   size: number;
   /** Undefined when the header itself is invalid. */
-  header?: CheckpointFileHeader;
+  header?: DecodedCheckpointHeader;
+  /** gzip (version 2) or legacy (version 1); undefined when the header is invalid. */
+  layout?: CheckpointLayout;
   sha256: CheckState;
   /** Whether the body decompresses to the length the header gives. */
   body: CheckState;
@@ -19,33 +19,45 @@ export interface CheckpointCheck {
   problem?: string;
 }
 
-/**
- * Verifies a checkpoint file the way FORMAT.md asks a reader to: header CRC,
- * then the SHA-256 over the compressed bytes, and only then gunzip, capped
- * at the header's body length so a corrupt body cannot balloon.
- */
-export function checkCheckpoint(fileName: string, nameLsn: number, bytes: Buffer): CheckpointCheck {
-  const check: CheckpointCheck = { fileName, nameLsn, size: bytes.length, sha256: "unchecked", body: "unchecked" };
-  const fail = (problem: string): CheckpointCheck => ({ ...check, problem });
-  try {
-    check.header = decodeCheckpointHeader(bytes);
-  } catch (error) {
-    if (error instanceof WalFormatError) return fail(error.message);
-    throw error;
-  }
-  const header = check.header;
-  if (header.lsn !== nameLsn) return fail(`header LSN ${header.lsn} does not match the file name`);
-  const expected = CHECKPOINT_HEADER_BYTES + header.compressedBytes;
-  if (bytes.length < expected) return fail(`truncated: ${bytes.length - CHECKPOINT_HEADER_BYTES} of ${header.compressedBytes} compressed bytes present`);
-  if (bytes.length > expected) return fail(`${bytes.length - expected} unexpected bytes after the compressed body`);
+/** A file in a checkpoints/ directory, named after its LSN. */
+export interface CheckpointCheck extends CheckpointFileCheck {
+  /** The LSN in the file name. */
+  nameLsn: number;
+}
 
-  const compressed = bytes.subarray(CHECKPOINT_HEADER_BYTES);
-  check.sha256 = createHash("sha256").update(compressed).digest().equals(header.sha256) ? "ok" : "bad";
+export function checkCheckpoint(fileName: string, nameLsn: number, bytes: Buffer): CheckpointCheck {
+  return { ...checkCheckpointFile(fileName, bytes, nameLsn), nameLsn };
+}
+
+/**
+ * Verifies a checkpoint file of either layout the way FORMAT.md asks a
+ * reader to: header CRC and file length, then the SHA-256 over the
+ * compressed bytes, and only then gunzip, capped at the header's body length
+ * so a corrupt body cannot balloon. `nameLsn`, when given, must match the
+ * header's LSN.
+ */
+export function checkCheckpointFile(fileName: string, bytes: Buffer, nameLsn?: number): CheckpointFileCheck {
+  const check: CheckpointFileCheck = { fileName, size: bytes.length, sha256: "unchecked", body: "unchecked" };
+  const fail = (problem: string): CheckpointFileCheck => ({ ...check, problem });
+  if (bytes.length === 0) return fail("empty file");
+  let file: CheckpointFileView;
+  try {
+    file = parseCheckpointFile(bytes);
+  } catch (error) {
+    if (!(error instanceof WalFormatError)) throw error;
+    return fail(error.message);
+  }
+  const header = file.header;
+  check.header = header;
+  check.layout = file.layout;
+  if (nameLsn !== undefined && header.lsn !== nameLsn) return fail(`header LSN ${header.lsn} does not match the file name`);
+
+  check.sha256 = createHash("sha256").update(file.hashed).digest().equals(header.sha256) ? "ok" : "bad";
   if (check.sha256 === "bad") return fail("SHA-256 mismatch over the compressed body");
 
   let body: Buffer;
   try {
-    body = gunzipSync(compressed, { maxOutputLength: Math.min(header.bodyBytes + 1, bufferConstants.MAX_LENGTH) });
+    body = gunzipSync(file.gzip, { maxOutputLength: Math.min(header.bodyBytes + 1, bufferConstants.MAX_LENGTH) });
   } catch (error) {
     check.body = "bad";
     const code = (error as NodeJS.ErrnoException).code;

@@ -1,12 +1,14 @@
 import path from "node:path";
-import { decodeSegmentHeader, parseSegmentFileName, type ScannedRecord, type SegmentHeader } from "@t4dm/wal-format";
+import { decodeSegmentHeader, parseCheckpointFileName, parseSegmentFileName, type ScannedRecord, type SegmentHeader } from "@t4dm/wal-format";
 import { checkpointCommitOf } from "../checkpoint-commits.js";
 import type { FileLayer } from "../storage/file-layer.js";
 import { scanSegment } from "../wal/wal-scan.js";
 import type { CliOutput } from "./cli-output.js";
 import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
+import { checkCheckpointFile } from "./checkpoint-check.js";
 import {
   checkpointBlock,
+  checkpointFileBlock,
   otherCheckpointFileLine,
   otherWalFileLine,
   recordJson,
@@ -74,6 +76,17 @@ export async function checkpointsCommand(layer: FileLayer, dataDir: string, outp
   for (const check of checkpoints.checks) for (const line of checkpointBlock(check, commits.get(check.nameLsn))) await output.out(line);
   for (const name of checkpoints.otherFiles) await output.out(otherCheckpointFileLine(name));
   return ExitCode.clean;
+}
+
+/**
+ * Verifies one checkpoint file of either layout, wherever it lies (a backup,
+ * say): exit 0 when it verifies, 2 when it does not. A name of the form
+ * checkpoint_<LSN>.bin.gz must match the header's LSN.
+ */
+export async function checkpointCommand(layer: FileLayer, file: string, output: CliOutput): Promise<ExitCodeValue> {
+  const check = checkCheckpointFile(path.basename(file), await layer.readFile(file), parseCheckpointFileName(path.basename(file)));
+  for (const line of checkpointFileBlock(check)) await output.out(line);
+  return check.problem === undefined ? ExitCode.clean : ExitCode.corrupt;
 }
 
 /**

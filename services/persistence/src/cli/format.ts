@@ -1,6 +1,6 @@
 import type { Verdict } from "../wal/recovery-policy.js";
 import type { SegmentScan, WalScan } from "../wal/wal-scan.js";
-import type { CheckpointCheck } from "./checkpoint-check.js";
+import type { CheckpointCheck, CheckpointFileCheck } from "./checkpoint-check.js";
 
 /** One record as the records command shows it. */
 export interface RecordView {
@@ -82,12 +82,19 @@ export function verifyCheckpointLine(check: CheckpointCheck, commitLsn: number |
 }
 
 export function checkpointBlock(check: CheckpointCheck, commitLsn: number | undefined): string[] {
-  const lines = [`${check.fileName}  ${check.problem === undefined ? "ok" : `BAD: ${check.problem}`}  ${commitText(commitLsn)}`];
+  return [`${check.fileName}  ${check.problem === undefined ? "ok" : `BAD: ${check.problem}`}  ${commitText(commitLsn)}`, ...checkpointDetails(check)];
+}
+
+/** One file checked on its own: whether it is committed depends on a WAL this does not read. */
+export function checkpointFileBlock(check: CheckpointFileCheck): string[] {
+  return [`${check.fileName}  ${check.problem === undefined ? "ok" : `BAD: ${check.problem}`}`, ...checkpointDetails(check)];
+}
+
+function checkpointDetails(check: CheckpointFileCheck): string[] {
   const h = check.header;
-  if (h === undefined) return [...lines, `  file ${check.size} bytes, no valid header`];
+  if (h === undefined) return [`  file ${check.size} bytes, no valid header`];
   return [
-    ...lines,
-    `  lsn ${h.lsn}  state format ${h.stateFormatVersion}  file ${check.size} bytes  compressed ${h.compressedBytes}  body ${h.bodyBytes}`,
+    `  format ${h.formatVersion} (${check.layout} layout)  lsn ${h.lsn}  state format ${h.stateFormatVersion}  file ${check.size} bytes  compressed ${h.compressedBytes}  body ${h.bodyBytes}`,
     `  sha256 ${h.sha256.toString("hex")} (${check.sha256})  body ${check.body}`,
     `  state hash ${trimZeroPadding(h.stateHash).toString("hex") || "(none)"}`,
   ];

@@ -11,9 +11,10 @@ export interface RecordsOptions {
 export type CliRequest =
   | { command: "help" }
   | { command: "verify" | "segments" | "checkpoints"; dataDir: string }
+  | { command: "checkpoint"; file: string }
   | { command: "records"; dataDir: string; options: RecordsOptions };
 
-const COMMANDS = ["verify", "segments", "records", "checkpoints"] as const;
+const COMMANDS = ["verify", "segments", "records", "checkpoints", "checkpoint"] as const;
 const RECORDS_ONLY = ["from", "to", "limit", "json"] as const;
 
 /** Reads argv (without node and the script). Throws UsageError. */
@@ -41,13 +42,13 @@ export function parseCliArgs(argv: readonly string[]): CliRequest {
   const [command, dataDir, ...extra] = positionals;
   if (command === undefined) throw new UsageError("missing command");
   if (!isCommand(command)) throw new UsageError(`unknown command "${command}"`);
-  if (dataDir === undefined || dataDir === "") throw new UsageError(`${command} needs a data directory`);
+  if (dataDir === undefined || dataDir === "") throw new UsageError(`${command} needs ${command === "checkpoint" ? "a checkpoint file" : "a data directory"}`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
 
   if (command !== "records") {
     const misplaced = RECORDS_ONLY.find((name) => values[name] !== undefined);
     if (misplaced) throw new UsageError(`--${misplaced} applies only to the records command`);
-    return { command, dataDir };
+    return command === "checkpoint" ? { command, file: dataDir } : { command, dataDir };
   }
   const options: RecordsOptions = {
     from: lsnOption("--from", values.from, 0),

@@ -2,7 +2,7 @@ import type { FileLayer } from "../storage/file-layer.js";
 import { NodeFileLayer } from "../storage/node-file-layer.js";
 import { DataDirError, UsageError } from "./cli-errors.js";
 import type { CliOutput } from "./cli-output.js";
-import { checkpointsCommand, recordsCommand, segmentsCommand, verifyCommand } from "./commands.js";
+import { checkpointCommand, checkpointsCommand, recordsCommand, segmentsCommand, verifyCommand } from "./commands.js";
 import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
 import { parseCliArgs, type CliRequest } from "./parse-args.js";
 import { USAGE } from "./usage.js";
@@ -29,6 +29,8 @@ export async function runCli(argv: readonly string[], output: CliOutput, layer: 
         return await segmentsCommand(layer, request.dataDir, output);
       case "checkpoints":
         return await checkpointsCommand(layer, request.dataDir, output);
+      case "checkpoint":
+        return await checkpointCommand(layer, request.file, output);
       case "records":
         return await recordsCommand(layer, request.dataDir, request.options, output);
     }

@@ -1,4 +1,5 @@
 export const USAGE = `Usage: t4dm-wal <command> <dataDir> [options]
+       t4dm-wal checkpoint <file>
 
 Offline, read-only inspection of a T4DM data directory (<dataDir>/wal and
 <dataDir>/checkpoints). Run it while the sidecar is stopped: a live WAL may
@@ -16,6 +17,9 @@ Commands:
     --json               one JSON object per line (the stop reason goes to stderr)
   checkpoints <dataDir>  checkpoint files, their header fields, whether they verify,
                          and whether a CHECKPOINT_COMPLETE in the WAL commits them
+  checkpoint <file>      verify one checkpoint file (either layout) anywhere, e.g. in
+                         a backup: header, SHA-256, then gunzip; a file named
+                         checkpoint_<LSN>.bin.gz must hold that LSN
 
 Options:
   -h, --help             show this text
@@ -23,7 +27,8 @@ Options:
 Exit status:
   0   clean (verify); done (other commands)
   1   verify: the newest segment ends in a torn tail that recovery would cut off
-  2   verify: corrupt: recovery would refuse to start, a checkpoint file fails
+  2   checkpoint: the file does not verify
+      verify: corrupt: recovery would refuse to start, a checkpoint file fails
       verification, the WAL does not reach back to the newest valid committed
       checkpoint, or a record's payload does not decode or does not match its
       op type

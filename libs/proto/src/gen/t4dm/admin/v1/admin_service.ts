@@ -70,7 +70,10 @@ export interface CheckpointResponse {
   lsn: number;
   /** The checkpoint file name in the sidecar's data directory. */
   fileName: string;
-  /** Size of the compressed checkpoint. */
+  /**
+   * Size of the checkpoint file (a gzip file) in bytes; HTTP POST
+   * /api/v1/checkpoint and the checkpoint log events call it sizeBytes too.
+   */
   sizeBytes: number;
 }
 
@@ -128,7 +131,9 @@ export interface GetStatusResponse {
     | undefined;
   /**
    * SHA-256 of the canonical learning state at applied_lsn: equal hashes
-   * mean equal states (compare with an offline replay of the WAL).
+   * mean equal states (compare with an offline replay of the WAL). HTTP
+   * /status and the logs write it as lowercase hex (as sha256sum does);
+   * grpcurl shows these bytes as base64.
    */
   stateHash: Uint8Array;
 }

@@ -120,7 +120,12 @@ export enum MemoryStatus {
   MEMORY_STATUS_PENDING_PROMOTION = 2,
   /** MEMORY_STATUS_STORED - In long-term storage. */
   MEMORY_STATUS_STORED = 3,
-  /** MEMORY_STATUS_EVICTED - Dropped from the buffer without promotion; see eviction_reason. */
+  /**
+   * MEMORY_STATUS_EVICTED - Dropped from the buffer without promotion; see eviction_reason. Only the
+   * 10,000 most recent evictions (across all namespaces) are remembered, with
+   * their id, namespace, reason and time: GetMemory and ListMemories report an
+   * older eviction as NOT_FOUND / not at all.
+   */
   MEMORY_STATUS_EVICTED = 4,
   UNRECOGNIZED = -1,
 }

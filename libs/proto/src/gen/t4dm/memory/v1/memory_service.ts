@@ -300,6 +300,11 @@ export interface ListMemoriesRequest {
   /** From a previous response's next_page_token. */
   pageToken: string;
   types: MemoryType[];
+  /**
+   * Empty: every status except EVICTED. An evicted memory keeps only its id,
+   * namespace, reason and eviction time (its position in the order), so it
+   * matches no types or filters: list evicted ones with both empty.
+   */
   statuses: MemoryStatus[];
   filters: MetadataFilter[];
 }
@@ -2785,7 +2790,11 @@ export const MemoryServiceService = {
     responseSerialize: (value: GetMemoryResponse): Buffer => Buffer.from(GetMemoryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetMemoryResponse => GetMemoryResponse.decode(value),
   },
-  /** Lists memories in a namespace, page by page. */
+  /**
+   * Lists memories in a namespace, page by page, oldest first. Evicted
+   * memories only when statuses names MEMORY_STATUS_EVICTED (the 10,000 most
+   * recent evictions are remembered; see MemoryStatus).
+   */
   listMemories: {
     path: "/t4dm.memory.v1.MemoryService/ListMemories" as const,
     requestStream: false as const,
@@ -2824,7 +2833,11 @@ export interface MemoryServiceServer extends UntypedServiceImplementation {
   forget: handleUnaryCall<ForgetRequest, ForgetResponse>;
   /** Returns one memory and its life-cycle status. */
   getMemory: handleUnaryCall<GetMemoryRequest, GetMemoryResponse>;
-  /** Lists memories in a namespace, page by page. */
+  /**
+   * Lists memories in a namespace, page by page, oldest first. Evicted
+   * memories only when statuses names MEMORY_STATUS_EVICTED (the 10,000 most
+   * recent evictions are remembered; see MemoryStatus).
+   */
   listMemories: handleUnaryCall<ListMemoriesRequest, ListMemoriesResponse>;
   /** Promotes or evicts buffered memories now; DEEP also forms concepts. */
   consolidate: handleUnaryCall<ConsolidateRequest, ConsolidateResponse>;
@@ -2930,7 +2943,11 @@ export interface MemoryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetMemoryResponse) => void,
   ): ClientUnaryCall;
-  /** Lists memories in a namespace, page by page. */
+  /**
+   * Lists memories in a namespace, page by page, oldest first. Evicted
+   * memories only when statuses names MEMORY_STATUS_EVICTED (the 10,000 most
+   * recent evictions are remembered; see MemoryStatus).
+   */
   listMemories(
     request: ListMemoriesRequest,
     callback: (error: ServiceError | null, response: ListMemoriesResponse) => void,
