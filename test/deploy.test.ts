@@ -335,9 +335,38 @@ describe("systemd units", () => {
     }
   });
 
+  it("restart always, as the seed asks, and cap memory like the Kubernetes limits", () => {
+    const limits: Record<string, string> = { "t4dm-persistence.service": "1G", "t4dm-memory.service": "2G" };
+    for (const [i, unit] of units.entries()) {
+      expect(text(i), unit).toMatch(/^Restart=always$/m);
+      // Bad configuration (2) and a corrupt WAL or state mismatch (3) need an operator, not a restart loop.
+      expect(text(i), unit).toMatch(/^RestartPreventExitStatus=2 3$/m);
+      expect(text(i), unit).toMatch(new RegExp(`^MemoryMax=${limits[path.basename(unit)]!}$`, "m"));
+    }
+  });
+
   it("ship the files the README tells an operator to install", () => {
     for (const file of ["t4dm-persistence.service", "t4dm-memory.service", "t4dm.sysusers.conf", "t4dm.env.example", "README.md"]) {
       expect(existsSync(path.join(root, "deploy", "systemd", file)), file).toBe(true);
     }
+  });
+});
+
+describe("Prometheus alert rules", () => {
+  interface Rule {
+    alert: string;
+    expr: string;
+    for?: string;
+    labels: { severity: string };
+    annotations: { description?: string };
+  }
+  const rules = (parse(read("deploy/prometheus/alerts.yml")) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+  const rule = (name: string) => rules.find((r) => r.alert === name)!;
+
+  it("keep the seed document's three rules with its thresholds", () => {
+    expect(rule("T4DMCheckpointStale")).toMatchObject({ expr: "time() - ww_checkpoint_timestamp > 600", for: "5m", labels: { severity: "warning" } });
+    expect(rule("T4DMBufferNearlyFull")).toMatchObject({ expr: "ww_buffer_size / ww_buffer_capacity > 0.9", for: "2m", labels: { severity: "critical" } });
+    expect(rule("T4DMColdStart")).toMatchObject({ expr: "ww_recovery_mode == 1", labels: { severity: "warning" } });
+    for (const r of rules) expect(r.annotations.description ?? "", r.alert).not.toBe("");
   });
 });
