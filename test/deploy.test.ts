@@ -183,7 +183,7 @@ describe("k8s manifests", () => {
     const preStop = preStopSeconds(memory);
     expect(preStop).toBeGreaterThan(0);
     const drain = Number(envOf(memory, "T4DM_DRAIN_TIMEOUT") ?? 30);
-    const checkpoint = 60; // the final checkpoint's budget in services/memory/src/main.ts
+    const checkpoint = Number(envOf(memory, "T4DM_SHUTDOWN_CHECKPOINT_TIMEOUT") ?? 60); // the final checkpoint's budget
     const walClose = 10;
     expect(grace).toBeGreaterThanOrEqual(60);
     expect(grace).toBeGreaterThanOrEqual(preStop + drain + checkpoint + walClose);
