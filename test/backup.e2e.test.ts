@@ -231,6 +231,53 @@ describe("backup.sh and restore.sh on the embedded store", () => {
     for (const m of listed.memories) expect((await get(c2, "busy", m.id)).id).toBe(m.id);
   });
 
+  it("backs up from the newest valid checkpoint while a kept one is corrupt, and says which it skipped", async () => {
+    const data = makeDataDir("t4dm-backup-corrupt-");
+    dirs.push(data);
+    const { pod, c } = await start(data.dir);
+    const memories: { namespace: string; id: string; content: string }[] = [];
+    const checkpoint = () => fetch(`${pod.httpUrl}/api/v1/checkpoint`, { method: "POST" }).then((r) => r.json() as Promise<{ fileName: string }>);
+    for (let i = 0; i < 4; i++) {
+      const content = `release checklist step ${i}`;
+      memories.push({ namespace: "rel", id: (await remember(c, "rel", content)).id, content });
+      await checkpoint();
+    }
+    // Bit rot in a kept checkpoint: the service runs on, but the file no longer verifies.
+    const checkpoints = path.join(data.dir, "checkpoints");
+    const kept = readdirSync(checkpoints).filter((f) => f.endsWith(".bin.gz")).sort();
+    expect(kept.length).toBeGreaterThanOrEqual(3);
+    const rotten = kept.at(-2)!;
+    const bytes = readFileSync(path.join(checkpoints, rotten));
+    bytes[bytes.length - 10]! ^= 0xff;
+    writeFileSync(path.join(checkpoints, rotten), bytes);
+
+    const out = path.join(scratch, "corrupt.tar.gz");
+    const backup = await run("backup.sh", ["--data-dir", data.dir, "--http", pod.httpUrl, "--output", out]);
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.stderr).toContain(`skipped checkpoints/${rotten}`);
+    expect(backup.stderr).not.toMatch(/attempt 2/);
+    const peek = path.join(scratch, "peek-corrupt");
+    mkdirSync(peek);
+    await tar(["-xzf", out, "-C", peek]);
+    const manifest = JSON.parse(readFileSync(path.join(peek, "t4dm-backup", "manifest.json"), "utf8")) as {
+      checkpoint: { lsn: number; fileName: string };
+      skippedCheckpoints: { fileName: string; problem: string }[];
+      files: { path: string }[];
+    };
+    expect(manifest.files.map((f) => f.path)).not.toContain(`data/checkpoints/${rotten}`);
+    expect(manifest.skippedCheckpoints.map((s) => s.fileName)).toEqual([rotten]);
+
+    await Promise.all([pod.memory.kill("SIGKILL"), pod.sidecar.kill("SIGKILL")]);
+    rmSync(data.dir, { recursive: true, force: true });
+    const restore = await run("restore.sh", ["--data-dir", data.dir, out]);
+    expect(restore.code, restore.stderr).toBe(0);
+    const { pod: restored, c: c2 } = await start(data.dir);
+    const recovery = await restored.memory.waitForEvent("recovery.done");
+    expect(recovery.mode).toBe("warm");
+    expect(recovery.checkpointLsn).toBe(manifest.checkpoint.lsn);
+    for (const m of memories) expect((await get(c2, m.namespace, m.id)).content).toBe(m.content);
+  });
+
   it("with API keys configured, forces the checkpoint only with an admin key", async () => {
     const data = makeDataDir("t4dm-backup-keys-");
     dirs.push(data);
