@@ -26,12 +26,28 @@ interface Run {
   stderr: string;
 }
 
+/** Runs a script by its path, as the docs do (so it must be executable), from the repository root. */
 function run(script: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile("bash", [path.join(REPO_ROOT, "scripts", script), ...args], { env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
+    execFile(`scripts/${script}`, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
+}
+
+/** A shell command line, run from the repository root as an operator would paste it. */
+function shell(command: string): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile("bash", ["-c", command], { cwd: REPO_ROOT, timeout: 120_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The command lines of the first ```sh block of a markdown file (comments dropped). */
+function documentedCommands(markdown: string): string[] {
+  const block = /```sh\n([\s\S]*?)```/.exec(markdown)![1]!;
+  return block.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
 }
 
 function tar(args: string[]): Promise<void> {
@@ -276,6 +292,45 @@ describe("backup.sh and restore.sh on the embedded store", () => {
     expect(recovery.mode).toBe("warm");
     expect(recovery.checkpointLsn).toBe(manifest.checkpoint.lsn);
     for (const m of memories) expect((await get(c2, m.namespace, m.id)).content).toBe(m.content);
+  });
+
+  it("every script the docs name is committed executable, and scripts/README.md's commands work as written", async () => {
+    const docs = ["README.md", "scripts/README.md", "deploy/systemd/README.md"].map((f) => readFileSync(path.join(REPO_ROOT, f), "utf8")).join("\n");
+    const named = [...new Set([...docs.matchAll(/scripts\/[\w.-]+\.sh/g)].map((m) => m[0]))];
+    expect(named).toEqual(expect.arrayContaining(["scripts/backup.sh", "scripts/restore.sh"]));
+    const modes = await new Promise<string>((resolve, reject) =>
+      execFile("git", ["ls-files", "-s", ...named], { cwd: REPO_ROOT }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    );
+    for (const script of named) expect(modes, `${script} is committed with its execute bit`).toMatch(new RegExp(`^100755 \\S+ 0\\t${script}$`, "m"));
+
+    const commands = documentedCommands(readFileSync(path.join(REPO_ROOT, "scripts/README.md"), "utf8"));
+    expect(commands).toHaveLength(3);
+    const data = makeDataDir("t4dm-backup-docs-");
+    dirs.push(data);
+    const { pod, c } = await start(data.dir);
+    const { id } = await remember(c, "docs", "the README's backup commands work when pasted");
+    // Only the places differ from the README: this pod's data directory, URL and a scratch archive.
+    const archive = path.join(scratch, "docs", "t4dm.tar.gz");
+    mkdirSync(path.dirname(archive));
+    const localize = (command: string) =>
+      command
+        .replaceAll("T4DM_ADMIN_KEY=...", "T4DM_ADMIN_KEY=")
+        .replaceAll("./data", data.dir)
+        .replaceAll("http://127.0.0.1:8080", pod.httpUrl)
+        .replaceAll("backups/t4dm.tar.gz", archive)
+        .replace(/ && make run$/, "");
+    const [backup, verify, restore] = commands.map(localize);
+    expect(backup).toMatch(/^T4DM_ADMIN_KEY= scripts\/backup\.sh /);
+    const backedUp = await shell(backup!);
+    expect(backedUp.code, backedUp.stderr).toBe(0);
+    const verified = await shell(verify!);
+    expect(verified.code, verified.stderr).toBe(0);
+    await Promise.all([pod.memory.kill("SIGKILL"), pod.sidecar.kill("SIGKILL")]);
+    rmSync(data.dir, { recursive: true, force: true });
+    const restored = await shell(restore!);
+    expect(restored.code, restored.stderr).toBe(0);
+    const { c: c2 } = await start(data.dir);
+    expect((await get(c2, "docs", id)).content).toBe("the README's backup commands work when pasted");
   });
 
   it("with API keys configured, forces the checkpoint only with an admin key", async () => {
