@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import * as appsV1 from "kubernetes-models/apps/v1";
 import * as coreV1 from "kubernetes-models/v1";
 import { parse, parseAllDocuments } from "yaml";
@@ -273,9 +273,15 @@ function seconds(duration: string | undefined): number {
 }
 
 describe("docker-compose.yml and Dockerfile", () => {
-  const compose = composeConfig();
-  const { sidecar, memory, keys } = compose.services;
-  const ours = Object.entries(compose.services).filter(([, s]) => s.image === memory?.image);
+  // In beforeAll, so a missing plugin fails these tests alone, not the whole file.
+  let compose!: ReturnType<typeof composeConfig>;
+  let sidecar: ComposeService | undefined, memory: ComposeService | undefined, keys: ComposeService | undefined;
+  let ours: [string, ComposeService][] = [];
+  beforeAll(() => {
+    compose = composeConfig();
+    ({ sidecar, memory, keys } = compose.services);
+    ours = Object.entries(compose.services).filter(([, s]) => s.image === memory?.image);
+  });
   const dockerfile = read("Dockerfile").split("\n").map((l) => l.trim());
   const finalStage = dockerfile.slice(dockerfile.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true));
   const imageUser = finalStage.filter((l) => /^USER\s/i.test(l)).map((l) => l.split(/\s+/)[1]!).at(-1);
