@@ -24,7 +24,8 @@ function start(name, onLine) {
     stdio: ["ignore", "pipe", "inherit"],
     detached: true,
   });
-  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  // "close", not "exit": by then every line the child wrote has been passed on.
+  const exited = new Promise((resolve) => child.once("close", (code, signal) => resolve({ code, signal })));
   createInterface({ input: child.stdout }).on("line", (line) => {
     process.stdout.write(line + "\n");
     onLine?.(line);
