@@ -258,7 +258,10 @@ function composeConfig(): { services: Record<string, ComposeService>; stderr: st
   if (!existsSync(plugin)) throw new Error(`the Docker Compose plugin is not at ${plugin}; run 'make tools'`);
   // The environment the README's `docker compose up` sees, minus anything this machine sets.
   const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DOCKER_CONFIG: dockerConfig };
-  const result = spawnSync("docker", ["compose", "--project-directory", root, "config", "--format", "json"], { cwd: root, env, encoding: "utf8" });
+  const args = ["--project-directory", root, "config", "--format", "json"];
+  // Through the Docker client as a user types it; the same plugin binary runs standalone where no client is installed.
+  const [program, argv] = has("docker") ? ["docker", ["compose", ...args]] : [plugin, args];
+  const result = spawnSync(program, argv, { cwd: root, env, encoding: "utf8" });
   if (result.status !== 0) throw new Error(`docker compose config failed (${result.status ?? result.error?.message}): ${result.stderr}`);
   return { ...(JSON.parse(result.stdout) as { services: Record<string, ComposeService> }), stderr: result.stderr };
 }
