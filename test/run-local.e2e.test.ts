@@ -1,5 +1,5 @@
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeDataDir, REPO_ROOT, type LogLine } from "@t4dm/testkit";
@@ -28,37 +28,66 @@ function lines(output: string): LogLine[] {
     });
 }
 
-/** Runs the launcher in a pty; once it says it is up, presses Ctrl-C once. */
-function runInTerminal(env: Record<string, string>): Promise<Session> {
-  const command = `exec ${JSON.stringify(process.execPath)} tools/run-local.mjs`;
-  const terminal = spawn("script", ["-qfec", command, "/dev/null"], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
-  let output = "";
-  let pressed = false;
-  return new Promise((resolve) => {
+/** The launcher in a pty: what the terminal showed so far, Ctrl-C, and the exit. */
+class Terminal {
+  output = "";
+  readonly exited: Promise<Session>;
+  private readonly process: ChildProcess;
+  private readonly waiters: { text: string; resolve: () => void }[] = [];
+
+  constructor(env: Record<string, string>) {
+    const command = `exec ${JSON.stringify(process.execPath)} tools/run-local.mjs`;
+    this.process = spawn("script", ["-qfec", command, "/dev/null"], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
     const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (!pressed && output.includes("T4DM is up")) {
-        pressed = true;
-        terminal.stdin.write("\x03");
+      this.output += chunk.toString();
+      for (const waiter of this.waiters.filter((w) => this.output.includes(w.text))) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve();
       }
     };
-    terminal.stdout.on("data", onData);
-    terminal.stderr.on("data", onData);
-    terminal.once("exit", (code) => resolve({ output, exitCode: code }));
-  });
+    this.process.stdout!.on("data", onData);
+    this.process.stderr!.on("data", onData);
+    this.exited = new Promise((resolve) => this.process.once("exit", (code) => resolve({ output: this.output, exitCode: code })));
+  }
+
+  /** Resolves once the terminal has shown `text`. */
+  shows(text: string): Promise<void> {
+    if (this.output.includes(text)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ text, resolve }));
+  }
+
+  /** Ctrl-C: the tty driver sends SIGINT to the foreground process group. */
+  pressCtrlC(): void {
+    this.process.stdin!.write("\x03");
+  }
+
+  /** The pid of the launcher's child running `services/<name>/dist/main.js`. */
+  servicePid(name: string): number {
+    const childrenOf = (pid: number): number[] =>
+      readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    const launcher = childrenOf(this.process.pid!)[0]!;
+    const pid = childrenOf(launcher).find((child) => readFileSync(`/proc/${child}/cmdline`, "utf8").includes(`services/${name}/dist/main.js`));
+    if (pid === undefined) throw new Error(`no ${name} process under the launcher`);
+    return pid;
+  }
 }
+
+const envFor = (dataDir: string) => ({
+  T4DM_DATA_DIR: dataDir,
+  T4DM_GRPC_ADDR: "127.0.0.1:0",
+  T4DM_HTTP_ADDR: "127.0.0.1:0",
+  T4DM_EMBEDDING_DIM: "32",
+  T4DM_LOG_LEVEL: "info",
+});
 
 describe("make run in a terminal", () => {
   it("one Ctrl-C is one graceful shutdown: memory service first (final checkpoint, SYSTEM_SHUTDOWN), then the sidecar; exit 0, no socket left", async () => {
     const data = makeDataDir("t4dm-run-local-");
     try {
-      const session = await runInTerminal({
-        T4DM_DATA_DIR: data.dir,
-        T4DM_GRPC_ADDR: "127.0.0.1:0",
-        T4DM_HTTP_ADDR: "127.0.0.1:0",
-        T4DM_EMBEDDING_DIM: "32",
-        T4DM_LOG_LEVEL: "info",
-      });
+      const terminal = new Terminal(envFor(data.dir));
+      await terminal.shows("T4DM is up");
+      terminal.pressCtrlC();
+      const session = await terminal.exited;
       const log = lines(session.output);
       const memory = log.filter((l) => l.service === "memory");
       const sidecar = log.filter((l) => l.service === "persistence");
@@ -84,6 +113,36 @@ describe("make run in a terminal", () => {
         .map((line) => JSON.parse(line) as { op: string });
       expect(records.slice(-2).map((r) => r.op)).toEqual(["OPERATION_CHECKPOINT_COMPLETE", "OPERATION_SYSTEM_SHUTDOWN"]);
     } finally {
+      data.remove();
+    }
+  });
+
+  it("a second Ctrl-C forces: the memory service exits at once, the sidecar still stops, and the launcher exits 1", async () => {
+    const data = makeDataDir("t4dm-run-local-force-");
+    const terminal = new Terminal(envFor(data.dir));
+    let sidecar: number | undefined;
+    try {
+      await terminal.shows("T4DM is up");
+      // A stopped sidecar holds the final checkpoint, so the graceful stop is still under way at the second press.
+      sidecar = terminal.servicePid("persistence");
+      process.kill(sidecar, "SIGSTOP");
+      terminal.pressCtrlC();
+      await terminal.shows('"phase":"drain"');
+      terminal.pressCtrlC();
+      await terminal.shows('"event":"shutdown.forced"');
+      process.kill(sidecar, "SIGCONT");
+      const session = await terminal.exited;
+      const log = lines(session.output);
+      expect(session.exitCode, session.output).toBe(1);
+      expect(log.some((l) => l.event === "sidecar.stopped")).toBe(true);
+    } finally {
+      if (sidecar !== undefined) {
+        try {
+          process.kill(sidecar, "SIGCONT");
+        } catch {
+          // already gone
+        }
+      }
       data.remove();
     }
   });
