@@ -61,6 +61,12 @@ class Terminal {
     this.process.stdin!.write("\x03");
   }
 
+  /** Ends a session a failed test left running: the terminal hangs up, and the launcher stops on SIGHUP. */
+  async close(): Promise<void> {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill("SIGKILL");
+    await this.exited;
+  }
+
   /** The pid of the launcher's child running `services/<name>/dist/main.js`. */
   servicePid(name: string): number {
     const childrenOf = (pid: number): number[] =>
@@ -70,6 +76,14 @@ class Terminal {
     if (pid === undefined) throw new Error(`no ${name} process under the launcher`);
     return pid;
   }
+}
+
+/** The op of every WAL record, in LSN order, as the persistence CLI reads them. */
+function walOps(dataDir: string): string[] {
+  return execFileSync(process.execPath, [path.join(REPO_ROOT, "services/persistence/dist/cli.js"), "records", dataDir, "--json"], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((line) => (JSON.parse(line) as { op: string }).op);
 }
 
 const envFor = (dataDir: string) => ({
@@ -83,8 +97,8 @@ const envFor = (dataDir: string) => ({
 describe("make run in a terminal", () => {
   it("one Ctrl-C is one graceful shutdown: memory service first (final checkpoint, SYSTEM_SHUTDOWN), then the sidecar; exit 0, no socket left", async () => {
     const data = makeDataDir("t4dm-run-local-");
+    const terminal = new Terminal(envFor(data.dir));
     try {
-      const terminal = new Terminal(envFor(data.dir));
       await terminal.shows("T4DM is up");
       terminal.pressCtrlC();
       const session = await terminal.exited;
@@ -107,12 +121,9 @@ describe("make run in a terminal", () => {
       expect(existsSync(path.join(data.dir, "sidecar.sock")), "the socket is removed").toBe(false);
 
       // The WAL ends in SYSTEM_SHUTDOWN, right after the final checkpoint's commit.
-      const records = execFileSync(process.execPath, [path.join(REPO_ROOT, "services/persistence/dist/cli.js"), "records", data.dir, "--json"], { encoding: "utf8" })
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line) as { op: string });
-      expect(records.slice(-2).map((r) => r.op)).toEqual(["OPERATION_CHECKPOINT_COMPLETE", "OPERATION_SYSTEM_SHUTDOWN"]);
+      expect(walOps(data.dir).slice(-2)).toEqual(["OPERATION_CHECKPOINT_COMPLETE", "OPERATION_SYSTEM_SHUTDOWN"]);
     } finally {
+      await terminal.close();
       data.remove();
     }
   });
@@ -143,6 +154,26 @@ describe("make run in a terminal", () => {
           // already gone
         }
       }
+      await terminal.close();
+      data.remove();
+    }
+  });
+
+  it("closing the terminal (hangup) stops both gracefully too", async () => {
+    const data = makeDataDir("t4dm-run-local-hup-");
+    const terminal = new Terminal(envFor(data.dir));
+    try {
+      await terminal.shows("T4DM is up");
+      const pids = ["memory", "persistence"].map((name) => terminal.servicePid(name));
+      await terminal.close();
+      // The launcher outlives the terminal, so poll (with a deadline) for its children to be gone.
+      const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+      for (const deadline = Date.now() + 30_000; pids.some(alive) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(pids.filter(alive)).toEqual([]);
+      expect(existsSync(path.join(data.dir, "sidecar.sock")), "the socket is removed").toBe(false);
+      expect(walOps(data.dir).at(-1)).toBe("OPERATION_SYSTEM_SHUTDOWN");
+    } finally {
+      await terminal.close();
       data.remove();
     }
   });

@@ -68,6 +68,9 @@ function onSignal(signal) {
   for (const { child } of children.values()) child.kill("SIGTERM");
 }
 
+// Once the terminal is gone (SIGHUP), writing to it fails; the graceful stop must go on regardless.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+
 // A launcher that dies without stopping its detached children would leave them running.
 process.on("exit", () => {
   for (const { child } of children.values()) child.kill("SIGKILL");
