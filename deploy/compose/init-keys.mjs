@@ -38,5 +38,5 @@ writeAtomically(keysFile, JSON.stringify({ keys: [{ id: "admin", sha256, namespa
 process.stdout.write(
   given
     ? `${keysFile} written with the admin key from T4DM_ADMIN_KEY\n`
-    : `${keysFile} written with a new admin key; read it with: docker compose exec memory cat ${path.join(dir, "admin.key")}\n`,
+    : `${keysFile} written with a new admin key; read it with: docker compose exec -T memory cat ${path.join(dir, "admin.key")}\n`,
 );
