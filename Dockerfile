@@ -7,12 +7,16 @@ COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY libs libs
 COPY services services
 COPY scripts scripts
+COPY deploy/compose deploy/compose
 RUN npm ci --no-audit --no-fund && npx tsc -b && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production T4DM_DATA_DIR=/var/lib/t4dm
 COPY --from=build /app /app
+# The volumes' mount points, owned by the user the services run as: a new named volume takes
+# the ownership of the image's directory it is mounted on, so the services can write to it.
+RUN install -d -o node -g node -m 0700 /var/lib/t4dm /var/lib/t4dm/store /run/t4dm /etc/t4dm/keys
 USER node
 EXPOSE 50051 8080
 CMD ["node", "services/memory/dist/main.js"]

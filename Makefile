@@ -21,7 +21,7 @@ $(INSTALL_STAMP): $(PACKAGE_JSONS)
 	@touch $@
 
 # grpcurl for the operator examples and the tests that run it for real.
-tools: $(TOOLS_BIN)/grpcurl promtool
+tools: $(TOOLS_BIN)/grpcurl promtool script compose
 $(TOOLS_BIN)/grpcurl:
 	GOBIN=$(TOOLS_BIN) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
 
@@ -29,6 +29,21 @@ $(TOOLS_BIN)/grpcurl:
 .PHONY: promtool
 promtool:
 	@command -v promtool >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null)
+
+# The Docker Compose v2 CLI plugin, for `docker compose config` in test/deploy.test.ts (the
+# Docker client alone, no engine). Pinned in tools/compose/go.mod; tests find it through
+# DOCKER_CONFIG=.tools/docker.
+COMPOSE_VERSION = $(shell awk '$$1 == "github.com/docker/compose/v5" {print $$2}' tools/compose/go.mod)
+COMPOSE_PLUGIN := $(CURDIR)/.tools/docker/cli-plugins/docker-compose
+.PHONY: compose
+compose: $(COMPOSE_PLUGIN)
+$(COMPOSE_PLUGIN): tools/compose/go.mod tools/compose/go.sum
+	cd tools/compose && go build -ldflags "-X github.com/docker/compose/v5/internal.Version=$(COMPOSE_VERSION)" -o $@ github.com/docker/compose/v5/cmd
+
+# script(1) (util-linux, Debian's bsdutils) gives test/run-local.e2e.test.ts a real terminal for Ctrl-C.
+.PHONY: script
+script:
+	@command -v script >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bsdutils >/dev/null)
 
 # The real Neo4j Community server the graph-store tests start (tools/neo4j/README.md).
 # Maven keeps the download in ~/.m2; the jar is rebuilt only when the pom or a source changes.

@@ -84,21 +84,52 @@ mkdir -p "$root/data"
 
 # 1. A fresh checkpoint, so a restore replays only the WAL written since.
 checkpoint_json=null
+forced_checkpoint=
 if [[ $checkpoint == 1 ]]; then
   log "asking $http_url for a checkpoint"
   checkpoint_json=$("$NODE" "$HERE/backup-remote.mjs" checkpoint "$http_url") ||
     die "the checkpoint request failed (is the service up, and T4DM_ADMIN_KEY set when keys are configured? --no-checkpoint skips it)"
   file=$(printf '%s' "$checkpoint_json" | "$NODE" -e 'let s="";process.stdin.on("data",(c)=>s+=c).on("end",()=>process.stdout.write(require("node:path").basename(JSON.parse(s).fileName)))')
+  forced_checkpoint=$file
   # Guards against backing up one directory while checkpointing another service.
   [[ -f $data_dir/checkpoints/$file ]] ||
     die "the service at $http_url wrote $file, which is not in $data_dir/checkpoints: wrong --data-dir or --http?"
   log "checkpoint committed: $checkpoint_json"
 fi
 
+# Runs `t4dm-wal verify` on the staged copy; its exit code is in $code, its report in verify.out.
+verify_copy() {
+  set +e
+  "$NODE" "$WAL_TOOL" verify "$root/data" >"$work/verify.out" 2>&1
+  code=$?
+  set -e
+}
+
+# A kept checkpoint that fails verification (bit rot, a truncated file) is one recovery would
+# skip too, falling back to the next older one: leave it out of the copy and say so, rather
+# than failing the backup of a healthy service. The verify report names each one as
+# "checkpoints: corrupt: <file>: <problem>", so the checkpoint format stays in the tool.
+skipped_json='[]'
+skip_corrupt_checkpoints() {
+  local line file problem
+  while IFS= read -r line; do
+    file=${line#checkpoints: corrupt: }
+    problem=${file#*: }
+    file=${file%%: *}
+    [[ $file == */* || ! -f $root/data/checkpoints/$file ]] && continue
+    [[ $file == "${forced_checkpoint:-}" ]] && die "the checkpoint just forced, $file, does not verify: $problem (check the disk)"
+    rm -f "$root/data/checkpoints/$file"
+    log "skipped checkpoints/$file: $problem; the backup restores from the newest valid checkpoint instead"
+    skipped_json=$(file=$file problem=$problem skipped=$skipped_json "$NODE" -e \
+      'const e = process.env; process.stdout.write(JSON.stringify([...JSON.parse(e.skipped), { fileName: e.file, problem: e.problem }]))')
+  done < <(grep -E '^checkpoints: corrupt: ' "$work/verify.out" || true)
+}
+
 # 2. checkpoints/, then wal/ (then quarantine/, for the record), checked with the offline tool.
 wal_state=
 for attempt in 1 2 3 4 5; do
   rm -rf "$root/data/checkpoints" "$root/data/wal" "$root/data/quarantine"
+  skipped_json='[]'
   copied=1
   for sub in checkpoints wal quarantine; do
     if [[ -d $data_dir/$sub ]]; then
@@ -106,10 +137,11 @@ for attempt in 1 2 3 4 5; do
     fi
   done
   if [[ $copied == 1 ]]; then
-    set +e
-    "$NODE" "$WAL_TOOL" verify "$root/data" >"$work/verify.out" 2>&1
-    code=$?
-    set -e
+    verify_copy
+    if [[ $code == 2 ]] && grep -qE '^checkpoints: corrupt: ' "$work/verify.out"; then
+      skip_corrupt_checkpoints
+      verify_copy
+    fi
     case $code in
       0) wal_state=clean; break ;;
       1) wal_state="torn tail"; break ;; # a record mid-write at the live end; recovery cuts it
@@ -168,7 +200,7 @@ if [[ -n ${T4DM_NEO4J_URI:-} ]]; then
 fi
 
 # 4. The manifest, then one archive.
-T4DM_HOME=$T4DM_HOME checkpoint_json=$checkpoint_json qdrant_json=$qdrant_json neo4j_json=$neo4j_json wal_state=$wal_state \
+T4DM_HOME=$T4DM_HOME checkpoint_json=$checkpoint_json skipped_json=$skipped_json qdrant_json=$qdrant_json neo4j_json=$neo4j_json wal_state=$wal_state \
   wal_summary=$wal_summary data_dir=$data_dir episodic=$episodic graph=$graph \
   "$NODE" -e '
     const e = process.env;
@@ -179,6 +211,7 @@ T4DM_HOME=$T4DM_HOME checkpoint_json=$checkpoint_json qdrant_json=$qdrant_json n
       t4dmVersion: version,
       source: { dataDir: e.data_dir },
       checkpoint: JSON.parse(e.checkpoint_json),
+      skippedCheckpoints: JSON.parse(e.skipped_json),
       wal: { verify: e.wal_state, summary: e.wal_summary },
       stores: { episodic: e.episodic, graph: e.graph },
       qdrant: JSON.parse(e.qdrant_json),

@@ -26,12 +26,28 @@ interface Run {
   stderr: string;
 }
 
+/** Runs a script by its path, as the docs do (so it must be executable), from the repository root. */
 function run(script: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile("bash", [path.join(REPO_ROOT, "scripts", script), ...args], { env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
+    execFile(`scripts/${script}`, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
+}
+
+/** A shell command line, run from the repository root as an operator would paste it. */
+function shell(command: string): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile("bash", ["-c", command], { cwd: REPO_ROOT, timeout: 120_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The command lines of the first ```sh block of a markdown file (comments dropped). */
+function documentedCommands(markdown: string): string[] {
+  const block = /```sh\n([\s\S]*?)```/.exec(markdown)![1]!;
+  return block.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
 }
 
 function tar(args: string[]): Promise<void> {
@@ -229,6 +245,92 @@ describe("backup.sh and restore.sh on the embedded store", () => {
     // Whatever the restored service lists, it can read back.
     const listed = await call(c2.memory.listMemories.bind(c2.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "busy", pageSize: 1000 }));
     for (const m of listed.memories) expect((await get(c2, "busy", m.id)).id).toBe(m.id);
+  });
+
+  it("backs up from the newest valid checkpoint while a kept one is corrupt, and says which it skipped", async () => {
+    const data = makeDataDir("t4dm-backup-corrupt-");
+    dirs.push(data);
+    const { pod, c } = await start(data.dir);
+    const memories: { namespace: string; id: string; content: string }[] = [];
+    const checkpoint = () => fetch(`${pod.httpUrl}/api/v1/checkpoint`, { method: "POST" }).then((r) => r.json() as Promise<{ fileName: string }>);
+    for (let i = 0; i < 4; i++) {
+      const content = `release checklist step ${i}`;
+      memories.push({ namespace: "rel", id: (await remember(c, "rel", content)).id, content });
+      await checkpoint();
+    }
+    // Bit rot in a kept checkpoint: the service runs on, but the file no longer verifies.
+    const checkpoints = path.join(data.dir, "checkpoints");
+    const kept = readdirSync(checkpoints).filter((f) => f.endsWith(".bin.gz")).sort();
+    expect(kept.length).toBeGreaterThanOrEqual(3);
+    const rotten = kept.at(-2)!;
+    const bytes = readFileSync(path.join(checkpoints, rotten));
+    bytes[bytes.length - 10]! ^= 0xff;
+    writeFileSync(path.join(checkpoints, rotten), bytes);
+
+    const out = path.join(scratch, "corrupt.tar.gz");
+    const backup = await run("backup.sh", ["--data-dir", data.dir, "--http", pod.httpUrl, "--output", out]);
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.stderr).toContain(`skipped checkpoints/${rotten}`);
+    expect(backup.stderr).not.toMatch(/attempt 2/);
+    const peek = path.join(scratch, "peek-corrupt");
+    mkdirSync(peek);
+    await tar(["-xzf", out, "-C", peek]);
+    const manifest = JSON.parse(readFileSync(path.join(peek, "t4dm-backup", "manifest.json"), "utf8")) as {
+      checkpoint: { lsn: number; fileName: string };
+      skippedCheckpoints: { fileName: string; problem: string }[];
+      files: { path: string }[];
+    };
+    expect(manifest.files.map((f) => f.path)).not.toContain(`data/checkpoints/${rotten}`);
+    expect(manifest.skippedCheckpoints.map((s) => s.fileName)).toEqual([rotten]);
+
+    await Promise.all([pod.memory.kill("SIGKILL"), pod.sidecar.kill("SIGKILL")]);
+    rmSync(data.dir, { recursive: true, force: true });
+    const restore = await run("restore.sh", ["--data-dir", data.dir, out]);
+    expect(restore.code, restore.stderr).toBe(0);
+    const { pod: restored, c: c2 } = await start(data.dir);
+    const recovery = await restored.memory.waitForEvent("recovery.done");
+    expect(recovery.mode).toBe("warm");
+    expect(recovery.checkpointLsn).toBe(manifest.checkpoint.lsn);
+    for (const m of memories) expect((await get(c2, m.namespace, m.id)).content).toBe(m.content);
+  });
+
+  it("every script the docs name is committed executable, and scripts/README.md's commands work as written", async () => {
+    const docs = ["README.md", "scripts/README.md", "deploy/systemd/README.md"].map((f) => readFileSync(path.join(REPO_ROOT, f), "utf8")).join("\n");
+    const named = [...new Set([...docs.matchAll(/scripts\/[\w.-]+\.sh/g)].map((m) => m[0]))];
+    expect(named).toEqual(expect.arrayContaining(["scripts/backup.sh", "scripts/restore.sh"]));
+    const modes = await new Promise<string>((resolve, reject) =>
+      execFile("git", ["ls-files", "-s", ...named], { cwd: REPO_ROOT }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    );
+    for (const script of named) expect(modes, `${script} is committed with its execute bit`).toMatch(new RegExp(`^100755 \\S+ 0\\t${script}$`, "m"));
+
+    const commands = documentedCommands(readFileSync(path.join(REPO_ROOT, "scripts/README.md"), "utf8"));
+    expect(commands).toHaveLength(3);
+    const data = makeDataDir("t4dm-backup-docs-");
+    dirs.push(data);
+    const { pod, c } = await start(data.dir);
+    const { id } = await remember(c, "docs", "the README's backup commands work when pasted");
+    // Only the places differ from the README: this pod's data directory, URL and a scratch archive.
+    const archive = path.join(scratch, "docs", "t4dm.tar.gz");
+    mkdirSync(path.dirname(archive));
+    const localize = (command: string) =>
+      command
+        .replaceAll("T4DM_ADMIN_KEY=...", "T4DM_ADMIN_KEY=")
+        .replaceAll("./data", data.dir)
+        .replaceAll("http://127.0.0.1:8080", pod.httpUrl)
+        .replaceAll("backups/t4dm.tar.gz", archive)
+        .replace(/ && make run$/, "");
+    const [backup, verify, restore] = commands.map(localize);
+    expect(backup).toMatch(/^T4DM_ADMIN_KEY= scripts\/backup\.sh /);
+    const backedUp = await shell(backup!);
+    expect(backedUp.code, backedUp.stderr).toBe(0);
+    const verified = await shell(verify!);
+    expect(verified.code, verified.stderr).toBe(0);
+    await Promise.all([pod.memory.kill("SIGKILL"), pod.sidecar.kill("SIGKILL")]);
+    rmSync(data.dir, { recursive: true, force: true });
+    const restored = await shell(restore!);
+    expect(restored.code, restored.stderr).toBe(0);
+    const { c: c2 } = await start(data.dir);
+    expect((await get(c2, "docs", id)).content).toBe("the README's backup commands work when pasted");
   });
 
   it("with API keys configured, forces the checkpoint only with an admin key", async () => {

@@ -1,12 +1,13 @@
-import { execFile, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import * as appsV1 from "kubernetes-models/apps/v1";
 import * as coreV1 from "kubernetes-models/v1";
 import { parse, parseAllDocuments } from "yaml";
+import { ServiceProcess } from "@t4dm/testkit";
 import { notifyReady, notifyStopping } from "../libs/telemetry/src/systemd-notify.js";
 
 // The deployment files against the design's rules: one pod, never two
@@ -183,7 +184,7 @@ describe("k8s manifests", () => {
     const preStop = preStopSeconds(memory);
     expect(preStop).toBeGreaterThan(0);
     const drain = Number(envOf(memory, "T4DM_DRAIN_TIMEOUT") ?? 30);
-    const checkpoint = 60; // the final checkpoint's budget in services/memory/src/main.ts
+    const checkpoint = Number(envOf(memory, "T4DM_SHUTDOWN_CHECKPOINT_TIMEOUT") ?? 60); // the final checkpoint's budget
     const walClose = 10;
     expect(grace).toBeGreaterThanOrEqual(60);
     expect(grace).toBeGreaterThanOrEqual(preStop + drain + checkpoint + walClose);
@@ -234,24 +235,135 @@ describe("k8s manifests", () => {
   });
 });
 
+/** The compose model as `docker compose config --format json` normalises it. */
+interface ComposeService {
+  image?: string;
+  command?: string[];
+  user?: string;
+  restart?: string;
+  stop_grace_period?: string;
+  environment?: Record<string, string | null>;
+  volumes?: { type: string; source?: string; target: string; read_only?: boolean }[];
+  depends_on?: Record<string, { condition: string }>;
+}
+
+/**
+ * The real `docker compose config` (the Compose v2 CLI plugin `make tools` builds into
+ * .tools/docker; no engine needed): it validates the file against the Compose schema and
+ * prints the model the engine would get. Fails loudly without it, like grpcurl.
+ */
+function composeConfig(): { services: Record<string, ComposeService>; stderr: string } {
+  const dockerConfig = process.env.T4DM_DOCKER_CONFIG ?? path.join(root, ".tools", "docker");
+  const plugin = path.join(dockerConfig, "cli-plugins", "docker-compose");
+  if (!existsSync(plugin)) throw new Error(`the Docker Compose plugin is not at ${plugin}; run 'make tools'`);
+  // The environment the README's `docker compose up` sees, minus anything this machine sets.
+  const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DOCKER_CONFIG: dockerConfig };
+  const args = ["--project-directory", root, "config", "--format", "json"];
+  // Through the Docker client as a user types it; the same plugin binary runs standalone where no client is installed.
+  const [program, argv] = has("docker") ? ["docker", ["compose", ...args]] : [plugin, args];
+  const result = spawnSync(program, argv, { cwd: root, env, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`docker compose config failed (${result.status ?? result.error?.message}): ${result.stderr}`);
+  return { ...(JSON.parse(result.stdout) as { services: Record<string, ComposeService> }), stderr: result.stderr };
+}
+
+/** Seconds of a Go duration as compose prints it ("2m0s", "1m30s", "90s"). */
+function seconds(duration: string | undefined): number {
+  if (duration === undefined) return 10; // compose's default
+  const parts = [...duration.matchAll(/(\d+(?:\.\d+)?)(h|m|s|ms)/g)];
+  expect(parts.map((p) => p[0]).join(""), `a duration: ${duration}`).toBe(duration);
+  const unit = { h: 3600, m: 60, s: 1, ms: 0.001 } as const;
+  return parts.reduce((sum, [, n, u]) => sum + Number(n) * unit[u as keyof typeof unit], 0);
+}
+
 describe("docker-compose.yml and Dockerfile", () => {
-  it("docker-compose.yml parses, and only the sidecar mounts the data directory (the memory service only its store)", () => {
-    const compose = parse(read("docker-compose.yml")) as { services: Record<string, { environment?: Record<string, string>; volumes?: string[] }> };
-    const { sidecar, memory } = compose.services;
-    expect(sidecar && memory).toBeTruthy();
+  // In beforeAll, so a missing plugin fails these tests alone, not the whole file.
+  let compose!: ReturnType<typeof composeConfig>;
+  let sidecar: ComposeService | undefined, memory: ComposeService | undefined, keys: ComposeService | undefined;
+  let ours: [string, ComposeService][] = [];
+  beforeAll(() => {
+    compose = composeConfig();
+    ({ sidecar, memory, keys } = compose.services);
+    ours = Object.entries(compose.services).filter(([, s]) => s.image === memory?.image);
+  });
+  const dockerfile = read("Dockerfile").split("\n").map((l) => l.trim());
+  const finalStage = dockerfile.slice(dockerfile.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true));
+  const imageUser = finalStage.filter((l) => /^USER\s/i.test(l)).map((l) => l.split(/\s+/)[1]!).at(-1);
+
+  it("passes the real `docker compose config` without a warning", () => {
+    expect(sidecar && memory && keys).toBeTruthy();
+    expect(compose.stderr).toBe("");
+  });
+
+  it("only the sidecar mounts the data directory (the memory service only its store)", () => {
     const dataDir = memory!.environment!.T4DM_DATA_DIR!;
-    const targets = (service: { volumes?: string[] }) => (service.volumes ?? []).map((v) => v.split(":")[1]!);
+    const targets = (service: ComposeService) => (service.volumes ?? []).map((v) => v.target);
     expect(targets(sidecar!)).toContain(dataDir);
     for (const target of targets(memory!)) expect(within(target, `${dataDir}/wal`) || within(target, `${dataDir}/checkpoints`) || target === dataDir, target).toBe(false);
     expect(targets(memory!)).toContain(`${dataDir}/store`);
   });
 
-  it("the Dockerfile's final image runs as a non-root user", () => {
-    const lines = read("Dockerfile").split("\n").map((l) => l.trim());
-    const finalStage = lines.slice(lines.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true));
-    const users = finalStage.filter((l) => /^USER\s/i.test(l)).map((l) => l.split(/\s+/)[1]!);
-    expect(users.length, "a USER line in the final stage").toBeGreaterThan(0);
-    expect(["root", "0", "root:root", "0:0"]).not.toContain(users.at(-1));
+  it("the memory service starts as configured: the keys service's file lets it bind 0.0.0.0, and its admin key works", async () => {
+    const env = memory!.environment as Record<string, string>;
+    expect(env.T4DM_GRPC_ADDR).toMatch(/^0\.0\.0\.0:/);
+    // Run the keys service's command, then the memory service with the compose environment,
+    // the containers' paths moved into a scratch directory.
+    const scratch = mkdtempSync(path.join(tmpdir(), "t4dm-compose-"));
+    const local = (containerPath: string) => path.join(scratch, containerPath);
+    const localEnv = Object.fromEntries(
+      Object.entries(env).map(([name, value]) => [name, String(value ?? "").replace(/(^|unix:)(\/(var|run|etc)\/.*)$/, (_, prefix: string, p: string) => prefix + local(p))]),
+    );
+    try {
+      const [program, ...args] = keys!.command!;
+      expect(program).toBe("node");
+      for (const volume of keys!.volumes!) mkdirSync(local(volume.target), { recursive: true });
+      execFileSync(process.execPath, args.map((a) => (a.startsWith("/") ? local(a) : path.join(root, a))), { cwd: root, env: { PATH: process.env.PATH } });
+      mkdirSync(localEnv.T4DM_DATA_DIR!, { recursive: true });
+      const service = ServiceProcess.start("memory", { ...localEnv, T4DM_GRPC_ADDR: "0.0.0.0:0", T4DM_HTTP_ADDR: "0.0.0.0:0" });
+      try {
+        // Without keys it exits 2 here ("refusing to listen on 0.0.0.0 ... without API keys").
+        const http = await service.waitForEvent("http.listening");
+        // The keys file is one the keys service wrote, before the memory service starts.
+        const keysFile = env.T4DM_API_KEYS_FILE!;
+        const keysMount = memory!.volumes!.find((v) => within(v.target, keysFile))!;
+        expect(keysMount.read_only).toBe(true);
+        expect(keys!.volumes!.find((v) => v.source === keysMount.source)?.target).toBe(keysMount.target);
+        expect(memory!.depends_on?.keys?.condition).toBe("service_completed_successfully");
+        const adminKey = readFileSync(local(`${keysMount.target}/admin.key`), "utf8").trim();
+        const url = `http://127.0.0.1:${String(http.addr).split(":").at(-1)}/status`;
+        expect((await fetch(url)).status).toBe(401);
+        expect((await fetch(url, { headers: { authorization: `Bearer ${adminKey}` } })).status).toBe(200);
+      } finally {
+        await service.kill();
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it("restarts the long-running services, gives a graceful stop its whole budget, and runs the keys service once", () => {
+    expect(keys!.restart).toBe("no");
+    for (const [name, service] of Object.entries(compose.services).filter(([n]) => n !== "keys")) {
+      expect(["always", "unless-stopped", "on-failure"], name).toContain(service.restart);
+    }
+    // Drain + final checkpoint + SYSTEM_SHUTDOWN + cleanup (services/memory/src/shutdown.ts).
+    const env = memory!.environment ?? {};
+    const budget = Number(env.T4DM_DRAIN_TIMEOUT ?? 30) + Number(env.T4DM_SHUTDOWN_CHECKPOINT_TIMEOUT ?? 60) + 10 + 10;
+    expect(seconds(memory!.stop_grace_period)).toBeGreaterThanOrEqual(budget);
+    // The sidecar outwaits a memory service still connected (stopped alone, say).
+    expect(seconds(sidecar!.stop_grace_period)).toBeGreaterThan(Number(sidecar!.environment?.T4DM_SIDECAR_SHUTDOWN_GRACE ?? 90));
+  });
+
+  it("the final image runs as a non-root user who owns every volume's mount point", () => {
+    expect(imageUser, "a USER line in the final stage").toBeDefined();
+    expect(["root", "0", "root:root", "0:0"]).not.toContain(imageUser);
+    // A new named volume copies the ownership of the image directory it is mounted on.
+    const owned = finalStage
+      .filter((l) => new RegExp(`^RUN install -d -o ${imageUser} -g ${imageUser}\\b`).test(l))
+      .flatMap((l) => l.split(/\s+/).filter((w) => w.startsWith("/")));
+    for (const [name, service] of ours) {
+      expect(service.user, `${name} keeps the image's user`).toBeUndefined();
+      for (const volume of service.volumes ?? []) expect(owned, `${name}: ${volume.target}`).toContain(volume.target);
+    }
   });
 });
 
@@ -335,9 +447,38 @@ describe("systemd units", () => {
     }
   });
 
+  it("restart always, as the seed asks, and cap memory like the Kubernetes limits", () => {
+    const limits: Record<string, string> = { "t4dm-persistence.service": "1G", "t4dm-memory.service": "2G" };
+    for (const [i, unit] of units.entries()) {
+      expect(text(i), unit).toMatch(/^Restart=always$/m);
+      // Bad configuration (2) and a corrupt WAL or state mismatch (3) need an operator, not a restart loop.
+      expect(text(i), unit).toMatch(/^RestartPreventExitStatus=2 3$/m);
+      expect(text(i), unit).toMatch(new RegExp(`^MemoryMax=${limits[path.basename(unit)]!}$`, "m"));
+    }
+  });
+
   it("ship the files the README tells an operator to install", () => {
     for (const file of ["t4dm-persistence.service", "t4dm-memory.service", "t4dm.sysusers.conf", "t4dm.env.example", "README.md"]) {
       expect(existsSync(path.join(root, "deploy", "systemd", file)), file).toBe(true);
     }
+  });
+});
+
+describe("Prometheus alert rules", () => {
+  interface Rule {
+    alert: string;
+    expr: string;
+    for?: string;
+    labels: { severity: string };
+    annotations: { description?: string };
+  }
+  const rules = (parse(read("deploy/prometheus/alerts.yml")) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+  const rule = (name: string) => rules.find((r) => r.alert === name)!;
+
+  it("keep the seed document's three rules with its thresholds", () => {
+    expect(rule("T4DMCheckpointStale")).toMatchObject({ expr: "time() - ww_checkpoint_timestamp > 600", for: "5m", labels: { severity: "warning" } });
+    expect(rule("T4DMBufferNearlyFull")).toMatchObject({ expr: "ww_buffer_size / ww_buffer_capacity > 0.9", for: "2m", labels: { severity: "critical" } });
+    expect(rule("T4DMColdStart")).toMatchObject({ expr: "ww_recovery_mode == 1", labels: { severity: "warning" } });
+    for (const r of rules) expect(r.annotations.description ?? "", r.alert).not.toBe("");
   });
 });

@@ -79,6 +79,8 @@ export interface Config {
   readonly neo4jDatabase: string | undefined;
   /** Seconds a graceful shutdown waits for in-flight calls. */
   readonly drainTimeoutSeconds: number;
+  /** Seconds a graceful shutdown gives its final checkpoint (SYSTEM_SHUTDOWN gets at most 10 of them). */
+  readonly shutdownCheckpointSeconds: number;
   /** Seconds the sidecar waits, on SIGTERM, for the memory service to finish (final checkpoint). */
   readonly sidecarShutdownGraceSeconds: number;
 }
@@ -152,6 +154,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     neo4jPassword: env.T4DM_NEO4J_PASSWORD || undefined,
     neo4jDatabase: env.T4DM_NEO4J_DATABASE || undefined,
     drainTimeoutSeconds: read("T4DM_DRAIN_TIMEOUT", "30", (raw) => parseInteger(raw, 0, 3600)),
+    shutdownCheckpointSeconds: read("T4DM_SHUTDOWN_CHECKPOINT_TIMEOUT", "60", (raw) => parseInteger(raw, 1, 3600)),
     sidecarShutdownGraceSeconds: read("T4DM_SIDECAR_SHUTDOWN_GRACE", "90", (raw) => parseInteger(raw, 0, 3600)),
   };
   if (config.tlsCertFile && !config.tlsKeyFile) problems.push({ variable: "T4DM_TLS_KEY_FILE", message: "is required with T4DM_TLS_CERT_FILE" });

@@ -72,4 +72,10 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ T4DM_GRPC_ADDR: "127.0.0.1:70000" }, "/")).toThrow(/T4DM_GRPC_ADDR/);
     expect(() => loadConfig({ T4DM_CHECKPOINT_INTERVAL: "5m" }, "/")).toThrow(/T4DM_CHECKPOINT_INTERVAL: expected an integer/);
   });
+
+  it("bounds the final checkpoint of a graceful shutdown: 60 s by default, at least 1 s", () => {
+    expect(loadConfig({}, "/").shutdownCheckpointSeconds).toBe(60);
+    expect(loadConfig({ T4DM_SHUTDOWN_CHECKPOINT_TIMEOUT: "5" }, "/").shutdownCheckpointSeconds).toBe(5);
+    expect(() => loadConfig({ T4DM_SHUTDOWN_CHECKPOINT_TIMEOUT: "0" }, "/")).toThrow(/T4DM_SHUTDOWN_CHECKPOINT_TIMEOUT/);
+  });
 });

@@ -163,7 +163,7 @@ async function main(): Promise<void> {
           await tracing.shutdown();
         },
         drainMs: config.drainTimeoutSeconds * 1000,
-        checkpointMs: 60_000,
+        checkpointMs: config.shutdownCheckpointSeconds * 1000,
       },
       signal,
     ).then(() => process.exit(0));

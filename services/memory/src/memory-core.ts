@@ -63,9 +63,10 @@ export class MemoryCore {
     if (reused !== undefined) throw requestIdReused(inputs[reused]!.namespace, inputs[reused]!.requestId, `requests[${reused}].request_id`);
     // Sequenced back to back in this tick: each sees the ones before it.
     const sequenced = inputs.map((input, i) => this.sequenceRemember({ ...input, embedding: embeddings[i]! }, now));
-    const responses: memoryV1.RememberResponse[] = [];
-    for (const [i, { plan, done }] of sequenced.entries()) responses.push(this.rememberResponse(plan, await done, inputs[i]!.namespace));
-    return { responses };
+    // Await them together: when the pipeline fails them all at once (shutdown, a refused WAL),
+    // awaiting one by one would leave the others' rejections unhandled, which ends the process.
+    const lsns = await Promise.all(sequenced.map(({ done }) => done));
+    return { responses: sequenced.map(({ plan }, i) => this.rememberResponse(plan, lsns[i]!, inputs[i]!.namespace)) };
   }
 
   async recall(request: memoryV1.RecallRequest): Promise<memoryV1.RecallResponse> {

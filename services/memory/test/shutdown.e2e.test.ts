@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { memoryV1 } from "@t4dm/proto";
-import { call, connectClients, makeDataDir, ServiceProcess } from "@t4dm/testkit";
+import { call, connectClients, makeDataDir, ServiceProcess, startPod } from "@t4dm/testkit";
 
 async function startBoth(env: Record<string, string>) {
   const sidecar = ServiceProcess.start("persistence", env);
@@ -82,6 +82,41 @@ describe("graceful shutdown", () => {
       await pod.sidecar.kill();
     } finally {
       data.remove();
+    }
+  });
+
+  it("a drain that times out on writes stuck at the sidecar still ends in exit 0, with every phase and the final checkpoint attempted and logged", async () => {
+    // Short budgets, so each phase runs out quickly while the sidecar is stopped.
+    const pod = await startPod({ env: { T4DM_EMBEDDING_DIM: "32", T4DM_DRAIN_TIMEOUT: "1", T4DM_SHUTDOWN_CHECKPOINT_TIMEOUT: "1" } });
+    const c = connectClients(pod.grpcAddr);
+    try {
+      pod.sidecar.child.kill("SIGSTOP");
+      // Several memories in one call: each waits for its own WAL acknowledgement.
+      const batch = memoryV1.BatchRememberRequest.fromPartial({
+        requests: ["stuck one", "stuck two", "stuck three"].map((content) => ({ namespace: "sd", content, admission: 2 })),
+      });
+      // No deadline: the call waits as long as the service keeps it open.
+      const stuck = call(c.memory.batchRemember.bind(c.memory), batch, undefined, {}).then(
+        () => ({ code: 0 }),
+        (error: { code: number }) => error,
+      );
+      for (;;) {
+        const status = (await (await fetch(`${pod.httpUrl}/status`)).json()) as { inFlightOps?: number };
+        if ((status.inFlightOps ?? 0) > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      pod.memory.child.kill("SIGTERM");
+      const exit = await pod.memory.exited;
+      expect((await stuck).code, "the stuck call is told the service went away").toBe(14);
+      expect(exit, pod.memory.stderr).toEqual({ code: 0, signal: null });
+      expect(pod.memory.stderr).toBe("");
+      const phases = pod.memory.lines.filter((l) => l.event === "shutdown.phase").map((l) => `${String(l.phase)}:${String(l.outcome)}`);
+      expect(phases).toEqual(["drain:timed out", "checkpoint:timed out", "wal:timed out", "cleanup:done"]);
+      expect(pod.memory.lines.at(-1)?.event).toBe("memory.stopped");
+    } finally {
+      pod.sidecar.child.kill("SIGCONT");
+      c.close();
+      await pod.stop();
     }
   });
 });
