@@ -123,67 +123,94 @@ describe("long-term memory on the embedded stores", () => {
     expect(other.memories.some((m) => m.namespace !== "ev")).toBe(false);
   });
 
+  /** 12 memories in `namespace`, half of them pushed out of the buffer of 5 into the store. */
+  const rememberTwelve = async (namespace: string) => {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      ids.push((await remember({ namespace, content: `kubernetes rollout note ${i} about canary deploys`, importance: 0.9, metadata: { n: i, team: i % 2 ? "odd" : "even" } })).memory!.id);
+    }
+    for (;;) {
+      const statuses = await Promise.all(ids.map((id) => get(id, namespace).then((r) => r.memory!.status)));
+      if (statuses.every((s) => s !== memoryV1.MemoryStatus.MEMORY_STATUS_PENDING_PROMOTION)) return ids;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
   it("lists memories with stable page tokens across buffer and store, and refuses a token from another query", async () => {
+    await rememberTwelve("lt-pages");
     const seen: string[] = [];
     let token = "";
     do {
-      const page = await call(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt", pageSize: 5, pageToken: token }));
+      const page = await call(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt-pages", pageSize: 5, pageToken: token }));
       seen.push(...page.memories.map((m) => m.id));
       token = page.nextPageToken;
     } while (token);
     expect(seen.length).toBe(12);
     expect(new Set(seen).size).toBe(12);
 
-    const first = await call(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt", pageSize: 2 }));
-    const error = await callError(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt", pageSize: 2, pageToken: first.nextPageToken, types: [1] }));
+    const first = await call(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt-pages", pageSize: 2 }));
+    const error = await callError(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt-pages", pageSize: 2, pageToken: first.nextPageToken, types: [1] }));
     expect(error.code).toBe(3);
     expect(decodeStatusDetails(error).fieldViolations[0]?.field).toBe("page_token");
-    const garbage = await callError(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt", pageToken: "not-a-token" }));
+    const garbage = await callError(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt-pages", pageToken: "not-a-token" }));
     expect(garbage.code).toBe(3);
   });
 
   it("forgets by id and by filter, from buffer and store", async () => {
-    const list = await call(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt", pageSize: 100 }));
+    await rememberTwelve("lt-forget");
+    const list = await call(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: "lt-forget", pageSize: 100 }));
     const stored = list.memories.find((m) => m.status === memoryV1.MemoryStatus.MEMORY_STATUS_STORED)!;
     const buffered = list.memories.find((m) => m.status === memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED)!;
-    const byId = await call(c.memory.forget.bind(c.memory), memoryV1.ForgetRequest.fromPartial({ namespace: "lt", ids: [stored.id, buffered.id, "no-such-id"] }));
+    const byId = await call(c.memory.forget.bind(c.memory), memoryV1.ForgetRequest.fromPartial({ namespace: "lt-forget", ids: [stored.id, buffered.id, "no-such-id"] }));
     expect(byId.forgottenCount).toBe(2);
-    for (const id of [stored.id, buffered.id]) expect((await callError(c.memory.getMemory.bind(c.memory), memoryV1.GetMemoryRequest.fromPartial({ namespace: "lt", id }))).code).toBe(5);
+    for (const id of [stored.id, buffered.id]) expect((await callError(c.memory.getMemory.bind(c.memory), memoryV1.GetMemoryRequest.fromPartial({ namespace: "lt-forget", id }))).code).toBe(5);
 
-    const byFilter = await call(c.memory.forget.bind(c.memory), memoryV1.ForgetRequest.fromPartial({ namespace: "lt", filters: [{ key: "team", condition: { $case: "equals", value: "odd" } }] }));
+    const byFilter = await call(c.memory.forget.bind(c.memory), memoryV1.ForgetRequest.fromPartial({ namespace: "lt-forget", filters: [{ key: "team", condition: { $case: "equals", value: "odd" } }] }));
     expect(byFilter.forgottenCount).toBeGreaterThan(0);
-    const after = await recall({ query: "canary deploys", topK: 20 });
+    const after = await recall({ namespace: "lt-forget", query: "canary deploys", topK: 20 });
     expect(after.memories.some((m) => m.memory!.metadata.team === "odd")).toBe(false);
     expect(after.memories.some((m) => m.memory!.id === stored.id)).toBe(false);
   });
 
   it("consolidates: DEEP merges near-duplicates and forms concepts; LIGHT empties the namespace's buffer", async () => {
-    const copies: string[] = [];
-    for (let i = 0; i < 3; i++) copies.push((await remember({ namespace: "dup", content: "the build cache lives on the shared volume", importance: 0.9 })).memory!.id);
-    const merged = await call(c.memory.consolidate.bind(c.memory), memoryV1.ConsolidateRequest.fromPartial({ namespace: "dup", mode: memoryV1.ConsolidationMode.CONSOLIDATION_MODE_DEEP }));
-    expect(merged.duplicatesMerged).toBe(2);
-    const fates = await Promise.all(copies.map((id) => get(id, "dup").then((r) => r.memory!)));
-    expect(fates.filter((m) => m.evictionReason === memoryV1.EvictionReason.EVICTION_REASON_DUPLICATE)).toHaveLength(2);
+    // Its own pod: with a buffer of 5 shared by every namespace, what earlier tests left there
+    // (recalled, so with more evidence) would push the fresh copies out before they are merged.
+    const own = await startPod({ env: { T4DM_BUFFER_CAPACITY: "5", T4DM_EMBEDDING_DIM: "64" } });
+    const oc = connectClients(own.grpcAddr);
+    try {
+      const remember = (partial: Partial<memoryV1.RememberRequest>) =>
+        call(oc.memory.remember.bind(oc.memory), memoryV1.RememberRequest.fromPartial({ admission: ALWAYS, ...partial }));
+      const get = (id: string, namespace: string) => call(oc.memory.getMemory.bind(oc.memory), memoryV1.GetMemoryRequest.fromPartial({ namespace, id }));
+      const copies: string[] = [];
+      for (let i = 0; i < 3; i++) copies.push((await remember({ namespace: "dup", content: "the build cache lives on the shared volume", importance: 0.9 })).memory!.id);
+      const merged = await call(oc.memory.consolidate.bind(oc.memory), memoryV1.ConsolidateRequest.fromPartial({ namespace: "dup", mode: memoryV1.ConsolidationMode.CONSOLIDATION_MODE_DEEP }));
+      expect(merged.duplicatesMerged).toBe(2);
+      const fates = await Promise.all(copies.map((id) => get(id, "dup").then((r) => r.memory!)));
+      expect(fates.filter((m) => m.evictionReason === memoryV1.EvictionReason.EVICTION_REASON_DUPLICATE)).toHaveLength(2);
 
-    for (let i = 0; i < 7; i++) await remember({ namespace: "deep", content: `invoice reminder ${i} for the accounting team payment`, importance: 0.9 });
-    const deep = await call(c.memory.consolidate.bind(c.memory), memoryV1.ConsolidateRequest.fromPartial({ namespace: "deep", mode: memoryV1.ConsolidationMode.CONSOLIDATION_MODE_DEEP }));
-    expect(deep.conceptsCreated).toBeGreaterThanOrEqual(1);
-    // The concept reaches the graph store (read here through a second connection to its file).
-    const graph = new SqliteGraphStore({ dir: path.join(pod.dataDir, "store") });
-    await graph.init();
-    for (;;) {
-      const concepts = await graph.listConcepts("deep");
-      if (concepts.length > 0) {
-        expect(concepts[0]!.episodeIds.length).toBeGreaterThanOrEqual(5);
-        expect(concepts[0]!.label).toMatch(/invoice|reminder|accounting|payment/);
-        break;
+      for (let i = 0; i < 7; i++) await remember({ namespace: "deep", content: `invoice reminder ${i} for the accounting team payment`, importance: 0.9 });
+      const deep = await call(oc.memory.consolidate.bind(oc.memory), memoryV1.ConsolidateRequest.fromPartial({ namespace: "deep", mode: memoryV1.ConsolidationMode.CONSOLIDATION_MODE_DEEP }));
+      expect(deep.conceptsCreated).toBeGreaterThanOrEqual(1);
+      // The concept reaches the graph store (read here through a second connection to its file).
+      const graph = new SqliteGraphStore({ dir: path.join(own.dataDir, "store") });
+      await graph.init();
+      for (;;) {
+        const concepts = await graph.listConcepts("deep");
+        if (concepts.length > 0) {
+          expect(concepts[0]!.episodeIds.length).toBeGreaterThanOrEqual(5);
+          expect(concepts[0]!.label).toMatch(/invoice|reminder|accounting|payment/);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await graph.close();
+      expect(deep.promotedCount + deep.evictedCount).toBeGreaterThan(0);
+      const light = await call(oc.memory.consolidate.bind(oc.memory), memoryV1.ConsolidateRequest.fromPartial({ namespace: "deep", mode: memoryV1.ConsolidationMode.CONSOLIDATION_MODE_LIGHT }));
+      expect(light.promotedCount + light.evictedCount).toBe(0);
+    } finally {
+      oc.close();
+      await own.stop();
     }
-    await graph.close();
-    expect(deep.promotedCount + deep.evictedCount).toBeGreaterThan(0);
-    const light = await call(c.memory.consolidate.bind(c.memory), memoryV1.ConsolidateRequest.fromPartial({ namespace: "deep", mode: memoryV1.ConsolidationMode.CONSOLIDATION_MODE_LIGHT }));
-    expect(light.promotedCount + light.evictedCount).toBe(0);
   });
 
   it("keeps facts on two timelines: a contradiction closes the old fact", async () => {
