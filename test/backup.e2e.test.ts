@@ -364,7 +364,14 @@ describe("backup.sh and restore.sh on the embedded store", () => {
   });
 
   it("refuses an archive whose files do not match the manifest, and --force replaces a non-empty directory", async () => {
-    // The archive from the first test, with one byte of a WAL segment changed.
+    // An archive of its own (tests pass alone and in any order), then one byte of a WAL segment changed.
+    const data = makeDataDir("t4dm-backup-tamper-src-");
+    dirs.push(data);
+    const { pod, c } = await start(data.dir);
+    await remember(c, "ops", "the tamper test's one memory");
+    const archive = path.join(scratch, "tamper.tar.gz");
+    const backup = await run("backup.sh", ["--data-dir", data.dir, "--http", pod.httpUrl, "--output", archive]);
+    expect(backup.code, backup.stderr).toBe(0);
     const unpacked = path.join(scratch, "tamper");
     mkdirSync(unpacked);
     await tar(["-xzf", archive, "-C", unpacked]);
