@@ -1,4 +1,5 @@
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { ConfigError } from "./config-error.js";
 import {
   type ListenAddress,
@@ -15,6 +16,13 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const WAL_SYNC_MODES = ["fsync", "fdatasync", "none"] as const;
 export type WalSyncMode = (typeof WAL_SYNC_MODES)[number];
+
+/** minilm: the local sentence model (default); hashing: feature hashing, no model; http: an OpenAI-compatible endpoint. */
+export const EMBEDDERS = ["minilm", "hashing", "http"] as const;
+export type EmbedderKind = (typeof EMBEDDERS)[number];
+
+/** Where `make model` puts the default model: <install root>/.cache/models/all-MiniLM-L6-v2 (from libs/config/dist). */
+export const DEFAULT_EMBEDDING_MODEL_DIR = fileURLToPath(new URL("../../../.cache/models/all-MiniLM-L6-v2", import.meta.url));
 
 /** Every T4DM setting, typed and validated. Both processes read this. */
 export interface Config {
@@ -34,6 +42,12 @@ export interface Config {
   readonly checkpointKeep: number;
   readonly bufferCapacity: number;
   readonly embeddingDim: number;
+  /** Which embedder turns text into vectors; fixed per data directory (store/embedder.json). */
+  readonly embedder: EmbedderKind;
+  /** The minilm embedder's model: a sentence-transformers ONNX export with model.onnx and tokenizer.json. */
+  readonly embeddingModelDir: string;
+  /** Worker threads that run the minilm model (each one model copy, one intra-op thread). */
+  readonly embeddingWorkers: number;
   /** Applied records between count-triggered checkpoints. */
   readonly checkpointEveryRecords: number;
   /** Seeds the learning state's PRNG on a fresh WAL. */
@@ -42,7 +56,7 @@ export interface Config {
   readonly maxMetadataEntries: number;
   readonly maxBatchSize: number;
   readonly maxTopK: number;
-  /** OpenAI-compatible embeddings endpoint; unset means the built-in embedder. */
+  /** OpenAI-compatible embeddings endpoint (T4DM_EMBEDDER=http, which it implies when T4DM_EMBEDDER is unset). */
   readonly embeddingUrl: string | undefined;
   readonly embeddingModel: string | undefined;
   /** A secret: never logged. */
@@ -128,6 +142,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxBatchSize: read("T4DM_MAX_BATCH_SIZE", "100", (raw) => parseInteger(raw, 1, 10_000)),
     maxTopK: read("T4DM_MAX_TOP_K", "100", (raw) => parseInteger(raw, 1, 10_000)),
     embeddingUrl: read("T4DM_EMBEDDING_URL", "", (raw) => parseOptionalUrl(raw)),
+    // An endpoint alone still means http, as before T4DM_EMBEDDER existed.
+    embedder: read("T4DM_EMBEDDER", env.T4DM_EMBEDDING_URL ? "http" : "minilm", (raw) => parseChoice(raw, EMBEDDERS)),
+    embeddingModelDir: env.T4DM_EMBEDDING_MODEL_DIR ? path.resolve(cwd, env.T4DM_EMBEDDING_MODEL_DIR) : DEFAULT_EMBEDDING_MODEL_DIR,
+    embeddingWorkers: read("T4DM_EMBEDDING_WORKERS", "1", (raw) => parseInteger(raw, 1, 64)),
     embeddingModel: env.T4DM_EMBEDDING_MODEL || undefined,
     embeddingApiKey: env.T4DM_EMBEDDING_API_KEY || undefined,
     embeddingTimeoutMs: read("T4DM_EMBEDDING_TIMEOUT_MS", "10000", (raw) => parseInteger(raw, 100, 600_000)),
@@ -160,6 +178,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (config.tlsCertFile && !config.tlsKeyFile) problems.push({ variable: "T4DM_TLS_KEY_FILE", message: "is required with T4DM_TLS_CERT_FILE" });
   if (config.tlsKeyFile && !config.tlsCertFile) problems.push({ variable: "T4DM_TLS_CERT_FILE", message: "is required with T4DM_TLS_KEY_FILE" });
   if (config.tlsClientCaFile && !config.tlsCertFile) problems.push({ variable: "T4DM_TLS_CLIENT_CA_FILE", message: "needs T4DM_TLS_CERT_FILE and T4DM_TLS_KEY_FILE" });
+  if (config.embedder === "http" && !config.embeddingUrl) problems.push({ variable: "T4DM_EMBEDDING_URL", message: "is required with T4DM_EMBEDDER=http" });
+  if (config.embedder !== undefined && config.embedder !== "http" && config.embeddingUrl) {
+    problems.push({ variable: "T4DM_EMBEDDER", message: `is ${config.embedder}, but T4DM_EMBEDDING_URL is set; set T4DM_EMBEDDER=http or unset the URL` });
+  }
   if (config.sidecarAddr?.kind === "tcp" && !config.sidecarToken) {
     problems.push({ variable: "T4DM_SIDECAR_TOKEN", message: "is required when T4DM_SIDECAR_ADDR is a TCP address (a unix socket needs none)" });
   }

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/index.js";
+import { ConfigError, DEFAULT_EMBEDDING_MODEL_DIR, loadConfig } from "../src/index.js";
 
 describe("loadConfig", () => {
   it("gives the documented defaults", () => {
@@ -15,6 +15,23 @@ describe("loadConfig", () => {
     expect(config.walSegmentBytes).toBe(64 * 1024 * 1024);
     expect(config.walMaxSegments).toBe(100);
     expect(config.checkpointKeep).toBe(5);
+  });
+
+  it("picks the local sentence model by default, and http when only an endpoint is set", () => {
+    const config = loadConfig({}, "/srv/t4dm");
+    expect(config.embedder).toBe("minilm");
+    expect(config.embeddingModelDir).toBe(DEFAULT_EMBEDDING_MODEL_DIR);
+    expect(config.embeddingModelDir.endsWith(path.join(".cache", "models", "all-MiniLM-L6-v2"))).toBe(true);
+    expect(config.embeddingWorkers).toBe(1);
+    expect(loadConfig({ T4DM_EMBEDDING_URL: "http://127.0.0.1:11434" }, "/").embedder).toBe("http");
+    expect(loadConfig({ T4DM_EMBEDDER: "Hashing" }, "/").embedder).toBe("hashing");
+    expect(loadConfig({ T4DM_EMBEDDING_MODEL_DIR: "models/mine" }, "/srv").embeddingModelDir).toBe("/srv/models/mine");
+  });
+
+  it("refuses an embedder that contradicts the endpoint setting", () => {
+    expect(() => loadConfig({ T4DM_EMBEDDER: "http" }, "/")).toThrow(/T4DM_EMBEDDING_URL: is required with T4DM_EMBEDDER=http/);
+    expect(() => loadConfig({ T4DM_EMBEDDER: "hashing", T4DM_EMBEDDING_URL: "http://x" }, "/")).toThrow(/T4DM_EMBEDDER: is hashing, but T4DM_EMBEDDING_URL is set/);
+    expect(() => loadConfig({ T4DM_EMBEDDER: "bert" }, "/")).toThrow(/T4DM_EMBEDDER: expected one of minilm, hashing, http/);
   });
 
   it("reads every variable", () => {
