@@ -91,6 +91,8 @@ const envFor = (dataDir: string) => ({
   T4DM_GRPC_ADDR: "127.0.0.1:0",
   T4DM_HTTP_ADDR: "127.0.0.1:0",
   T4DM_EMBEDDING_DIM: "32",
+  // The launcher is under test here, not the model (which has its own tests).
+  T4DM_EMBEDDER: "hashing",
   T4DM_LOG_LEVEL: "info",
 });
 

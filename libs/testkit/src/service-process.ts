@@ -33,9 +33,12 @@ export class ServiceProcess {
 
   /** `nodeArgs` go before the script (flags such as --cpu-prof are refused in NODE_OPTIONS). */
   static start(name: ServiceName, env: Record<string, string>, nodeArgs: readonly string[] = []): ServiceProcess {
+    // The hashing embedder unless a test picks one: most tests use small dimensions and no model
+    // (the local model has its own tests, which set T4DM_EMBEDDER=minilm).
+    const embedder = env.T4DM_EMBEDDER || env.T4DM_EMBEDDING_URL ? {} : { T4DM_EMBEDDER: "hashing" };
     const child = spawn(process.execPath, [...nodeArgs, `${REPO_ROOT}services/${name}/dist/main.js`], {
       // Tests verify state with bursts of reads; the per-key rate limit has its own tests.
-      env: { PATH: process.env.PATH ?? "", T4DM_LOG_LEVEL: "debug", T4DM_RATE_LIMIT: "0", ...env },
+      env: { PATH: process.env.PATH ?? "", T4DM_LOG_LEVEL: "debug", T4DM_RATE_LIMIT: "0", ...embedder, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     return new ServiceProcess(name, child);

@@ -5,9 +5,9 @@ import type { ServiceMetrics } from "./service-metrics.js";
 import type { Logger } from "@t4dm/telemetry";
 import { openStores } from "./storage/open-stores.js";
 import { KnowledgeCore } from "./knowledge-core.js";
-import { createEmbedder } from "./embedding/create-embedder.js";
 import type { Embedder } from "./embedding/embedder.js";
-import { HttpEmbedder } from "./embedding/http-embedder.js";
+import { checkEmbedderRecord } from "./embedding/embedder-record.js";
+import type { EmbedderSource } from "./embedding/open-embedder.js";
 import { MemoryCore } from "./memory-core.js";
 import { MemoryLifecycle } from "./memory-lifecycle.js";
 import { MemoryReads } from "./memory-reads.js";
@@ -53,12 +53,20 @@ export async function startEngine(
   logger: Logger,
   readiness: Readiness,
   clock: () => Date,
+  embedders: EmbedderSource,
   metrics?: ServiceMetrics,
 ): Promise<Engine> {
   const started = Date.now();
   const recovery = await recoverState(client, logger);
   // The dimension is the data directory's (its first SYSTEM_START), not today's setting.
-  const stores = await openStores(config, recovery.state.embeddingDim || config.embeddingDim, logger);
+  const dataDim = recovery.state.embeddingDim || config.embeddingDim;
+  // Before anything is written: the embedder must make vectors this data directory can hold
+  // (EmbedderStartupError otherwise, exit 2), and the directory records which one it is.
+  const embedder = await embedders.forDataDir(dataDim, !recovery.state.initialized);
+  const identity = embedders.identity(dataDim);
+  const record = await checkEmbedderRecord(config.dataDir, identity, recovery.state.initialized);
+  logger.info("embedder ready", { event: "embedder.ready", embedder: embedder.name, dimensions: embedder.dimensions, model: identity.model, record });
+  const stores = await openStores(config, dataDim, logger);
   let checkpointer: Checkpointer | undefined;
   let storeSync: StoreSync | undefined;
   const pipeline = new CommitPipeline(recovery.state, client, logger, {
@@ -128,17 +136,6 @@ export async function startEngine(
 
   const interval = setInterval(() => checkpointer!.trigger("interval"), config.checkpointIntervalSeconds * 1000);
   interval.unref();
-  // The dimension is fixed by the data directory's first start; the provider must match it.
-  const embedder = createEmbedder({
-    url: config.embeddingUrl,
-    model: config.embeddingModel,
-    apiKey: config.embeddingApiKey,
-    timeoutMs: config.embeddingTimeoutMs,
-    batchSize: config.embeddingBatch,
-    dimensions: pipeline.durable.embeddingDim,
-  });
-  if (embedder instanceof HttpEmbedder) await embedder.probe();
-  logger.info("embedder ready", { event: "embedder.ready", embedder: embedder.name, dimensions: embedder.dimensions });
   const knowledge = new KnowledgeCore(stores.graph, embedder, clock);
   const core = new MemoryCore(pipeline, stores, embedder, { ...config, embeddingDim: pipeline.durable.embeddingDim }, clock, {
     onProceduresReinforced: async (namespace, outcomes) => {

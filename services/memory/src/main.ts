@@ -6,6 +6,8 @@ import { Admission } from "./auth/admission.js";
 import { ApiKeyFileError, ApiKeys } from "./auth/api-keys.js";
 import { Authorizer } from "./auth/authorizer.js";
 import { startEngine, type Engine } from "./engine.js";
+import { EmbedderStartupError } from "./embedding/embedder-startup-error.js";
+import { openEmbedder, type EmbedderSource } from "./embedding/open-embedder.js";
 import { startHttpServer } from "./http-server.js";
 import { CheckpointMismatchError } from "./pipeline/recover-state.js";
 import { startPublicServer } from "./public-server.js";
@@ -45,6 +47,17 @@ async function main(): Promise<void> {
     logger.info("API keys loaded", { event: "auth.keys_loaded", keys: keys.size });
   }
   const tls = loadTls(config);
+  // The model loads before the sidecar is contacted: a missing or damaged file stops here, nothing touched.
+  let embedders: EmbedderSource;
+  try {
+    embedders = await openEmbedder(config);
+  } catch (error) {
+    if (!(error instanceof EmbedderStartupError)) throw error;
+    logger.error("refusing to start", { event: "startup.fatal", error });
+    process.stderr.write(`t4dm-memory: ${error.message}\n`);
+    process.exit(2);
+  }
+  logger.info("embedder loaded", { event: "embedder.loaded", embedder: config.embedder });
   const authorizer = new Authorizer(keys, logger);
   const admission = new Admission({ maxInFlight: config.maxInFlight, ratePerSecond: config.rateLimitPerKey });
   const metrics = createMetrics("t4dm-memory");
@@ -83,9 +96,14 @@ async function main(): Promise<void> {
   async function recover(): Promise<void> {
     starting = true;
     try {
-      engine = await startEngine(config, sidecar.client, logger, readiness, clock, serviceMetrics);
+      engine = await startEngine(config, sidecar.client, logger, readiness, clock, embedders, serviceMetrics);
       readiness.set("recovered", true);
     } catch (error) {
+      if (error instanceof EmbedderStartupError) {
+        logger.error("refusing to start", { event: "startup.fatal", error });
+        process.stderr.write(`t4dm-memory: ${error.message}\n`);
+        process.exit(2);
+      }
       const fatal = ["EmbeddingConfigError", "StoreConfigError", "StoreStartupError"];
       if (error instanceof CheckpointMismatchError || fatal.includes((error as Error).name)) {
         logger.error("refusing to start", { event: "startup.fatal", error });

@@ -1,5 +1,5 @@
 import { embedText } from "@t4dm/learning";
-import type { Embedder, EmbedderHealth } from "./embedder.js";
+import type { EmbeddedText, Embedder, EmbedderHealth } from "./embedder.js";
 
 /**
  * The built-in embedder: deterministic feature hashing from @t4dm/learning.
@@ -16,6 +16,10 @@ export class BuiltinEmbedder implements Embedder {
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
     return texts.map((text) => embedText(text, this.dimensions));
+  }
+
+  async embedDetailed(texts: readonly string[]): Promise<EmbeddedText[]> {
+    return (await this.embed(texts)).map((vector) => ({ vector, truncated: false }));
   }
 
   async health(): Promise<EmbedderHealth> {

@@ -1,8 +1,9 @@
 /**
  * The embedding seam. Memory content and queries become vectors through one
- * of these: the built-in hashed n-gram embedder (no model, works offline) or
- * an OpenAI-compatible HTTP provider (Ollama, TEI, vLLM, OpenAI). Vectors a
- * client sends itself bypass this seam entirely.
+ * of these: the local sentence model (all-MiniLM-L6-v2 in worker threads, the
+ * default), the built-in hashed n-gram embedder (no model, for tiny
+ * deployments and fast tests) or an OpenAI-compatible HTTP provider (Ollama,
+ * TEI, vLLM, OpenAI). Vectors a client sends itself bypass this seam entirely.
  */
 export interface Embedder {
   /** For logs and status: which provider this is. Never contains a secret. */
@@ -22,8 +23,20 @@ export interface Embedder {
    * something that is not a usable set of vectors.
    */
   embed(texts: readonly string[]): Promise<Float32Array[]>;
+  /** Like `embed`, and says for each text whether words past the model window were left out. */
+  embedDetailed(texts: readonly string[]): Promise<EmbeddedText[]>;
   /** A cheap liveness check for /ready and status. Never rejects. */
   health(): Promise<EmbedderHealth>;
+}
+
+export interface EmbeddedText {
+  vector: Float32Array;
+  /**
+   * Words past the model window did not reach the vector (the local model
+   * keeps 256 word pieces). False when the embedder has no window (hashing)
+   * or cannot tell (an HTTP provider truncates, or refuses, on its own terms).
+   */
+  truncated: boolean;
 }
 
 export interface EmbedderHealth {

@@ -3,6 +3,7 @@ import {
   EmbeddingRejectedError,
   EmbeddingResponseError,
   EmbeddingUnavailableError,
+  type EmbeddedText,
   type Embedder,
   type EmbedderHealth,
 } from "./embedder.js";
@@ -83,6 +84,11 @@ export class HttpEmbedder implements Embedder {
       }
     }
     return out;
+  }
+
+  /** The provider does not say whether it cut a text, so `truncated` is always false. */
+  async embedDetailed(texts: readonly string[]): Promise<EmbeddedText[]> {
+    return (await this.embed(texts)).map((vector) => ({ vector, truncated: false }));
   }
 
   /**

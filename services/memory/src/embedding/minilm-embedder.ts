@@ -1,6 +1,6 @@
 import { CoalescingQueue } from "./coalescing-queue.js";
-import { EmbeddingUnavailableError, type Embedder, type EmbedderHealth } from "./embedder.js";
-import { ModelWorkerClient, type EmbeddedText } from "./model-worker-client.js";
+import { EmbeddingUnavailableError, type EmbeddedText, type Embedder, type EmbedderHealth } from "./embedder.js";
+import { ModelWorkerClient } from "./model-worker-client.js";
 import { checkModelFiles, type ModelFiles } from "./model-files.js";
 
 export interface MiniLmSettings {

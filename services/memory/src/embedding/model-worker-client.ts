@@ -1,13 +1,8 @@
 import { Worker } from "node:worker_threads";
 import type { ModelWorkerData, WorkerReply, WorkerRequest } from "./model-worker.js";
+import type { EmbeddedText } from "./embedder.js";
 import { ModelFileError } from "./embedder-startup-error.js";
 
-export interface EmbeddedText {
-  /** Unit length, `dimensions` long. */
-  vector: Float32Array;
-  /** Words past the model window were left out of the vector. */
-  truncated: boolean;
-}
 
 /** The worker died or could not embed; the caller maps it to UNAVAILABLE. */
 export class ModelWorkerError extends Error {}
