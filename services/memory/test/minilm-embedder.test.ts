@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_EMBEDDING_MODEL_DIR } from "@t4dm/config";
 import { MiniLmEmbedder } from "../dist/embedding/minilm-embedder.js";
 import { ModelFileError } from "../dist/embedding/embedder-startup-error.js";
+import { embedMissingDetailed } from "../dist/embedding/embed-inputs.js";
 
 interface Golden {
   modelSha256: string;
@@ -62,6 +63,18 @@ describe("MiniLmEmbedder against the Python reference", () => {
     // Words past the window change nothing: the vector is the reference's for the cut text.
     expect(cosine(cut!.vector, long.vector)).toBeGreaterThanOrEqual(0.999);
     expect(short!.truncated).toBe(false);
+  });
+
+  it("tells the request path which texts were cut (a caller's own vector never is)", async () => {
+    const long = golden.sentences.find((s) => s.truncated)!.text;
+    const own = new Float32Array(384).fill(1 / Math.sqrt(384));
+    const { vectors, truncated } = await embedMissingDetailed(embedder, [
+      { text: long, field: "query" },
+      { text: "short", field: "a" },
+      { text: long, embedding: own, field: "b" },
+    ]);
+    expect(truncated).toEqual([true, false, false]);
+    expect(vectors[2]).toBe(own);
   });
 
   it("ranks by meaning: the pet question is nearer the cat than the diet", async () => {

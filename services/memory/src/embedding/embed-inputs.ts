@@ -1,5 +1,5 @@
 import { FailedPreconditionError, InvalidArgumentError, UnavailableError, type FieldViolation } from "@t4dm/rpc";
-import { EmbeddingRejectedError, EmbeddingUnavailableError, type Embedder } from "./embedder.js";
+import { EmbeddingRejectedError, EmbeddingUnavailableError, type EmbeddedText, type Embedder } from "./embedder.js";
 
 /**
  * Embeds the texts that came without a caller-made vector, in one call to the
@@ -10,10 +10,21 @@ export async function embedMissing(
   embedder: Embedder,
   items: readonly { embedding?: Float32Array; text: string; field: string }[],
 ): Promise<Float32Array[]> {
+  return (await embedMissingDetailed(embedder, items)).vectors;
+}
+
+/**
+ * `embedMissing`, and for each item whether its text was cut at the model
+ * window (false for caller-made vectors), e.g. for Recall to explain itself.
+ */
+export async function embedMissingDetailed(
+  embedder: Embedder,
+  items: readonly { embedding?: Float32Array; text: string; field: string }[],
+): Promise<{ vectors: Float32Array[]; truncated: boolean[] }> {
   const missing = items.map((item, i) => ({ item, i })).filter(({ item }) => item.embedding === undefined);
-  let vectors: Float32Array[];
+  let embedded: EmbeddedText[];
   try {
-    vectors = await embedder.embed(missing.map(({ item }) => item.text));
+    embedded = await embedder.embedDetailed(missing.map(({ item }) => item.text));
   } catch (error) {
     if (error instanceof EmbeddingUnavailableError) {
       throw new UnavailableError("the embedding provider is unavailable; retry later or send embeddings", "EMBEDDING_UNAVAILABLE", { cause: error });
@@ -24,12 +35,14 @@ export async function embedMissing(
     throw error;
   }
   const out = items.map((item) => item.embedding);
+  const truncated = items.map(() => false);
   const violations: FieldViolation[] = [];
   missing.forEach(({ item, i }, k) => {
-    const vector = vectors[k]!;
+    const { vector, truncated: cut } = embedded[k]!;
     if (vector.every((x) => x === 0)) violations.push({ field: item.field, description: "has no words to embed; send an embedding with it" });
     out[i] = vector;
+    truncated[i] = cut;
   });
   if (violations.length > 0) throw new InvalidArgumentError(violations);
-  return out as Float32Array[];
+  return { vectors: out as Float32Array[], truncated };
 }
