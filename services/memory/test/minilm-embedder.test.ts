@@ -11,6 +11,7 @@ import { DEFAULT_EMBEDDING_MODEL_DIR } from "@t4dm/config";
 import { MiniLmEmbedder } from "../dist/embedding/minilm-embedder.js";
 import { ModelFileError } from "../dist/embedding/embedder-startup-error.js";
 import { embedMissingDetailed } from "../dist/embedding/embed-inputs.js";
+import { checkModelFiles, DEFAULT_MODEL_PINS } from "../dist/embedding/model-files.js";
 
 interface Golden {
   modelSha256: string;
@@ -82,6 +83,15 @@ describe("MiniLmEmbedder against the Python reference", () => {
     expect(cosine(question!, cat!)).toBeGreaterThan(cosine(question!, diet!));
   });
 
+  it("a worker thread that dies is replaced before the next batch", async () => {
+    const [before] = await embedder.embed(["Alice adopted a cat."]);
+    await embedder.killWorkerForTest(0);
+    expect((await embedder.health()).detail).toContain("0 of 1 worker(s) running");
+    const [after] = await embedder.embed(["Alice adopted a cat."]);
+    expect(cosine(after!, before!)).toBeGreaterThanOrEqual(0.9999);
+    expect((await embedder.health()).detail).toContain("1 of 1 worker(s) running");
+  });
+
   it("answers concurrent callers each with their own vectors, in order", async () => {
     const short = golden.sentences.filter((s) => !s.truncated);
     const texts = short.map((s) => s.text);
@@ -93,6 +103,14 @@ describe("MiniLmEmbedder against the Python reference", () => {
         expect(cosine(vector, sentence.vector)).toBeGreaterThanOrEqual(0.999);
       });
     });
+  });
+});
+
+describe("the pins", () => {
+  it("tools/model/fetch.sh checks the same SHA-256s the service checks", () => {
+    const script = readFileSync(new URL("../../../tools/model/fetch.sh", import.meta.url), "utf8");
+    expect(script).toContain(`MODEL_SHA256=${DEFAULT_MODEL_PINS["model.onnx"]}`);
+    expect(script).toContain(`TOKENIZER_SHA256=${DEFAULT_MODEL_PINS["tokenizer.json"]}`);
   });
 });
 
@@ -119,6 +137,18 @@ describe("MiniLmEmbedder.load refuses bad model files by name", () => {
     expect(error.file).toBe(path.join(dir, "model.onnx"));
     expect(error.message).toContain("is missing");
     expect(error.message).toContain("make model");
+  });
+
+  it("a file that does not match its pinned SHA-256 (the default directory's pins)", async () => {
+    await writeFile(path.join(dir, "model.onnx"), "a partial download");
+    await copyFile(path.join(DEFAULT_EMBEDDING_MODEL_DIR, "tokenizer.json"), path.join(dir, "tokenizer.json"));
+    const error = await checkModelFiles(dir, DEFAULT_MODEL_PINS).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ModelFileError);
+    expect((error as ModelFileError).file).toBe(path.join(dir, "model.onnx"));
+    expect((error as Error).message).toContain(`expected ${DEFAULT_MODEL_PINS["model.onnx"]} (a damaged or partial download)`);
   });
 
   it("a model.onnx that is not a model", async () => {

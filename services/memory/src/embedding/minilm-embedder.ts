@@ -25,7 +25,7 @@ export class MiniLmEmbedder implements Embedder {
   private constructor(
     readonly files: ModelFiles,
     readonly dimensions: number,
-    private readonly workers: (ModelWorkerClient | Promise<ModelWorkerClient>)[],
+    private readonly workers: (ModelWorkerClient | Promise<ModelWorkerClient> | undefined)[],
     maxBatch: number,
   ) {
     this.name = `minilm ${files.dir}`;
@@ -62,22 +62,45 @@ export class MiniLmEmbedder implements Embedder {
   }
 
   async health(): Promise<EmbedderHealth> {
-    return { healthy: true, detail: `local model ${this.files.dir}, ${this.dimensions} dimensions, ${this.workers.length} worker(s), window ${this.files.maxTokens} tokens` };
+    // A dead worker is replaced on its next batch, so it is reported, not counted as a failure.
+    const running = this.workers.filter((w) => w instanceof ModelWorkerClient && w.alive).length;
+    return {
+      healthy: true,
+      detail: `local model ${this.files.dir}, ${this.dimensions} dimensions, ${running} of ${this.workers.length} worker(s) running, window ${this.files.maxTokens} tokens`,
+    };
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map(async (w) => (await w).close()));
+    await Promise.all(
+      this.workers.map(async (w) => {
+        const client = await Promise.resolve(w).catch(() => undefined);
+        await client?.close();
+      }),
+    );
+  }
+
+  /** For tests: ends one worker thread as a crash would. */
+  async killWorkerForTest(slot: number): Promise<void> {
+    const worker = await this.workers[slot];
+    await worker?.terminateForTest();
   }
 
   /** Runs a batch on one worker; a worker that died is replaced before its next batch. */
   private async runOn(slot: number, texts: string[]): Promise<EmbeddedText[]> {
     try {
-      let worker = await this.workers[slot]!;
-      if (!worker.alive) {
+      let worker = this.workers[slot];
+      if (!(worker instanceof ModelWorkerClient) || !worker.alive) {
         const data = { modelPath: this.files.modelPath, tokenizerPath: this.files.tokenizerPath, maxTokens: this.files.maxTokens };
-        const replacement = ModelWorkerClient.start(data);
-        this.workers[slot] = replacement;
-        worker = await replacement;
+        // A replacement that fails to start leaves the slot empty, so the next batch tries again.
+        worker = ModelWorkerClient.start(data);
+        this.workers[slot] = worker;
+        try {
+          worker = await worker;
+        } catch (error) {
+          this.workers[slot] = undefined;
+          throw error;
+        }
+        this.workers[slot] = worker;
       }
       return await worker.embed(texts);
     } catch (error) {

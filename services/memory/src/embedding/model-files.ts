@@ -26,14 +26,16 @@ export interface ModelFiles {
   maxTokens: number;
 }
 
+/** The SHA-256 each file must have; the default directory's are `make model`'s. */
+export type ModelPins = Readonly<Record<"model.onnx" | "tokenizer.json", string>>;
+
 /**
  * Checks a model directory before any worker loads it, so a missing or
  * damaged file stops start-up with its name and the fix. The default
  * directory's files must match the pins of `make model`; another directory
  * is taken as given (its files are then checked by loading them).
  */
-export async function checkModelFiles(dir: string): Promise<ModelFiles> {
-  const pinned = path.resolve(dir) === path.resolve(DEFAULT_EMBEDDING_MODEL_DIR);
+export async function checkModelFiles(dir: string, pins: ModelPins | undefined = pinsFor(dir)): Promise<ModelFiles> {
   const modelPath = path.join(dir, "model.onnx");
   const tokenizerPath = path.join(dir, "tokenizer.json");
   const hashes: Record<string, string> = {};
@@ -47,11 +49,15 @@ export async function checkModelFiles(dir: string): Promise<ModelFiles> {
     }
     if (bytes.length === 0) throw new ModelFileError(file, "is empty");
     hashes[name] = createHash("sha256").update(bytes).digest("hex");
-    if (pinned && hashes[name] !== DEFAULT_MODEL_PINS[name]) {
-      throw new ModelFileError(file, `has SHA-256 ${hashes[name]}, expected ${DEFAULT_MODEL_PINS[name]} (a damaged or partial download)`);
+    if (pins && hashes[name] !== pins[name]) {
+      throw new ModelFileError(file, `has SHA-256 ${hashes[name]}, expected ${pins[name]} (a damaged or partial download)`);
     }
   }
   return { dir, modelPath, tokenizerPath, modelSha256: hashes["model.onnx"]!, maxTokens: await maxTokensOf(dir) };
+}
+
+function pinsFor(dir: string): ModelPins | undefined {
+  return path.resolve(dir) === path.resolve(DEFAULT_EMBEDDING_MODEL_DIR) ? DEFAULT_MODEL_PINS : undefined;
 }
 
 /** max_seq_length from the export's sentence_bert_config.json when it has one. */

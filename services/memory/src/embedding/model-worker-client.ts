@@ -62,6 +62,11 @@ export class ModelWorkerClient {
     await this.worker.terminate();
   }
 
+  /** Ends the thread without marking it closed first, as a crash would (the exit handler sees it). */
+  async terminateForTest(): Promise<void> {
+    await this.worker.terminate();
+  }
+
   private onReply(reply: WorkerReply): void {
     if (reply.type !== "embedded" && reply.type !== "error") return;
     const call = this.inFlight.get(reply.id);
