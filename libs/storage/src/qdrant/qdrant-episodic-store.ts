@@ -1,5 +1,5 @@
 import { QdrantClient, type Schemas } from "@qdrant/js-client-rest";
-import type { EpisodicStore, PageCursor, SearchHit, StoreFilter, StoreHealth, StoredMemory } from "../episodic-store.js";
+import type { EpisodicStore, LexicalSearchResult, PageCursor, SearchHit, StoreFilter, StoreHealth, StoredMemory } from "../episodic-store.js";
 import { StoreClosedError, StoreConfigError, StoreInputError } from "../errors.js";
 import { checkEmbedding, cosine, millis } from "../embedded/embedding-blob.js";
 import { FIELD, fromPayload, toPayload } from "./memory-payload.js";
@@ -201,6 +201,10 @@ export class QdrantEpisodicStore implements EpisodicStore {
     const vector = Array.from(query);
     const hits = await settleAll(this.collectionsFor(filter.kinds).map((name) => this.searchCollection(name, query, vector, k, where)));
     return hits.flat().sort(bySimilarityThenId).slice(0, k);
+  }
+
+  async lexicalSearch(namespace: string, terms: readonly string[], k: number, filter: StoreFilter): Promise<LexicalSearchResult> {
+    throw new Error("TODO");
   }
 
   async list(namespace: string, filter: StoreFilter, page: { after?: PageCursor; limit: number }): Promise<StoredMemory[]> {
