@@ -70,7 +70,7 @@ describe("bad input gets a clear status and changes nothing", () => {
       3,
       "query",
     ],
-    ["recall with an unknown mode", () => callError(clients.memory.recall.bind(clients.memory), memoryV1.RecallRequest.fromPartial({ namespace: "ns", query: "deploys", mode: 99 })), 3, "mode"],
+    ["recall with an unknown mode", () => callError(clients.memory.recall.bind(clients.memory), memoryV1.RecallRequest.fromPartial({ namespace: "ns", query: "deploys", mode: 99 as memoryV1.RecallMode })), 3, "mode"],
     ["recall top_k over the limit", () => callError(clients.memory.recall.bind(clients.memory), memoryV1.RecallRequest.fromPartial({ namespace: "ns", query: "deploys", topK: 100000 })), 3, "top_k"],
     [
       "reward out of range",
