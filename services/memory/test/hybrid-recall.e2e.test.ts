@@ -4,9 +4,11 @@
  * the vector candidates; explain; read_only; and Recall as a read whose
  * learning records Reinforce still finds.
  */
+import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { memoryV1 } from "@t4dm/proto";
-import { call, connectClients, startPod, type Pod } from "@t4dm/testkit";
+import { decodeStatusDetails } from "@t4dm/rpc";
+import { call, callError, connectClients, makeDataDir, startPod, type Pod } from "@t4dm/testkit";
 
 const NS = "hybrid";
 const { RECALL_MODE_HYBRID: HYBRID, RECALL_MODE_SEMANTIC: SEMANTIC, RECALL_MODE_KEYWORD: KEYWORD } = memoryV1.RecallMode;
@@ -116,5 +118,31 @@ describe("hybrid recall", () => {
     );
     expect(reinforced.creditedMemories).toBeGreaterThan(0);
     expect(await metric("ww_sequenced_lsn")).toBeGreaterThan(before.sequenced);
+  });
+});
+
+describe("a recall's learning records lost in a crash", () => {
+  it("answer Reinforce for that recall with NOT_FOUND (RECALL_NOT_FOUND) after the restart", async () => {
+    const data = makeDataDir();
+    let pod: Pod | undefined = await startPod({ dataDir: data.dir, env: { T4DM_EMBEDDING_DIM: "32" } });
+    try {
+      let c = connectClients(pod.grpcAddr);
+      await call(c.memory.remember.bind(c.memory), memoryV1.RememberRequest.fromPartial({ namespace: NS, content: "the cat sleeps on the sofa", admission: 2 }));
+      // The sidecar cannot make the recall's records durable; the recall answers anyway, then both processes die.
+      pod.sidecar.child.kill("SIGSTOP");
+      const recalled = await call(c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace: NS, query: "cat" }));
+      expect(recalled.memories.map((m) => m.memory?.content)).toEqual(["the cat sleeps on the sofa"]);
+      c.close();
+      await pod.stop();
+      pod = await startPod({ dataDir: data.dir, env: { T4DM_EMBEDDING_DIM: "32" } });
+      c = connectClients(pod.grpcAddr);
+      const error = await callError(c.memory.reinforce.bind(c.memory), memoryV1.ReinforceRequest.fromPartial({ namespace: NS, recallId: recalled.recallId, reward: 1 }));
+      c.close();
+      expect(error.code).toBe(status.NOT_FOUND);
+      expect(decodeStatusDetails(error).errorInfo?.reason).toBe("RECALL_NOT_FOUND");
+    } finally {
+      await pod?.stop();
+      data.remove();
+    }
   });
 });
