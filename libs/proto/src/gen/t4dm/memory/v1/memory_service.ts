@@ -89,7 +89,9 @@ export enum RecallMode {
   RECALL_MODE_UNSPECIFIED = 0,
   /**
    * RECALL_MODE_HYBRID - Vector and keyword candidates, fused by reciprocal rank (k = 60, scaled
-   * so first in both lists is 1), then re-ranked by the learned scorer.
+   * so first in both lists is 1), then re-ranked by the learned scorer. A
+   * query with no keyword terms (embedding only, or only stop words) ranks
+   * as SEMANTIC.
    */
   RECALL_MODE_HYBRID = 1,
   /** RECALL_MODE_SEMANTIC - Vector candidates only; the base score is the cosine similarity. */
