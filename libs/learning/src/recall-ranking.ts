@@ -71,9 +71,10 @@ export interface Recalled {
 export function rankRecall(state: LearningState, input: RecallInput, now: Date): Recalled[] {
   const scorer = state.networks?.scorer;
   if (!scorer) throw new Error("the learning state is not initialised (no SYSTEM_START applied)");
-  const terms = input.mode === "semantic" ? [] : (input.queryTerms ?? []);
+  const requested = input.mode ?? "semantic";
+  const terms = requested === "semantic" ? [] : (input.queryTerms ?? []);
   // A hybrid query with no keyword terms (embedding only, or only stop words) is a semantic one: cosine stays its base.
-  const mode = input.mode === "keyword" ? "keyword" : input.mode === "hybrid" && terms.length > 0 ? "hybrid" : "semantic";
+  const mode = requested === "hybrid" && terms.length === 0 ? "semantic" : requested;
   const queryCluster = state.clusters.nearest(input.namespace, input.query)?.clusterId;
 
   const held: { item: BufferedItem; source: RecallSource }[] = [];
