@@ -332,7 +332,12 @@ export interface RecallResponse {
 export interface ReinforceRequest {
   /** Required. */
   namespace: string;
-  /** Required. The recall being rewarded. */
+  /**
+   * Required. The recall being rewarded. NOT_FOUND (reason RECALL_NOT_FOUND)
+   * when it is unknown in the namespace, already reinforced, expired, or was
+   * lost in a crash before its learning records became durable (Recall
+   * answers without waiting for them).
+   */
   recallId: string;
   /** The outcome, in [-1, 1]: negative for harmful, positive for useful. */
   reward: number;
