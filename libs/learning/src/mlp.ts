@@ -71,7 +71,12 @@ function checkShape(layers: readonly { inputs: number; outputs: number }[]): voi
 }
 
 export class Mlp {
-  readonly layers: readonly MlpLayer[];
+  // Replaced only by a full update that widens the first layer (see apply).
+  private layerList: MlpLayer[];
+
+  get layers(): readonly MlpLayer[] {
+    return this.layerList;
+  }
 
   /** Takes ownership of the arrays; validates that they form a chain ending in one output. */
   constructor(layers: readonly MlpLayer[]) {
@@ -84,7 +89,7 @@ export class Mlp {
         );
       }
     });
-    this.layers = layers;
+    this.layerList = [...layers];
   }
 
   /**
@@ -163,29 +168,38 @@ export class Mlp {
    * network untouched — it can never resize or half-update it. Deltas are
    * rounded to float32 first, so applying a record before or after a
    * protobuf round trip gives the same bits.
+   *
+   * One shape change is allowed, because a full update carries every value:
+   * a full update of layer 0 may give it more inputs (a feature-count change
+   * of the network's input, logged like any other weight change).
    */
   apply(updates: readonly walV1.LayerUpdate[]): void {
-    const staged: { layer: MlpLayer; weights: Float32Array; biases: Float32Array }[] = [];
+    const staged: { index: number; layer: MlpLayer; weights: Float32Array; biases: Float32Array }[] = [];
     const seen = new Set<number>();
     for (const update of updates) {
       const layer = Number.isInteger(update.layer) ? this.layers[update.layer] : undefined;
       if (layer === undefined) throw new Error(`weight update names layer ${update.layer}; the network has ${this.layers.length}`);
       if (seen.has(update.layer)) throw new Error(`weight update names layer ${update.layer} twice`);
       seen.add(update.layer);
-      if (update.weights.length !== layer.weights.length || update.biases.length !== layer.biases.length) {
+      const widens = update.full && update.layer === 0 && update.weights.length > layer.weights.length && update.weights.length % layer.outputs === 0;
+      if ((!widens && update.weights.length !== layer.weights.length) || update.biases.length !== layer.biases.length) {
         throw new Error(
           `weight update for layer ${update.layer} has ${update.weights.length} weights and ${update.biases.length} biases; ` +
             `the layer (${layer.inputs}→${layer.outputs}) has ${layer.weights.length} and ${layer.biases.length}`,
         );
       }
-      const weights = combine(layer.weights, update.weights, update.full);
+      const weights = widens ? Float32Array.from(update.weights, Math.fround) : combine(layer.weights, update.weights, update.full);
       const biases = combine(layer.biases, update.biases, update.full);
       if (!allFinite(weights) || !allFinite(biases)) {
         throw new Error(`weight update for layer ${update.layer} would make a parameter non-finite`);
       }
-      staged.push({ layer, weights, biases });
+      staged.push({ index: update.layer, layer, weights, biases });
     }
-    for (const { layer, weights, biases } of staged) {
+    for (const { index, layer, weights, biases } of staged) {
+      if (weights.length !== layer.weights.length) {
+        this.layerList[index] = { ...layer, inputs: weights.length / layer.outputs, weights, biases };
+        continue;
+      }
       layer.weights.set(weights);
       layer.biases.set(biases);
     }

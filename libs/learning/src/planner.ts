@@ -1,13 +1,12 @@
 import { walV1 } from "@t4dm/proto";
 import { effectiveEvidence, PROMOTION_THRESHOLD, type BufferedItem } from "./buffer.js";
-import { matchesFilter, type MemoryFilter } from "./filters.js";
 import { gateFeatures } from "./gate.js";
 import type { LearningState, Networks } from "./learning-state.js";
 import type { LayerUpdate } from "./layer-updates.js";
 import { sumLayerUpdates } from "./layer-updates.js";
 import { matchRequest } from "./request-match.js";
-import { scorerFeatures } from "./scorer.js";
-import { clamp, cosine, cosineWithNorms, frozenNorm, norm } from "./vector.js";
+import { rankRecall, type Recalled, type RecallInput } from "./recall-ranking.js";
+import { clamp, cosineWithNorms, frozenNorm, norm } from "./vector.js";
 
 type Operation = NonNullable<walV1.WalEntry["operation"]>;
 
@@ -151,34 +150,6 @@ export function leaveBuffer(item: BufferedItem, now: Date, reason = walV1.Remova
   return { $case: "bufferRemove", value: { memoryId: item.memory.id, reason } };
 }
 
-export interface RecallInput {
-  namespace: string;
-  /** Unit length, of the state's dimension. */
-  query: Float32Array;
-  topK: number;
-  minScore: number;
-  filter: MemoryFilter;
-  /**
-   * Candidates from long-term storage, searched by the caller before planning
-   * (namespace and filter already applied). Ids the state still holds or is
-   * deleting are ignored: the state's copy is the current one.
-   */
-  stored?: readonly BufferedItem[];
-}
-
-/** Where a recalled memory came from. */
-export type RecallSource = "buffer" | "promoting" | "store";
-
-export interface Recalled {
-  item: BufferedItem;
-  score: number;
-  similarity: number;
-  /** True for the buffer only (kept for callers that only distinguish buffer vs store). */
-  fromBuffer: boolean;
-  source: RecallSource;
-  features: Float32Array;
-}
-
 export interface RecallPlan {
   recallId: string;
   results: Recalled[];
@@ -186,67 +157,61 @@ export interface RecallPlan {
 }
 
 /**
- * Ranks what the state holds in the namespace by the scorer, and logs the
- * recall's consequences: older traces decay, this recall's traces are
- * created, hits gain evidence, and retrieval moves acetylcholine.
+ * Ranks what the state holds in the namespace (rankRecall) and logs the
+ * recall's consequences against the same state. The service ranks against
+ * the durable state and plans the records against the projected one; this
+ * is both on one state (tests, replays).
  */
 export function planRecall(state: LearningState, input: RecallInput, context: PlanContext): RecallPlan {
-  const networks = requireNetworks(state);
-  const queryCluster = state.clusters.nearest(input.namespace, input.query)?.clusterId;
-  const candidates: { item: BufferedItem; source: RecallSource }[] = [];
-  for (const item of state.buffer.all()) {
-    if (item.memory.namespace === input.namespace && matchesFilter(item.memory, input.filter)) candidates.push({ item, source: "buffer" });
-  }
-  for (const item of state.buffer.promoting()) {
-    if (item.memory.namespace === input.namespace && matchesFilter(item.memory, input.filter)) candidates.push({ item, source: "promoting" });
-  }
-  for (const item of input.stored ?? []) {
-    const id = item.memory.id;
-    if (item.memory.namespace !== input.namespace || state.buffer.get(id) || state.buffer.getPromoting(id) || state.outbox.pendingDeletes.has(id)) continue;
-    candidates.push({ item, source: "store" });
-  }
-  const scored: Recalled[] = candidates.map(({ item, source }) => {
-    const fromBuffer = source === "buffer";
-    const similarity = cosine(input.query, item.embedding);
-    const features = scorerFeatures({
-      cosine: similarity,
-      ageSeconds: ageSeconds(item, context.now),
-      accessCount: item.accessCount,
-      rewardSum: item.rewardSum,
-      rewardCount: item.rewardCount,
-      clusterMatch: queryCluster !== undefined && item.memory.clusterId === queryCluster,
-      fromBuffer,
-      importance: item.memory.importance,
-      evidence: effectiveEvidence(item, context.now),
-    });
-    return { item, fromBuffer, source, similarity, features, score: networks.scorer.score(features) };
-  });
-  scored.sort((a, b) => b.score - a.score || (a.item.memory.id < b.item.memory.id ? -1 : 1));
-  const results = scored.filter((r) => r.score >= input.minScore).slice(0, input.topK);
-
+  const results = rankRecall(state, input, context.now);
   const recallId = context.newId();
+  return { recallId, results, operations: planRecallRecords(state, input.namespace, input.query, recallId, results, context.now) };
+}
+
+/**
+ * What a recall that returned `results` logs, planned against `state` (the
+ * projected one, so evidence builds on every earlier record): older traces
+ * decay, this recall's traces are created, buffered hits gain evidence,
+ * retrieval moves acetylcholine, and a scorer still on the legacy feature
+ * count is widened first, so this recall's traces fit what Reinforce trains.
+ */
+export function planRecallRecords(
+  state: LearningState,
+  namespace: string,
+  query: Float32Array,
+  recallId: string,
+  results: readonly Recalled[],
+  now: Date,
+): Operation[] {
+  const networks = requireNetworks(state);
   const operations: Operation[] = [];
-  if (state.traces.live(input.namespace).length > 0) operations.push(state.traces.planDecay(input.namespace));
-  const traceContext = `${input.namespace}#${queryCluster ?? 0}`;
-  operations.push(state.traces.planCreate(recallId, input.namespace, traceContext, results.map((r) => ({ memoryId: r.item.memory.id, features: r.features }))));
+  const widen = networks.scorer.planWiden();
+  if (widen) operations.push({ $case: "scorerWeightUpdate", value: widen });
+  const queryCluster = state.clusters.nearest(namespace, query)?.clusterId;
+  if (state.traces.live(namespace).length > 0) operations.push(state.traces.planDecay(namespace));
+  const traceContext = `${namespace}#${queryCluster ?? 0}`;
+  operations.push(state.traces.planCreate(recallId, namespace, traceContext, results.map((r) => ({ memoryId: r.item.memory.id, features: r.features }))));
   results.forEach((result, rank) => {
     // Stored memories' access statistics live in the store, updated by the caller.
     if (result.source === "store") return;
-    const item = result.item;
+    const id = result.item.memory.id;
+    // Gone from this state (promoted and confirmed, or removed) since the ranking: nothing to credit here.
+    const item = state.buffer.get(id) ?? state.buffer.getPromoting(id);
+    if (!item) return;
     operations.push({
       $case: "bufferEvidence",
       value: {
-        memoryId: item.memory.id,
+        memoryId: id,
         evidence: Math.fround(clamp(item.evidence + HIT_EVIDENCE / (1 + rank), 0, 4)),
         accessCount: item.accessCount + 1,
-        lastAccessTime: context.now,
+        lastAccessTime: now,
         rewardSum: item.rewardSum,
         rewardCount: item.rewardCount,
       },
     });
   });
   operations.push(...state.neuromodulators.planRetrieval());
-  return { recallId, results, operations };
+  return operations;
 }
 
 export interface ReinforceInput {
@@ -341,11 +306,6 @@ export function noveltyOf(state: LearningState, namespace: string, embedding: Fl
     if (item.memory.namespace === namespace) best = Math.max(best, cosineWithNorms(embedding, queryNorm, item.embedding, frozenNorm(item.embedding)));
   }
   return clamp(1 - best, 0, 1);
-}
-
-function ageSeconds(item: BufferedItem, now: Date): number {
-  const created = item.memory.createTime?.getTime() ?? now.getTime();
-  return Math.max(0, (now.getTime() - created) / 1000);
 }
 
 function requireNetworks(state: LearningState): Networks {

@@ -1,16 +1,34 @@
 /**
- * Recall ranking: score = cosine + a learned correction. The correction is a
- * small MLP (8 → 16 tanh → linear) whose last layer starts at exactly zero,
- * so an untrained scorer ranks exactly by cosine and every departure from
- * cosine ranking was earned from feedback.
+ * Recall ranking: score = fused base + a learned correction. The base is the
+ * fusion of the vector and lexical candidate lists (lexical/fusion.ts; the
+ * cosine itself in SEMANTIC mode). The correction is a small MLP
+ * (12 → 16 tanh → tanh) whose last layer starts at exactly zero, so an
+ * untrained scorer ranks exactly by the fused base and every departure from
+ * it was earned from feedback.
+ *
+ * Feature count is part of the learning state. Scorers made before hybrid
+ * recall take the first 8 features (LEGACY_SCORER_FEATURES); such a scorer,
+ * restored from an old checkpoint or rebuilt by replaying old records, keeps
+ * its shape (so checkpoint hashes and old weight updates still fit) and
+ * scores with the first 8 features until a logged full update of layer 0
+ * widens it (`planWiden`), the new inputs' weights starting at 0 so the
+ * widening changes no score. Replay passes through the same record, so live
+ * and replayed states stay bit-identical.
  */
 import type { stateV1, walV1 } from "@t4dm/proto";
 import { type Activation, Mlp, scaledDeltas } from "./mlp.js";
 import type { Prng } from "./prng.js";
 import { clamp } from "./vector.js";
 
-/** cosine, recency, access, past reward, cluster match, from buffer, importance, evidence. */
-export const SCORER_FEATURES = 8;
+/**
+ * cosine, recency, access, past reward, cluster match, from buffer,
+ * importance, evidence (the legacy eight), then BM25, vector-list rank,
+ * lexical-list rank, fused base.
+ */
+export const SCORER_FEATURES = 12;
+export const LEGACY_SCORER_FEATURES = 8;
+/** Where the fused base score sits in the features. */
+export const FUSED_FEATURE = 11;
 export const SCORER_HIDDEN = 16;
 
 // The correction is squashed by tanh: it stays within ±1 however long one-signed
@@ -29,11 +47,18 @@ export interface ScorerFeatureInput {
   fromBuffer: boolean;
   importance: number;
   evidence: number;
+  /** BM25 over the namespace's memories; 0 without a lexical match. */
+  bm25: number;
+  /** 1-based ranks in the candidate lists; undefined when not in that list. */
+  vectorRank?: number;
+  lexicalRank?: number;
+  /** The fused base score the correction is added to. */
+  fused: number;
 }
 
 /** Every feature is bounded so one extreme memory cannot swamp the network. */
 export function scorerFeatures(input: ScorerFeatureInput): Float32Array {
-  const scalars = [input.cosine, input.ageSeconds, input.accessCount, input.rewardSum, input.rewardCount, input.importance, input.evidence];
+  const scalars = [input.cosine, input.ageSeconds, input.accessCount, input.rewardSum, input.rewardCount, input.importance, input.evidence, input.bm25, input.fused];
   if (!scalars.every(Number.isFinite)) throw new Error(`scorer features need finite inputs, got [${scalars.join(", ")}]`);
   return Float32Array.of(
     clamp(input.cosine, -1, 1),
@@ -44,7 +69,26 @@ export function scorerFeatures(input: ScorerFeatureInput): Float32Array {
     input.fromBuffer ? 1 : 0,
     clamp(input.importance, 0, 1),
     clamp(input.evidence, 0, 1),
+    // Saturating, so a long query's large BM25 cannot swamp the network.
+    Math.max(0, input.bm25) / (1 + Math.max(0, input.bm25)),
+    input.vectorRank ? 1 / input.vectorRank : 0,
+    input.lexicalRank ? 1 / input.lexicalRank : 0,
+    clamp(input.fused, -1, 1),
   );
+}
+
+/**
+ * Features cut or zero-padded to `inputs`: a legacy scorer reads the first
+ * eight; an eight-feature trace (recorded before the widening) feeds a wide
+ * scorer zeros, which are also the new inputs' weights' starting values, so
+ * it learns nothing about inputs it never saw.
+ */
+export function fitFeatures(features: Float32Array, inputs: number): Float32Array {
+  if (features.length === inputs) return features;
+  if (features.length > inputs) return features.subarray(0, inputs);
+  const padded = new Float32Array(inputs);
+  padded.set(features);
+  return padded;
 }
 
 export class Scorer {
@@ -53,15 +97,22 @@ export class Scorer {
     private appliedUpdates: number,
   ) {}
 
+  /**
+   * Draws the legacy 8-input layer exactly as before (same PRNG draws, so old
+   * WALs replayed from a cold start rebuild the same weights), then widens it
+   * with zero weights for the new inputs.
+   */
   static init(prng: Prng): Scorer {
-    return new Scorer(Mlp.xavier([SCORER_FEATURES, SCORER_HIDDEN, 1], SCORER_ACTIVATIONS, prng, { zeroLastLayer: true }), 0);
+    const legacy = Mlp.xavier([LEGACY_SCORER_FEATURES, SCORER_HIDDEN, 1], SCORER_ACTIVATIONS, prng, { zeroLastLayer: true });
+    legacy.apply([widenedFirstLayer(legacy, SCORER_FEATURES)]);
+    return new Scorer(legacy, 0);
   }
 
   static restore(net: stateV1.Network | undefined): Scorer {
     if (net === undefined) throw new Error("checkpoint has no scorer network");
     const first = net.layers[0];
-    if (first === undefined || first.inputs !== SCORER_FEATURES) {
-      throw new Error(`checkpointed scorer takes ${first?.inputs ?? 0} features; expected ${SCORER_FEATURES}`);
+    if (first === undefined || (first.inputs !== SCORER_FEATURES && first.inputs !== LEGACY_SCORER_FEATURES)) {
+      throw new Error(`checkpointed scorer takes ${first?.inputs ?? 0} features; expected ${SCORER_FEATURES} (or ${LEGACY_SCORER_FEATURES} before hybrid recall)`);
     }
     if (!Number.isSafeInteger(net.updates) || net.updates < 0) throw new Error(`checkpointed scorer update count is invalid: ${net.updates}`);
     return new Scorer(Mlp.fromProto(net, SCORER_ACTIVATIONS), net.updates);
@@ -71,9 +122,23 @@ export class Scorer {
     return this.appliedUpdates;
   }
 
-  /** Cosine plus the learned correction; equal to cosine (as float32) until trained. */
+  /** Features the network reads: SCORER_FEATURES, or LEGACY_SCORER_FEATURES until widened. */
+  get inputs(): number {
+    return this.net.layers[0]!.inputs;
+  }
+
+  /**
+   * The full layer-0 update that gives a legacy scorer every feature (new
+   * weights 0, so no score changes); undefined once it has them all.
+   */
+  planWiden(): walV1.ScorerWeightUpdate | undefined {
+    if (this.inputs >= SCORER_FEATURES) return undefined;
+    return { layers: [widenedFirstLayer(this.net, SCORER_FEATURES)] };
+  }
+
+  /** The fused base plus the learned correction; equal to the base (as float32) until trained. */
   score(features: Float32Array): number {
-    return features[0]! + this.net.forward(features);
+    return features[FUSED_FEATURE]! + this.correction(features);
   }
 
   /**
@@ -82,12 +147,12 @@ export class Scorer {
    * SCORER_WEIGHT_UPDATE record; the scorer is not changed.
    */
   plan(features: Float32Array, signal: number, learningRate: number): walV1.LayerUpdate[] {
-    return scaledDeltas(this.net.gradient(features), learningRate * signal);
+    return scaledDeltas(this.net.gradient(fitFeatures(features, this.inputs)), learningRate * signal);
   }
 
   /** The learned correction: the network's estimate of the reward a memory with these features earns, in (−1, 1). */
   correction(features: Float32Array): number {
-    return this.net.forward(features);
+    return this.net.forward(fitFeatures(features, this.inputs));
   }
 
   /**
@@ -101,7 +166,8 @@ export class Scorer {
    */
   learn(features: Float32Array, reward: number, eligibility: number, learningRate: number): walV1.LayerUpdate[] {
     const error = reward - this.correction(features);
-    return scaledDeltas(this.net.gradient(features, { preActivation: true }), learningRate * eligibility * error);
+    const fitted = fitFeatures(features, this.inputs);
+    return scaledDeltas(this.net.gradient(fitted, { preActivation: true }), learningRate * eligibility * error);
   }
 
   /** Applies a logged update; throws (and changes nothing) if it does not fit the network. */
@@ -113,4 +179,14 @@ export class Scorer {
   snapshot(): stateV1.Network {
     return this.net.toProto(this.appliedUpdates);
   }
+}
+
+/** A full update of layer 0 with `inputs` columns: the current weights, zeros in the new columns. */
+function widenedFirstLayer(net: Mlp, inputs: number): walV1.LayerUpdate {
+  const first = net.layers[0]!;
+  const weights = new Array<number>(first.outputs * inputs).fill(0);
+  for (let j = 0; j < first.outputs; j++) {
+    for (let i = 0; i < first.inputs; i++) weights[j * inputs + i] = first.weights[j * first.inputs + i]!;
+  }
+  return { layer: 0, weights, biases: Array.from(first.biases), full: true };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { walV1 } from "@t4dm/proto";
-import { embedText, encodeEntry, LearningState, planRecall, planReinforce, planRemember } from "../src/index.js";
+import { stateV1, walV1 } from "@t4dm/proto";
+import { embedText, encodeEntry, LearningState, LEGACY_SCORER_FEATURES, planRecall, planReinforce, planRemember, queryTerms, SCORER_FEATURES, type Operation } from "../src/index.js";
 import { Driver, mulberry32 } from "./support/driver.js";
 
 const WORDS = "alpha beta gamma delta rust go python deploy kubernetes cache latency memory budget invoice tax cat dog".split(" ");
@@ -32,9 +32,11 @@ function step(driver: Driver, recalls: { namespace: string; recallId: string }[]
     );
     driver.commit(plan.operations, time);
   } else if (roll < 0.8) {
+    const query = text(driver);
+    const mode = (["hybrid", "semantic", "keyword"] as const)[Math.floor(driver.random() * 3)]!;
     const plan = planRecall(
       driver.state,
-      { namespace, query: embedText(text(driver), DIM), topK: 1 + Math.floor(driver.random() * 5), minScore: -1, filter: {} },
+      { namespace, query: embedText(query, DIM), queryTerms: queryTerms(query), mode, topK: 1 + Math.floor(driver.random() * 5), minScore: -1, filter: {} },
       driver.context(time),
     );
     driver.commit(plan.operations, time);
@@ -86,6 +88,56 @@ describe("invariant I1: checkpoint at any LSN + replay equals the live state, bi
     for (const kind of ["bufferAdd", "bufferPromote", "bufferRemove", "bufferEvidence", "scorerWeightUpdate", "gateWeightUpdate", "traceCreate", "traceDecay", "traceUpdate", "dopamineExpectation", "serotoninMood", "norepinephrineArousal", "acetylcholineEncoding", "clusterUpdate"]) {
       expect(covered.has(kind), kind).toBe(true);
     }
+  });
+
+  it("a checkpoint with a legacy 8-input scorer replays to the same bits through the logged widening", () => {
+    const driver = new Driver(mulberry32(5));
+    driver.start({ seed: 7, embeddingDim: DIM, bufferCapacity: 6 });
+    const recalls: { namespace: string; recallId: string }[] = [];
+    for (let i = 0; i < 120; i++) step(driver, recalls);
+    // The checkpoint as the code before hybrid recall wrote it: the scorer's first layer takes 8 inputs.
+    const snapshot = driver.state.snapshot();
+    const first = snapshot.scorer!.layers[0]!;
+    const weights = Array.from({ length: first.outputs }, (_, j) => first.weights.slice(j * SCORER_FEATURES, j * SCORER_FEATURES + LEGACY_SCORER_FEATURES)).flat();
+    const legacy = Buffer.from(
+      stateV1.LearningState.encode({
+        ...snapshot,
+        scorer: { ...snapshot.scorer!, layers: [{ ...first, inputs: LEGACY_SCORER_FEATURES, weights }, snapshot.scorer!.layers[1]!] },
+        // Its traces carry the eight features of their day.
+        traces: snapshot.traces.map((trace) => ({ ...trace, items: trace.items.map((item) => ({ ...item, features: item.features.slice(0, LEGACY_SCORER_FEATURES) })) })),
+      }).finish(),
+    );
+    // Restoring keeps its shape, so its bytes (and the hash a checkpoint header records) are unchanged.
+    const live = LearningState.decode(legacy);
+    expect(live.encode().equals(legacy)).toBe(true);
+    expect(live.networks!.scorer.inputs).toBe(LEGACY_SCORER_FEATURES);
+    expect(live.traces.get(recalls[0]!.recallId)?.items[0]?.features).toHaveLength(LEGACY_SCORER_FEATURES);
+
+    let lsn = live.appliedLsn;
+    const tail: Buffer[] = [];
+    const commit = (operations: readonly Operation[], time: Date) => {
+      for (const operation of operations) {
+        const encoded = encodeEntry(operation, time);
+        live.apply(++lsn, encoded.entry);
+        tail.push(encoded.payload);
+      }
+    };
+    const time = new Date(Date.UTC(2026, 6, 1));
+    const query = "deploy kubernetes cache";
+    const recall = planRecall(live, { namespace: "team-a", query: embedText(query, DIM), queryTerms: queryTerms(query), mode: "hybrid", topK: 5, minScore: -1, filter: {} }, { now: time, newId: () => "r-legacy" });
+    expect(recall.operations[0]!.$case).toBe("scorerWeightUpdate");
+    commit(recall.operations, time);
+    expect(live.networks!.scorer.inputs).toBe(SCORER_FEATURES);
+    // Traces recorded before the widening (eight features) and after it (twelve) both train the widened scorer.
+    for (const { namespace, recallId } of [...recalls, { namespace: "team-a", recallId: "r-legacy" }]) {
+      const plan = planReinforce(live, { namespace, recallId, reward: 1, memoryRewards: {} });
+      if (plan.found) commit(plan.operations, time);
+    }
+    expect(live.networks!.scorer.updates).toBeGreaterThan(snapshot.scorer!.updates + 1);
+
+    const replayed = LearningState.decode(legacy);
+    tail.forEach((payload, i) => replayed.apply(live.appliedLsn - tail.length + i + 1, walV1.WalEntry.decode(payload)));
+    expect(replayed.hash().equals(live.hash())).toBe(true);
   });
 
   it("refuses a record out of LSN order", () => {

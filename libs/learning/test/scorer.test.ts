@@ -1,7 +1,15 @@
 import { stateV1, walV1 } from "@t4dm/proto";
 import { describe, expect, it } from "vitest";
+import { Mlp } from "../src/mlp.js";
 import { Prng } from "../src/prng.js";
-import { Scorer, SCORER_FEATURES, scorerFeatures, type ScorerFeatureInput } from "../src/scorer.js";
+import { FUSED_FEATURE, LEGACY_SCORER_FEATURES, Scorer, SCORER_FEATURES, scorerFeatures as rawFeatures, type ScorerFeatureInput } from "../src/scorer.js";
+
+/** A candidate; without its own fused base it is ranked by cosine (SEMANTIC mode). */
+type Candidate = Omit<ScorerFeatureInput, "bm25" | "fused"> & Partial<Pick<ScorerFeatureInput, "bm25" | "fused">>;
+
+function scorerFeatures(c: Candidate): Float32Array {
+  return rawFeatures({ bm25: 0, fused: c.cosine, ...c });
+}
 
 /** What the WAL does to a record: float32 encode, then decode. */
 function logged(layers: walV1.LayerUpdate[]): walV1.ScorerWeightUpdate {
@@ -12,7 +20,7 @@ function bytes(scorer: Scorer): Uint8Array {
   return stateV1.Network.encode(scorer.snapshot()).finish();
 }
 
-function candidate(prng: Prng, overrides: Partial<ScorerFeatureInput> = {}): ScorerFeatureInput {
+function candidate(prng: Prng, overrides: Partial<Candidate> = {}): Candidate {
   const rewardCount = Math.floor(prng.nextFloat() * 5);
   return {
     cosine: 2 * prng.nextFloat() - 1,
@@ -34,8 +42,8 @@ function ranking(scores: number[]): number[] {
 }
 
 describe("scorerFeatures", () => {
-  it("computes the eight bounded features in order", () => {
-    const features = scorerFeatures({
+  it("computes the twelve bounded features in order", () => {
+    const features = rawFeatures({
       cosine: 0.8,
       ageSeconds: 86_400,
       accessCount: 3,
@@ -45,9 +53,13 @@ describe("scorerFeatures", () => {
       fromBuffer: false,
       importance: 0.25,
       evidence: 0.6,
+      bm25: 3,
+      vectorRank: 2,
+      lexicalRank: 4,
+      fused: 0.9,
     });
     expect(features).toHaveLength(SCORER_FEATURES);
-    expect(Array.from(features)).toEqual([0.8, Math.exp(-1), Math.log1p(3) / 5, 0.5, 1, 0, 0.25, 0.6].map(Math.fround));
+    expect(Array.from(features)).toEqual([0.8, Math.exp(-1), Math.log1p(3) / 5, 0.5, 1, 0, 0.25, 0.6, 0.75, 0.5, 0.25, 0.9].map(Math.fround));
   });
 
   it("caps and clamps out-of-range inputs", () => {
@@ -62,18 +74,18 @@ describe("scorerFeatures", () => {
       importance: 7,
       evidence: -1,
     });
-    expect(Array.from(features)).toEqual([1, 1, 1, -1, 0, 1, 1, 0]);
+    expect(Array.from(features)).toEqual([1, 1, 1, -1, 0, 1, 1, 0, 0, 0, 0, 1]);
     expect(() => scorerFeatures({ ...candidate(Prng.fromSeed(1)), cosine: Number.NaN })).toThrow(/finite/);
   });
 });
 
 describe("Scorer", () => {
-  it("ranks exactly by cosine until it is trained", () => {
+  it("ranks exactly by the fused base until it is trained", () => {
     const scorer = Scorer.init(Prng.fromSeed(2));
     const prng = Prng.fromSeed(3);
-    const features = Array.from({ length: 200 }, () => scorerFeatures(candidate(prng)));
-    for (const f of features) expect(scorer.score(f)).toBe(f[0]);
-    expect(ranking(features.map((f) => scorer.score(f)))).toEqual(ranking(features.map((f) => f[0]!)));
+    const features = Array.from({ length: 200 }, () => scorerFeatures(candidate(prng, { bm25: 5 * prng.nextFloat(), fused: prng.nextFloat() })));
+    for (const f of features) expect(scorer.score(f)).toBe(f[FUSED_FEATURE]);
+    expect(ranking(features.map((f) => scorer.score(f)))).toEqual(ranking(features.map((f) => f[FUSED_FEATURE]!)));
   });
 
   it("learns from reward to rank a rewarded memory above a more similar unrewarded one", () => {
@@ -146,7 +158,7 @@ describe("Scorer", () => {
     expect(bytes(a)).toEqual(bytes(live));
     // And it really learned something: no longer plain cosine.
     const f = scorerFeatures(candidate(prng));
-    expect(a.score(f)).not.toBe(f[0]);
+    expect(a.score(f)).not.toBe(f[FUSED_FEATURE]);
   });
 
   it("plans without changing itself and trains the zeroed last layer first", () => {
@@ -172,10 +184,56 @@ describe("Scorer", () => {
 
     const net = scorer.snapshot();
     const wide = { ...net, layers: [{ ...net.layers[0]!, inputs: 9, weights: new Array(9 * 16).fill(0) }, net.layers[1]!] };
-    expect(() => Scorer.restore(wide)).toThrow(/takes 9 features; expected 8/);
+    expect(() => Scorer.restore(wide)).toThrow(/takes 9 features; expected 12 \(or 8 before hybrid recall\)/);
     expect(() => Scorer.restore({ ...net, layers: [net.layers[0]!] })).toThrow(/1 layers; expected 2/);
     expect(() => Scorer.restore(undefined)).toThrow(/no scorer network/);
     expect(() => scorer.apply({ layers: [{ layer: 1, weights: [1], biases: [1], full: false }] })).toThrow(/1 weights/);
     expect(scorer.updates).toBe(3);
   });
+
+  it("draws its legacy eight inputs exactly as before and gives the new ones zero weights", () => {
+    const scorer = Scorer.init(Prng.fromSeed(16));
+    // What Scorer.init drew before hybrid recall.
+    const old = Mlp.xavier([8, 16, 1], ["tanh", "tanh"], Prng.fromSeed(16), { zeroLastLayer: true }).toProto(0).layers[0]!;
+    const wide = scorer.snapshot().layers[0]!;
+    for (let j = 0; j < wide.outputs; j++) {
+      expect(wide.weights.slice(j * SCORER_FEATURES, j * SCORER_FEATURES + LEGACY_SCORER_FEATURES)).toEqual(old.weights.slice(j * 8, j * 8 + 8));
+      expect(wide.weights.slice(j * SCORER_FEATURES + LEGACY_SCORER_FEATURES, (j + 1) * SCORER_FEATURES).every((w) => w === 0)).toBe(true);
+    }
+  });
+
+  it("keeps a legacy (8-input) scorer's shape and scores until a logged widening, which changes no score", () => {
+    const legacy = legacyScorer(17);
+    const prng = Prng.fromSeed(18);
+    // Old records: eight-wide deltas from eight-feature traces.
+    for (let i = 0; i < 5; i++) legacy.apply(logged(legacy.learn(scorerFeatures(candidate(prng)).subarray(0, 8), 1, 1, 0.1)));
+    expect(legacy.inputs).toBe(LEGACY_SCORER_FEATURES);
+    const probes = Array.from({ length: 50 }, () => scorerFeatures(candidate(prng, { bm25: 3 * prng.nextFloat(), lexicalRank: 1 })));
+    const before = probes.map((f) => legacy.score(f));
+    const widen = legacy.planWiden()!;
+    expect(widen.layers).toHaveLength(1);
+    legacy.apply(logged(widen.layers));
+    expect(legacy.inputs).toBe(SCORER_FEATURES);
+    expect(legacy.planWiden()).toBeUndefined();
+    expect(probes.map((f) => legacy.score(f))).toEqual(before);
+    // A replay through the same records ends in the same bytes.
+    const replayed = Scorer.restore(legacyScorer(17).snapshot());
+    const again = Prng.fromSeed(18);
+    for (let i = 0; i < 5; i++) replayed.apply(logged(replayed.learn(scorerFeatures(candidate(again)).subarray(0, 8), 1, 1, 0.1)));
+    replayed.apply(logged(widen.layers));
+    expect(bytes(replayed)).toEqual(bytes(legacy));
+    // An eight-feature trace still trains the widened scorer, leaving the new inputs' weights alone.
+    legacy.apply(logged(legacy.learn(probes[0]!.subarray(0, 8), 1, 1, 0.1)));
+    const first = legacy.snapshot().layers[0]!;
+    for (let j = 0; j < first.outputs; j++) expect(first.weights.slice(j * 12 + 8, j * 12 + 12).every((w) => w === 0)).toBe(true);
+  });
 });
+
+/** A scorer as the code before hybrid recall made it: eight inputs. */
+function legacyScorer(seed: number): Scorer {
+  const net = Scorer.init(Prng.fromSeed(seed)).snapshot();
+  const first = net.layers[0]!;
+  const weights: number[] = [];
+  for (let j = 0; j < first.outputs; j++) weights.push(...first.weights.slice(j * SCORER_FEATURES, j * SCORER_FEATURES + LEGACY_SCORER_FEATURES));
+  return Scorer.restore({ ...net, layers: [{ ...first, inputs: LEGACY_SCORER_FEATURES, weights }, net.layers[1]!] });
+}

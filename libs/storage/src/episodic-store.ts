@@ -11,6 +11,14 @@
  * - `delete` of an id that is not there is not an error (replays repeat it).
  * - `search` returns at most `k` hits, best first, each with its cosine
  *   similarity to the (unit) query; ties break by id.
+ * - `lexicalSearch` takes the query's distinct terms as @t4dm/learning's
+ *   tokenizer makes them (`queryTerms`), and returns at most `k` memories
+ *   holding at least one of them, best BM25 first (k1 1.2, b 0.75, Lucene's
+ *   IDF), ties by id. Term statistics are the namespace's own (another
+ *   namespace's memories never change a score), and are returned with the
+ *   hits so the caller can score buffered memories against the same corpus.
+ * - Filters apply before ranking in both searches: the `k` best among the
+ *   memories that pass, never the best `k` then filtered.
  * - `list` pages in (createTime, id) order; `after` is exclusive.
  * - Ids are unique per namespace: the same id in two namespaces is two memories.
  * - Metadata keys are literal top-level keys; equality is typed ("1" is not 1).
@@ -27,6 +35,7 @@ export interface EpisodicStore {
   /** Ids of every memory in the namespace matching the filter (for Forget by filter). */
   findIds(namespace: string, filter: StoreFilter): Promise<string[]>;
   search(namespace: string, query: Float32Array, k: number, filter: StoreFilter): Promise<SearchHit[]>;
+  lexicalSearch(namespace: string, terms: readonly string[], k: number, filter: StoreFilter): Promise<LexicalSearchResult>;
   list(namespace: string, filter: StoreFilter, page: { after?: PageCursor; limit: number }): Promise<StoredMemory[]>;
   count(namespace: string): Promise<number>;
   /** Best-effort statistics (recall hits, rewards); not part of the learning state. */
@@ -59,6 +68,23 @@ export interface StoredMemory {
 export interface SearchHit {
   memory: StoredMemory;
   similarity: number;
+}
+
+export interface LexicalHit {
+  memory: StoredMemory;
+  /** BM25 over the namespace's stored memories. */
+  bm25: number;
+}
+
+export interface LexicalSearchResult {
+  hits: LexicalHit[];
+  /** The namespace's statistics for the query terms (filters do not narrow them). */
+  corpus: {
+    documents: number;
+    /** Sum of the memories' lengths in terms. */
+    totalLength: number;
+    documentFrequency: Map<string, number>;
+  };
 }
 
 export interface PageCursor {

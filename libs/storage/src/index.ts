@@ -1,4 +1,4 @@
-export type { EpisodicStore, StoredMemory, SearchHit, PageCursor, StoreFilter, StoreHealth } from "./episodic-store.js";
+export type { EpisodicStore, StoredMemory, SearchHit, LexicalHit, LexicalSearchResult, PageCursor, StoreFilter, StoreHealth } from "./episodic-store.js";
 export type {
   GraphStore,
   FactInput,

@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openEmbeddedStores, SqliteEpisodicStore, type SqliteEpisodicStoreOptions, SqliteGraphStore, StoreConfigError, StoreClosedError } from "../src/index.js";
 import { CONTRACT_DIMENSIONS, describeEpisodicContract } from "./episodic-contract.js";
 import { describeGraphContract } from "./graph-contract.js";
+import { lexicalTerms, queryTerms } from "@t4dm/learning";
+import { writeVersion1Store } from "./support/episodic-v1.js";
 import { memory } from "./support/memories.js";
 import { cosine, randomUnit, seededRandom, unitVector } from "./support/vectors.js";
 
@@ -191,6 +193,46 @@ describe("SqliteEpisodicStore: configuration and misuse", () => {
       for (const file of ["episodic.sqlite", "episodic.usearch", "graph.sqlite"]) expect((await stat(join(dir, file))).isFile()).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("SqliteEpisodicStore: a store made before the keyword index (schema version 1)", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "t4dm-episodic-v1-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("gets its keyword index built on open, and keeps every row searchable both ways", async () => {
+    writeVersion1Store(dir, D, [
+      { namespace: "ns-a", id: "cat", content: "Alice adopted a cat named Tom", embedding: axis(0) },
+      { namespace: "ns-a", id: "dog", content: "Bob walks his dog", embedding: axis(1) },
+      { namespace: "ns-b", id: "other", content: "Alice in another tenant", embedding: axis(2) },
+    ]);
+    const store = new SqliteEpisodicStore({ dir, dimensions: D });
+    await store.init();
+    try {
+      const found = await store.lexicalSearch("ns-a", queryTerms("what pet does Alice have"), 10, {});
+      expect(found.hits.map((hit) => hit.memory.id)).toEqual(["cat"]);
+      expect(found.corpus.documents).toBe(2);
+      expect(found.corpus.totalLength).toBe(lexicalTerms("Alice adopted a cat named Tom").length + lexicalTerms("Bob walks his dog").length);
+      expect((await store.search("ns-a", axis(1), 1, {})).map((hit) => hit.memory.id)).toEqual(["dog"]);
+      // Later writes keep the index in step.
+      await store.upsert([memory({ id: "dog", namespace: "ns-a", content: "Bob walks his dog with Alice", embedding: axis(1) })]);
+      expect((await store.lexicalSearch("ns-a", ["alice"], 10, {})).hits.map((hit) => hit.memory.id).sort()).toEqual(["cat", "dog"]);
+    } finally {
+      await store.close();
+    }
+    // Migrated once: the next open finds version 2 and the same index.
+    const again = new SqliteEpisodicStore({ dir, dimensions: D });
+    await again.init();
+    try {
+      expect((await again.lexicalSearch("ns-a", ["alice"], 10, {})).hits).toHaveLength(2);
+    } finally {
+      await again.close();
     }
   });
 });

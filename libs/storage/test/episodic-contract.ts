@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { bm25, documentTerms, lexicalTerms, queryTerms } from "@t4dm/learning";
 import type { EpisodicStore, StoredMemory, StoreFilter } from "../src/index.js";
 import { ids, memory, sorted } from "./support/memories.js";
 import { cosine, randomUnit, seededRandom, unitVector } from "./support/vectors.js";
@@ -345,6 +346,78 @@ export function describeEpisodicContract(name: string, make: (options: { dimensi
       it("refuses a query of another dimension", async () => {
         await store.upsert([memory({ id: "m", embedding: axis(0) })]);
         await expect(store.search(A, new Float32Array(D + 2).fill(0.3), 3, {})).rejects.toThrow();
+      });
+    });
+
+    describe("lexicalSearch", () => {
+      // The same tokenizer the service uses for queries.
+      const terms = (text: string) => queryTerms(text);
+      const texts: Record<string, string> = {
+        cat: "Alice adopted a cat named Tom",
+        dog: "Bob walks his dog every morning before work",
+        cats: "The cat cat cat sat on the mat",
+        deploy: "Tom wrote the deploy pipeline",
+        cafe: "Meet at the Café Crème at noon",
+      };
+      const seed = () =>
+        store.upsert(Object.entries(texts).map(([id, content], i) => memory({ id, namespace: A, content, embedding: axis(i % D), createTime: at(i) })));
+
+      it("finds memories holding any term, best BM25 first, with the namespace's statistics", async () => {
+        await seed();
+        const result = await store.lexicalSearch(A, terms("what pet does Alice have"), 10, {});
+        expect(ids(result.hits.map((hit) => hit.memory))).toEqual(["cat"]);
+        expect(result.hits[0]!.bm25).toBeGreaterThan(0);
+        expect(result.hits[0]!.memory.content).toBe(texts.cat);
+        expect(result.corpus.documents).toBe(5);
+        expect(result.corpus.totalLength).toBe(Object.values(texts).reduce((sum, text) => sum + lexicalTerms(text).length, 0));
+        expect(result.corpus.documentFrequency).toEqual(new Map([["pet", 0], ["alice", 1]]));
+        // Rarer term outweighs a common one; repetition counts, with saturation.
+        const both = await store.lexicalSearch(A, terms("cat tom"), 10, {});
+        expect(ids(both.hits.map((hit) => hit.memory))).toEqual(["cat", "cats", "deploy"]);
+        const expected = bm25(["cat", "tom"], documentTerms(texts.cat!), {
+          documents: both.corpus.documents,
+          totalLength: both.corpus.totalLength,
+          documentFrequency: both.corpus.documentFrequency,
+        });
+        expect(both.hits[0]!.bm25).toBeCloseTo(expected, 5);
+      });
+
+      it("folds case and diacritics, and returns nothing for no terms or k = 0", async () => {
+        await seed();
+        expect(ids((await store.lexicalSearch(A, terms("CAFE creme"), 10, {})).hits.map((hit) => hit.memory))).toEqual(["cafe"]);
+        expect((await store.lexicalSearch(A, [], 10, {})).hits).toEqual([]);
+        expect((await store.lexicalSearch(A, terms("cat"), 0, {})).hits).toEqual([]);
+        expect(ids((await store.lexicalSearch(A, terms("cat"), 1, {})).hits.map((hit) => hit.memory))).toEqual(["cats"]);
+      });
+
+      it("sees only its namespace, in results and in statistics", async () => {
+        await seed();
+        const before = await store.lexicalSearch(A, terms("alice"), 10, {});
+        await store.upsert(Array.from({ length: 6 }, (_, i) => memory({ id: `b-${i}`, namespace: B, content: "alice alice everywhere", embedding: axis(0) })));
+        const after = await store.lexicalSearch(A, terms("alice"), 10, {});
+        expect(after).toEqual(before);
+        expect(ids((await store.lexicalSearch(B, terms("alice"), 10, {})).hits.map((hit) => hit.memory))).toHaveLength(6);
+      });
+
+      it("applies the filter before ranking: the k best among matches that pass", async () => {
+        await seed();
+        await store.upsert([memory({ id: "cat-work", namespace: A, content: "a cat", kind: 2, metadata: { topic: "work" }, embedding: axis(1), createTime: at(30) })]);
+        const filtered = await store.lexicalSearch(A, terms("cat"), 1, { kinds: [2] });
+        expect(ids(filtered.hits.map((hit) => hit.memory))).toEqual(["cat-work"]);
+        expect(ids((await store.lexicalSearch(A, terms("cat"), 1, { equals: [{ key: "topic", value: "work" }] })).hits.map((h) => h.memory))).toEqual(["cat-work"]);
+        expect(ids((await store.lexicalSearch(A, terms("cat"), 5, { createdBefore: at(1) })).hits.map((h) => h.memory))).toEqual(["cat"]);
+        // Statistics stay the namespace's, whatever the filter.
+        expect(filtered.corpus.documents).toBe(6);
+      });
+
+      it("follows replacements and deletions", async () => {
+        await seed();
+        await store.upsert([memory({ id: "cat", namespace: A, content: "Alice now keeps parrots", embedding: axis(0) })]);
+        expect((await store.lexicalSearch(A, terms("alice"), 10, {})).hits.map((hit) => hit.memory.content)).toEqual(["Alice now keeps parrots"]);
+        await store.delete(A, ["cat"]);
+        const gone = await store.lexicalSearch(A, terms("alice parrots"), 10, {});
+        expect(gone.hits).toEqual([]);
+        expect(gone.corpus.documents).toBe(4);
       });
     });
 

@@ -3,6 +3,7 @@ import { createServer } from "node:net";
 import { QdrantClient } from "@qdrant/js-client-rest";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { QdrantEpisodicStore, QdrantUnavailableError, StoreClosedError, StoreConfigError } from "../src/index.js";
+import { toPayload } from "../src/qdrant/memory-payload.js";
 import { pointId } from "../src/qdrant/point-id.js";
 import { CONTRACT_DIMENSIONS, describeEpisodicContract } from "./episodic-contract.js";
 import { ids, memory } from "./support/memories.js";
@@ -76,7 +77,30 @@ if (url) {
       for (const name of harness.store.collectionNames.values()) {
         const info = await client.getCollection(name);
         expect(info.config.params.vectors).toMatchObject({ size: D, distance: "Cosine" });
-        expect(Object.keys(info.payload_schema).sort()).toEqual(["create_time", "expire_time", "kind", "namespace"]);
+        expect(info.config.params.sparse_vectors?.lexical).toMatchObject({ modifier: "idf" });
+        expect(Object.keys(info.payload_schema).sort()).toEqual(["create_time", "expire_time", "kind", "lexical_length", "lexical_terms", "namespace"]);
+      }
+    });
+
+    it("gives a collection made before keyword search its sparse vector, and its points their terms, at init", async () => {
+      const prefix = `t4dm_test_${run}_${++harnesses}_old`;
+      const client = rawClient(url);
+      const old = `${prefix}_episodic`;
+      // As the store made it before keyword search: one unnamed dense vector, no sparse vector, no lexical payload.
+      await client.createCollection(old, { vectors: { size: D, distance: "Cosine" } });
+      const payload = toPayload(memory({ id: "cat", content: "Alice adopted a cat", embedding: axis(0) }));
+      delete (payload as Partial<typeof payload>).lexical_terms;
+      delete (payload as Partial<typeof payload>).lexical_length;
+      await client.upsert(old, { wait: true, points: [{ id: pointId(A, "cat"), vector: Array.from(axis(0)), payload }] });
+      const store = new QdrantEpisodicStore({ url, dimensions: D, collectionPrefix: prefix, ...(apiKey ? { apiKey } : {}) });
+      try {
+        await store.init();
+        expect((await client.getCollection(old)).config.params.sparse_vectors?.lexical).toMatchObject({ modifier: "idf" });
+        expect((await store.lexicalSearch(A, ["alice"], 5, {})).hits.map((hit) => hit.memory.id)).toEqual(["cat"]);
+        expect((await store.search(A, axis(0), 1, {})).map((hit) => hit.memory.id)).toEqual(["cat"]);
+      } finally {
+        await store.close();
+        await Promise.all([...store.collectionNames.values()].map((name) => client.deleteCollection(name).catch(() => false)));
       }
     });
 

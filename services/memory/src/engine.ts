@@ -143,6 +143,11 @@ export async function startEngine(
     },
     onDecision: (decision) => metrics?.gateDecisions.add(1, { decision }),
     onRewardPredictionError: (rpe) => metrics?.rewardPredictionError.record(rpe),
+    onRecallRecordsLost: (error) =>
+      logger.warn("a recall's learning records were not logged; Reinforce for it will answer NOT_FOUND", {
+        event: "recall.records_lost",
+        error: (error as Error).message,
+      }),
   });
   const lifecycle = new MemoryLifecycle(pipeline, stores, clock);
   const expiry = setInterval(() => void lifecycle.expire().catch(() => undefined), 30_000);

@@ -35,6 +35,10 @@ export function knowledgeHandlers(engine: () => Engine | undefined, gate: Gate, 
           fromBuffer: false,
           importance: 0.5,
           evidence: 0.5,
+          // Procedures are matched by vector alone: first-list ranks, no lexical signal.
+          bm25: 0,
+          vectorRank: i + 1,
+          fused: match.similarities[i]!,
         }),
       }));
       const operations = [

@@ -1,5 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { findReusedRequestIds, planRecall, planReinforce, planRemember, type LearningState, type RememberPlan } from "@t4dm/learning";
+import {
+  findReusedRequestIds,
+  planRecallRecords,
+  planReinforce,
+  planRemember,
+  rankRecall,
+  type LearningState,
+  type Recalled,
+  type RecallSignals,
+  type RememberPlan,
+} from "@t4dm/learning";
 import { memoryV1, walV1 } from "@t4dm/proto";
 import { NotFoundError } from "@t4dm/rpc";
 import { plannedItem, publicEvictionReason, storedItem, toPublicMemory } from "./convert.js";
@@ -18,7 +28,9 @@ export const PROCEDURE_CONTEXT = "#procedures";
 /**
  * Remember, recall and reinforce on the learning state: validate (nothing is
  * logged for bad input), plan against the projected state, submit in the
- * same tick, and answer once the records are durable and applied.
+ * same tick, and answer once the records are durable and applied — except
+ * Recall, a read, which answers from the durable state without waiting for
+ * the learning records it submits.
  */
 export class MemoryCore {
   private readonly reinforced = new IdempotentCalls<memoryV1.ReinforceResponse>();
@@ -34,6 +46,8 @@ export class MemoryCore {
       /** For metrics: each Remember's gate decision, each Reinforce's prediction error. */
       onDecision?: (decision: "admitted" | "rejected" | "duplicate") => void;
       onRewardPredictionError?: (rpe: number) => void;
+      /** A recall's learning records could not be logged (its recall id will answer NOT_FOUND). */
+      onRecallRecordsLost?: (error: unknown) => void;
     } = {},
     private readonly newId: () => string = randomUUID,
   ) {}
@@ -69,21 +83,64 @@ export class MemoryCore {
     return { responses: sequenced.map(({ plan }, i) => this.rememberResponse(plan, lsns[i]!, inputs[i]!.namespace)) };
   }
 
+  /**
+   * A read: ranks what is durable and answers. Its learning records (trace,
+   * evidence, acetylcholine) are planned against the projected state and
+   * submitted in the same tick, so they are sequenced before any later
+   * Reinforce (which plans against the projected state too and so finds the
+   * trace), and group-committed with whatever else is in flight, but the
+   * answer does not wait for them. If they never become durable (a crash, a
+   * refused WAL), Reinforce for this recall answers NOT_FOUND.
+   */
   async recall(request: memoryV1.RecallRequest): Promise<memoryV1.RecallResponse> {
     const valid = validateRecall(request, this.limits);
     const [query] = await embedMissing(this.embedder, [{ embedding: valid.query, text: valid.queryText, field: "query" }]);
     const input = { ...valid, query: query! };
     const now = this.clock();
-    // Search the store first (I/O), then plan and submit in one tick against the projected state.
-    const widening = this.pipeline.projected.neuromodulators.recallWidening();
-    const hits = await this.stores.episodic.search(input.namespace, input.query, Math.ceil(input.topK * 2 * widening), toStoreFilter(input.filter, now));
-    const plan = planRecall(this.pipeline.projected, { ...input, stored: hits.map((hit) => storedItem(hit.memory)) }, { now, newId: this.newId });
-    await this.pipeline.submit(plan.operations, now);
-    const storeResults = plan.results.filter((r) => r.source === "store");
+    const fetch = Math.ceil(input.topK * 2 * this.state.neuromodulators.recallWidening());
+    const filter = toStoreFilter(input.filter, now);
+    const [vectorHits, lexical] = await Promise.all([
+      input.mode === "keyword" ? [] : this.stores.episodic.search(input.namespace, input.query, fetch, filter),
+      input.queryTerms.length === 0 ? undefined : this.stores.episodic.lexicalSearch(input.namespace, input.queryTerms, fetch, filter),
+    ]);
+    const results = rankRecall(
+      this.state,
+      {
+        ...input,
+        stored: vectorHits.map((hit) => storedItem(hit.memory)),
+        storedLexical: lexical && { items: lexical.hits.map((hit) => storedItem(hit.memory)), corpus: lexical.corpus },
+      },
+      now,
+    );
+    const recallId = input.readOnly ? "" : this.learnFrom(input.namespace, input.query, results, now);
+    const statuses = {
+      buffer: memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED,
+      promoting: memoryV1.MemoryStatus.MEMORY_STATUS_PENDING_PROMOTION,
+      store: memoryV1.MemoryStatus.MEMORY_STATUS_STORED,
+    } as const;
+    return {
+      recallId,
+      memories: results.map((result) => ({
+        memory: toPublicMemory(result.item, statuses[result.source], input.includeEmbeddings),
+        score: result.score,
+        similarity: result.similarity,
+        source: result.source === "buffer" ? memoryV1.MemorySource.MEMORY_SOURCE_BUFFER : memoryV1.MemorySource.MEMORY_SOURCE_STORE,
+        explanation: input.explain ? explanation(result.signals) : undefined,
+      })),
+    };
+  }
+
+  /** Submits a recall's learning records without waiting for them, and counts the access of stored hits; returns the recall id. */
+  private learnFrom(namespace: string, query: Float32Array, results: readonly Recalled[], now: Date): string {
+    const recallId = this.newId();
+    const operations = planRecallRecords(this.pipeline.projected, namespace, query, recallId, results, now);
+    // Not awaited: a failure only means this recall cannot be reinforced (NOT_FOUND), never a lost acknowledged write.
+    this.pipeline.submit(operations, now).catch((error: unknown) => this.hooks.onRecallRecordsLost?.(error));
     // Access statistics of stored memories are store data, not learning state: best effort.
-    for (const result of storeResults) {
+    for (const result of results) {
+      if (result.source !== "store") continue;
       void this.stores.episodic
-        .recordAccess(input.namespace, result.item.memory.id, {
+        .recordAccess(namespace, result.item.memory.id, {
           accessCount: result.item.accessCount + 1,
           lastAccessTime: now,
           rewardSum: result.item.rewardSum,
@@ -91,20 +148,7 @@ export class MemoryCore {
         })
         .catch(() => undefined);
     }
-    const statuses = {
-      buffer: memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED,
-      promoting: memoryV1.MemoryStatus.MEMORY_STATUS_PENDING_PROMOTION,
-      store: memoryV1.MemoryStatus.MEMORY_STATUS_STORED,
-    } as const;
-    return {
-      recallId: plan.recallId,
-      memories: plan.results.map((result) => ({
-        memory: toPublicMemory(result.item, statuses[result.source], input.includeEmbeddings),
-        score: result.score,
-        similarity: result.similarity,
-        source: result.source === "buffer" ? memoryV1.MemorySource.MEMORY_SOURCE_BUFFER : memoryV1.MemorySource.MEMORY_SOURCE_STORE,
-      })),
-    };
+    return recallId;
   }
 
   async reinforce(request: memoryV1.ReinforceRequest): Promise<memoryV1.ReinforceResponse> {
@@ -186,4 +230,19 @@ export class MemoryCore {
     if (!eviction) return left;
     return { ...left, status: memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED, evictionReason: publicEvictionReason(eviction.reason), updateTime: eviction.time };
   }
+}
+
+/** The public form of the signals that ranked a memory. */
+function explanation(signals: RecallSignals): memoryV1.RecallExplanation {
+  return {
+    cosine: signals.cosine,
+    bm25: signals.bm25,
+    vectorRank: signals.vectorRank ?? 0,
+    lexicalRank: signals.lexicalRank ?? 0,
+    fused: signals.fused,
+    recency: signals.recency,
+    importance: signals.importance,
+    feedback: signals.feedback,
+    correction: signals.correction,
+  };
 }

@@ -1,4 +1,4 @@
-import { normalize, validateEmbedding, type MemoryFilter, type MetadataCondition } from "@t4dm/learning";
+import { normalize, queryTerms, validateEmbedding, type MemoryFilter, type MetadataCondition, type RecallMode } from "@t4dm/learning";
 import { memoryV1, walV1 } from "@t4dm/proto";
 import { InvalidArgumentError, type FieldViolation } from "@t4dm/rpc";
 import type { Config } from "@t4dm/config";
@@ -114,7 +114,19 @@ export interface ValidRecall {
   minScore: number;
   filter: MemoryFilter;
   includeEmbeddings: boolean;
+  mode: RecallMode;
+  /** The query's distinct lexical terms (empty in SEMANTIC mode). */
+  queryTerms: string[];
+  explain: boolean;
+  readOnly: boolean;
 }
+
+const RECALL_MODES: Partial<Record<memoryV1.RecallMode, RecallMode>> = {
+  [memoryV1.RecallMode.RECALL_MODE_UNSPECIFIED]: "hybrid",
+  [memoryV1.RecallMode.RECALL_MODE_HYBRID]: "hybrid",
+  [memoryV1.RecallMode.RECALL_MODE_SEMANTIC]: "semantic",
+  [memoryV1.RecallMode.RECALL_MODE_KEYWORD]: "keyword",
+};
 
 export function validateRecall(request: memoryV1.RecallRequest, limits: Limits): ValidRecall {
   const v = new Violations();
@@ -136,11 +148,22 @@ export function validateRecall(request: memoryV1.RecallRequest, limits: Limits):
   const conditions = checkFilters(request.filters, "filters", v);
   const range = request.createTimeRange;
   if (range?.startTime && range.endTime && range.startTime > range.endTime) v.add("create_time_range", "start_time is after end_time");
+  const mode = RECALL_MODES[request.mode];
+  if (mode === undefined) v.add("mode", "is not a known recall mode");
+  const terms = mode === "semantic" ? [] : queryTerms(request.query);
+  // Only when the query is otherwise fine, so an empty query gets one violation, not two.
+  if (mode === "keyword" && terms.length === 0 && !v.list.some((violation) => violation.field === "query")) {
+    v.add("query", "has no keyword to search for in KEYWORD mode: it is empty or only stop words (the, what, does, …)");
+  }
   v.throwIfAny();
   return {
     namespace: request.namespace,
     query,
     queryText: request.query,
+    mode: mode!,
+    queryTerms: terms,
+    explain: request.explain,
+    readOnly: request.readOnly,
     topK: request.topK || 10,
     minScore: request.minScore === 0 ? -Infinity : request.minScore,
     filter: { kinds: request.types.filter((t) => t !== 0), conditions, createdAfter: range?.startTime, createdBefore: range?.endTime },

@@ -53,6 +53,24 @@ describe("bad input gets a clear status and changes nothing", () => {
       "requests",
     ],
     ["recall without a query", () => callError(clients.memory.recall.bind(clients.memory), memoryV1.RecallRequest.fromPartial({ namespace: "ns" })), 3, "query"],
+    [
+      "recall in KEYWORD mode with an empty query (embedding given)",
+      () =>
+        callError(
+          clients.memory.recall.bind(clients.memory),
+          memoryV1.RecallRequest.fromPartial({ namespace: "ns", queryEmbedding: Array.from({ length: dim }, () => 1), mode: memoryV1.RecallMode.RECALL_MODE_KEYWORD }),
+        ),
+      3,
+      "query",
+    ],
+    [
+      "recall in KEYWORD mode with only stop words",
+      () =>
+        callError(clients.memory.recall.bind(clients.memory), memoryV1.RecallRequest.fromPartial({ namespace: "ns", query: "What is the ... of it?", mode: memoryV1.RecallMode.RECALL_MODE_KEYWORD })),
+      3,
+      "query",
+    ],
+    ["recall with an unknown mode", () => callError(clients.memory.recall.bind(clients.memory), memoryV1.RecallRequest.fromPartial({ namespace: "ns", query: "deploys", mode: 99 as memoryV1.RecallMode })), 3, "mode"],
     ["recall top_k over the limit", () => callError(clients.memory.recall.bind(clients.memory), memoryV1.RecallRequest.fromPartial({ namespace: "ns", query: "deploys", topK: 100000 })), 3, "top_k"],
     [
       "reward out of range",

@@ -2,6 +2,7 @@
  * Catalog item 18: readers never see a record before the sidecar acknowledged
  * it. The sidecar is paused (SIGSTOP) while a Remember and a Forget are in
  * flight; no read may show either until it resumes and acknowledges them.
+ * Recall is a read: it answers at once, from the durable state only.
  */
 import type { ServiceError } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
@@ -67,20 +68,23 @@ describe("reads show only what the sidecar acknowledged (catalog 18)", () => {
       const afterRemember = await sequencedPast(appliedBefore);
       const forgotten = track(call(c.memory.forget.bind(c.memory), memoryV1.ForgetRequest.fromPartial({ namespace: NS, ids: [kept.memory!.id] })));
       const afterForget = await sequencedPast(afterRemember);
-      // A Recall plans against everything sequenced, so it may only answer once all of that is durable.
-      const recalled = track(call(c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace: NS, query: "pending note about rollbacks", topK: 10 })));
+      // Recall is a read: it answers now, from what is durable — the kept note (its Forget is not
+      // acknowledged) and not the pending one — and its own learning records wait behind the others.
+      const recalled = await call(c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace: NS, query: "pending note about rollbacks", topK: 10 }));
+      expect(recalled.memories.map((m) => m.memory?.content)).toEqual(["the kept note about deploys"]);
       await sequencedPast(afterForget);
 
       expect((await get(kept.memory!.id)).memory?.content).toBe("the kept note about deploys");
       expect(await listed()).toEqual(["the kept note about deploys"]);
       expect(await metric("ww_applied_lsn")).toBe(appliedBefore);
-      expect(remembered.settled || forgotten.settled || recalled.settled).toBe(false);
+      expect(remembered.settled || forgotten.settled).toBe(false);
 
       pod.sidecar.child.kill("SIGCONT");
       paused = false;
       const pending = await remembered.promise;
       expect((await forgotten.promise).forgottenCount).toBe(1);
-      expect((await recalled.promise).memories.map((m) => m.memory?.id)).toContain(pending.memory!.id);
+      const recalledAfter = await call(c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace: NS, query: "pending note about rollbacks", topK: 10 }));
+      expect(recalledAfter.memories.map((m) => m.memory?.id)).toEqual([pending.memory!.id]);
       expect((await get(pending.memory!.id)).memory?.content).toBe("the pending note about rollbacks");
       expect(await listed()).toEqual(["the pending note about rollbacks"]);
       const gone = await get(kept.memory!.id).then(

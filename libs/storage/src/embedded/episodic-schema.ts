@@ -1,7 +1,8 @@
 import type { StoredMemory } from "../episodic-store.js";
 import { fromBlob } from "./embedding-blob.js";
 
-export const EPISODIC_SCHEMA_VERSION = 1;
+/** 2 added the keyword index (lexical-schema.ts); a version-1 store is migrated on open. */
+export const EPISODIC_SCHEMA_VERSION = 2;
 
 /**
  * `key` is the row's stable integer identity and the vector index's key;
@@ -31,6 +32,8 @@ CREATE TABLE IF NOT EXISTS memories (
   metadata         TEXT    NOT NULL,
   content          TEXT    NOT NULL,
   embedding        BLOB    NOT NULL,
+  lexical_terms    TEXT    NOT NULL DEFAULT '',
+  lexical_length   INTEGER NOT NULL DEFAULT 0,
   UNIQUE (namespace, id)
 );
 CREATE INDEX IF NOT EXISTS memories_by_time ON memories (namespace, create_time, id);
@@ -60,6 +63,8 @@ export interface MemoryRow {
   reward_count: number;
   cluster_id: number;
   gen: number;
+  lexical_terms: string;
+  lexical_length: number;
 }
 
 export function rowToMemory(row: MemoryRow): StoredMemory {

@@ -1,11 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { EpisodicStore, PageCursor, SearchHit, StoreFilter, StoreHealth, StoredMemory } from "../episodic-store.js";
+import { bm25, type DocumentTerms } from "@t4dm/learning";
+import type { EpisodicStore, LexicalSearchResult, PageCursor, SearchHit, StoreFilter, StoreHealth, StoredMemory } from "../episodic-store.js";
 import { StoreClosedError, StoreConfigError, StoreInputError } from "../errors.js";
 import { checkEmbedding, cosine, fromBlob, millis, toBlob } from "./embedding-blob.js";
 import { filterSql } from "./filter-sql.js";
 import { EPISODIC_SCHEMA, EPISODIC_SCHEMA_VERSION, type MemoryRow, rowToMemory } from "./episodic-schema.js";
 import { checkSchemaVersion, MetaTable, openDatabase, type SqliteDatabase, StatementCache, type Statement } from "./sqlite-database.js";
+import { buildLexicalIndex, lexicalColumns } from "./lexical-schema.js";
 import { ScopeDirectory } from "./scope-directory.js";
 import { DEFAULT_HNSW, type HnswParams, VectorIndex } from "./vector-index.js";
 
@@ -85,7 +87,9 @@ export class SqliteEpisodicStore implements EpisodicStore {
     try {
       const meta = new MetaTable(db);
       db.transaction(() => {
-        checkSchemaVersion(meta, file, EPISODIC_SCHEMA_VERSION);
+        const version = meta.get("schema_version");
+        // Version 1 (before the keyword index) is migrated below; anything else must be this version.
+        if (version !== "1") checkSchemaVersion(meta, file, EPISODIC_SCHEMA_VERSION);
         const stored = meta.get("dimensions");
         if (stored === undefined) meta.set("dimensions", this.options.dimensions);
         else if (Number(stored) !== this.options.dimensions) {
@@ -94,6 +98,10 @@ export class SqliteEpisodicStore implements EpisodicStore {
           );
         }
         db.exec(EPISODIC_SCHEMA);
+        if (version === undefined || version === "1") {
+          buildLexicalIndex(db, version === undefined ? EPISODIC_SCHEMA_VERSION : 1);
+          meta.set("schema_version", EPISODIC_SCHEMA_VERSION);
+        }
       })();
       this.generation = Number(meta.get("generation") ?? 0);
       this.db = db;
@@ -242,6 +250,39 @@ export class SqliteEpisodicStore implements EpisodicStore {
     );
     const byKey = new Map(full.map((row) => [row.key, row]));
     return best.map((hit) => ({ memory: rowToMemory(byKey.get(hit.key)!), similarity: hit.similarity }));
+  }
+
+  /**
+   * FTS5 finds the namespace's rows holding any term (the filter applied in
+   * the same query, before ranking); BM25 is computed here from the
+   * namespace's own statistics (`lexical_stats` and per-term counts), since
+   * FTS5's bm25() would count every namespace's rows. Every match is scored,
+   * so a term common in a large namespace costs a read of its matches.
+   */
+  async lexicalSearch(namespace: string, terms: readonly string[], k: number, filter: StoreFilter): Promise<LexicalSearchResult> {
+    this.open();
+    const distinct = [...new Set(terms)].filter((term) => term.length > 0);
+    const stats = this.statement<{ documents: number; total_length: number }>("SELECT documents, total_length FROM lexical_stats WHERE namespace = ?").get(namespace);
+    const documentFrequency = new Map<string, number>();
+    const corpus = { documents: stats?.documents ?? 0, totalLength: stats?.total_length ?? 0, documentFrequency };
+    if (distinct.length === 0 || corpus.documents === 0) return { hits: [], corpus: { ...corpus, documentFrequency: new Map(distinct.map((t) => [t, 0])) } };
+    const countMatches = this.statement<{ n: number }>(
+      "SELECT count(*) AS n FROM memories_fts JOIN memories ON memories.key = memories_fts.rowid WHERE memories_fts MATCH ? AND memories.namespace = ?",
+    );
+    for (const term of distinct) documentFrequency.set(term, countMatches.get(ftsQuery([term]), namespace)!.n);
+    if (!(k > 0)) return { hits: [], corpus };
+    const where = filterSql(filter);
+    const rows = this.statement<{ key: number; id: string; lexical_terms: string; lexical_length: number }>(
+      `SELECT memories.key, memories.id, memories.lexical_terms, memories.lexical_length FROM memories_fts JOIN memories ON memories.key = memories_fts.rowid
+       WHERE memories_fts MATCH ? AND memories.namespace = ? AND ${where.sql}`,
+    ).all(ftsQuery(distinct), namespace, ...where.params);
+    const best = rows
+      .map((row) => ({ key: row.key, id: row.id, bm25: bm25(distinct, termCounts(row.lexical_terms, row.lexical_length), corpus) }))
+      .sort((a, b) => b.bm25 - a.bm25 || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, Math.floor(k));
+    const full = this.statement<MemoryRow>("SELECT * FROM memories WHERE key IN (SELECT value FROM json_each(?))").all(JSON.stringify(best.map((hit) => hit.key)));
+    const byKey = new Map(full.map((row) => [row.key, row]));
+    return { hits: best.map((hit) => ({ memory: rowToMemory(byKey.get(hit.key)!), bm25: hit.bm25 })), corpus };
   }
 
   async list(namespace: string, filter: StoreFilter, page: { after?: PageCursor; limit: number }): Promise<StoredMemory[]> {
@@ -419,8 +460,20 @@ export class SqliteEpisodicStore implements EpisodicStore {
       reward_sum: memory.rewardSum,
       reward_count: memory.rewardCount,
       cluster_id: memory.clusterId,
+      ...lexicalColumns(memory.content),
     };
   }
+}
+
+/** An FTS5 query matching any of the terms; each is quoted, so no term is read as an operator. */
+function ftsQuery(terms: readonly string[]): string {
+  return terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(" OR ");
+}
+
+function termCounts(terms: string, length: number): DocumentTerms {
+  const counts = new Map<string, number>();
+  if (length > 0) for (const term of terms.split(" ")) counts.set(term, (counts.get(term) ?? 0) + 1);
+  return { length, counts };
 }
 
 interface CandidateRow {
@@ -441,12 +494,13 @@ function bySimilarityThenId(a: Scored, b: Scored): number {
 
 const UPSERT = `
 INSERT INTO memories (namespace, id, kind, content, embedding, metadata, importance, create_time, expire_time, evidence,
-                      access_count, last_access_time, reward_sum, reward_count, cluster_id, gen)
+                      access_count, last_access_time, reward_sum, reward_count, cluster_id, gen, lexical_terms, lexical_length)
 VALUES (@namespace, @id, @kind, @content, @embedding, @metadata, @importance, @create_time, @expire_time, @evidence,
-        @access_count, @last_access_time, @reward_sum, @reward_count, @cluster_id, @gen)
+        @access_count, @last_access_time, @reward_sum, @reward_count, @cluster_id, @gen, @lexical_terms, @lexical_length)
 ON CONFLICT (namespace, id) DO UPDATE SET
   kind = excluded.kind, content = excluded.content, embedding = excluded.embedding, metadata = excluded.metadata,
   importance = excluded.importance, create_time = excluded.create_time, expire_time = excluded.expire_time,
   evidence = excluded.evidence, access_count = excluded.access_count, last_access_time = excluded.last_access_time,
-  reward_sum = excluded.reward_sum, reward_count = excluded.reward_count, cluster_id = excluded.cluster_id, gen = excluded.gen
+  reward_sum = excluded.reward_sum, reward_count = excluded.reward_count, cluster_id = excluded.cluster_id, gen = excluded.gen,
+  lexical_terms = excluded.lexical_terms, lexical_length = excluded.lexical_length
 RETURNING key`;

@@ -1,6 +1,7 @@
 import type { StoredMemory } from "../episodic-store.js";
 import { StoreInputError } from "../errors.js";
 import { fromBlob, millis, toBlob } from "../embedded/embedding-blob.js";
+import { lexicalDocument } from "./sparse-terms.js";
 
 /**
  * How a memory is laid out as a Qdrant point payload.
@@ -21,6 +22,8 @@ import { fromBlob, millis, toBlob } from "../embedded/embedding-blob.js";
  *   holds (Qdrant would read `.`, `[]` or `"` in a key as path syntax), and
  *   equality is typed because "1", 1 and true live in different fields
  *   (Qdrant's own match would also match an array by any element).
+ * - `lexical_terms` (distinct) and `lexical_length` are the content's terms by
+ *   the shared tokenizer: keyword search counts and scores by them.
  */
 export interface MemoryPayload {
   [field: string]: unknown;
@@ -43,6 +46,8 @@ export interface MemoryPayload {
   meta_n: Record<string, number>;
   meta_b: Record<string, boolean>;
   meta_j: Record<string, string>;
+  lexical_terms: string[];
+  lexical_length: number;
 }
 
 /** Payload fields the store filters, orders or indexes on. */
@@ -52,6 +57,8 @@ export const FIELD = {
   kind: "kind",
   createTime: "create_time",
   expireTime: "expire_time",
+  lexicalTerms: "lexical_terms",
+  lexicalLength: "lexical_length",
 } as const;
 
 export type MetadataFieldType = "s" | "n" | "b" | "j";
@@ -69,6 +76,7 @@ export function structuredText(value: unknown): string {
 export function toPayload(memory: StoredMemory): MemoryPayload {
   const what = `memory ${memory.id}`;
   const metadataJson = JSON.stringify(memory.metadata ?? {});
+  const lexical = lexicalDocument(memory.content);
   const payload: MemoryPayload = {
     namespace: memory.namespace,
     id: memory.id,
@@ -87,6 +95,8 @@ export function toPayload(memory: StoredMemory): MemoryPayload {
     meta_n: {},
     meta_b: {},
     meta_j: {},
+    lexical_terms: lexical.terms,
+    lexical_length: lexical.length,
   };
   if (memory.expireTime) payload.expire_time = millis(memory.expireTime, `expireTime of ${what}`);
   if (memory.lastAccessTime) payload.last_access_time = millis(memory.lastAccessTime, `lastAccessTime of ${what}`);

@@ -1,9 +1,11 @@
 import { QdrantClient, type Schemas } from "@qdrant/js-client-rest";
-import type { EpisodicStore, PageCursor, SearchHit, StoreFilter, StoreHealth, StoredMemory } from "../episodic-store.js";
+import { bm25, documentTerms } from "@t4dm/learning";
+import type { EpisodicStore, LexicalSearchResult, PageCursor, SearchHit, StoreFilter, StoreHealth, StoredMemory } from "../episodic-store.js";
 import { StoreClosedError, StoreConfigError, StoreInputError } from "../errors.js";
 import { checkEmbedding, cosine, millis } from "../embedded/embedding-blob.js";
 import { FIELD, fromPayload, toPayload } from "./memory-payload.js";
 import { pointId } from "./point-id.js";
+import { LEXICAL_VECTOR, lexicalDocument, querySparseVector } from "./sparse-terms.js";
 import { QdrantRequestError, QdrantUnavailableError, qdrantError } from "./qdrant-errors.js";
 import { namespaceOnly, type QdrantCondition, type QdrantFilter, qdrantFilter } from "./qdrant-filter.js";
 
@@ -40,7 +42,14 @@ const PAYLOAD_INDEXES: readonly { field: string; schema: Schemas["PayloadFieldSc
   { field: FIELD.kind, schema: "integer", type: "integer" },
   { field: FIELD.createTime, schema: "integer", type: "integer" },
   { field: FIELD.expireTime, schema: "integer", type: "integer" },
+  // Keyword search counts document frequencies by term and sums lengths by facet.
+  { field: FIELD.lexicalTerms, schema: "keyword", type: "keyword" },
+  { field: FIELD.lexicalLength, schema: "integer", type: "integer" },
 ];
+/** Candidates the sparse query fetches per collection before exact scoring: this many times k, at least k + 32. */
+const LEXICAL_OVERFETCH = 4;
+/** Distinct lengths a facet may report; a namespace's lengths beyond it would be missed in the total. */
+const LENGTH_FACET_LIMIT = 100_000;
 
 const SCROLL_PAGE = 1000;
 /** Qdrant scores in float32 from its own normalised copy; an exact cosine may differ from its score by this much. */
@@ -62,6 +71,15 @@ const SCORE_SLACK = 1e-4;
  * - Search asks each kind's collection for more than k, recomputes exact
  *   cosines from the stored float32 embeddings, and widens the request until
  *   nothing unfetched can tie or beat the k-th hit, so ties break by id.
+ * - Keyword search: each point also carries a sparse vector (`lexical`, IDF
+ *   modifier) of its content's terms, and the terms as payload. Qdrant's
+ *   sparse query picks candidates (its IDF counts the whole collection);
+ *   they are then scored exactly with BM25 over the namespace's own
+ *   statistics (counts by term, total length by facet), as the contract asks.
+ *   Fusion with vector candidates happens in the planner, not in Qdrant's
+ *   Query API fusion: it must fuse buffered memories too, and the scorer
+ *   needs each list's rank. Collections made before keyword search get the
+ *   sparse vector added (Qdrant 1.18+) and their points re-written at init.
  * - List pages by (create_time, id): Qdrant orders by the create_time index,
  *   and memories sharing the boundary create time are fetched whole and sorted
  *   by id, which makes the `after` cursor exact across equal create times.
@@ -127,7 +145,7 @@ export class QdrantEpisodicStore implements EpisodicStore {
       const collection = this.collections.get(memory.kind);
       if (!collection) throw new StoreInputError(`memory ${memory.id} has kind ${memory.kind}; this store holds kinds 1-4`);
       const id = pointId(memory.namespace, memory.id);
-      latest.set(id, { collection, point: { id, vector: Array.from(memory.embedding), payload: toPayload(memory) } });
+      latest.set(id, { collection, point: toPoint(id, memory) });
     }
     const entries = [...latest.values()];
     await settleAll(
@@ -201,6 +219,31 @@ export class QdrantEpisodicStore implements EpisodicStore {
     const vector = Array.from(query);
     const hits = await settleAll(this.collectionsFor(filter.kinds).map((name) => this.searchCollection(name, query, vector, k, where)));
     return hits.flat().sort(bySimilarityThenId).slice(0, k);
+  }
+
+  async lexicalSearch(namespace: string, terms: readonly string[], k: number, filter: StoreFilter): Promise<LexicalSearchResult> {
+    this.open();
+    const distinct = [...new Set(terms)].filter((term) => term.length > 0);
+    const corpus = await this.lexicalCorpus(namespace, distinct);
+    if (distinct.length === 0 || corpus.documents === 0 || !(k > 0)) return { hits: [], corpus };
+    k = Math.floor(k);
+    const where = qdrantFilter(namespace, filter, [{ key: FIELD.lexicalTerms, match: { any: distinct } }]);
+    const query = querySparseVector(distinct);
+    const limit = Math.max(LEXICAL_OVERFETCH * k, k + 32);
+    const found = await settleAll(
+      this.collectionsFor(filter.kinds).map(async (name) => {
+        const { points } = await this.request(`query ${name}`, () =>
+          this.client.query(name, { query, using: LEXICAL_VECTOR, filter: where, limit, with_payload: true, with_vector: false }),
+        );
+        return points.map((point) => fromPayload(point.payload));
+      }),
+    );
+    const hits = found
+      .flat()
+      .map((memory) => ({ memory, bm25: bm25(distinct, documentTerms(memory.content), corpus) }))
+      .filter((hit) => hit.bm25 > 0)
+      .sort((a, b) => b.bm25 - a.bm25 || compareIds(a.memory.id, b.memory.id));
+    return { hits: hits.slice(0, k), corpus };
   }
 
   async list(namespace: string, filter: StoreFilter, page: { after?: PageCursor; limit: number }): Promise<StoredMemory[]> {
@@ -323,7 +366,9 @@ export class QdrantEpisodicStore implements EpisodicStore {
     const { exists } = await this.request(`check collection ${name}`, () => this.client.collectionExists(name));
     if (!exists) {
       try {
-        await this.request(`create collection ${name}`, () => this.client.createCollection(name, { vectors: { size, distance: "Cosine" } }));
+        await this.request(`create collection ${name}`, () =>
+          this.client.createCollection(name, { vectors: { size, distance: "Cosine" }, sparse_vectors: { [LEXICAL_VECTOR]: { modifier: "idf" } } }),
+        );
       } catch (error) {
         // Another process may have created it meanwhile; then it is checked like any existing one.
         if (!(error instanceof QdrantRequestError)) throw error;
@@ -344,6 +389,10 @@ export class QdrantEpisodicStore implements EpisodicStore {
     if (vectors.distance !== "Cosine") {
       throw new StoreConfigError(`Qdrant collection ${name} uses ${String(vectors.distance)} distance; T4DM needs Cosine`);
     }
+    const lexical = info.config.params.sparse_vectors?.[LEXICAL_VECTOR];
+    if (lexical && lexical.modifier !== "idf") {
+      throw new StoreConfigError(`Qdrant collection ${name} has a "${LEXICAL_VECTOR}" sparse vector without the IDF modifier; T4DM needs modifier "idf"`);
+    }
     for (const { field, schema, type } of PAYLOAD_INDEXES) {
       const existing = info.payload_schema[field];
       if (existing && existing.data_type !== type) {
@@ -353,6 +402,7 @@ export class QdrantEpisodicStore implements EpisodicStore {
         await this.write(`index ${field} in ${name}`, () => this.client.createPayloadIndex(name, { field_name: field, field_schema: schema, wait: true }));
       }
     }
+    if (!lexical) await this.addLexicalVector(name);
   }
 
   /**
@@ -376,6 +426,48 @@ export class QdrantEpisodicStore implements EpisodicStore {
       const floor = points.reduce((least, point) => Math.min(least, point.score), Infinity);
       if (kth > floor + SCORE_SLACK) return hits;
       limit *= 2;
+    }
+  }
+
+  /** The namespace's keyword statistics over every collection: documents, total length (by facet) and per-term counts. */
+  private async lexicalCorpus(namespace: string, terms: readonly string[]): Promise<LexicalSearchResult["corpus"]> {
+    const names = [...this.collections.values()];
+    const count = (name: string, filter: QdrantFilter) => this.request(`count ${name}`, () => this.client.count(name, { filter, exact: true }));
+    const [documents, lengths, frequencies] = await Promise.all([
+      settleAll(names.map((name) => count(name, namespaceOnly(namespace)))),
+      settleAll(
+        names.map((name) =>
+          this.request(`facet ${name}`, () =>
+            this.client.facet(name, { key: FIELD.lexicalLength, filter: namespaceOnly(namespace), limit: LENGTH_FACET_LIMIT, exact: true }),
+          ),
+        ),
+      ),
+      settleAll(
+        terms.map(async (term) => {
+          const filter: QdrantFilter = { must: [{ key: FIELD.namespace, match: { value: namespace } }, { key: FIELD.lexicalTerms, match: { value: term } }] };
+          const counts = await settleAll(names.map((name) => count(name, filter)));
+          return [term, counts.reduce((sum, c) => sum + c.count, 0)] as const;
+        }),
+      ),
+    ]);
+    let totalLength = 0;
+    for (const facet of lengths) for (const hit of facet.hits) totalLength += Number(hit.value) * hit.count;
+    return { documents: documents.reduce((sum, c) => sum + c.count, 0), totalLength, documentFrequency: new Map(frequencies) };
+  }
+
+  /** Adds the keyword vector to a collection made before keyword search, and re-writes its points with it. */
+  private async addLexicalVector(name: string): Promise<void> {
+    await this.request(`add the keyword vector to ${name}`, () => this.client.updateCollection(name, { sparse_vectors: { [LEXICAL_VECTOR]: { modifier: "idf" } } }));
+    let offset: Schemas["ExtendedPointId"] | undefined;
+    for (;;) {
+      const page = await this.request(`scroll ${name}`, () =>
+        this.client.scroll(name, { limit: SCROLL_PAGE, with_payload: true, with_vector: false, ...(offset === undefined ? {} : { offset }) }),
+      );
+      const points = page.points.map((point) => toPoint(point.id, fromPayload(point.payload)));
+      for (const chunk of chunks(points, this.batchSize)) await this.write(`re-write points of ${name}`, () => this.client.upsert(name, { wait: true, points: chunk }));
+      const next = page.next_page_offset;
+      if (typeof next !== "string" && typeof next !== "number") return;
+      offset = next;
     }
   }
 
@@ -457,4 +549,12 @@ function bySimilarityThenId(a: SearchHit, b: SearchHit): number {
 
 function byTimeThenId(a: StoredMemory, b: StoredMemory): number {
   return a.createTime.getTime() - b.createTime.getTime() || compareIds(a.id, b.id);
+}
+
+/** A memory as a point: the unnamed dense vector, the keyword vector when it has terms, the payload. */
+function toPoint(id: Schemas["ExtendedPointId"], memory: StoredMemory): Schemas["PointStruct"] {
+  const sparse = lexicalDocument(memory.content).vector;
+  const vector: Record<string, number[] | { indices: number[]; values: number[] }> = { "": Array.from(memory.embedding) };
+  if (sparse.indices.length > 0) vector[LEXICAL_VECTOR] = sparse;
+  return { id, vector, payload: toPayload(memory) };
 }

@@ -80,6 +80,68 @@ export function admissionDecisionToJSON(object: AdmissionDecision): string {
   }
 }
 
+/**
+ * How Recall finds and ranks candidates. Metadata, type and time-range
+ * filters apply before ranking in every mode and every store.
+ */
+export enum RecallMode {
+  /** RECALL_MODE_UNSPECIFIED - HYBRID. */
+  RECALL_MODE_UNSPECIFIED = 0,
+  /**
+   * RECALL_MODE_HYBRID - Vector and keyword candidates, fused by reciprocal rank (k = 60, scaled
+   * so first in both lists is 1), then re-ranked by the learned scorer. A
+   * query with no keyword terms (embedding only, or only stop words) ranks
+   * as SEMANTIC.
+   */
+  RECALL_MODE_HYBRID = 1,
+  /** RECALL_MODE_SEMANTIC - Vector candidates only; the base score is the cosine similarity. */
+  RECALL_MODE_SEMANTIC = 2,
+  /**
+   * RECALL_MODE_KEYWORD - Keyword candidates only (BM25; stop words ignored): memories sharing no
+   * term with the query are not returned. A query with no terms left (empty
+   * or only stop words) is INVALID_ARGUMENT.
+   */
+  RECALL_MODE_KEYWORD = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function recallModeFromJSON(object: any): RecallMode {
+  switch (object) {
+    case 0:
+    case "RECALL_MODE_UNSPECIFIED":
+      return RecallMode.RECALL_MODE_UNSPECIFIED;
+    case 1:
+    case "RECALL_MODE_HYBRID":
+      return RecallMode.RECALL_MODE_HYBRID;
+    case 2:
+    case "RECALL_MODE_SEMANTIC":
+      return RecallMode.RECALL_MODE_SEMANTIC;
+    case 3:
+    case "RECALL_MODE_KEYWORD":
+      return RecallMode.RECALL_MODE_KEYWORD;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return RecallMode.UNRECOGNIZED;
+  }
+}
+
+export function recallModeToJSON(object: RecallMode): string {
+  switch (object) {
+    case RecallMode.RECALL_MODE_UNSPECIFIED:
+      return "RECALL_MODE_UNSPECIFIED";
+    case RecallMode.RECALL_MODE_HYBRID:
+      return "RECALL_MODE_HYBRID";
+    case RecallMode.RECALL_MODE_SEMANTIC:
+      return "RECALL_MODE_SEMANTIC";
+    case RecallMode.RECALL_MODE_KEYWORD:
+      return "RECALL_MODE_KEYWORD";
+    case RecallMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** How much consolidation work to do. */
 export enum ConsolidationMode {
   CONSOLIDATION_MODE_UNSPECIFIED = 0,
@@ -201,21 +263,67 @@ export interface RecallRequest {
     | undefined;
   /** Return embeddings with the memories. */
   includeEmbeddings: boolean;
+  /** How candidates are found and ranked; UNSPECIFIED means HYBRID. */
+  mode: RecallMode;
+  /** Return each memory's per-signal scores (RecalledMemory.explanation). */
+  explain: boolean;
+  /**
+   * Browse or evaluate without learning: no trace, no evidence, no
+   * neuromodulator change, nothing logged. The response's recall_id is
+   * empty, as there is nothing to reinforce.
+   */
+  readOnly: boolean;
+}
+
+/** The signals that ranked a recalled memory, as the scorer saw them. */
+export interface RecallExplanation {
+  /** Cosine similarity between query and memory embeddings. */
+  cosine: number;
+  /**
+   * BM25 over the namespace's memories (buffer and store as one corpus); 0
+   * without a shared term or outside the keyword list.
+   */
+  bm25: number;
+  /** 1-based rank in the vector list; 0 when not in it (KEYWORD mode). */
+  vectorRank: number;
+  /** 1-based rank in the keyword list; 0 when not in it. */
+  lexicalRank: number;
+  /** The fused base score: reciprocal-rank fusion, or the cosine in SEMANTIC mode. */
+  fused: number;
+  /** exp(-age / 1 day). */
+  recency: number;
+  importance: number;
+  /** Mean reward from past Reinforce calls, in [-1, 1]. */
+  feedback: number;
+  /** The learned correction added to the fused base; score = fused + correction. */
+  correction: number;
 }
 
 export interface RecalledMemory {
   memory:
     | Memory
     | undefined;
-  /** The learned relevance score used for ranking. */
+  /**
+   * The learned relevance score used for ranking: the fused base plus the
+   * scorer's learned correction (see RecallExplanation).
+   */
   score: number;
   /** Cosine similarity between query and memory embeddings. */
   similarity: number;
   source: MemorySource;
+  /** Set only when RecallRequest.explain is. */
+  explanation: RecallExplanation | undefined;
 }
 
 export interface RecallResponse {
-  /** Pass this to Reinforce to credit the memories recalled here. */
+  /**
+   * Pass this to Reinforce to credit the memories recalled here. Empty for a
+   * read_only recall. Recall answers before its learning records (trace,
+   * evidence, neuromodulators) are durable: they are sequenced before any
+   * later Reinforce, so a Reinforce with this id always finds them, except
+   * after a crash that lost them before they were durable, when it answers
+   * NOT_FOUND (reason RECALL_NOT_FOUND) and rewards nothing.
+   */
   recallId: string;
   /** Best first. */
   memories: RecalledMemory[];
@@ -224,7 +332,12 @@ export interface RecallResponse {
 export interface ReinforceRequest {
   /** Required. */
   namespace: string;
-  /** Required. The recall being rewarded. */
+  /**
+   * Required. The recall being rewarded. NOT_FOUND (reason RECALL_NOT_FOUND)
+   * when it is unknown in the namespace, already reinforced, expired, or was
+   * lost in a crash before its learning records became durable (Recall
+   * answers without waiting for them).
+   */
   recallId: string;
   /** The outcome, in [-1, 1]: negative for harmful, positive for useful. */
   reward: number;
@@ -952,6 +1065,9 @@ function createBaseRecallRequest(): RecallRequest {
     filters: [],
     createTimeRange: undefined,
     includeEmbeddings: false,
+    mode: 0,
+    explain: false,
+    readOnly: false,
   };
 }
 
@@ -991,6 +1107,15 @@ export const RecallRequest: MessageFns<RecallRequest> = {
     }
     if (message.includeEmbeddings !== false) {
       writer.uint32(72).bool(message.includeEmbeddings);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(80).int32(message.mode);
+    }
+    if (message.explain !== false) {
+      writer.uint32(88).bool(message.explain);
+    }
+    if (message.readOnly !== false) {
+      writer.uint32(96).bool(message.readOnly);
     }
     return writer;
   },
@@ -1100,6 +1225,30 @@ export const RecallRequest: MessageFns<RecallRequest> = {
             message.includeEmbeddings = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.explain = reader.bool();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.readOnly = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1145,6 +1294,13 @@ export const RecallRequest: MessageFns<RecallRequest> = {
         : isSet(object.include_embeddings)
         ? globalThis.Boolean(object.include_embeddings)
         : false,
+      mode: isSet(object.mode) ? recallModeFromJSON(object.mode) : 0,
+      explain: isSet(object.explain) ? globalThis.Boolean(object.explain) : false,
+      readOnly: isSet(object.readOnly)
+        ? globalThis.Boolean(object.readOnly)
+        : isSet(object.read_only)
+        ? globalThis.Boolean(object.read_only)
+        : false,
     };
   },
 
@@ -1177,6 +1333,15 @@ export const RecallRequest: MessageFns<RecallRequest> = {
     if (message.includeEmbeddings !== false) {
       obj.includeEmbeddings = message.includeEmbeddings;
     }
+    if (message.mode !== 0) {
+      obj.mode = recallModeToJSON(message.mode);
+    }
+    if (message.explain !== false) {
+      obj.explain = message.explain;
+    }
+    if (message.readOnly !== false) {
+      obj.readOnly = message.readOnly;
+    }
     return obj;
   },
 
@@ -1196,12 +1361,230 @@ export const RecallRequest: MessageFns<RecallRequest> = {
       ? TimeRange.fromPartial(object.createTimeRange)
       : undefined;
     message.includeEmbeddings = object.includeEmbeddings ?? false;
+    message.mode = object.mode ?? 0;
+    message.explain = object.explain ?? false;
+    message.readOnly = object.readOnly ?? false;
+    return message;
+  },
+};
+
+function createBaseRecallExplanation(): RecallExplanation {
+  return {
+    cosine: 0,
+    bm25: 0,
+    vectorRank: 0,
+    lexicalRank: 0,
+    fused: 0,
+    recency: 0,
+    importance: 0,
+    feedback: 0,
+    correction: 0,
+  };
+}
+
+export const RecallExplanation: MessageFns<RecallExplanation> = {
+  encode(message: RecallExplanation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cosine !== 0) {
+      writer.uint32(13).float(message.cosine);
+    }
+    if (message.bm25 !== 0) {
+      writer.uint32(21).float(message.bm25);
+    }
+    if (message.vectorRank !== 0) {
+      writer.uint32(24).uint32(message.vectorRank);
+    }
+    if (message.lexicalRank !== 0) {
+      writer.uint32(32).uint32(message.lexicalRank);
+    }
+    if (message.fused !== 0) {
+      writer.uint32(45).float(message.fused);
+    }
+    if (message.recency !== 0) {
+      writer.uint32(53).float(message.recency);
+    }
+    if (message.importance !== 0) {
+      writer.uint32(61).float(message.importance);
+    }
+    if (message.feedback !== 0) {
+      writer.uint32(69).float(message.feedback);
+    }
+    if (message.correction !== 0) {
+      writer.uint32(77).float(message.correction);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecallExplanation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecallExplanation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 13) {
+              break;
+            }
+
+            message.cosine = reader.float();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.bm25 = reader.float();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.vectorRank = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lexicalRank = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 45) {
+              break;
+            }
+
+            message.fused = reader.float();
+            continue;
+          }
+          case 6: {
+            if (tag !== 53) {
+              break;
+            }
+
+            message.recency = reader.float();
+            continue;
+          }
+          case 7: {
+            if (tag !== 61) {
+              break;
+            }
+
+            message.importance = reader.float();
+            continue;
+          }
+          case 8: {
+            if (tag !== 69) {
+              break;
+            }
+
+            message.feedback = reader.float();
+            continue;
+          }
+          case 9: {
+            if (tag !== 77) {
+              break;
+            }
+
+            message.correction = reader.float();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecallExplanation {
+    return {
+      cosine: isSet(object.cosine) ? globalThis.Number(object.cosine) : 0,
+      bm25: isSet(object.bm25) ? globalThis.Number(object.bm25) : 0,
+      vectorRank: isSet(object.vectorRank)
+        ? globalThis.Number(object.vectorRank)
+        : isSet(object.vector_rank)
+        ? globalThis.Number(object.vector_rank)
+        : 0,
+      lexicalRank: isSet(object.lexicalRank)
+        ? globalThis.Number(object.lexicalRank)
+        : isSet(object.lexical_rank)
+        ? globalThis.Number(object.lexical_rank)
+        : 0,
+      fused: isSet(object.fused) ? globalThis.Number(object.fused) : 0,
+      recency: isSet(object.recency) ? globalThis.Number(object.recency) : 0,
+      importance: isSet(object.importance) ? globalThis.Number(object.importance) : 0,
+      feedback: isSet(object.feedback) ? globalThis.Number(object.feedback) : 0,
+      correction: isSet(object.correction) ? globalThis.Number(object.correction) : 0,
+    };
+  },
+
+  toJSON(message: RecallExplanation): unknown {
+    const obj: any = {};
+    if (message.cosine !== 0) {
+      obj.cosine = floatToJson(message.cosine);
+    }
+    if (message.bm25 !== 0) {
+      obj.bm25 = floatToJson(message.bm25);
+    }
+    if (message.vectorRank !== 0) {
+      obj.vectorRank = Math.round(message.vectorRank);
+    }
+    if (message.lexicalRank !== 0) {
+      obj.lexicalRank = Math.round(message.lexicalRank);
+    }
+    if (message.fused !== 0) {
+      obj.fused = floatToJson(message.fused);
+    }
+    if (message.recency !== 0) {
+      obj.recency = floatToJson(message.recency);
+    }
+    if (message.importance !== 0) {
+      obj.importance = floatToJson(message.importance);
+    }
+    if (message.feedback !== 0) {
+      obj.feedback = floatToJson(message.feedback);
+    }
+    if (message.correction !== 0) {
+      obj.correction = floatToJson(message.correction);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecallExplanation>, I>>(base?: I): RecallExplanation {
+    return RecallExplanation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecallExplanation>, I>>(object: I): RecallExplanation {
+    const message = createBaseRecallExplanation();
+    message.cosine = object.cosine ?? 0;
+    message.bm25 = object.bm25 ?? 0;
+    message.vectorRank = object.vectorRank ?? 0;
+    message.lexicalRank = object.lexicalRank ?? 0;
+    message.fused = object.fused ?? 0;
+    message.recency = object.recency ?? 0;
+    message.importance = object.importance ?? 0;
+    message.feedback = object.feedback ?? 0;
+    message.correction = object.correction ?? 0;
     return message;
   },
 };
 
 function createBaseRecalledMemory(): RecalledMemory {
-  return { memory: undefined, score: 0, similarity: 0, source: 0 };
+  return { memory: undefined, score: 0, similarity: 0, source: 0, explanation: undefined };
 }
 
 export const RecalledMemory: MessageFns<RecalledMemory> = {
@@ -1217,6 +1600,9 @@ export const RecalledMemory: MessageFns<RecalledMemory> = {
     }
     if (message.source !== 0) {
       writer.uint32(32).int32(message.source);
+    }
+    if (message.explanation !== undefined) {
+      RecallExplanation.encode(message.explanation, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1266,6 +1652,14 @@ export const RecalledMemory: MessageFns<RecalledMemory> = {
             message.source = reader.int32() as any;
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.explanation = RecallExplanation.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1284,6 +1678,7 @@ export const RecalledMemory: MessageFns<RecalledMemory> = {
       score: isSet(object.score) ? globalThis.Number(object.score) : 0,
       similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : 0,
       source: isSet(object.source) ? memorySourceFromJSON(object.source) : 0,
+      explanation: isSet(object.explanation) ? RecallExplanation.fromJSON(object.explanation) : undefined,
     };
   },
 
@@ -1301,6 +1696,9 @@ export const RecalledMemory: MessageFns<RecalledMemory> = {
     if (message.source !== 0) {
       obj.source = memorySourceToJSON(message.source);
     }
+    if (message.explanation !== undefined) {
+      obj.explanation = RecallExplanation.toJSON(message.explanation);
+    }
     return obj;
   },
 
@@ -1315,6 +1713,9 @@ export const RecalledMemory: MessageFns<RecalledMemory> = {
     message.score = object.score ?? 0;
     message.similarity = object.similarity ?? 0;
     message.source = object.source ?? 0;
+    message.explanation = (object.explanation !== undefined && object.explanation !== null)
+      ? RecallExplanation.fromPartial(object.explanation)
+      : undefined;
     return message;
   },
 };
@@ -2750,7 +3151,11 @@ export const MemoryServiceService = {
       Buffer.from(BatchRememberResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): BatchRememberResponse => BatchRememberResponse.decode(value),
   },
-  /** Finds the memories most relevant to a query, across buffer and store. */
+  /**
+   * Finds the memories most relevant to a query, across buffer and store.
+   * A read: it ranks what is durable and answers without waiting for the
+   * learning records it produces (see RecallResponse.recall_id).
+   */
   recall: {
     path: "/t4dm.memory.v1.MemoryService/Recall" as const,
     requestStream: false as const,
@@ -2825,7 +3230,11 @@ export interface MemoryServiceServer extends UntypedServiceImplementation {
   remember: handleUnaryCall<RememberRequest, RememberResponse>;
   /** Offers many memories at once; the batch is validated as a whole. */
   batchRemember: handleUnaryCall<BatchRememberRequest, BatchRememberResponse>;
-  /** Finds the memories most relevant to a query, across buffer and store. */
+  /**
+   * Finds the memories most relevant to a query, across buffer and store.
+   * A read: it ranks what is durable and answers without waiting for the
+   * learning records it produces (see RecallResponse.recall_id).
+   */
   recall: handleUnaryCall<RecallRequest, RecallResponse>;
   /** Reports how useful a recall turned out; drives learning. */
   reinforce: handleUnaryCall<ReinforceRequest, ReinforceResponse>;
@@ -2879,7 +3288,11 @@ export interface MemoryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: BatchRememberResponse) => void,
   ): ClientUnaryCall;
-  /** Finds the memories most relevant to a query, across buffer and store. */
+  /**
+   * Finds the memories most relevant to a query, across buffer and store.
+   * A read: it ranks what is durable and answers without waiting for the
+   * learning records it produces (see RecallResponse.recall_id).
+   */
   recall(
     request: RecallRequest,
     callback: (error: ServiceError | null, response: RecallResponse) => void,

@@ -1,0 +1,148 @@
+/**
+ * Hybrid recall through a real pod (built-in hashing embedder): keyword
+ * candidates from the buffer and the embedded store's FTS5 index, fused with
+ * the vector candidates; explain; read_only; and Recall as a read whose
+ * learning records Reinforce still finds.
+ */
+import { status } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { memoryV1 } from "@t4dm/proto";
+import { decodeStatusDetails } from "@t4dm/rpc";
+import { call, callError, connectClients, makeDataDir, startPod, type Pod } from "@t4dm/testkit";
+
+const NS = "hybrid";
+const { RECALL_MODE_HYBRID: HYBRID, RECALL_MODE_SEMANTIC: SEMANTIC, RECALL_MODE_KEYWORD: KEYWORD } = memoryV1.RecallMode;
+
+// Questions that share "what", "does", "have" with the query; the answer shares only "Alice".
+const PET = "Alice adopted a cat named Tom last spring";
+const DISTRACTORS = [
+  "What does the release checklist have in it?",
+  "What does Bob have for lunch on Fridays?",
+  "Does the office have a printer that works?",
+  "What does the staging cluster have for memory?",
+  "What does a good postmortem have in common with this one?",
+  "Where does the team have its weekly sync, and what does it cover?",
+];
+// One rare word among words every distractor of this group repeats.
+const RARE = "zyxorbital runs on host pluto-7";
+const RARE_DISTRACTORS = Array.from({ length: 8 }, (_, i) => `where is the deploy config for service number ${i}`);
+
+describe("hybrid recall", () => {
+  let pod: Pod;
+  let clients: ReturnType<typeof connectClients>;
+
+  const remember = (content: string) =>
+    call(clients.memory.remember.bind(clients.memory), memoryV1.RememberRequest.fromPartial({ namespace: NS, content, admission: 2, importance: 0.9 }));
+  const recall = (partial: Partial<memoryV1.RecallRequest>) =>
+    call(clients.memory.recall.bind(clients.memory), memoryV1.RecallRequest.fromPartial({ namespace: NS, topK: 3, ...partial }));
+  const contents = (response: memoryV1.RecallResponse) => response.memories.map((m) => m.memory?.content);
+  const metric = async (name: string) => {
+    const text = await (await fetch(`${pod.httpUrl}/metrics`)).text();
+    return Number(text.split("\n").find((l) => l.startsWith(`${name} `))?.split(" ").at(-1));
+  };
+
+  beforeAll(async () => {
+    pod = await startPod({ env: { T4DM_EMBEDDING_DIM: "64" } });
+    clients = connectClients(pod.grpcAddr);
+    // The first memories are promoted to the embedded store, the distractors stay buffered: both are searched.
+    const rare = await remember(RARE);
+    const pet = await remember(PET);
+    for (const content of RARE_DISTRACTORS) await remember(content);
+    await call(clients.memory.consolidate.bind(clients.memory), memoryV1.ConsolidateRequest.fromPartial({ namespace: NS }));
+    // Wait until the promoted ones are in the store (store writes follow the WAL asynchronously).
+    const deadline = Date.now() + 20_000;
+    for (const id of [rare.memory!.id, pet.memory!.id]) {
+      for (;;) {
+        const got = await call(clients.memory.getMemory.bind(clients.memory), memoryV1.GetMemoryRequest.fromPartial({ namespace: NS, id }));
+        if (got.memory?.status === memoryV1.MemoryStatus.MEMORY_STATUS_STORED) break;
+        if (Date.now() > deadline) throw new Error(`memory ${id} never reached the store: ${JSON.stringify(got.memory)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    for (const content of DISTRACTORS) await remember(content);
+  });
+  afterAll(async () => {
+    clients?.close();
+    await pod?.stop();
+  });
+
+  it("KEYWORD finds a stored memory by an exact rare word the hashing embedder ranks below its look-alikes", async () => {
+    const query = "where is the deploy config for zyxorbital";
+    expect(contents(await recall({ query, mode: SEMANTIC }))).not.toContain(RARE);
+    const keyword = await recall({ query, mode: KEYWORD });
+    expect(contents(keyword)[0]).toBe(RARE);
+    expect(keyword.memories[0]!.source).toBe(memoryV1.MemorySource.MEMORY_SOURCE_STORE);
+  });
+
+  it("HYBRID (the default) answers 'what pet does Alice have' with the cat: the keyword side carries it", async () => {
+    const query = "what pet does Alice have";
+    expect(contents(await recall({ query, mode: SEMANTIC }))[0]).not.toBe(PET);
+    expect(contents(await recall({ query }))[0]).toBe(PET);
+    expect(contents(await recall({ query, mode: HYBRID }))[0]).toBe(PET);
+  });
+
+  it("explain returns each hit's per-signal scores, and only when asked", async () => {
+    const plain = await recall({ query: "what pet does Alice have" });
+    expect(plain.memories.every((m) => m.explanation === undefined)).toBe(true);
+    const explained = await recall({ query: "what pet does Alice have", explain: true });
+    const top = explained.memories[0]!;
+    const why = top.explanation!;
+    expect(top.memory?.content).toBe(PET);
+    expect(why.bm25).toBeGreaterThan(0);
+    expect(why.lexicalRank).toBe(1);
+    expect(why.vectorRank).toBeGreaterThan(1);
+    expect(why.cosine).toBeCloseTo(top.similarity, 5);
+    expect(why.fused).toBeGreaterThan(0);
+    expect(why.fused).toBeLessThanOrEqual(1);
+    expect(why.importance).toBeCloseTo(0.9, 5);
+    expect(why.recency).toBeGreaterThan(0.9);
+    expect(top.score).toBeCloseTo(why.fused + why.correction, 5);
+    // A distractor matched by no keyword has no lexical rank.
+    expect(explained.memories.slice(1).some((m) => m.explanation!.lexicalRank === 0 && m.explanation!.bm25 === 0)).toBe(true);
+  });
+
+  it("read_only logs nothing (no trace, no learning); a normal recall's trace is there for Reinforce at once", async () => {
+    const before = { sequenced: await metric("ww_sequenced_lsn"), applied: await metric("ww_applied_lsn") };
+    const browsed = await recall({ query: "what pet does Alice have", readOnly: true });
+    expect(contents(browsed)[0]).toBe(PET);
+    expect(browsed.recallId).toBe("");
+    expect(await metric("ww_sequenced_lsn")).toBe(before.sequenced);
+    expect(await metric("ww_applied_lsn")).toBe(before.applied);
+
+    // Not read-only: answered without waiting for its records, which a Reinforce sent right away is ordered after.
+    const recalled = await recall({ query: "what pet does Alice have" });
+    expect(recalled.recallId).not.toBe("");
+    const reinforced = await call(
+      clients.memory.reinforce.bind(clients.memory),
+      memoryV1.ReinforceRequest.fromPartial({ namespace: NS, recallId: recalled.recallId, reward: 1 }),
+    );
+    expect(reinforced.creditedMemories).toBeGreaterThan(0);
+    expect(await metric("ww_sequenced_lsn")).toBeGreaterThan(before.sequenced);
+  });
+});
+
+describe("a recall's learning records lost in a crash", () => {
+  it("answer Reinforce for that recall with NOT_FOUND (RECALL_NOT_FOUND) after the restart", async () => {
+    const data = makeDataDir();
+    let pod: Pod | undefined = await startPod({ dataDir: data.dir, env: { T4DM_EMBEDDING_DIM: "32" } });
+    try {
+      let c = connectClients(pod.grpcAddr);
+      await call(c.memory.remember.bind(c.memory), memoryV1.RememberRequest.fromPartial({ namespace: NS, content: "the cat sleeps on the sofa", admission: 2 }));
+      // The sidecar cannot make the recall's records durable; the recall answers anyway, then both processes die.
+      pod.sidecar.child.kill("SIGSTOP");
+      const recalled = await call(c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace: NS, query: "cat" }));
+      expect(recalled.memories.map((m) => m.memory?.content)).toEqual(["the cat sleeps on the sofa"]);
+      c.close();
+      await pod.stop();
+      pod = await startPod({ dataDir: data.dir, env: { T4DM_EMBEDDING_DIM: "32" } });
+      c = connectClients(pod.grpcAddr);
+      const error = await callError(c.memory.reinforce.bind(c.memory), memoryV1.ReinforceRequest.fromPartial({ namespace: NS, recallId: recalled.recallId, reward: 1 }));
+      c.close();
+      expect(error.code).toBe(status.NOT_FOUND);
+      expect(decodeStatusDetails(error).errorInfo?.reason).toBe("RECALL_NOT_FOUND");
+    } finally {
+      await pod?.stop();
+      data.remove();
+    }
+  });
+});
