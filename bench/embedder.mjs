@@ -18,6 +18,7 @@ const MEMORY = "The billing service moved from MySQL to Postgres in March; the m
 /** @param {{ embed(texts: readonly string[]): Promise<Float32Array[]> }} embedder */
 async function measure(embedder) {
   // One caller, one short query at a time: what a lone Recall waits for.
+  /** @type {number[]} */
   const single = [];
   for (let i = 0; i < 200; i++) {
     const start = process.hrtime.bigint();
@@ -25,6 +26,7 @@ async function measure(embedder) {
     single.push(Number(process.hrtime.bigint() - start));
   }
   // 16 callers at once, one query each: concurrent Recalls share batches.
+  /** @type {number[]} */
   const concurrent = [];
   const started = process.hrtime.bigint();
   for (let round = 0; round < 30; round++) {
@@ -63,7 +65,7 @@ for (let run = 0; run < RUNS; run++) {
 }
 await model.close();
 
-console.log(describeMachine(machineFacts()));
+console.log(describeMachine(machineFacts(process.cwd())));
 console.log(`all-MiniLM-L6-v2 int8 (${model.files.modelPath}), ${WORKERS} worker(s); median (min-max) of ${RUNS} runs; anchor: the hashing embedder`);
 for (const name of Object.keys(figures)) {
   const s = summarize(figures[name] ?? []);
