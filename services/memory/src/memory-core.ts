@@ -59,9 +59,10 @@ export class MemoryCore {
     const now = this.clock();
     // Sequenced back to back in this tick: each sees the ones before it.
     const sequenced = inputs.map((input, i) => this.sequenceRemember({ ...input, embedding: embeddings[i]! }, now));
-    const responses: memoryV1.RememberResponse[] = [];
-    for (const [i, { plan, done }] of sequenced.entries()) responses.push(this.rememberResponse(plan, await done, inputs[i]!.namespace));
-    return { responses };
+    // Awaited together: when one is refused (the WAL at its cap refuses the whole message), no other
+    // refusal is left unobserved to crash the process.
+    const lsns = await Promise.all(sequenced.map(({ done }) => done));
+    return { responses: sequenced.map(({ plan }, i) => this.rememberResponse(plan, lsns[i]!, inputs[i]!.namespace)) };
   }
 
   async recall(request: memoryV1.RecallRequest): Promise<memoryV1.RecallResponse> {

@@ -131,6 +131,11 @@ export interface GetStatusResponse {
    * mean equal states (compare with an offline replay of the WAL).
    */
   stateHash: Uint8Array;
+  /**
+   * Why writes are refused while the service stays ready for reads (the WAL
+   * at its size cap, a checkpoint pending); empty when writes are accepted.
+   */
+  degraded: string[];
 }
 
 function createBaseCheckpointRequest(): CheckpointRequest {
@@ -791,6 +796,7 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     version: "",
     startTime: undefined,
     stateHash: new Uint8Array(0),
+    degraded: [],
   };
 }
 
@@ -840,6 +846,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.stateHash.length !== 0) {
       writer.uint32(122).bytes(message.stateHash);
+    }
+    for (const v of message.degraded) {
+      writer.uint32(130).string(v!);
     }
     return writer;
   },
@@ -977,6 +986,14 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.stateHash = reader.bytes();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.degraded.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1054,6 +1071,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : isSet(object.state_hash)
         ? bytesFromBase64(object.state_hash)
         : new Uint8Array(0),
+      degraded: globalThis.Array.isArray(object?.degraded)
+        ? object.degraded.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1104,6 +1124,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.stateHash.length !== 0) {
       obj.stateHash = base64FromBytes(message.stateHash);
     }
+    if (message.degraded?.length) {
+      obj.degraded = message.degraded;
+    }
     return obj;
   },
 
@@ -1129,6 +1152,7 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.version = object.version ?? "";
     message.startTime = object.startTime ?? undefined;
     message.stateHash = object.stateHash ?? new Uint8Array(0);
+    message.degraded = object.degraded?.map((e) => e) || [];
     return message;
   },
 };
