@@ -40,7 +40,9 @@ describe("catalog 15: the WAL at its cap recovers by itself", () => {
       let counter = 0;
       const request = () => {
         const content = `cap note ${++counter} ${"x".repeat(200)}`;
-        return memoryV1.RememberRequest.fromPartial({ namespace: "cap", content, admission: memoryV1.AdmissionMode.ADMISSION_MODE_ALWAYS });
+        // Important enough to be promoted to the store when the buffer is full, not evicted (the
+        // service keeps only the newest 10,000 evictions, and this test outwrites that).
+        return memoryV1.RememberRequest.fromPartial({ namespace: "cap", content, importance: 1, admission: memoryV1.AdmissionMode.ADMISSION_MODE_ALWAYS });
       };
       const refused = (error: ServiceError) => {
         if (error.code === status.RESOURCE_EXHAUSTED && decodeStatusDetails(error).errorInfo?.reason === "WAL_FULL") {
