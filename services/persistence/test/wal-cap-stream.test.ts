@@ -42,7 +42,7 @@ async function start() {
 function rawStream(client: persistenceV1.PersistenceServiceClient) {
   const stream = openAppendStream(client);
   const responses: persistenceV1.AppendResponse[] = [];
-  const watchers: { match: (r: persistenceV1.AppendResponse) => boolean; resolve: (r: persistenceV1.AppendResponse) => void }[] = [];
+  const watchers: { match: (r: persistenceV1.AppendResponse) => boolean; resolve: (r: persistenceV1.AppendResponse) => void; reject: (e: Error) => void }[] = [];
   let failure: Error | undefined;
   stream.on("data", (response: persistenceV1.AppendResponse) => {
     responses.push(response);
@@ -51,7 +51,11 @@ function rawStream(client: persistenceV1.PersistenceServiceClient) {
       watcher.resolve(response);
     }
   });
-  stream.on("error", (error: Error) => (failure = error));
+  stream.on("error", (error: Error) => {
+    failure = error;
+    // The stream must survive the cap: a test waiting on it fails at once, not at its timeout.
+    for (const watcher of watchers.splice(0)) watcher.reject(error);
+  });
   cleanups.push(() => stream.cancel());
   return {
     responses,
@@ -60,10 +64,11 @@ function rawStream(client: persistenceV1.PersistenceServiceClient) {
     },
     send: (records: persistenceV1.WalRecord[]) => stream.write({ records }),
     next: (match: (r: persistenceV1.AppendResponse) => boolean) =>
-      new Promise<persistenceV1.AppendResponse>((resolve) => {
+      new Promise<persistenceV1.AppendResponse>((resolve, reject) => {
         const seen = responses.find(match);
         if (seen) return resolve(seen);
-        watchers.push({ match, resolve });
+        if (failure) return reject(failure);
+        watchers.push({ match, resolve, reject });
       }),
   };
 }
@@ -92,6 +97,7 @@ describe("catalog 15 at the sidecar: the WAL cap answers the refused records onl
     expect(full).toMatchObject({ walFull: true, checkpointRequested: true, durableLsn: accepted });
     // Ordinary records never pass the cap, and only exempt ones may use the reserve.
     expect(full.segmentCount).toBe(MAX_SEGMENTS);
+    const lastIndex = opened.sidecar.writer.segmentList.at(-1)!.index;
 
     // The writer continues the sequence where the refusal said: ordinary records are refused again...
     stream.send([opaqueRecord(accepted + 1, 100)]);
@@ -102,6 +108,8 @@ describe("catalog 15 at the sidecar: the WAL cap answers the refused records onl
     await writeCheckpoint(client, accepted + 1, Buffer.from("state"));
     stream.send([checkpointCompleteRecord(accepted + 2, accepted + 1)]);
     await stream.next((r) => r.durableLsn === accepted + 2);
+    // Both fitted in the reserve: no segment past the cap was cut for them.
+    expect(opened.sidecar.writer.segmentList.at(-1)!.index).toBe(lastIndex);
     // Retention frees the old segments, and the open stream hears it unasked.
     const freed = await stream.next((r) => r.durableLsn === accepted + 2 && !r.walFull && r.refusedFromLsn === 0);
     expect(freed.walFull).toBe(false);
