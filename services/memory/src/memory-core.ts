@@ -4,7 +4,7 @@ import { memoryV1, walV1 } from "@t4dm/proto";
 import { NotFoundError } from "@t4dm/rpc";
 import { plannedItem, publicEvictionReason, storedItem, toPublicMemory } from "./convert.js";
 import { heldItem } from "./memory-reads.js";
-import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
+import { WalFullError, type CommitPipeline } from "./pipeline/commit-pipeline.js";
 import { embedMissing } from "./embedding/embed-inputs.js";
 import type { Embedder } from "./embedding/embedder.js";
 import type { Stores } from "./storage/store-sync.js";
@@ -74,7 +74,15 @@ export class MemoryCore {
     const widening = this.pipeline.projected.neuromodulators.recallWidening();
     const hits = await this.stores.episodic.search(input.namespace, input.query, Math.ceil(input.topK * 2 * widening), toStoreFilter(input.filter, now));
     const plan = planRecall(this.pipeline.projected, { ...input, stored: hits.map((hit) => storedItem(hit.memory)) }, { now, newId: this.newId });
-    await this.pipeline.submit(plan.operations, now);
+    // Recall is a read that also teaches (traces, evidence). At the WAL's cap it still answers, from
+    // the same plan, but records nothing: no recall id, so nothing to reinforce.
+    const recorded = await this.pipeline.submit(plan.operations, now).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof WalFullError) return false;
+        throw error;
+      },
+    );
     const storeResults = plan.results.filter((r) => r.source === "store");
     // Access statistics of stored memories are store data, not learning state: best effort.
     for (const result of storeResults) {
@@ -93,7 +101,7 @@ export class MemoryCore {
       store: memoryV1.MemoryStatus.MEMORY_STATUS_STORED,
     } as const;
     return {
-      recallId: plan.recallId,
+      recallId: recorded ? plan.recallId : "",
       memories: plan.results.map((result) => ({
         memory: toPublicMemory(result.item, statuses[result.source], input.includeEmbeddings),
         score: result.score,

@@ -35,6 +35,7 @@ describe("catalog 15: the WAL at its cap recovers by itself", () => {
       const outcomes = { ok: 0, walFull: 0 };
       const unexpected: string[] = [];
       const readyAnswers = new Map<number, number>();
+      const degradedNotes = new Set<string>();
       const c = connectClients(grpcAddr);
       const until = Date.now() + SECONDS * 1000;
       let counter = 0;
@@ -72,17 +73,33 @@ describe("catalog 15: the WAL at its cap recovers by itself", () => {
           }
         }
       };
+      // Reads keep working at the cap: a reader's every call must succeed.
+      let reads = 0;
+      const reader = async () => {
+        while (Date.now() < until) {
+          try {
+            await call(c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace: "cap", query: "cap note", topK: 5 }), undefined, { deadline: Date.now() + CALL_DEADLINE_MS });
+            reads += 1;
+          } catch (error) {
+            unexpected.push(`read: ${status[(error as ServiceError).code]}: ${(error as ServiceError).details}`);
+            return;
+          }
+        }
+      };
       const readyProbe = async () => {
         while (Date.now() < until) {
           const answer = await fetch(`${httpUrl}/ready`);
           readyAnswers.set(answer.status, (readyAnswers.get(answer.status) ?? 0) + 1);
-          await answer.arrayBuffer();
-          await new Promise((resolve) => setTimeout(resolve, 200));
+          const body = (await answer.json()) as { degraded?: Record<string, string> };
+          if (body.degraded) degradedNotes.add(JSON.stringify(body.degraded));
+          // Spells at the cap last tens of milliseconds; probe often enough to see some.
+          await new Promise((resolve) => setTimeout(resolve, 20));
         }
       };
-      await Promise.all([writer(false), writer(false), writer(true), writer(true), readyProbe()]);
+      await Promise.all([writer(false), writer(false), writer(true), writer(true), reader(), readyProbe()]);
 
       expect(unexpected).toEqual([]);
+      expect(reads).toBeGreaterThan(0);
       // The cap was reached and left again several times, by checkpoints alone.
       const fullSpells = memory.lines.filter((l) => l.event === "wal.full").length;
       const freed = memory.lines.filter((l) => l.event === "wal.space_freed").length;
@@ -92,6 +109,7 @@ describe("catalog 15: the WAL at its cap recovers by itself", () => {
       expect(memory.lines.filter((l) => l.event === "checkpoint.done").length).toBeGreaterThanOrEqual(3);
       // Reads stayed up: /ready never said 503 (it names the cap in its body instead).
       expect([...readyAnswers.keys()]).toEqual([200]);
+      expect([...degradedNotes]).toEqual([JSON.stringify({ wal: "WAL at its size cap; checkpoint pending: writes get RESOURCE_EXHAUSTED (WAL_FULL), reads work" })]);
       // No restart of either process.
       expect(memory.child.exitCode).toBeNull();
       expect(sidecar.child.exitCode).toBeNull();

@@ -18,8 +18,10 @@ interface Waiter {
 const CAP_EXEMPT: ReadonlySet<Operation["$case"]> = new Set(["checkpointComplete", "systemStart", "systemShutdown"]);
 
 /** The client-facing answer while the WAL is at its size cap. */
-export function walFullError(): ResourceExhaustedError {
-  return new ResourceExhaustedError("the WAL is at its size cap; a checkpoint is freeing space, retry shortly", "WAL_FULL");
+export class WalFullError extends ResourceExhaustedError {
+  constructor() {
+    super("the WAL is at its size cap; a checkpoint is freeing space, retry shortly", "WAL_FULL");
+  }
 }
 
 const tracer = trace.getTracer("t4dm-memory");
@@ -135,7 +137,7 @@ export class CommitPipeline {
     // Nothing to log: still wait for what is in flight, so the caller reads what it saw planned.
     if (operations.length === 0) return this.barrier();
     // Refused before sequencing: a record the sidecar cannot take must never get an LSN.
-    if (this.full && !operations.every((operation) => CAP_EXEMPT.has(operation.$case))) return Promise.reject(walFullError());
+    if (this.full && !operations.every((operation) => CAP_EXEMPT.has(operation.$case))) return Promise.reject(new WalFullError());
     const records: persistenceV1.WalRecord[] = [];
     // append → durable: one span for the call's records, ended when the last is applied.
     const parent = context.active();
@@ -244,7 +246,7 @@ export class CommitPipeline {
     for (const { lsn, entry } of kept) projected.apply(lsn, entry);
     this.projected = projected;
     const lastKept = projected.appliedLsn;
-    const failure = walFullError();
+    const failure = new WalFullError();
     for (const waiter of this.waiters.filter((w) => w.lsn > lastKept)) {
       if (waiter.barrier) {
         // It waited for records that are gone: what remains in flight is what it may read.

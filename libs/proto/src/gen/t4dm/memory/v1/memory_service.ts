@@ -207,7 +207,11 @@ export interface RecalledMemory {
 }
 
 export interface RecallResponse {
-  /** Pass this to Reinforce to credit the memories recalled here. */
+  /**
+   * Pass this to Reinforce to credit the memories recalled here. Empty when
+   * the recall could not be recorded (the WAL at its size cap): the results
+   * are still right, there is just nothing to reinforce.
+   */
   recallId: string;
   /** Best first. */
   memories: RecalledMemory[];
