@@ -69,7 +69,11 @@ export class Checkpointer {
    */
   trigger(reason: string): void {
     if (this.running || this.closed) return;
-    if (!this.pipeline.writable) return this.retryLater(reason);
+    if (!this.pipeline.writable) {
+      // Counts as a failed attempt, so the retries back off while the sidecar is away.
+      this.failures += 1;
+      return this.retryLater(reason);
+    }
     this.checkpoint(reason).then(
       () => {
         this.failures = 0;
