@@ -12,7 +12,7 @@ import { MemoryCore } from "./memory-core.js";
 import { MemoryLifecycle } from "./memory-lifecycle.js";
 import { MemoryReads } from "./memory-reads.js";
 import { StoreSync, type Stores } from "./storage/store-sync.js";
-import { Checkpointer } from "./pipeline/checkpointer.js";
+import { Checkpointer, WAL_FULL_REASON } from "./pipeline/checkpointer.js";
 import { CommitPipeline } from "./pipeline/commit-pipeline.js";
 import { recoverState, type Recovery } from "./pipeline/recover-state.js";
 import type { Readiness } from "./readiness.js";
@@ -73,7 +73,7 @@ export async function startEngine(
     onWalFull: (full) => {
       // Reads keep working at the cap, so the service stays ready; /ready and /status say why writes are refused.
       readiness.note("wal", full ? WAL_FULL_NOTE : undefined);
-      if (full) checkpointer?.trigger("wal full");
+      if (full) checkpointer?.trigger(WAL_FULL_REASON);
       else storeSync?.kick();
     },
     onApplied: (count) => {

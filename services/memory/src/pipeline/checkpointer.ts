@@ -20,6 +20,9 @@ const STATE_HASH_HEADER_BYTES = 28;
  * CHECKPOINT_COMPLETE record through the pipeline. One at a time: a request
  * during a checkpoint joins it.
  */
+/** The trigger reason while the WAL is at its cap: checkpoints follow one another until space is back. */
+export const WAL_FULL_REASON = "wal full";
+
 export interface CheckpointerOptions {
   everyRecords: number;
   now: () => Date;
@@ -68,7 +71,12 @@ export class Checkpointer {
    * kept checkpoint, so freeing space can take several), another follows.
    */
   trigger(reason: string): void {
-    if (this.running || this.closed) return;
+    if (this.closed) return;
+    if (this.running) {
+      // One already running (an admin call's, say) may not free enough: look again after it.
+      if (reason === WAL_FULL_REASON) this.retryLater(reason);
+      return;
+    }
     if (!this.pipeline.writable) {
       // Counts as a failed attempt, so the retries back off while the sidecar is away.
       this.failures += 1;
@@ -77,7 +85,7 @@ export class Checkpointer {
     this.checkpoint(reason).then(
       () => {
         this.failures = 0;
-        if (this.pipeline.walFull) this.retryLater("wal full");
+        if (this.pipeline.walFull) this.retryLater(WAL_FULL_REASON);
       },
       (error: unknown) => {
         this.failures += 1;
@@ -107,7 +115,7 @@ export class Checkpointer {
     this.cancelRetry = setTimer(() => {
       this.cancelRetry = undefined;
       // A checkpoint for the cap is moot once space is back.
-      if (reason === "wal full" && !this.pipeline.walFull) return;
+      if (reason === WAL_FULL_REASON && !this.pipeline.walFull) return;
       this.trigger(reason);
     }, delay);
   }
