@@ -8,9 +8,11 @@ import { call, connectClients, makeDataDir, ServiceProcess } from "@t4dm/testkit
 const SECONDS = Number(process.env.T4DM_TEST_WAL_CAP_SECONDS ?? 60);
 /** A call that takes longer than this hung: the cap must answer fast, never hold a write. */
 const CALL_DEADLINE_MS = 10_000;
+/** A step of the test (start, restart, read-back) that takes longer than this is reported as stuck, by name. */
+const STEP_MS = 45_000;
 
 describe("catalog 15: the WAL at its cap recovers by itself", () => {
-  it(`tiny segments, writers at full speed for ${SECONDS} s: passes the cap many times, no restart, nothing acknowledged lost`, { timeout: (SECONDS + 120) * 1000 }, async () => {
+  it(`tiny segments, writers at full speed for ${SECONDS} s: passes the cap many times, no restart, nothing acknowledged lost`, { timeout: (SECONDS + 240) * 1000 }, async () => {
     const data = makeDataDir();
     const env = {
       T4DM_DATA_DIR: data.dir,
@@ -24,11 +26,11 @@ describe("catalog 15: the WAL at its cap recovers by itself", () => {
     let sidecar = ServiceProcess.start("persistence", env);
     let memory: ServiceProcess | undefined;
     try {
-      await sidecar.waitForEvent("grpc.listening");
+      await within(STEP_MS, "sidecar listening", sidecar.waitForEvent("grpc.listening"));
       memory = ServiceProcess.start("memory", env);
-      const grpcAddr = String((await memory.waitForEvent("grpc.listening")).addr);
+      const grpcAddr = String((await within(STEP_MS, "memory listening", memory.waitForEvent("grpc.listening"))).addr);
       const httpUrl = `http://${String((await memory.waitForEvent("http.listening")).addr)}`;
-      await memory.waitFor((l) => l.event === "readiness" && l.ready === true);
+      await within(STEP_MS, "memory ready", memory.waitFor((l) => l.event === "readiness" && l.ready === true));
       const started = { memory: memory.child.pid, sidecar: sidecar.child.pid };
 
       const acked = new Map<string, string>(); // memory id -> content
@@ -88,7 +90,7 @@ describe("catalog 15: the WAL at its cap recovers by itself", () => {
       };
       const readyProbe = async () => {
         while (Date.now() < until) {
-          const answer = await fetch(`${httpUrl}/ready`);
+          const answer = await fetch(`${httpUrl}/ready`, { signal: AbortSignal.timeout(CALL_DEADLINE_MS) });
           readyAnswers.set(answer.status, (readyAnswers.get(answer.status) ?? 0) + 1);
           const body = (await answer.json()) as { degraded?: Record<string, string> };
           if (body.degraded) degradedNotes.add(JSON.stringify(body.degraded));
@@ -127,17 +129,21 @@ describe("catalog 15: the WAL at its cap recovers by itself", () => {
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       }
-      await expectAllThere(c, acked);
+      await within(STEP_MS, "acknowledged memories read back", expectAllThere(c, acked));
       c.close();
+      // Space is back: the gauge says so.
+      const metrics = await (await fetch(`${httpUrl}/metrics`, { signal: AbortSignal.timeout(CALL_DEADLINE_MS) })).text();
+      expect(metrics).toMatch(/^ww_wal_full(\{[^}]*\})? 0$/m);
 
       // ...and after a restart of both processes.
       await Promise.all([memory.kill("SIGKILL"), sidecar.kill("SIGKILL")]);
       sidecar = ServiceProcess.start("persistence", env);
-      await sidecar.waitForEvent("grpc.listening");
+      await within(STEP_MS, "sidecar listening after the restart", sidecar.waitForEvent("grpc.listening"));
       memory = ServiceProcess.start("memory", env);
-      const again = connectClients(String((await memory.waitForEvent("grpc.listening")).addr));
-      await memory.waitFor((l) => l.event === "readiness" && l.ready === true);
-      await expectAllThere(again, acked);
+      const again = connectClients(String((await within(STEP_MS, "memory listening after the restart", memory.waitForEvent("grpc.listening"))).addr));
+      const restarted = memory;
+      await within(STEP_MS, "memory ready after the restart", restarted.waitFor((l) => l.event === "readiness" && l.ready === true));
+      await within(STEP_MS, "acknowledged memories read back after the restart", expectAllThere(again, acked));
       again.close();
     } finally {
       await memory?.kill("SIGKILL");
@@ -155,7 +161,8 @@ async function expectAllThere(c: ReturnType<typeof connectClients>, acked: Map<s
     await Promise.all(
       ids.slice(i, i + 200).map(async (id) => {
         try {
-          const found = (await call(c.memory.getMemory.bind(c.memory), memoryV1.GetMemoryRequest.fromPartial({ namespace: "cap", id }))).memory!;
+          const request = memoryV1.GetMemoryRequest.fromPartial({ namespace: "cap", id });
+          const found = (await call(c.memory.getMemory.bind(c.memory), request, undefined, { deadline: Date.now() + CALL_DEADLINE_MS })).memory!;
           // A full buffer evicts its weakest items with a reason, visible through the API (the design): still there.
           const evicted = found.status === memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED && found.evictionReason !== memoryV1.EvictionReason.EVICTION_REASON_UNSPECIFIED;
           if (!evicted && found.content !== acked.get(id)) missing.push(`${id}: status ${found.status}, content ${JSON.stringify(found.content.slice(0, 20))}`);
@@ -166,4 +173,17 @@ async function expectAllThere(c: ReturnType<typeof connectClients>, acked: Map<s
     );
   }
   expect(missing.slice(0, 5), `${missing.length} of ${ids.length} acknowledged memories`).toEqual([]);
+}
+
+/** `promise`, or a failure naming the step that did not finish within `ms`. */
+async function within<T>(ms: number, step: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`stuck: ${step} took more than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
