@@ -7,6 +7,14 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
+/** The sidecar refused records from `refusedFromLsn` on because its WAL is at its cap; the stream stays open. */
+export class WalFullRefusal extends Error {
+  constructor(readonly refusedFromLsn: number) {
+    super(`the WAL is at its cap: records from LSN ${refusedFromLsn} were refused`);
+    this.name = "WalFullRefusal";
+  }
+}
+
 /**
  * A minimal writer on the sidecar's Append stream for tests and benchmarks:
  * it sends record batches and resolves each once an ack covers its highest
@@ -18,12 +26,22 @@ export class AppendClient {
   private failure: Error | undefined;
   private outgoing: persistenceV1.WalRecord[] = [];
   durableLsn = 0;
+  /** Cap refusals the sidecar answered, in order. */
+  readonly refusals: WalFullRefusal[] = [];
   readonly ended: Promise<void>;
 
   constructor(client: persistenceV1.PersistenceServiceClient) {
     this.stream = openAppendStream(client);
     this.stream.on("data", (response: persistenceV1.AppendResponse) => {
       this.durableLsn = Math.max(this.durableLsn, response.durableLsn);
+      if (response.refusedFromLsn > 0) {
+        const refusal = new WalFullRefusal(response.refusedFromLsn);
+        this.refusals.push(refusal);
+        for (const waiter of this.waiters.filter((w) => w.lsn >= refusal.refusedFromLsn)) {
+          this.waiters.splice(this.waiters.indexOf(waiter), 1);
+          waiter.reject(refusal);
+        }
+      }
       while (this.waiters.length > 0 && this.waiters[0]!.lsn <= this.durableLsn) this.waiters.shift()!.resolve(this.durableLsn);
     });
     this.ended = new Promise((resolve) => {

@@ -4,7 +4,7 @@ export { startPod, makeDataDir } from "./cluster.js";
 export type { Pod } from "./cluster.js";
 export { connectClients, connectSidecar, call, callError, checkHealth } from "./grpc-clients.js";
 export { grpcurl, grpcurlPath } from "./tools.js";
-export { AppendClient } from "./append-client.js";
+export { AppendClient, WalFullRefusal } from "./append-client.js";
 export { mulberry32 } from "./random.js";
 export * as feedbackTask from "./feedback-task.js";
 export { buildLauncher, LAUNCHER_JAR, Neo4jServer } from "./neo4j-server.js";

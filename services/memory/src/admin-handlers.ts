@@ -53,6 +53,7 @@ export async function statusOf(context: AdminContext): Promise<adminV1.GetStatus
     version: VERSION,
     startTime: context.startTime,
     stateHash: state?.hash() ?? Buffer.alloc(0),
+    degraded: Object.values(context.readiness.degraded),
   };
 }
 

@@ -12,11 +12,14 @@ import { MemoryCore } from "./memory-core.js";
 import { MemoryLifecycle } from "./memory-lifecycle.js";
 import { MemoryReads } from "./memory-reads.js";
 import { StoreSync, type Stores } from "./storage/store-sync.js";
-import { Checkpointer } from "./pipeline/checkpointer.js";
+import { Checkpointer, WAL_FULL_REASON } from "./pipeline/checkpointer.js";
 import { CommitPipeline } from "./pipeline/commit-pipeline.js";
 import { recoverState, type Recovery } from "./pipeline/recover-state.js";
 import type { Readiness } from "./readiness.js";
 import { VERSION } from "./version.js";
+
+/** Why writes are refused while the WAL is at its cap (the service stays ready: reads work). */
+export const WAL_FULL_NOTE = "WAL at its size cap; checkpoint pending: writes get RESOURCE_EXHAUSTED (WAL_FULL), reads work";
 
 /** Everything that exists once the state is recovered: pipeline, checkpoints, the memory core. */
 export interface Engine {
@@ -75,6 +78,12 @@ export async function startEngine(
       if (writable) storeSync?.kick();
     },
     onCheckpointRequested: () => checkpointer?.trigger("sidecar request"),
+    onWalFull: (full) => {
+      // Reads keep working at the cap, so the service stays ready; /ready and /status say why writes are refused.
+      readiness.note("wal", full ? WAL_FULL_NOTE : undefined);
+      if (full) checkpointer?.trigger(WAL_FULL_REASON);
+      else storeSync?.kick();
+    },
     onApplied: (count) => {
       checkpointer?.noteApplied(count);
       storeSync?.kick();
@@ -133,6 +142,9 @@ export async function startEngine(
   });
   // A fresh state is checkpointed at once, so later restarts never depend on re-deriving it.
   if (firstStart) checkpointer.trigger("first start");
+  // Replayed records count toward the next checkpoint: under a crash loop, no process lives long
+  // enough to apply `everyRecords` itself, and the replay would otherwise grow with every restart.
+  else checkpointer.noteReplayed(recovery.recordsReplayed);
 
   const interval = setInterval(() => checkpointer!.trigger("interval"), config.checkpointIntervalSeconds * 1000);
   interval.unref();

@@ -97,7 +97,11 @@ async function route(request: IncomingMessage, context: HttpContext): Promise<{ 
   const post = request.method === "POST";
   if (get && url.pathname === "/health") return { code: 200, body: { status: "alive" } };
   if (get && url.pathname === "/ready") {
-    return context.readiness.ready ? { code: 200, body: { status: "ready" } } : { code: 503, body: { status: "not ready", waitingFor: context.readiness.unmet } };
+    const degraded = context.readiness.degraded;
+    const notes = Object.keys(degraded).length > 0 ? { degraded } : {};
+    return context.readiness.ready
+      ? { code: 200, body: { status: "ready", ...notes } }
+      : { code: 503, body: { status: "not ready", waitingFor: context.readiness.unmet, ...notes } };
   }
   const admin = (method: string) => {
     const principal = context.authorizer.principalFor(request.headers.authorization, method);

@@ -132,6 +132,8 @@ export class MemoryCore {
 
   /** Submits a recall's learning records without waiting for them, and counts the access of stored hits; returns the recall id. */
   private learnFrom(namespace: string, query: Float32Array, results: readonly Recalled[], now: Date): string {
+    // At the WAL's size cap the recall still answers, but records nothing: no recall id, nothing to reinforce.
+    if (this.pipeline.walFull) return "";
     const recallId = this.newId();
     const operations = planRecallRecords(this.pipeline.projected, namespace, query, recallId, results, now);
     // Not awaited: a failure only means this recall cannot be reinforced (NOT_FOUND), never a lost acknowledged write.

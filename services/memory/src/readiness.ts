@@ -6,6 +6,7 @@
 export class Readiness {
   private readonly conditions = new Map<string, boolean>();
   private readonly listeners: ((ready: boolean) => void)[] = [];
+  private readonly notes = new Map<string, string>();
 
   constructor(required: readonly string[]) {
     for (const name of required) this.conditions.set(name, false);
@@ -24,6 +25,20 @@ export class Readiness {
   /** The conditions that are not met, for /ready and logs. */
   get unmet(): string[] {
     return [...this.conditions].filter(([, ok]) => !ok).map(([name]) => name);
+  }
+
+  /**
+   * A limitation that does not make the service unready (it still serves
+   * part of its API), said on /ready and /status; `undefined` clears it.
+   */
+  note(name: string, reason: string | undefined): void {
+    if (reason === undefined) this.notes.delete(name);
+    else this.notes.set(name, reason);
+  }
+
+  /** The current notes, by name. */
+  get degraded(): Record<string, string> {
+    return Object.fromEntries(this.notes);
   }
 
   onChange(listener: (ready: boolean) => void): void {

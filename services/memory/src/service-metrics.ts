@@ -35,6 +35,14 @@ export class ServiceMetrics {
       const time = checkpointTime(sources);
       return time ? (sources.now() - time) / 1000 : undefined;
     }, "s");
+    gauge("ww_wal_full", "1 while the WAL is at its size cap and writes are refused until a checkpoint frees space", () => {
+      const pipeline = engine()?.pipeline;
+      return pipeline ? Number(pipeline.walFull) : undefined;
+    });
+    meter.createObservableCounter("ww_checkpoint_failures", { description: "Background checkpoints that failed (each is retried with backoff)" }).addCallback((result) => {
+      const failed = engine()?.checkpointer.failedAttempts;
+      if (failed !== undefined) result.observe(failed);
+    });
     gauge("ww_buffer_size", "Memories in the buffer", () => engine()?.pipeline.durable.buffer.size);
     gauge("ww_buffer_capacity", "Buffer capacity", () => engine()?.pipeline.durable.bufferCapacity);
     gauge("ww_in_flight_ops", "Operations in flight", () => sources.admission.inFlight);

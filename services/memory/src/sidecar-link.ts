@@ -9,10 +9,20 @@ export interface SidecarLinkOptions {
   logger: Logger;
   /** Called on every connect (with the sidecar's status) and disconnect. */
   onChange: (status: persistenceV1.GetStatusResponse | undefined) => void;
-  /** Backoff bounds for reconnecting, in milliseconds. */
+  /**
+   * Backoff bounds for reconnecting, in milliseconds. The cap is low on
+   * purpose: the sidecar is local, a retry costs a failed connect to a
+   * socket, and a high cap made the service reach a restarted sidecar
+   * seconds after it was ready.
+   */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Timer seam for the retries (tests drive it); returns a cancel function. */
+  setTimer?: (run: () => void, ms: number) => () => void;
 }
+
+export const SIDECAR_BACKOFF_MIN_MS = 50;
+export const SIDECAR_BACKOFF_MAX_MS = 250;
 
 /**
  * The memory service's connection to its persistence sidecar. It keeps
@@ -23,17 +33,18 @@ export class SidecarLink {
   readonly client: persistenceV1.PersistenceServiceClient;
   private lastStatus: persistenceV1.GetStatusResponse | undefined;
   private closed = false;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private backoffMs: number;
+  private failedAttempts = 0;
 
   constructor(private readonly options: SidecarLinkOptions) {
     this.client = new persistenceV1.PersistenceServiceClient(options.target, credentials.createInsecure(), {
       // A unix socket has no authority; name it so logs and TLS-free HTTP/2 are happy.
       "grpc.default_authority": "t4dm-sidecar",
-      // The sidecar is local: after a restart, reconnect within a second, not
-      // after grpc-js's default backoff of up to two minutes.
-      "grpc.initial_reconnect_backoff_ms": 100,
-      "grpc.max_reconnect_backoff_ms": 1000,
+      // The sidecar is local: after a restart, reconnect at once, not after
+      // grpc-js's default backoff of up to two minutes.
+      "grpc.initial_reconnect_backoff_ms": SIDECAR_BACKOFF_MIN_MS,
+      "grpc.max_reconnect_backoff_ms": SIDECAR_BACKOFF_MAX_MS,
       // Checkpoints and recovery batches are larger than the 4 MiB default.
       "grpc.max_receive_message_length": 64 * 1024 * 1024,
       "grpc.max_send_message_length": 64 * 1024 * 1024,
@@ -42,7 +53,7 @@ export class SidecarLink {
       "grpc-node.flow_control_window": 16 * 1024 * 1024,
       interceptors: options.token ? [withToken(options.token)] : [],
     });
-    this.backoffMs = options.minBackoffMs ?? 100;
+    this.backoffMs = options.minBackoffMs ?? SIDECAR_BACKOFF_MIN_MS;
   }
 
   get connected(): boolean {
@@ -70,7 +81,7 @@ export class SidecarLink {
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
     this.client.close();
   }
 
@@ -80,17 +91,25 @@ export class SidecarLink {
       if (this.closed) return;
       if (error) {
         this.setStatus(undefined);
-        this.options.logger.warn("sidecar not reachable; retrying", {
+        this.failedAttempts += 1;
+        // Retries are frequent by design: warn once per outage, the rest at debug level.
+        this.options.logger[this.failedAttempts === 1 ? "warn" : "debug"]("sidecar not reachable; retrying", {
           event: "sidecar.retry",
           code: status[error.code],
           detail: error.details,
+          attempt: this.failedAttempts,
           retryInMs: this.backoffMs,
         });
-        this.timer = setTimeout(() => this.attempt(), this.backoffMs);
-        this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 5000);
+        const setTimer = this.options.setTimer ?? defaultTimer;
+        this.cancelTimer = setTimer(() => {
+          this.cancelTimer = undefined;
+          this.attempt();
+        }, this.backoffMs);
+        this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? SIDECAR_BACKOFF_MAX_MS);
         return;
       }
-      this.backoffMs = this.options.minBackoffMs ?? 100;
+      this.backoffMs = this.options.minBackoffMs ?? SIDECAR_BACKOFF_MIN_MS;
+      this.failedAttempts = 0;
       const firstConnect = !this.connected;
       this.setStatus(response);
       if (firstConnect) {
@@ -123,6 +142,11 @@ export class SidecarLink {
     this.lastStatus = next;
     if (changed || next !== undefined) this.options.onChange(next);
   }
+}
+
+function defaultTimer(run: () => void, ms: number): () => void {
+  const timer = setTimeout(run, ms);
+  return () => clearTimeout(timer);
 }
 
 /** Adds the sidecar's shared token to every call. */

@@ -3,6 +3,7 @@ import type { Config } from "@t4dm/config";
 import type { Logger } from "@t4dm/telemetry";
 import { CheckpointCodec } from "./checkpoints/checkpoint-codec.js";
 import { CheckpointStore } from "./checkpoints/checkpoint-store.js";
+import { isCapExempt } from "./cap-exempt.js";
 import { checkpointCommitOf, type CheckpointCommit } from "./checkpoint-commits.js";
 import { Sidecar } from "./sidecar.js";
 import type { FileLayer } from "./storage/file-layer.js";
@@ -38,7 +39,7 @@ export async function openSidecar(layer: FileLayer, config: SidecarConfig, logge
       newestCheckpointLsn,
       logger,
       randomSalt,
-      isCapExempt: (record) => checkpointCommitOf(record) !== undefined,
+      isCapExempt,
       onRecord: (record) => {
         const commit = checkpointCommitOf(record);
         if (commit) commits.set(commit.lsn, commit);

@@ -14,6 +14,7 @@ import { persistenceV1 } from "@t4dm/proto";
 import { bindServer, errorToStatus, InvalidArgumentError, partialService, UnauthenticatedError } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import { toRpcError } from "./rpc-errors.js";
+import { WalFullError } from "./wal/wal-errors.js";
 import type { Sidecar } from "./sidecar.js";
 
 const SERVICE_NAME = "t4dm.persistence.v1.PersistenceService";
@@ -48,11 +49,19 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
   };
 
   let writers = 0;
+  // Open Append streams hear, unasked, when a checkpoint freed space at the cap.
+  const spaceWatchers = new Set<() => void>();
+  sidecar.writer.onSpaceFreed(() => {
+    logger.info("WAL space freed; ordinary records are accepted again", { event: "wal.space_freed", segments: sidecar.writer.segmentList.length });
+    for (const notify of spaceWatchers) notify();
+  });
   const implementation: Partial<persistenceV1.PersistenceServiceServer> = {
     append(call: ServerDuplexStream<persistenceV1.AppendRequest, persistenceV1.AppendResponse>) {
       writers += 1;
       let counted = true;
+      let notifySpace = () => {};
       const leave = () => {
+        spaceWatchers.delete(notifySpace);
         if (counted) writers -= 1;
         counted = false;
       };
@@ -66,6 +75,11 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
       let ended = false;
       let acked = 0;
       let ackScheduled = false;
+      let finished = false;
+      notifySpace = () => {
+        if (!failed && !finished && !call.cancelled) call.write({ durableLsn: acked, checkpointRequested: sidecar.writer.checkpointRequested, walFull: sidecar.writer.full, refusedFromLsn: 0 });
+      };
+      spaceWatchers.add(notifySpace);
       // One ack per group commit, not one per message: "durable up to n" covers them all.
       const ack = (durableLsn: number) => {
         acked = Math.max(acked, durableLsn);
@@ -73,17 +87,42 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
         ackScheduled = true;
         queueMicrotask(() => {
           ackScheduled = false;
-          if (!failed && !call.cancelled) call.write({ durableLsn: acked, checkpointRequested: sidecar.writer.checkpointRequested });
+          if (!failed && !call.cancelled) call.write({ durableLsn: acked, checkpointRequested: sidecar.writer.checkpointRequested, walFull: sidecar.writer.full, refusedFromLsn: 0 });
           finishIfDone();
         });
       };
       const finishIfDone = () => {
-        if (ended && pending === 0 && !failed && !ackScheduled) call.end();
+        if (ended && pending === 0 && !failed && !ackScheduled && !finished) {
+          finished = true;
+          call.end();
+        }
       };
+      /**
+       * Set when the WAL refused records at its cap: the writer's later
+       * messages, sent before it heard, continue the refused sequence and
+       * are refused with it (dropped). The first message that continues the
+       * accepted sequence ends this.
+       */
+      let refusedFrom: number | undefined;
       call.on("data", (request: persistenceV1.AppendRequest) => {
         if (failed) return;
+        const first = request.records[0]?.lsn;
+        if (refusedFrom !== undefined) {
+          if (first !== undefined && first > sidecar.writer.lastAcceptedLsn + 1) return;
+          refusedFrom = undefined;
+        }
+        const outcome = sidecar.tryAppend(request.records);
+        if ("refused" in outcome && outcome.refused instanceof WalFullError) {
+          // An answer for these records only: the stream, and what it already sent, stay good.
+          refusedFrom = outcome.refused.refusedFromLsn;
+          logger.warn("append refused: the WAL is at its cap", { event: "append.wal_full", refusedFromLsn: refusedFrom, segments: outcome.refused.segmentCount });
+          if (!call.cancelled) call.write({ durableLsn: acked, checkpointRequested: true, walFull: true, refusedFromLsn: refusedFrom });
+          finishIfDone();
+          return;
+        }
         pending += 1;
-        sidecar.append(request.records).then(
+        const durable = "refused" in outcome ? Promise.reject(outcome.refused) : outcome.durable;
+        durable.then(
           (durableLsn) => {
             pending -= 1;
             ack(durableLsn);

@@ -7,7 +7,7 @@ import type { CheckpointStore } from "./checkpoints/checkpoint-store.js";
 import { checkpointCommitOf, type CheckpointCommit } from "./checkpoint-commits.js";
 import type { FileLayer } from "./storage/file-layer.js";
 import type { TailRepair } from "./wal/recovery-policy.js";
-import type { WalWriter } from "./wal/wal-writer.js";
+import type { AppendOutcome, WalWriter } from "./wal/wal-writer.js";
 
 /** Recovery cannot reach the last durable LSN from any valid checkpoint. */
 export class RecoveryDataLossError extends Error {
@@ -66,6 +66,11 @@ export class Sidecar {
 
   append(records: readonly WalRecordData[]): Promise<number> {
     return this.parts.writer.append(records);
+  }
+
+  /** `append`, with a refusal known before the caller's next message (see WalWriter.tryAppend). */
+  tryAppend(records: readonly WalRecordData[]): AppendOutcome {
+    return this.parts.writer.tryAppend(records);
   }
 
   /** Stores a checkpoint file; it counts once the writer logs its CHECKPOINT_COMPLETE. */
@@ -184,6 +189,7 @@ export class Sidecar {
       poisoned: writer.poisoned !== undefined,
       poisonReason: writer.poisoned?.reason ?? "",
       checkpointRequested: writer.checkpointRequested,
+      walFull: writer.full,
       syncs: writer.syncs,
       syncSecondsTotal: writer.syncSeconds,
     };

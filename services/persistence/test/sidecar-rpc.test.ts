@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "@t4dm/config";
 import { openAppendStream, type persistenceV1 } from "@t4dm/proto";
 import { decodeStatusDetails } from "@t4dm/rpc";
-import { AppendClient, checkHealth, connectSidecar } from "@t4dm/testkit";
+import { AppendClient, checkHealth, connectSidecar, WalFullRefusal } from "@t4dm/testkit";
 import { makeGenericClientConstructor, credentials } from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import { openSidecar, type OpenedSidecar } from "../src/open-sidecar.js";
@@ -130,35 +130,35 @@ describe("sidecar over gRPC", () => {
     expect(((await again.append([opaqueRecord(2)]).catch((e: unknown) => e)) as ServiceError).code).toBe(status.UNAVAILABLE);
   });
 
-  it("at the WAL cap refuses appends with RESOURCE_EXHAUSTED, asks for a checkpoint, and accepts again after one", async () => {
+  it("at the WAL cap refuses appends (an answer on the open stream), asks for a checkpoint, and accepts again after one", async () => {
     const running = await start(new MemoryFileLayer(), { T4DM_WAL_SEGMENT_BYTES: "65536", T4DM_WAL_MAX_SEGMENTS: "3" });
     const client = running.client;
-    let writer = new AppendClient(client);
+    const writer = new AppendClient(client);
     let lsn = 0;
-    let refusal: ServiceError | undefined;
+    let refusal: unknown;
     while (!refusal) {
       const batch = Array.from({ length: 50 }, (_, i) => opaqueRecord(lsn + 1 + i, 1000));
       try {
         await writer.append(batch);
         lsn += 50;
       } catch (error) {
-        refusal = error as ServiceError;
+        refusal = error;
       }
     }
-    expect(refusal.code).toBe(status.RESOURCE_EXHAUSTED);
-    expect(decodeStatusDetails(refusal).errorInfo?.reason).toBe("WAL_FULL");
+    expect(refusal).toBeInstanceOf(WalFullRefusal);
+    expect((refusal as WalFullRefusal).refusedFromLsn).toBe(lsn + 1);
+    expect(writer.error).toBeUndefined();
     const full = await sidecarStatus(client);
-    expect(full).toMatchObject({ checkpointRequested: true, durableLsn: lsn, segmentCount: 3 });
+    expect(full).toMatchObject({ checkpointRequested: true, walFull: true, durableLsn: lsn, segmentCount: 3 });
 
     // A checkpoint at the durable LSN, committed by its record (which the cap
     // lets through), frees the old segments; appends are accepted again.
     await writeCheckpoint(client, lsn, Buffer.from("state"));
-    writer = new AppendClient(client);
     expect(await writer.append([checkpointCompleteRecord(lsn + 1, lsn)])).toBe(lsn + 1);
     await running.opened.sidecar.settled();
     const after = await sidecarStatus(client);
     expect(after.segmentCount).toBeLessThan(3);
-    expect(after.checkpointRequested).toBe(false);
+    expect(after).toMatchObject({ checkpointRequested: false, walFull: false });
     expect(await writer.append([opaqueRecord(lsn + 2, 1000)])).toBe(lsn + 2);
   });
 });

@@ -21,20 +21,41 @@ const STATE_HASH_HEADER_BYTES = 28;
  * CHECKPOINT_COMPLETE record through the pipeline. One at a time: a request
  * during a checkpoint joins it.
  */
+/** The trigger reason while the WAL is at its cap: checkpoints follow one another until space is back. */
+export const WAL_FULL_REASON = "wal full";
+
+export interface CheckpointerOptions {
+  everyRecords: number;
+  now: () => Date;
+  onCommitted?: (lsn: number) => void;
+  /** Backoff between retries of a failed checkpoint (and between checkpoints while the WAL stays full). */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  /** Timer seam for the retries; returns a cancel function. */
+  setTimer?: (run: () => void, ms: number) => () => void;
+}
+
 export class Checkpointer {
   private running: Promise<CheckpointResult> | undefined;
   private recordsSince = 0;
+  private failures = 0;
+  private cancelRetry: (() => void) | undefined;
+  private closed = false;
   lastCheckpoint: { lsn: number; time: Date } | undefined;
+  /** Background checkpoints that failed (each is retried with backoff). */
+  failedAttempts = 0;
 
   constructor(
     private readonly pipeline: CommitPipeline,
     private readonly client: persistenceV1.PersistenceServiceClient,
     private readonly logger: Logger,
-    private readonly options: { everyRecords: number; now: () => Date; onCommitted?: (lsn: number) => void },
+    private readonly options: CheckpointerOptions,
     private readonly encoder: SnapshotEncoder = new SnapshotEncoder(),
   ) {}
 
   close(): Promise<void> {
+    this.closed = true;
+    this.cancelRetry?.();
     return this.encoder.close();
   }
 
@@ -44,12 +65,60 @@ export class Checkpointer {
     if (this.recordsSince >= this.options.everyRecords) this.trigger("records");
   }
 
-  /** Starts a checkpoint in the background (logging a failure) unless one is running. */
+  /**
+   * Starts a checkpoint in the background unless one is running. One that
+   * fails is retried with backoff until one succeeds; while the WAL stays at
+   * its cap after one succeeds (retention keeps the WAL back to the oldest
+   * kept checkpoint, so freeing space can take several), another follows.
+   */
   trigger(reason: string): void {
-    if (this.running || !this.pipeline.writable) return;
-    this.checkpoint(reason).catch((error: unknown) =>
-      this.logger.warn("checkpoint failed; the WAL still holds everything", { event: "checkpoint.failed", reason, error }),
+    if (this.closed) return;
+    if (this.running) {
+      // One already running (an admin call's, say) may not free enough: look again after it.
+      if (reason === WAL_FULL_REASON) this.retryLater(reason);
+      return;
+    }
+    if (!this.pipeline.writable) {
+      // Counts as a failed attempt, so the retries back off while the sidecar is away.
+      this.failures += 1;
+      return this.retryLater(reason);
+    }
+    this.checkpoint(reason).then(
+      () => {
+        this.failures = 0;
+        if (this.pipeline.walFull) this.retryLater(WAL_FULL_REASON);
+      },
+      (error: unknown) => {
+        this.failures += 1;
+        this.failedAttempts += 1;
+        this.logger.warn("checkpoint failed; the WAL still holds everything; retrying", { event: "checkpoint.failed", reason, error, failures: this.failures });
+        this.retryLater(reason);
+      },
     );
+  }
+
+  /** Counts records replayed at start-up toward the next checkpoint, so crash loops cannot grow the replay without bound. */
+  noteReplayed(count: number): void {
+    this.noteApplied(count);
+  }
+
+  private retryLater(reason: string): void {
+    if (this.cancelRetry || this.closed) return;
+    const min = this.options.retryMinMs ?? 100;
+    const delay = Math.min(this.options.retryMaxMs ?? 10_000, min * 2 ** Math.min(this.failures, 16));
+    const setTimer =
+      this.options.setTimer ??
+      ((run: () => void, ms: number) => {
+        const timer = setTimeout(run, ms);
+        timer.unref();
+        return () => clearTimeout(timer);
+      });
+    this.cancelRetry = setTimer(() => {
+      this.cancelRetry = undefined;
+      // A checkpoint for the cap is moot once space is back.
+      if (reason === WAL_FULL_REASON && !this.pipeline.walFull) return;
+      this.trigger(reason);
+    }, delay);
   }
 
   /**

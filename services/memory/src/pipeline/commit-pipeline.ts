@@ -2,7 +2,7 @@ import type { ServiceError } from "@grpc/grpc-js";
 import { encodeEntry, type LearningState, type Operation } from "@t4dm/learning";
 import type { persistenceV1, walV1 } from "@t4dm/proto";
 import { context, trace, type Context, type Span } from "@opentelemetry/api";
-import { decodeStatusDetails, UnavailableError } from "@t4dm/rpc";
+import { decodeStatusDetails, ResourceExhaustedError, UnavailableError } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import { WalStream } from "./wal-stream.js";
 
@@ -10,6 +10,18 @@ interface Waiter {
   lsn: number;
   resolve: (lsn: number) => void;
   reject: (error: Error) => void;
+  /** Waits for what was in flight (no records of its own). */
+  barrier?: boolean;
+}
+
+/** Operations the sidecar has room reserved for at its WAL cap (see the sidecar's cap-exempt.ts). */
+const CAP_EXEMPT: ReadonlySet<Operation["$case"]> = new Set(["checkpointComplete", "systemStart", "systemShutdown"]);
+
+/** The client-facing answer while the WAL is at its size cap. */
+export class WalFullError extends ResourceExhaustedError {
+  constructor() {
+    super("the WAL is at its size cap; a checkpoint is freeing space, retry shortly", "WAL_FULL");
+  }
 }
 
 const tracer = trace.getTracer("t4dm-memory");
@@ -19,6 +31,8 @@ export interface PipelineListener {
   onWritable?(writable: boolean): void;
   /** The sidecar nears its WAL cap and wants a checkpoint. */
   onCheckpointRequested?(): void;
+  /** The WAL reached its size cap (true) or a checkpoint freed space (false). */
+  onWalFull?(full: boolean): void;
   /** Records applied to the durable state (for checkpoint-by-count). */
   onApplied?(count: number): void;
   /** Every entry applied to the durable state, in LSN order (for metrics). */
@@ -38,6 +52,7 @@ export class CommitPipeline {
   private readonly waiters: Waiter[] = [];
   private readonly stream: WalStream;
   private refused: ServiceError | undefined;
+  private full = false;
   private sidecarDurableLsn = 0;
   /**
    * Acknowledged records since the last checkpoint (bounded): if the sidecar
@@ -59,7 +74,8 @@ export class CommitPipeline {
     this.stream = new WalStream(
       client,
       {
-        onAck: (lsn, checkpointRequested) => this.onAck(lsn, checkpointRequested),
+        onAck: (lsn, checkpointRequested, walFull) => this.onAck(lsn, checkpointRequested, walFull),
+        onCapRefused: (fromLsn) => this.onCapRefused(fromLsn),
         onConnected: () => this.listener.onWritable?.(this.writable),
         onRefused: (error) => this.onRefused(error),
       },
@@ -79,6 +95,11 @@ export class CommitPipeline {
   /** Writes are accepted only while the stream to the sidecar is open and in sequence. */
   get writable(): boolean {
     return this.stream.connected && this.refused === undefined;
+  }
+
+  /** The sidecar's WAL is at its size cap: ordinary writes are refused until a checkpoint frees space. */
+  get walFull(): boolean {
+    return this.full;
   }
 
   get appliedLsn(): number {
@@ -115,6 +136,8 @@ export class CommitPipeline {
     }
     // Nothing to log: still wait for what is in flight, so the caller reads what it saw planned.
     if (operations.length === 0) return this.barrier();
+    // Refused before sequencing: a record the sidecar cannot take must never get an LSN.
+    if (this.full && !operations.every((operation) => CAP_EXEMPT.has(operation.$case))) return Promise.reject(new WalFullError());
     const records: persistenceV1.WalRecord[] = [];
     // append → durable: one span for the call's records, ended when the last is applied.
     const parent = context.active();
@@ -153,7 +176,7 @@ export class CommitPipeline {
     if (last <= this.durable.appliedLsn) return Promise.resolve(this.durable.appliedLsn);
     return new Promise<number>((resolve, reject) => {
       // Keep waiters ordered by LSN; a barrier waits for the last record in flight.
-      this.waiters.push({ lsn: last, resolve, reject });
+      this.waiters.push({ lsn: last, resolve, reject, barrier: true });
       this.waiters.sort((a, b) => a.lsn - b.lsn);
     });
   }
@@ -164,7 +187,8 @@ export class CommitPipeline {
     return new Promise((resolve) => this.sidecarWaiters.push({ lsn, resolve }));
   }
 
-  private onAck(durableLsn: number, checkpointRequested: boolean): void {
+  private onAck(durableLsn: number, checkpointRequested: boolean, walFull: boolean): void {
+    this.setWalFull(walFull);
     this.sidecarDurableLsn = Math.max(this.sidecarDurableLsn, durableLsn);
     for (const waiter of this.sidecarWaiters.filter((w) => w.lsn <= this.sidecarDurableLsn)) {
       this.sidecarWaiters.splice(this.sidecarWaiters.indexOf(waiter), 1);
@@ -192,6 +216,57 @@ export class CommitPipeline {
       this.listener.onEntries?.(applied);
     }
     if (checkpointRequested) this.listener.onCheckpointRequested?.();
+  }
+
+  private setWalFull(full: boolean): void {
+    if (this.full === full) return;
+    this.full = full;
+    this.logger[full ? "warn" : "info"](full ? "the WAL is at its size cap: writes are refused until a checkpoint frees space" : "WAL space freed: writes resume", {
+      event: full ? "wal.full" : "wal.space_freed",
+      appliedLsn: this.durable.appliedLsn,
+    });
+    this.listener.onWalFull?.(full);
+  }
+
+  /**
+   * The WAL at its cap refused every record from `fromLsn` on: they will
+   * never be durable. Their callers get RESOURCE_EXHAUSTED, and `projected`
+   * is rebuilt from `durable` plus the records still in flight, so the next
+   * plan continues the sequence at `fromLsn` from the state the sidecar has.
+   */
+  private onCapRefused(fromLsn: number): void {
+    this.setWalFull(true);
+    const kept = this.inFlight.filter((r) => r.lsn < fromLsn);
+    const dropped = this.inFlight.length - kept.length;
+    if (dropped === 0) return;
+    for (const { span } of this.inFlight.slice(kept.length)) span?.end();
+    this.inFlight = kept;
+    this.retained = this.retained.filter((r) => r.lsn < fromLsn);
+    const projected = this.durable.clone();
+    for (const { lsn, entry } of kept) projected.apply(lsn, entry);
+    this.projected = projected;
+    const lastKept = projected.appliedLsn;
+    const failure = new WalFullError();
+    for (const waiter of this.waiters.filter((w) => w.lsn > lastKept)) {
+      if (waiter.barrier) {
+        // It waited for records that are gone: what remains in flight is what it may read.
+        waiter.lsn = lastKept;
+        continue;
+      }
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      waiter.reject(failure);
+    }
+    this.waiters.sort((a, b) => a.lsn - b.lsn);
+    let settled = 0;
+    while (settled < this.waiters.length && this.waiters[settled]!.lsn <= this.durable.appliedLsn) settled += 1;
+    for (const waiter of this.waiters.splice(0, settled)) waiter.resolve(this.durable.appliedLsn);
+    this.logger.warn("the WAL at its cap refused records; their calls get RESOURCE_EXHAUSTED", {
+      event: "wal.cap_refused",
+      fromLsn,
+      dropped,
+      appliedLsn: this.durable.appliedLsn,
+    });
+    this.listener.onCheckpointRequested?.();
   }
 
   /**

@@ -3,8 +3,14 @@ import { openAppendStream, type persistenceV1 } from "@t4dm/proto";
 import type { Logger } from "@t4dm/telemetry";
 
 export interface WalStreamEvents {
-  /** Every record at or below `durableLsn` is durable. */
-  onAck(durableLsn: number, checkpointRequested: boolean): void;
+  /** Every record at or below `durableLsn` is durable; `walFull`: ordinary records are refused until a checkpoint frees space. */
+  onAck(durableLsn: number, checkpointRequested: boolean, walFull: boolean): void;
+  /**
+   * The WAL is at its cap and refused every record from `fromLsn` on (those
+   * sent after it are dropped by the sidecar). The stream stays open; the
+   * sequence must continue at `fromLsn`.
+   */
+  onCapRefused(fromLsn: number): void;
   /** The stream opened (true) or broke (false). */
   onConnected(connected: boolean): void;
   /** The sidecar refused our sequence (gap or conflict): retrying the same bytes cannot help. */
@@ -30,7 +36,8 @@ export class WalStream {
     private readonly client: persistenceV1.PersistenceServiceClient,
     private readonly events: WalStreamEvents,
     private readonly logger: Logger,
-    private readonly maxBackoffMs = 2000,
+    // The sidecar is local and restarts in well under a second: reopen soon after it does.
+    private readonly maxBackoffMs = 250,
   ) {}
 
   open(): void {
@@ -65,7 +72,9 @@ export class WalStream {
       let drop = 0;
       while (drop < this.unacked.length && this.unacked[drop]!.lsn <= response.durableLsn) drop++;
       if (drop > 0) this.unacked.splice(0, drop);
-      this.events.onAck(response.durableLsn, response.checkpointRequested);
+      if (response.refusedFromLsn > 0) this.forgetFrom(response.refusedFromLsn);
+      this.events.onAck(response.durableLsn, response.checkpointRequested, response.walFull);
+      if (response.refusedFromLsn > 0) this.events.onCapRefused(response.refusedFromLsn);
     });
     stream.on("error", (error: ServiceError) => broken(error));
     stream.on("end", () => broken(undefined));
@@ -104,6 +113,12 @@ export class WalStream {
     this.stream = undefined;
     old?.cancel();
     this.open();
+  }
+
+  /** The sidecar refused these records: never send them again. */
+  private forgetFrom(lsn: number): void {
+    this.unacked = this.unacked.filter((r) => r.lsn < lsn);
+    this.outgoing = this.outgoing.filter((r) => r.lsn < lsn);
   }
 
   /** Records sent but not yet durable. */

@@ -33,7 +33,12 @@ export class WalPoisonedError extends Error {
 
 /** The WAL reached its size cap; a checkpoint must free segments first. */
 export class WalFullError extends Error {
-  constructor(readonly segmentCount: number, readonly maxSegments: number) {
+  constructor(
+    readonly segmentCount: number,
+    readonly maxSegments: number,
+    /** The first record refused; every later one is refused with it. */
+    readonly refusedFromLsn = 0,
+  ) {
     super(`WAL is at its cap of ${maxSegments} segments; waiting for a checkpoint to free space`);
     this.name = "WalFullError";
   }

@@ -41,7 +41,16 @@ export interface WalWriterOptions {
    * frees space can always be logged (without it, a full WAL would deadlock).
    */
   isCapExempt?: (record: WalRecordData) => boolean;
+  /**
+   * Bytes at the end of the last segment that only cap-exempt records may
+   * use, so they fit under the cap even after ordinary writes filled it.
+   * Defaults to 8 KiB (an eighth of a segment at most).
+   */
+  capReserveBytes?: number;
 }
+
+/** What `tryAppend` decided, synchronously: refused at once, or durable later. */
+export type AppendOutcome = { refused: Error } | { durable: Promise<number> };
 
 interface Waiter {
   lsn: number;
@@ -62,13 +71,22 @@ export class WalWriter {
   private lastAccepted: number;
   private durable: number;
   private queue: WalRecordData[] = [];
-  private queuedBytes = 0;
   private readonly waiters: Waiter[] = [];
   private flushing = false;
   private poison: WalPoisonedError | undefined;
   private readonly fingerprints: LsnFingerprints;
   private readonly durableListeners: ((records: readonly WalRecordData[]) => void)[] = [];
   private readonly poisonListeners: ((error: WalPoisonedError) => void)[] = [];
+  private readonly spaceListeners: (() => void)[] = [];
+  /**
+   * Where the accepted records will end up (segment count, bytes in the last
+   * one) once written, by the same cut rule `write` follows: the cap is judged
+   * on this, so records queued or being written count too.
+   */
+  private plannedSegments: number;
+  private plannedActiveBytes: number;
+  /** An ordinary append was refused at the cap; cleared when segments are freed. */
+  private capReached = false;
   private readonly randomSalt: () => number;
   private idle: Promise<void> = Promise.resolve();
   /** Sync count and total seconds, for the sync-latency metric. */
@@ -87,6 +105,8 @@ export class WalWriter {
     this.handle = handle;
     this.lastAccepted = this.active.lastLsn;
     this.durable = this.active.lastLsn;
+    this.plannedSegments = segments.length;
+    this.plannedActiveBytes = this.active.bytes;
     this.randomSalt = options.randomSalt ?? (() => randomInt(1, 0xffffffff));
   }
 
@@ -137,7 +157,17 @@ export class WalWriter {
   /** True once the WAL is close to its cap: a checkpoint would let old segments go. */
   get checkpointRequested(): boolean {
     const threshold = this.options.checkpointRequestSegments ?? Math.max(2, Math.ceil(this.options.maxSegments * 0.75));
-    return this.segments.length >= threshold;
+    return this.capReached || this.segments.length >= threshold;
+  }
+
+  /** True from an append refused at the cap until a checkpoint lets segments go. */
+  get full(): boolean {
+    return this.capReached;
+  }
+
+  /** Called when deleting segments ended a `full` spell: ordinary appends fit again. */
+  onSpaceFreed(listener: () => void): void {
+    this.spaceListeners.push(listener);
   }
 
   onDurable(listener: (records: readonly WalRecordData[]) => void): void {
@@ -155,52 +185,66 @@ export class WalWriter {
    * identical re-send of an accepted LSN is acknowledged again.
    */
   append(records: readonly WalRecordData[]): Promise<number> {
-    if (this.poison) return Promise.reject(this.poison);
+    const outcome = this.tryAppend(records);
+    return "refused" in outcome ? Promise.reject(outcome.refused) : outcome.durable;
+  }
+
+  /**
+   * `append`, with the refusal decided synchronously: a caller that must
+   * know before its next message whether this one was taken (the Append
+   * stream, after a cap refusal) needs no microtask ordering.
+   */
+  tryAppend(records: readonly WalRecordData[]): AppendOutcome {
+    const refuse = (error: Error) => ({ refused: error });
+    if (this.poison) return refuse(this.poison);
     let next = this.lastAccepted;
     let target = 0;
     const fresh: WalRecordData[] = [];
-    let freshBytes = 0;
     for (const record of records) {
       target = Math.max(target, record.lsn);
       if (!Number.isSafeInteger(record.lsn) || record.lsn < 1) {
-        return Promise.reject(new LsnSequenceError(`invalid LSN ${record.lsn}`, next + 1, record.lsn));
+        return refuse(new LsnSequenceError(`invalid LSN ${record.lsn}`, next + 1, record.lsn));
       }
       if (record.lsn <= next) {
         if (fresh.length > 0) {
-          return Promise.reject(new LsnSequenceError(`LSN ${record.lsn} out of order after ${next}`, next + 1, record.lsn));
+          return refuse(new LsnSequenceError(`LSN ${record.lsn} out of order after ${next}`, next + 1, record.lsn));
         }
         const same = this.fingerprints.matches(record);
         if (same === undefined) {
-          return Promise.reject(new LsnSequenceError(`re-sent LSN ${record.lsn} is too old to verify`, next + 1, record.lsn));
+          return refuse(new LsnSequenceError(`re-sent LSN ${record.lsn} is too old to verify`, next + 1, record.lsn));
         }
         if (!same) {
-          return Promise.reject(new LsnSequenceError(`re-sent LSN ${record.lsn} differs from the record already accepted`, next + 1, record.lsn));
+          return refuse(new LsnSequenceError(`re-sent LSN ${record.lsn} differs from the record already accepted`, next + 1, record.lsn));
         }
         continue;
       }
       if (record.lsn !== next + 1) {
-        return Promise.reject(new LsnSequenceError(`LSN ${record.lsn} would leave a gap after ${next}`, next + 1, record.lsn));
+        return refuse(new LsnSequenceError(`LSN ${record.lsn} would leave a gap after ${next}`, next + 1, record.lsn));
       }
       if (record.payload.length > MAX_PAYLOAD_BYTES) {
-        return Promise.reject(new RecordRejectedError(`record ${record.lsn} is larger than ${MAX_PAYLOAD_BYTES} bytes`, record.lsn));
+        return refuse(new RecordRejectedError(`record ${record.lsn} is larger than ${MAX_PAYLOAD_BYTES} bytes`, record.lsn));
       }
       fresh.push(record);
-      freshBytes += RECORD_HEADER_BYTES + record.payload.length;
       next = record.lsn;
     }
     const exempt = this.options.isCapExempt;
-    if (fresh.length > 0 && !(exempt && fresh.every(exempt)) && this.wouldPassCap(freshBytes)) {
-      return Promise.reject(new WalFullError(this.segments.length, this.options.maxSegments));
+    const layout = this.planLayout(fresh);
+    // Cap-exempt records always go in (the reserve is there for them): refusing them would deadlock.
+    // Once full, stays full until segments are freed: a small record must not slip into the reserve.
+    if (fresh.length > 0 && !(exempt && fresh.every(exempt)) && (this.capReached || this.passesCap(layout))) {
+      this.capReached = true;
+      return refuse(new WalFullError(this.segments.length, this.options.maxSegments, fresh[0]!.lsn));
     }
+    this.plannedSegments = layout.segments;
+    this.plannedActiveBytes = layout.activeBytes;
     for (const record of fresh) this.fingerprints.remember(record);
     this.queue.push(...fresh);
-    this.queuedBytes += freshBytes;
     this.lastAccepted = next;
 
-    if (target <= this.durable) return Promise.resolve(this.durable);
+    if (target <= this.durable) return { durable: Promise.resolve(this.durable) };
     const promise = new Promise<number>((resolve, reject) => this.waiters.push({ lsn: target, resolve, reject }));
     void this.pump();
-    return promise;
+    return { durable: promise };
   }
 
   /**
@@ -213,9 +257,14 @@ export class WalWriter {
       const segment = this.segments[0]!;
       await this.options.layer.unlink(path.join(this.options.dir, segment.fileName));
       this.segments.shift();
+      this.plannedSegments -= 1;
       deleted.push(segment.fileName);
     }
     if (deleted.length > 0) await this.options.layer.syncDir(this.options.dir);
+    if (deleted.length > 0 && this.capReached) {
+      this.capReached = false;
+      for (const listener of this.spaceListeners) listener();
+    }
     return deleted;
   }
 
@@ -229,9 +278,26 @@ export class WalWriter {
     return this.segments[this.segments.length - 1]!;
   }
 
-  private wouldPassCap(freshBytes: number): boolean {
-    if (this.segments.length < this.options.maxSegments) return false;
-    return this.active.bytes + this.queuedBytes + freshBytes > this.options.segmentBytes;
+  /** Where the planned tail would end with `fresh` added, cutting as `write` will. */
+  private planLayout(fresh: readonly WalRecordData[]): { segments: number; activeBytes: number } {
+    let segments = this.plannedSegments;
+    let activeBytes = this.plannedActiveBytes;
+    for (const record of fresh) {
+      const frameBytes = RECORD_HEADER_BYTES + record.payload.length;
+      if (activeBytes > SEGMENT_HEADER_BYTES && activeBytes + frameBytes > this.options.segmentBytes) {
+        segments += 1;
+        activeBytes = SEGMENT_HEADER_BYTES;
+      }
+      activeBytes += frameBytes;
+    }
+    return { segments, activeBytes };
+  }
+
+  /** Ordinary records must leave the reserve free in the last segment the cap allows. */
+  private passesCap(layout: { segments: number; activeBytes: number }): boolean {
+    const reserve = this.options.capReserveBytes ?? Math.min(8 * 1024, Math.floor(this.options.segmentBytes / 8));
+    if (layout.segments < this.options.maxSegments) return false;
+    return layout.segments > this.options.maxSegments || layout.activeBytes > this.options.segmentBytes - reserve;
   }
 
   private async pump(): Promise<void> {
@@ -242,7 +308,6 @@ export class WalWriter {
       while (this.queue.length > 0 && !this.poison) {
         const batch = this.queue;
         this.queue = [];
-        this.queuedBytes = 0;
         await this.write(batch);
         if (this.options.syncMode !== "none") {
           const started = process.hrtime.bigint();

@@ -136,6 +136,11 @@ export interface GetStatusResponse {
    * grpcurl shows these bytes as base64.
    */
   stateHash: Uint8Array;
+  /**
+   * Why writes are refused while the service stays ready for reads (the WAL
+   * at its size cap, a checkpoint pending); empty when writes are accepted.
+   */
+  degraded: string[];
 }
 
 function createBaseCheckpointRequest(): CheckpointRequest {
@@ -796,6 +801,7 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     version: "",
     startTime: undefined,
     stateHash: new Uint8Array(0),
+    degraded: [],
   };
 }
 
@@ -845,6 +851,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.stateHash.length !== 0) {
       writer.uint32(122).bytes(message.stateHash);
+    }
+    for (const v of message.degraded) {
+      writer.uint32(130).string(v!);
     }
     return writer;
   },
@@ -982,6 +991,14 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.stateHash = reader.bytes();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.degraded.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1059,6 +1076,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : isSet(object.state_hash)
         ? bytesFromBase64(object.state_hash)
         : new Uint8Array(0),
+      degraded: globalThis.Array.isArray(object?.degraded)
+        ? object.degraded.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1109,6 +1129,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.stateHash.length !== 0) {
       obj.stateHash = base64FromBytes(message.stateHash);
     }
+    if (message.degraded?.length) {
+      obj.degraded = message.degraded;
+    }
     return obj;
   },
 
@@ -1134,6 +1157,7 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.version = object.version ?? "";
     message.startTime = object.startTime ?? undefined;
     message.stateHash = object.stateHash ?? new Uint8Array(0);
+    message.degraded = object.degraded?.map((e) => e) || [];
     return message;
   },
 };

@@ -318,7 +318,8 @@ export interface RecalledMemory {
 export interface RecallResponse {
   /**
    * Pass this to Reinforce to credit the memories recalled here. Empty for a
-   * read_only recall. Recall answers before its learning records (trace,
+   * read_only recall, and when the recall could not be recorded (the WAL at
+   * its size cap: the results are still right, there is nothing to reinforce). Recall answers before its learning records (trace,
    * evidence, neuromodulators) are durable: they are sequenced before any
    * later Reinforce, so a Reinforce with this id always finds them, except
    * after a crash that lost them before they were durable, when it answers

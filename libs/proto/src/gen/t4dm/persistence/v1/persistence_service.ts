@@ -97,6 +97,18 @@ export interface AppendResponse {
   durableLsn: number;
   /** The WAL nears its size cap: the writer should checkpoint soon. */
   checkpointRequested: boolean;
+  /**
+   * The WAL is at its size cap: ordinary records are refused until a
+   * checkpoint frees space (only checkpoint commits and system records, which
+   * have room reserved, still go in). Also sent, unasked, once space is freed.
+   */
+  walFull: boolean;
+  /**
+   * Non-zero when a message was refused because the WAL is at its cap: every
+   * record from this LSN on is refused, including those already on their way
+   * (the sidecar drops them). The stream stays open; continue the sequence here.
+   */
+  refusedFromLsn: number;
 }
 
 /** Describes the checkpoint that follows in chunks. */
@@ -192,6 +204,8 @@ export interface GetStatusResponse {
    */
   syncs: number;
   syncSecondsTotal: number;
+  /** True while the WAL is at its size cap and refuses ordinary records. */
+  walFull: boolean;
 }
 
 function createBaseWalRecord(): WalRecord {
@@ -369,7 +383,7 @@ export const AppendRequest: MessageFns<AppendRequest> = {
 };
 
 function createBaseAppendResponse(): AppendResponse {
-  return { durableLsn: 0, checkpointRequested: false };
+  return { durableLsn: 0, checkpointRequested: false, walFull: false, refusedFromLsn: 0 };
 }
 
 export const AppendResponse: MessageFns<AppendResponse> = {
@@ -379,6 +393,12 @@ export const AppendResponse: MessageFns<AppendResponse> = {
     }
     if (message.checkpointRequested !== false) {
       writer.uint32(16).bool(message.checkpointRequested);
+    }
+    if (message.walFull !== false) {
+      writer.uint32(24).bool(message.walFull);
+    }
+    if (message.refusedFromLsn !== 0) {
+      writer.uint32(32).uint64(message.refusedFromLsn);
     }
     return writer;
   },
@@ -412,6 +432,22 @@ export const AppendResponse: MessageFns<AppendResponse> = {
             message.checkpointRequested = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.walFull = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.refusedFromLsn = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -436,6 +472,16 @@ export const AppendResponse: MessageFns<AppendResponse> = {
         : isSet(object.checkpoint_requested)
         ? globalThis.Boolean(object.checkpoint_requested)
         : false,
+      walFull: isSet(object.walFull)
+        ? globalThis.Boolean(object.walFull)
+        : isSet(object.wal_full)
+        ? globalThis.Boolean(object.wal_full)
+        : false,
+      refusedFromLsn: isSet(object.refusedFromLsn)
+        ? globalThis.Number(object.refusedFromLsn)
+        : isSet(object.refused_from_lsn)
+        ? globalThis.Number(object.refused_from_lsn)
+        : 0,
     };
   },
 
@@ -447,6 +493,12 @@ export const AppendResponse: MessageFns<AppendResponse> = {
     if (message.checkpointRequested !== false) {
       obj.checkpointRequested = message.checkpointRequested;
     }
+    if (message.walFull !== false) {
+      obj.walFull = message.walFull;
+    }
+    if (message.refusedFromLsn !== 0) {
+      obj.refusedFromLsn = Math.round(message.refusedFromLsn);
+    }
     return obj;
   },
 
@@ -457,6 +509,8 @@ export const AppendResponse: MessageFns<AppendResponse> = {
     const message = createBaseAppendResponse();
     message.durableLsn = object.durableLsn ?? 0;
     message.checkpointRequested = object.checkpointRequested ?? false;
+    message.walFull = object.walFull ?? false;
+    message.refusedFromLsn = object.refusedFromLsn ?? 0;
     return message;
   },
 };
@@ -1482,6 +1536,7 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     checkpointRequested: false,
     syncs: 0,
     syncSecondsTotal: 0,
+    walFull: false,
   };
 }
 
@@ -1525,6 +1580,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.syncSecondsTotal !== 0) {
       writer.uint32(105).double(message.syncSecondsTotal);
+    }
+    if (message.walFull !== false) {
+      writer.uint32(112).bool(message.walFull);
     }
     return writer;
   },
@@ -1646,6 +1704,14 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.syncSecondsTotal = reader.double();
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.walFull = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1717,6 +1783,11 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : isSet(object.sync_seconds_total)
         ? globalThis.Number(object.sync_seconds_total)
         : 0,
+      walFull: isSet(object.walFull)
+        ? globalThis.Boolean(object.walFull)
+        : isSet(object.wal_full)
+        ? globalThis.Boolean(object.wal_full)
+        : false,
     };
   },
 
@@ -1761,6 +1832,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.syncSecondsTotal !== 0) {
       obj.syncSecondsTotal = floatToJson(message.syncSecondsTotal);
     }
+    if (message.walFull !== false) {
+      obj.walFull = message.walFull;
+    }
     return obj;
   },
 
@@ -1782,6 +1856,7 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.checkpointRequested = object.checkpointRequested ?? false;
     message.syncs = object.syncs ?? 0;
     message.syncSecondsTotal = object.syncSecondsTotal ?? 0;
+    message.walFull = object.walFull ?? false;
     return message;
   },
 };
