@@ -138,7 +138,10 @@ export function rankRecall(state: LearningState, input: RecallInput, now: Date):
       },
     });
   });
-  scored.sort((a, b) => b.score - a.score || (a.item.memory.id < b.item.memory.id ? -1 : 1));
+  // Reciprocal rank fusion ties whenever the two lists disagree symmetrically (first and second in
+  // one, second and first in the other): the embedding, which reads meaning and not term counts
+  // and lengths, decides before the random ids do.
+  scored.sort((a, b) => b.score - a.score || b.similarity - a.similarity || (a.item.memory.id < b.item.memory.id ? -1 : 1));
   return scored.filter((r) => r.score >= input.minScore).slice(0, input.topK);
 }
 

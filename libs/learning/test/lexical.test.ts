@@ -73,8 +73,22 @@ describe("fusion", () => {
     expect(keyword[0]!.fused).toBe(0);
   });
 
-  it("breaks ties by id", () => {
+  it("gives equal values the same rank, so the other list decides", () => {
     const tied = fuse("hybrid", [{ id: "b", cosine: 0.5, bm25: 1 }, { id: "a", cosine: 0.5, bm25: 1 }]);
-    expect(tied.map((f) => f.vectorRank)).toEqual([2, 1]);
+    expect(tied.map((f) => f.vectorRank)).toEqual([1, 1]);
+    expect(tied[0]!.fused).toBe(tied[1]!.fused);
+    // "what pet does Alice have": BM25 cannot tell the two Alice memories apart (one shared term, same
+    // length); the vector list can, and whichever id is smaller must not matter.
+    for (const [cat, diet] of [["a-cat", "b-diet"], ["b-cat", "a-diet"]] as const) {
+      const [catFused, dietFused] = fuse("hybrid", [
+        { id: cat, cosine: 0.6, bm25: 0.8 },
+        { id: diet, cosine: 0.4, bm25: 0.8 },
+      ]);
+      expect(catFused!.lexicalRank).toBe(1);
+      expect(dietFused!.lexicalRank).toBe(1);
+      expect(catFused!.fused).toBeGreaterThan(dietFused!.fused);
+    }
+    const competition = fuse("keyword", [3, 5, 5, 1].map((bm25, i) => ({ id: `m${i}`, cosine: 0, bm25 })));
+    expect(competition.map((f) => f.lexicalRank)).toEqual([3, 1, 1, 4]);
   });
 });

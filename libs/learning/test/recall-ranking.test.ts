@@ -45,6 +45,32 @@ describe("rankRecall", () => {
     expect(hybrid[0]!.signals.lexicalRank).toBe(1);
   });
 
+  it("breaks a fusion tie by the embedding, not by which memory has the smaller id", () => {
+    // BM25 prefers the shorter "Alice is vegetarian", the vector side the cat: ranks 1/2 against
+    // 2/1, an exact tie of the fused scores. Both insertion orders (so both id orders) must agree.
+    const unit = (x: number, y: number) => Float32Array.from({ length: DIM }, (_, i) => (i === 0 ? x : i === 1 ? y : 0));
+    const memories = [
+      { content: "Alice adopted a cat", embedding: unit(0.8, 0.6) },
+      { content: "Alice is vegetarian", embedding: unit(0.6, 0.8) },
+    ];
+    for (const order of [memories, [...memories].reverse()]) {
+      const tied = new Driver(mulberry32(3));
+      tied.start({ seed: 5, embeddingDim: DIM, bufferCapacity: 50 });
+      for (const { content, embedding } of order) {
+        const time = tied.now();
+        const plan = planRemember(
+          tied.state,
+          { namespace: NS, content, kind: walV1.MemoryKind.MEMORY_KIND_EPISODIC, metadata: {}, importance: 0.5, embedding, always: true, requestId: "" },
+          tied.context(time),
+        );
+        tied.commit(plan.operations, time);
+      }
+      const ranked = rankRecall(tied.state, input("what pet does Alice have", { mode: "hybrid", query: unit(1, 0) }), tied.now());
+      expect(ranked[0]!.score).toBe(ranked[1]!.score);
+      expect(contents(ranked)).toEqual(["Alice adopted a cat", "Alice is vegetarian"]);
+    }
+  });
+
   it("ranks a HYBRID query without keyword terms exactly as SEMANTIC, cosine as the base", () => {
     for (const text of ["what does it have", "deploy"]) {
       const semantic = rankRecall(driver.state, input(text, { mode: "semantic" }), now);

@@ -52,11 +52,21 @@ export function fuse(mode: RecallMode, candidates: readonly CandidateSignals[]):
   });
 }
 
-/** 1-based ranks by `value`, best first, ties by id; only candidates `included`. */
+/**
+ * 1-based ranks by `value`, best first; only candidates `included`. Equal
+ * values share the best rank of their group (1, 2, 2, 4): two memories BM25
+ * cannot tell apart must not be ordered by their random ids, or fusion would
+ * let that coin flip outweigh what the other list knows.
+ */
 function ranks(candidates: readonly CandidateSignals[], value: (c: CandidateSignals) => number, included: (c: CandidateSignals) => boolean): Map<number, number> {
   const order = candidates
-    .map((candidate, index) => ({ candidate, index }))
-    .filter(({ candidate }) => included(candidate))
-    .sort((a, b) => value(b.candidate) - value(a.candidate) || (a.candidate.id < b.candidate.id ? -1 : a.candidate.id > b.candidate.id ? 1 : 0));
-  return new Map(order.map(({ index }, rank) => [index, rank + 1]));
+    .map((candidate, index) => ({ index, value: value(candidate) }))
+    .filter(({ index }) => included(candidates[index]!))
+    .sort((a, b) => b.value - a.value);
+  const result = new Map<number, number>();
+  order.forEach(({ index, value: v }, position) => {
+    const previous = order[position - 1];
+    result.set(index, previous && previous.value === v ? result.get(previous.index)! : position + 1);
+  });
+  return result;
 }
