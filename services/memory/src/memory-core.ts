@@ -16,7 +16,7 @@ import { plannedItem, publicEvictionReason, storedItem, toPublicMemory } from ".
 import { IdempotentCalls, requestIdReused } from "./idempotent-calls.js";
 import { heldItem } from "./memory-reads.js";
 import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
-import { embedMissing } from "./embedding/embed-inputs.js";
+import { embedMissing, embedMissingDetailed } from "./embedding/embed-inputs.js";
 import type { Embedder } from "./embedding/embedder.js";
 import type { Stores } from "./storage/store-sync.js";
 import { toStoreFilter } from "./storage/store-filter.js";
@@ -94,7 +94,8 @@ export class MemoryCore {
    */
   async recall(request: memoryV1.RecallRequest): Promise<memoryV1.RecallResponse> {
     const valid = validateRecall(request, this.limits);
-    const [query] = await embedMissing(this.embedder, [{ embedding: valid.query, text: valid.queryText, field: "query" }]);
+    const embedded = await embedMissingDetailed(this.embedder, [{ embedding: valid.query, text: valid.queryText, field: "query" }]);
+    const query = embedded.vectors[0];
     const input = { ...valid, query: query! };
     const now = this.clock();
     const fetch = Math.ceil(input.topK * 2 * this.state.neuromodulators.recallWidening());
@@ -120,6 +121,7 @@ export class MemoryCore {
     } as const;
     return {
       recallId,
+      queryTruncated: embedded.truncated[0] ?? false,
       memories: results.map((result) => ({
         memory: toPublicMemory(result.item, statuses[result.source], input.includeEmbeddings),
         score: result.score,

@@ -52,6 +52,13 @@ describe("the local sentence model in the memory service", () => {
     const ranked = recalled.memories.map((m) => m.memory!.content);
     expect(ranked.indexOf("Alice adopted a cat")).toBeLessThan(ranked.indexOf("Alice is vegetarian"));
     expect(record(pod.dataDir)).toMatchObject({ embedder: "minilm", model: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), dimensions: 384 });
+    expect(recalled.queryTruncated).toBe(false);
+
+    // A query past the model's window (256 word pieces) is cut there, and the answer says so.
+    const long = `what pet does Alice have ${"and tell me every detail you know about her home ".repeat(40)}`;
+    const cut = await call(clients.memory.recall.bind(clients.memory), memoryV1.RecallRequest.fromPartial({ namespace: "alice", query: long, topK: 4 }));
+    expect(cut.queryTruncated).toBe(true);
+    expect(cut.memories.length).toBeGreaterThan(0);
   });
 
   it("a data directory written by the model refuses the hashing embedder (exit 2, nothing written), then starts again with the model", async () => {

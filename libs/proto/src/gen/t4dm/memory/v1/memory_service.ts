@@ -328,6 +328,11 @@ export interface RecallResponse {
   recallId: string;
   /** Best first. */
   memories: RecalledMemory[];
+  /**
+   * True when the query text was longer than the embedding model's window and
+   * only its start was embedded (keyword matching still used all of it).
+   */
+  queryTruncated: boolean;
 }
 
 export interface ReinforceRequest {
@@ -1722,7 +1727,7 @@ export const RecalledMemory: MessageFns<RecalledMemory> = {
 };
 
 function createBaseRecallResponse(): RecallResponse {
-  return { recallId: "", memories: [] };
+  return { recallId: "", memories: [], queryTruncated: false };
 }
 
 export const RecallResponse: MessageFns<RecallResponse> = {
@@ -1732,6 +1737,9 @@ export const RecallResponse: MessageFns<RecallResponse> = {
     }
     for (const v of message.memories) {
       RecalledMemory.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.queryTruncated !== false) {
+      writer.uint32(24).bool(message.queryTruncated);
     }
     return writer;
   },
@@ -1765,6 +1773,14 @@ export const RecallResponse: MessageFns<RecallResponse> = {
             message.memories.push(RecalledMemory.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.queryTruncated = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1787,6 +1803,11 @@ export const RecallResponse: MessageFns<RecallResponse> = {
       memories: globalThis.Array.isArray(object?.memories)
         ? object.memories.map((e: any) => RecalledMemory.fromJSON(e))
         : [],
+      queryTruncated: isSet(object.queryTruncated)
+        ? globalThis.Boolean(object.queryTruncated)
+        : isSet(object.query_truncated)
+        ? globalThis.Boolean(object.query_truncated)
+        : false,
     };
   },
 
@@ -1798,6 +1819,9 @@ export const RecallResponse: MessageFns<RecallResponse> = {
     if (message.memories?.length) {
       obj.memories = message.memories.map((e) => RecalledMemory.toJSON(e));
     }
+    if (message.queryTruncated !== false) {
+      obj.queryTruncated = message.queryTruncated;
+    }
     return obj;
   },
 
@@ -1808,6 +1832,7 @@ export const RecallResponse: MessageFns<RecallResponse> = {
     const message = createBaseRecallResponse();
     message.recallId = object.recallId ?? "";
     message.memories = object.memories?.map((e) => RecalledMemory.fromPartial(e)) || [];
+    message.queryTruncated = object.queryTruncated ?? false;
     return message;
   },
 };
