@@ -36,12 +36,14 @@ import { MiniLmEmbedder } from "../services/memory/dist/embedding/minilm-embedde
 import { bm25Scorer } from "./lib/bm25.mjs";
 import { describeMachine, machineFacts, noiseMeter, processCpuSeconds } from "./lib/machine.mjs";
 import { scoreRankings, topK } from "./lib/ranking-metrics.mjs";
-import { HAS_MODE, HAS_READ_ONLY, MODES, modeAvailable, recallRequest } from "./lib/recall-request.mjs";
+import { HAS_MODE, HAS_READ_ONLY, KEYWORD_MODE, MODES, modeAvailable, recallRequest } from "./lib/recall-request.mjs";
 import { DATA_ROOT, RUNS, printRows, writeResult } from "./lib/report.mjs";
 import { DATASET, loadConversationSets } from "./lib/retrieval-data.mjs";
 import { latencyMs, ratioOfRuns, summarize } from "./lib/stats.mjs";
 
 const TOP_K = 10;
+/** gRPC status code INVALID_ARGUMENT. */
+const INVALID_ARGUMENT = 3;
 const BATCH = 64;
 const CALLERS = 16;
 const SIZES = (process.env.BENCH_RETRIEVAL_SIZES ?? "10000,100000").split(",").map((s) => {
@@ -141,7 +143,7 @@ async function ingestAndRecall(clients, sets) {
   const rememberPerSecond = memories / seconds(Number(process.hrtime.bigint() - started));
   const merged = sets.reduce((n, s) => n + s.docs.length, 0) - [...docsOf.values()].reduce((n, m) => n + m.size, 0);
 
-  /** @type {Record<string, ReturnType<typeof scoreRankings> | null>} */
+  /** @type {Record<string, (ReturnType<typeof scoreRankings> & { rejected: number }) | null>} */
   const quality = {};
   for (const mode of MODES) {
     if (!modeAvailable(mode.value)) {
@@ -149,14 +151,21 @@ async function ingestAndRecall(clients, sets) {
       continue;
     }
     const results = [];
+    let rejected = 0;
     for (const set of sets) {
       const byId = docsOf.get(set.name) ?? new Map();
       for (const question of set.questions) {
-        const got = await call(clients.memory.recall.bind(clients.memory), recallRequest({ namespace: `retrieval-${set.name}`, query: question.text, topK: TOP_K, mode: mode.value }));
+        const request = recallRequest({ namespace: `retrieval-${set.name}`, query: question.text, topK: TOP_K, mode: mode.value });
+        const got = await call(clients.memory.recall.bind(clients.memory), request).catch((error) => {
+          // KEYWORD mode refuses a question of stop words only: it finds nothing for it.
+          if (error?.code !== INVALID_ARGUMENT || mode.value !== KEYWORD_MODE) throw error;
+          rejected++;
+          return { memories: [] };
+        });
         results.push({ ranked: got.memories.flatMap((m) => byId.get(m.memory?.id ?? "") ?? []), relevant: question.relevant });
       }
     }
-    quality[mode.name] = scoreRankings(results);
+    quality[mode.name] = { ...scoreRankings(results), rejected };
   }
   return { rememberPerSecond, memories, merged, quality };
 }
@@ -286,6 +295,10 @@ async function oneRun(seed, sets) {
   const clients = connectClients(pod.grpcAddr);
   try {
     const t4dm = await ingestAndRecall(clients, sets);
+    console.log(
+      `retrieval: ingest ${t4dm.rememberPerSecond.toFixed(1)} memories/s (embedder alone ${anchors.embedderPerSecond.toFixed(1)}/s); recall@10 BM25 ${anchors.bm25.recallAt10.toFixed(3)}, ` +
+        `dense ${anchors.dense.recallAt10.toFixed(3)}, ${Object.entries(t4dm.quality).map(([m, q]) => `T4DM ${m} ${q ? q.recallAt10.toFixed(3) : "n/a"}`).join(", ")}`,
+    );
     const latency = await latencyAtSizes(clients, sets, seed, { memory: pod.memory.child.pid, sidecar: pod.sidecar.child.pid });
     if (pod.memory.child.exitCode !== null || pod.sidecar.child.exitCode !== null) throw new Error("a service exited during the retrieval run");
     return { seed, ...anchors, ...t4dm, latency };
@@ -323,7 +336,7 @@ function toRows(runs) {
         goal: isGoal ? ">= 1.10x the better exact baseline" : null,
         met: isGoal ? ratio.median >= 1.1 : null,
         note: available
-          ? `Recall top_k 10, text query${HAS_READ_ONLY ? ", read_only" : " (no read_only in this build: each recall also logs its trace)"}${HAS_MODE ? "" : "; this build has no RecallRequest.mode, so this is the service's only ranking"}`
+          ? `${mode.value === KEYWORD_MODE ? `${runs[0]?.quality[mode.name]?.rejected ?? 0} questions of stop words only refused (INVALID_ARGUMENT), scored as finding nothing; ` : ""}Recall top_k 10, text query${HAS_READ_ONLY ? ", read_only" : " (no read_only in this build: each recall also logs its trace)"}${HAS_MODE ? "" : "; this build has no RecallRequest.mode, so this is the service's only ranking"}`
           : "not available in this build (RecallRequest has no mode field yet)",
       });
     }

@@ -16,10 +16,11 @@ export const HAS_MODE = hasField("mode");
 export const HAS_READ_ONLY = hasField("readOnly");
 
 /** RecallMode values (proto/t4dm/memory/v1, hybrid retrieval); 0 = unspecified = hybrid. */
+export const KEYWORD_MODE = 3;
 export const MODES = /** @type {const} */ ([
   { name: "hybrid (default)", value: 0 },
   { name: "SEMANTIC", value: 2 },
-  { name: "KEYWORD", value: 3 },
+  { name: "KEYWORD", value: KEYWORD_MODE },
 ]);
 
 /** @param {number} mode */
