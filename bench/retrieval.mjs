@@ -25,7 +25,8 @@
  *     figure. 1 caller, then 16 callers sharing one channel: p50/p99 per call and queries/s.
  *
  * Knobs: BENCH_RETRIEVAL_SIZES=10000,100000, BENCH_RETRIEVAL_QUERIES=400 (timed Recalls per size
- * and caller count), BENCH_RUNS=3, BENCH_DATA_ROOT (see bench/README.md).
+ * and caller count), BENCH_RETRIEVAL_MAX_S=60 (a timed series stops there, with fewer calls),
+ * BENCH_RUNS=3, BENCH_DATA_ROOT (see bench/README.md).
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -52,6 +53,8 @@ const SIZES = (process.env.BENCH_RETRIEVAL_SIZES ?? "10000,100000").split(",").m
   return n;
 });
 const QUERIES = Math.max(CALLERS, Number(process.env.BENCH_RETRIEVAL_QUERIES ?? 400));
+/** A timed series stops after this many seconds even short of QUERIES calls (slow Recalls must not stall `make bench`). */
+const MAX_SECONDS = Math.max(1, Number(process.env.BENCH_RETRIEVAL_MAX_S ?? 60));
 
 /** @typedef {import("./lib/retrieval-data.mjs").ConversationSet} ConversationSet */
 /** @param {number} ns */
@@ -232,18 +235,20 @@ async function latencyAtSizes(clients, sets, seed, pids) {
     let noise = noiseMeter([pids.memory, pids.sidecar]);
     let cpu0 = memoryCpu();
     const oneStarted = process.hrtime.bigint();
-    for (let i = 0; i < QUERIES; i++) await recallOnce(one);
-    const onePerSecond = QUERIES / seconds(Number(process.hrtime.bigint() - oneStarted));
+    let deadline = Date.now() + MAX_SECONDS * 1000;
+    for (let i = 0; i < QUERIES && Date.now() < deadline; i++) await recallOnce(one);
+    const onePerSecond = one.length / seconds(Number(process.hrtime.bigint() - oneStarted));
     const oneOtherCpuPercent = noise.stop();
-    const oneServiceCpuMsPerRecall = ((memoryCpu() - cpu0) * 1000) / QUERIES;
+    const oneServiceCpuMsPerRecall = ((memoryCpu() - cpu0) * 1000) / one.length;
     /** @type {number[]} */
     const many = [];
     noise = noiseMeter([pids.memory, pids.sidecar]);
     cpu0 = memoryCpu();
     const manyStarted = process.hrtime.bigint();
+    deadline = Date.now() + MAX_SECONDS * 1000;
     await Promise.all(
       Array.from({ length: CALLERS }, async () => {
-        for (let i = 0; i < Math.ceil(QUERIES / CALLERS); i++) await recallOnce(many);
+        for (let i = 0; i < Math.ceil(QUERIES / CALLERS) && Date.now() < deadline; i++) await recallOnce(many);
       }),
     );
     const manySeconds = seconds(Number(process.hrtime.bigint() - manyStarted));
@@ -255,14 +260,15 @@ async function latencyAtSizes(clients, sets, seed, pids) {
     /** @type {number[]} */
     const vector = [];
     cpu0 = memoryCpu();
-    for (let i = 0; i < QUERIES; i++) {
+    deadline = Date.now() + MAX_SECONDS * 1000;
+    for (let i = 0; i < QUERIES && Date.now() < deadline; i++) {
       const request = recallRequest({ namespace, query: "", topK: TOP_K, mode: 0 });
       request.queryEmbedding = unitVector();
       const start = process.hrtime.bigint();
       await call(clients.memory.recall.bind(clients.memory), request);
       vector.push(Number(process.hrtime.bigint() - start));
     }
-    const vectorServiceCpuMsPerRecall = ((memoryCpu() - cpu0) * 1000) / QUERIES;
+    const vectorServiceCpuMsPerRecall = ((memoryCpu() - cpu0) * 1000) / vector.length;
     out[size] = {
       fillSeconds,
       one: latencyMs(one),
@@ -374,7 +380,7 @@ function toRows(runs) {
       note:
         `query embedding included (lower is better; the ratio is text/vector); memory service CPU per Recall ` +
         `${summarize(at.map((x) => x.oneServiceCpuMsPerRecall)).median.toFixed(1)} ms with text, ${summarize(at.map((x) => x.vectorServiceCpuMsPerRecall)).median.toFixed(1)} ms with a vector; ` +
-        "filler memories carry client-made random embeddings",
+        `filler memories carry client-made random embeddings; ${summarize(at.map((x) => x.one.count)).min} timed calls or more per run`,
     });
     const cpuPerRecall = summarize(at.map((x) => x.oneServiceCpuMsPerRecall)).median;
     const others = summarize(at.map((x) => x.oneOtherCpuPercent ?? NaN)).median;
