@@ -22,7 +22,10 @@
  *     client-supplied embeddings (seeded random unit vectors; contents are the data set's texts
  *     with a serial number), since the model would need ~20 min for 100k texts. The measured
  *     Recalls are text queries (the data set's questions), so the query embedding is in the
- *     figure. 1 caller, then 16 callers sharing one channel: p50/p99 per call and queries/s.
+ *     figure. 1 caller, then 16 callers sharing one channel: p50/p99 per call and queries/s; then
+ *     the same Recall from one caller with a client-made query vector, the anchor that separates
+ *     the text-only work (the model and whatever else a text query costs) from the rest. The
+ *     memory service's CPU per Recall and other processes' CPU (noise) are recorded per window.
  *
  * Knobs: BENCH_RETRIEVAL_SIZES=10000,100000, BENCH_RETRIEVAL_QUERIES=400 (timed Recalls per size
  * and caller count), BENCH_RETRIEVAL_MAX_S=60 (a timed series stops there, with fewer calls),
