@@ -110,7 +110,7 @@ run: build model
 # Benchmarks print figures and ratios against an anchor run on the same disk in the same run;
 # they never pass or fail on a number and are never part of `make test`. See bench/README.md.
 # `make bench` runs every bench in turn, prints one table and writes bench/results/latest.json.
-bench: build redis
+bench: build redis model
 	node bench/run.mjs
 
 # The sidecar's Append stream alone (1/16/64 writers x 256 B/4 KiB, fdatasync) next to a raw

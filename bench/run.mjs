@@ -21,8 +21,8 @@ import path from "node:path";
 import { describeMachine, machineFacts } from "./lib/machine.mjs";
 import { DATA_ROOT, OUT_DIR, printRows, REPO } from "./lib/report.mjs";
 
-/** In the order of the issue's list. */
-const BENCHES = ["remember", "sidecar", "recovery", "recall", "checkpoint", "learning"];
+/** In the order of the issues' lists (#9 items 1–6, then #15 item 3). */
+const BENCHES = ["remember", "sidecar", "recovery", "recall", "checkpoint", "learning", "retrieval"];
 const RESULTS = path.join(REPO, "bench", "results", "latest.json");
 
 /** @param {string} name */
