@@ -266,14 +266,16 @@ export class SqliteEpisodicStore implements EpisodicStore {
     const documentFrequency = new Map<string, number>();
     const corpus = { documents: stats?.documents ?? 0, totalLength: stats?.total_length ?? 0, documentFrequency };
     if (distinct.length === 0 || corpus.documents === 0) return { hits: [], corpus: { ...corpus, documentFrequency: new Map(distinct.map((t) => [t, 0])) } };
+    // CROSS JOIN keeps the full-text match as the outer loop: with a plain JOIN SQLite walks the
+    // namespace's rows and runs the MATCH once per row (10k memories: 326 ms per term, against 1 ms).
     const countMatches = this.statement<{ n: number }>(
-      "SELECT count(*) AS n FROM memories_fts JOIN memories ON memories.key = memories_fts.rowid WHERE memories_fts MATCH ? AND memories.namespace = ?",
+      "SELECT count(*) AS n FROM memories_fts CROSS JOIN memories ON memories.key = memories_fts.rowid WHERE memories_fts MATCH ? AND memories.namespace = ?",
     );
     for (const term of distinct) documentFrequency.set(term, countMatches.get(ftsQuery([term]), namespace)!.n);
     if (!(k > 0)) return { hits: [], corpus };
     const where = filterSql(filter);
     const rows = this.statement<{ key: number; id: string; lexical_terms: string; lexical_length: number }>(
-      `SELECT memories.key, memories.id, memories.lexical_terms, memories.lexical_length FROM memories_fts JOIN memories ON memories.key = memories_fts.rowid
+      `SELECT memories.key, memories.id, memories.lexical_terms, memories.lexical_length FROM memories_fts CROSS JOIN memories ON memories.key = memories_fts.rowid
        WHERE memories_fts MATCH ? AND memories.namespace = ? AND ${where.sql}`,
     ).all(ftsQuery(distinct), namespace, ...where.params);
     const best = rows
