@@ -1,4 +1,4 @@
-import { status as grpcStatus } from "@grpc/grpc-js";
+import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
 import neo4j from "neo4j-driver";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { adminV1, memoryV1 } from "@t4dm/proto";
@@ -110,7 +110,12 @@ describe("promotion to a real Neo4j", () => {
     const c = connectClients(pod.grpcAddr);
     await server.stop();
     // A read that needs the graph store is a retryable outage for the caller (UNAVAILABLE, the backend named), not UNKNOWN.
-    const outage = await callError(c.knowledge.queryFacts.bind(c.knowledge), memoryV1.QueryFactsRequest.fromPartial({ namespace }));
+    // The service answers once the driver's own retries give up (up to 15 s, plus a connect timeout per
+    // attempt when the stopped server's port does not refuse at once): wait longer than testkit's 30 s.
+    const outage = await call(c.knowledge.queryFacts.bind(c.knowledge), memoryV1.QueryFactsRequest.fromPartial({ namespace }), undefined, { deadline: Date.now() + 90_000 }).then(
+      () => expect.fail("QueryFacts answered while Neo4j was stopped"),
+      (error: unknown) => error as ServiceError,
+    );
     expect(outage.code).toBe(grpcStatus.UNAVAILABLE);
     const details = decodeStatusDetails(outage);
     expect(details.errorInfo?.reason).toBe("STORE_UNAVAILABLE");
