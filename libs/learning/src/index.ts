@@ -16,6 +16,7 @@ export { matchesFilter } from "./filters.js";
 export { canonicalJson, findReusedRequestIds, matchRequest, requestBodyHash } from "./request-match.js";
 export type { KeyedRequest, RequestBody, RequestMatch } from "./request-match.js";
 export type { RequestKey } from "./request-keys.js";
+export { requestSlot } from "./request-keys.js";
 export type { MemoryFilter, MetadataCondition } from "./filters.js";
 export { encodeEntry, operationType } from "./wal-entries.js";
 export type { EncodedEntry, Operation } from "./wal-entries.js";

@@ -22,12 +22,12 @@ export class RequestKeys {
 
   /** The key in exactly this namespace; "" reaches only unscoped (restored) entries. */
   get(namespace: string, requestId: string): RequestKey | undefined {
-    return this.keys.get(slot(namespace, requestId));
+    return this.keys.get(requestSlot(namespace, requestId));
   }
 
   add(key: RequestKey): void {
     if (!key.requestId) return;
-    const at = slot(key.namespace, key.requestId);
+    const at = requestSlot(key.namespace, key.requestId);
     this.keys.delete(at);
     this.keys.set(at, key);
     while (this.keys.size > this.limit) this.keys.delete(this.keys.keys().next().value!);
@@ -38,5 +38,5 @@ export class RequestKeys {
   }
 }
 
-// NUL cannot occur in a namespace, so (namespace, id) pairs never collide.
-const slot = (namespace: string, requestId: string) => `${namespace}\u0000${requestId}`;
+/** One map key per (namespace, request id); NUL cannot occur in a namespace, so pairs never collide. */
+export const requestSlot = (namespace: string, requestId: string) => `${namespace}\u0000${requestId}`;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { walV1 } from "@t4dm/proto";
 import type { LearningState } from "./learning-state.js";
-import type { RequestKey } from "./request-keys.js";
+import { requestSlot, type RequestKey } from "./request-keys.js";
 
 /**
  * What a Remember's request id is compared on. Only what the BUFFER_ADD
@@ -52,7 +52,7 @@ export function findReusedRequestIds(state: LearningState, requests: readonly Ke
   const reused: number[] = [];
   requests.forEach((request, index) => {
     if (!request.requestId) return;
-    const slot = `${request.namespace}\u0000${request.requestId}`;
+    const slot = requestSlot(request.namespace, request.requestId);
     const hash = requestBodyHash(request);
     const seen = earlier.get(slot);
     if (seen) {

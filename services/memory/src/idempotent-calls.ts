@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { canonicalJson } from "@t4dm/learning";
+import { canonicalJson, requestSlot } from "@t4dm/learning";
 import { FailedPreconditionError } from "@t4dm/rpc";
 
 /** A request id reused in its namespace for a different request body. */
@@ -22,7 +22,7 @@ export class IdempotentCalls<T> {
 
   run(namespace: string, requestId: string, body: unknown, call: () => Promise<T>): Promise<T> {
     if (!requestId) return call();
-    const slot = `${namespace}\u0000${requestId}`;
+    const slot = requestSlot(namespace, requestId);
     const bodyHash = createHash("sha256").update(canonicalJson(body)).digest("hex");
     const earlier = this.calls.get(slot);
     if (earlier) {
