@@ -38,10 +38,23 @@ export interface EpisodicStore {
   lexicalSearch(namespace: string, terms: readonly string[], k: number, filter: StoreFilter): Promise<LexicalSearchResult>;
   list(namespace: string, filter: StoreFilter, page: { after?: PageCursor; limit: number }): Promise<StoredMemory[]>;
   count(namespace: string): Promise<number>;
-  /** Best-effort statistics (recall hits, rewards); not part of the learning state. */
-  recordAccess(namespace: string, id: string, update: { accessCount: number; lastAccessTime: Date; rewardSum: number; rewardCount: number }): Promise<void>;
+  /**
+   * Best-effort statistics (recall hits, rewards); not part of the learning
+   * state. Takes every update of one recall or reward at once, so a store can
+   * write them together; ids the namespace does not hold are skipped.
+   */
+  recordAccess(namespace: string, updates: readonly AccessUpdate[]): Promise<void>;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
+}
+
+/** A stored memory's statistics as they stand after an access or a reward. */
+export interface AccessUpdate {
+  id: string;
+  accessCount: number;
+  lastAccessTime: Date;
+  rewardSum: number;
+  rewardCount: number;
 }
 
 /** A memory in long-term storage. Kinds: 1 episodic, 2 working, 3 semantic, 4 procedural (t4dm.wal.v1.MemoryKind). */

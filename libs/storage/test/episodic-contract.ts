@@ -176,7 +176,7 @@ export function describeEpisodicContract(name: string, make: (options: { dimensi
         expect(await store.get(A, "shared")).toBeUndefined();
         expect(await store.get(B, "shared")).toBeDefined();
         expect(await store.get(B, "only-b")).toBeDefined();
-        await store.recordAccess(A, "only-b", { accessCount: 9, lastAccessTime: at(3), rewardSum: 1, rewardCount: 1 });
+        await store.recordAccess(A, [{ id: "only-b", accessCount: 9, lastAccessTime: at(3), rewardSum: 1, rewardCount: 1 }]);
         expect((await store.get(B, "only-b"))?.accessCount).toBe(0);
         expect(await store.count(B)).toBe(2);
       });
@@ -410,6 +410,20 @@ export function describeEpisodicContract(name: string, make: (options: { dimensi
         expect(filtered.corpus.documents).toBe(6);
       });
 
+      it("keeps document frequencies exact across inserts, replacements and deletions between searches", async () => {
+        await seed();
+        const frequency = async () => (await store.lexicalSearch(A, terms("cat"), 10, {})).corpus.documentFrequency.get("cat");
+        expect(await frequency()).toBe(2);
+        await store.upsert([memory({ id: "kitten", namespace: A, content: "a cat, small", embedding: axis(2) })]);
+        expect(await frequency()).toBe(3);
+        await store.upsert([memory({ id: "cats", namespace: A, content: "no felines here, concatenated", embedding: axis(3) })]);
+        expect(await frequency()).toBe(2);
+        await store.delete(A, ["cat"]);
+        expect(await frequency()).toBe(1);
+        await store.upsert([memory({ id: "b-cat", namespace: B, content: "cat", embedding: axis(0) })]);
+        expect(await frequency()).toBe(1);
+      });
+
       it("follows replacements and deletions", async () => {
         await seed();
         await store.upsert([memory({ id: "cat", namespace: A, content: "Alice now keeps parrots", embedding: axis(0) })]);
@@ -496,13 +510,19 @@ export function describeEpisodicContract(name: string, make: (options: { dimensi
       expect(await store.count(A)).toBe(5);
     });
 
-    it("recordAccess updates the statistics only", async () => {
+    it("recordAccess updates the statistics only, all of one call's updates, skipping missing ids", async () => {
       const m = memory({ id: "m", embedding: axis(0), content: "unchanged" });
-      await store.upsert([m]);
-      await store.recordAccess(A, "m", { accessCount: 4, lastAccessTime: at(33), rewardSum: 1.75, rewardCount: 3 });
+      const n = memory({ id: "n", embedding: axis(1), content: "also unchanged" });
+      await store.upsert([m, n]);
+      await store.recordAccess(A, [
+        { id: "m", accessCount: 4, lastAccessTime: at(33), rewardSum: 1.75, rewardCount: 3 },
+        { id: "missing", accessCount: 1, lastAccessTime: at(1), rewardSum: 0, rewardCount: 0 },
+        { id: "n", accessCount: 1, lastAccessTime: at(34), rewardSum: -0.5, rewardCount: 1 },
+      ]);
       expect(await store.get(A, "m")).toEqual({ ...m, accessCount: 4, lastAccessTime: at(33), rewardSum: 1.75, rewardCount: 3 });
-      await store.recordAccess(A, "missing", { accessCount: 1, lastAccessTime: at(1), rewardSum: 0, rewardCount: 0 });
-      expect(await store.count(A)).toBe(1);
+      expect(await store.get(A, "n")).toEqual({ ...n, accessCount: 1, lastAccessTime: at(34), rewardSum: -0.5, rewardCount: 1 });
+      await store.recordAccess(A, []);
+      expect(await store.count(A)).toBe(2);
     });
 
     it("health reports, and never throws (not even once closed)", async () => {
@@ -525,7 +545,7 @@ export function describeEpisodicContract(name: string, make: (options: { dimensi
         await store.upsert([...batch("a", 30), ...batch("b", 5).map((m) => ({ ...m, namespace: B }))]);
         await store.delete(A, ["a-3", "a-4"]);
         await store.upsert([memory({ id: "a-5", embedding: axis(6), content: "replaced" })]);
-        await store.recordAccess(A, "a-6", { accessCount: 2, lastAccessTime: at(7), rewardSum: 0.5, rewardCount: 1 });
+        await store.recordAccess(A, [{ id: "a-6", accessCount: 2, lastAccessTime: at(7), rewardSum: 0.5, rewardCount: 1 }]);
         const query = randomUnit(random, D);
         const before = { rows: await snapshot(store, [A, B]), hits: await store.search(A, query, 5, {}) };
         await store.close();

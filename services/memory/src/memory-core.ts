@@ -94,16 +94,16 @@ export class MemoryCore {
    */
   async recall(request: memoryV1.RecallRequest): Promise<memoryV1.RecallResponse> {
     const valid = validateRecall(request, this.limits);
-    const embedded = await embedMissingDetailed(this.embedder, [{ embedding: valid.query, text: valid.queryText, field: "query" }]);
-    const query = embedded.vectors[0];
-    const input = { ...valid, query: query! };
     const now = this.clock();
-    const fetch = Math.ceil(input.topK * 2 * this.state.neuromodulators.recallWidening());
-    const filter = toStoreFilter(input.filter, now);
-    const [vectorHits, lexical] = await Promise.all([
-      input.mode === "keyword" ? [] : this.stores.episodic.search(input.namespace, input.query, fetch, filter),
-      input.queryTerms.length === 0 ? undefined : this.stores.episodic.lexicalSearch(input.namespace, input.queryTerms, fetch, filter),
+    const fetch = Math.ceil(valid.topK * 2 * this.state.neuromodulators.recallWidening());
+    const filter = toStoreFilter(valid.filter, now);
+    // The keyword search needs no embedding: it runs while the model embeds the query.
+    const [embedded, lexical] = await Promise.all([
+      embedMissingDetailed(this.embedder, [{ embedding: valid.query, text: valid.queryText, field: "query" }]),
+      valid.queryTerms.length === 0 ? undefined : this.stores.episodic.lexicalSearch(valid.namespace, valid.queryTerms, fetch, filter),
     ]);
+    const input = { ...valid, query: embedded.vectors[0]! };
+    const vectorHits = input.mode === "keyword" ? [] : await this.stores.episodic.search(input.namespace, input.query, fetch, filter);
     const results = rankRecall(
       this.state,
       {
@@ -141,17 +141,10 @@ export class MemoryCore {
     // Not awaited: a failure only means this recall cannot be reinforced (NOT_FOUND), never a lost acknowledged write.
     this.pipeline.submit(operations, now).catch((error: unknown) => this.hooks.onRecallRecordsLost?.(error));
     // Access statistics of stored memories are store data, not learning state: best effort.
-    for (const result of results) {
-      if (result.source !== "store") continue;
-      void this.stores.episodic
-        .recordAccess(namespace, result.item.memory.id, {
-          accessCount: result.item.accessCount + 1,
-          lastAccessTime: now,
-          rewardSum: result.item.rewardSum,
-          rewardCount: result.item.rewardCount,
-        })
-        .catch(() => undefined);
-    }
+    const accessed = results
+      .filter((result) => result.source === "store")
+      .map(({ item }) => ({ id: item.memory.id, accessCount: item.accessCount + 1, lastAccessTime: now, rewardSum: item.rewardSum, rewardCount: item.rewardCount }));
+    void this.stores.episodic.recordAccess(namespace, accessed).catch(() => undefined);
     return recallId;
   }
 
@@ -186,14 +179,17 @@ export class MemoryCore {
     const stored = ids.filter((id) => !state.buffer.get(id) && !state.buffer.getPromoting(id));
     if (stored.length === 0) return;
     try {
-      for (const memory of await this.stores.episodic.getMany(namespace, stored)) {
-        await this.stores.episodic.recordAccess(namespace, memory.id, {
+      const memories = await this.stores.episodic.getMany(namespace, stored);
+      await this.stores.episodic.recordAccess(
+        namespace,
+        memories.map((memory) => ({
+          id: memory.id,
           accessCount: memory.accessCount,
           lastAccessTime: memory.lastAccessTime ?? memory.createTime,
           rewardSum: memory.rewardSum + rewardOf(memory.id),
           rewardCount: memory.rewardCount + 1,
-        });
-      }
+        })),
+      );
     } catch {
       // Statistics only: the learning itself is already durable in the WAL.
     }

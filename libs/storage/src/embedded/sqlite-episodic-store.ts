@@ -1,13 +1,14 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { bm25, type DocumentTerms } from "@t4dm/learning";
-import type { EpisodicStore, LexicalSearchResult, PageCursor, SearchHit, StoreFilter, StoreHealth, StoredMemory } from "../episodic-store.js";
+import type { AccessUpdate, EpisodicStore, LexicalSearchResult, PageCursor, SearchHit, StoreFilter, StoreHealth, StoredMemory } from "../episodic-store.js";
 import { StoreClosedError, StoreConfigError, StoreInputError } from "../errors.js";
 import { checkEmbedding, cosine, fromBlob, millis, toBlob } from "./embedding-blob.js";
 import { filterSql } from "./filter-sql.js";
 import { EPISODIC_SCHEMA, EPISODIC_SCHEMA_VERSION, type MemoryRow, rowToMemory } from "./episodic-schema.js";
 import { checkSchemaVersion, MetaTable, openDatabase, type SqliteDatabase, StatementCache, type Statement } from "./sqlite-database.js";
 import { buildLexicalIndex, lexicalColumns } from "./lexical-schema.js";
+import { DocumentFrequencies, termFrequency } from "./document-frequencies.js";
 import { ScopeDirectory } from "./scope-directory.js";
 import { DEFAULT_HNSW, type HnswParams, VectorIndex } from "./vector-index.js";
 
@@ -55,6 +56,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
   private readonly vectors: VectorIndex;
   /** Each row's namespace and kind, in memory, so searches neither count nor read out-of-scope rows. */
   private readonly directory = new ScopeDirectory();
+  private readonly documentFrequencies = new DocumentFrequencies();
   private readonly saveIndexEvery: number;
   private readonly exactSearchBelow: number;
   private generation = 0;
@@ -130,6 +132,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
       return rows.map((row) => statement.get({ ...row, gen: generation })!.key);
     })();
     this.generation = generation;
+    for (const namespace of new Set(rows.map((row) => row.namespace))) this.documentFrequencies.changed(namespace);
     keys.forEach((key, i) => this.directory.set(key, rows[i]!.namespace, rows[i]!.kind));
     // The last write of a key in the batch wins, as it did in SQLite.
     const latest = new Map<number, Float32Array>();
@@ -179,6 +182,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
       return deleted;
     })();
     if (keys.length === 0) return;
+    this.documentFrequencies.changed(namespace);
     this.generation = generation;
     for (const key of keys) this.directory.remove(key);
     this.applyToIndex(() => this.vectors.remove(keys), keys.length);
@@ -271,7 +275,9 @@ export class SqliteEpisodicStore implements EpisodicStore {
     const countMatches = this.statement<{ n: number }>(
       "SELECT count(*) AS n FROM memories_fts CROSS JOIN memories ON memories.key = memories_fts.rowid WHERE memories_fts MATCH ? AND memories.namespace = ?",
     );
-    for (const term of distinct) documentFrequency.set(term, countMatches.get(ftsQuery([term]), namespace)!.n);
+    for (const [term, n] of this.documentFrequencies.lookup(namespace, distinct, (term) => countMatches.get(ftsQuery([term]), namespace)!.n)) {
+      documentFrequency.set(term, n);
+    }
     if (!(k > 0)) return { hits: [], corpus };
     const where = filterSql(filter);
     const rows = this.statement<{ key: number; id: string; lexical_terms: string; lexical_length: number }>(
@@ -279,7 +285,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
        WHERE memories_fts MATCH ? AND memories.namespace = ? AND ${where.sql}`,
     ).all(ftsQuery(distinct), namespace, ...where.params);
     const best = rows
-      .map((row) => ({ key: row.key, id: row.id, bm25: bm25(distinct, termCounts(row.lexical_terms, row.lexical_length), corpus) }))
+      .map((row) => ({ key: row.key, id: row.id, bm25: bm25(distinct, queryTermCounts(row.lexical_terms, row.lexical_length, distinct), corpus) }))
       .sort((a, b) => b.bm25 - a.bm25 || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .slice(0, Math.floor(k));
     const full = this.statement<MemoryRow>("SELECT * FROM memories WHERE key IN (SELECT value FROM json_each(?))").all(JSON.stringify(best.map((hit) => hit.key)));
@@ -308,16 +314,29 @@ export class SqliteEpisodicStore implements EpisodicStore {
     return this.statement<{ n: number }>("SELECT count(*) AS n FROM memories WHERE namespace = ?").get(namespace)!.n;
   }
 
-  async recordAccess(
-    namespace: string,
-    id: string,
-    update: { accessCount: number; lastAccessTime: Date; rewardSum: number; rewardCount: number },
-  ): Promise<void> {
+  /**
+   * One transaction for all the updates, committed without its own fsync
+   * (synchronous=NORMAL for this commit only): statistics are best effort,
+   * and an fsync per recall hit cost more than the rest of a Recall. In WAL
+   * mode the database stays consistent either way, and the next FULL commit
+   * syncs these pages with its own, so memories stay as durable as before.
+   */
+  async recordAccess(namespace: string, updates: readonly AccessUpdate[]): Promise<void> {
+    const db = this.open();
+    const rows = updates.map((update) => [update.accessCount, millis(update.lastAccessTime, "lastAccessTime"), update.rewardSum, update.rewardCount, namespace, update.id] as const);
+    if (rows.length === 0) return;
     // Statistics only: no vector changes, so no new index generation.
-    const lastAccess = millis(update.lastAccessTime, "lastAccessTime");
-    this.statement(
+    const statement = this.statement(
       "UPDATE memories SET access_count = ?, last_access_time = ?, reward_sum = ?, reward_count = ? WHERE namespace = ? AND id = ?",
-    ).run(update.accessCount, lastAccess, update.rewardSum, update.rewardCount, namespace, id);
+    );
+    db.pragma("synchronous = NORMAL");
+    try {
+      db.transaction(() => {
+        for (const row of rows) statement.run(...row);
+      })();
+    } finally {
+      db.pragma("synchronous = FULL");
+    }
   }
 
   async health(): Promise<StoreHealth> {
@@ -472,9 +491,15 @@ function ftsQuery(terms: readonly string[]): string {
   return terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(" OR ");
 }
 
-function termCounts(terms: string, length: number): DocumentTerms {
+/** A row's counts of the query's terms only (all BM25 reads), without splitting the whole row. */
+function queryTermCounts(terms: string, length: number, queryTerms: readonly string[]): DocumentTerms {
   const counts = new Map<string, number>();
-  if (length > 0) for (const term of terms.split(" ")) counts.set(term, (counts.get(term) ?? 0) + 1);
+  if (length > 0) {
+    for (const term of queryTerms) {
+      const tf = termFrequency(terms, term);
+      if (tf > 0) counts.set(term, tf);
+    }
+  }
   return { length, counts };
 }
 

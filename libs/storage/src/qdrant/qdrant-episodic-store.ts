@@ -1,6 +1,6 @@
 import { QdrantClient, type Schemas } from "@qdrant/js-client-rest";
 import { bm25, documentTerms } from "@t4dm/learning";
-import type { EpisodicStore, LexicalSearchResult, PageCursor, SearchHit, StoreFilter, StoreHealth, StoredMemory } from "../episodic-store.js";
+import type { AccessUpdate, EpisodicStore, LexicalSearchResult, PageCursor, SearchHit, StoreFilter, StoreHealth, StoredMemory } from "../episodic-store.js";
 import { StoreClosedError, StoreConfigError, StoreInputError } from "../errors.js";
 import { checkEmbedding, cosine, millis } from "../embedded/embedding-blob.js";
 import { FIELD, fromPayload, toPayload } from "./memory-payload.js";
@@ -304,25 +304,27 @@ export class QdrantEpisodicStore implements EpisodicStore {
     return counts.reduce((sum, result) => sum + result.count, 0);
   }
 
-  async recordAccess(
-    namespace: string,
-    id: string,
-    update: { accessCount: number; lastAccessTime: Date; rewardSum: number; rewardCount: number },
-  ): Promise<void> {
+  async recordAccess(namespace: string, updates: readonly AccessUpdate[]): Promise<void> {
     this.open();
-    const payload = {
-      access_count: update.accessCount,
-      last_access_time: millis(update.lastAccessTime, "lastAccessTime"),
-      reward_sum: update.rewardSum,
-      reward_count: update.rewardCount,
-    };
-    for (const [field, value] of Object.entries(payload)) {
-      if (!Number.isFinite(value)) throw new StoreInputError(`recordAccess: ${field} must be a finite number`);
-    }
+    const payloads = updates.map((update) => {
+      const payload = {
+        access_count: update.accessCount,
+        last_access_time: millis(update.lastAccessTime, "lastAccessTime"),
+        reward_sum: update.rewardSum,
+        reward_count: update.rewardCount,
+      };
+      for (const [field, value] of Object.entries(payload)) {
+        if (!Number.isFinite(value)) throw new StoreInputError(`recordAccess: ${field} must be a finite number`);
+      }
+      return { id: update.id, payload };
+    });
     // By filter, not by point id: setting the payload of a missing point is an error, and a missing memory is not.
-    const filter: QdrantFilter = { must: [{ has_id: [pointId(namespace, id)] }, { key: FIELD.namespace, match: { value: namespace } }] };
+    // Qdrant sets one payload per request; the updates are sent together.
     await settleAll(
-      [...this.collections.values()].map((name) => this.write(`set payload in ${name}`, () => this.client.setPayload(name, { payload, filter, wait: true }))),
+      payloads.flatMap(({ id, payload }) => {
+        const filter: QdrantFilter = { must: [{ has_id: [pointId(namespace, id)] }, { key: FIELD.namespace, match: { value: namespace } }] };
+        return [...this.collections.values()].map((name) => this.write(`set payload in ${name}`, () => this.client.setPayload(name, { payload, filter, wait: true })));
+      }),
     );
   }
 
