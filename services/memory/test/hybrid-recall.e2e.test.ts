@@ -119,6 +119,31 @@ describe("hybrid recall", () => {
     expect(reinforced.creditedMemories).toBeGreaterThan(0);
     expect(await metric("ww_sequenced_lsn")).toBeGreaterThan(before.sequenced);
   });
+
+  it("counts a stored hit's accesses in the store, one per Recall, none for read_only, and Reinforce keeps them", async () => {
+    const query = "what pet does Alice have";
+    const petId = (await recall({ query, readOnly: true })).memories[0]!.memory!.id;
+    const stats = async () => {
+      const got = await call(clients.memory.getMemory.bind(clients.memory), memoryV1.GetMemoryRequest.fromPartial({ namespace: NS, id: petId }));
+      expect(got.memory?.status).toBe(memoryV1.MemoryStatus.MEMORY_STATUS_STORED);
+      return { accessCount: got.memory!.accessCount, lastAccessTime: got.memory!.lastAccessTime };
+    };
+    const before = await stats();
+    await recall({ query, readOnly: true });
+    expect(await stats()).toEqual(before);
+    const first = await recall({ query });
+    const second = await recall({ query });
+    // Statistics are written best effort after the answer: wait for them, with a deadline.
+    const deadline = Date.now() + 10_000;
+    while ((await stats()).accessCount < before.accessCount + 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await stats()).accessCount).toBe(before.accessCount + 2);
+    expect((await stats()).lastAccessTime!.getTime()).toBeGreaterThanOrEqual(before.lastAccessTime?.getTime() ?? 0);
+    // Crediting rewards rewrites the row's statistics: it must keep the access counts.
+    for (const recalled of [first, second]) {
+      await call(clients.memory.reinforce.bind(clients.memory), memoryV1.ReinforceRequest.fromPartial({ namespace: NS, recallId: recalled.recallId, reward: 1 }));
+    }
+    expect((await stats()).accessCount).toBe(before.accessCount + 2);
+  });
 });
 
 describe("a recall's learning records lost in a crash", () => {
