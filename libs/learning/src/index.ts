@@ -13,7 +13,7 @@ export type { LexicalCorpus } from "./lexical/bm25.js";
 export { fuse, RRF_K } from "./lexical/fusion.js";
 export type { RecallMode } from "./lexical/fusion.js";
 export { matchesFilter } from "./filters.js";
-export { canonicalJson, findReusedRequestIds, matchRequest, requestBodyHash } from "./request-match.js";
+export { canonicalJson, canonicalSha256, findReusedRequestIds, matchRequest, requestBodyHash } from "./request-match.js";
 export type { KeyedRequest, RequestBody, RequestMatch } from "./request-match.js";
 export type { RequestKey } from "./request-keys.js";
 export { requestSlot } from "./request-keys.js";

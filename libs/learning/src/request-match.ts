@@ -30,8 +30,12 @@ export type RequestMatch =
 
 /** SHA-256 of the body, with metadata keys sorted and importance as the float32 the record keeps. */
 export function requestBodyHash(body: RequestBody): Uint8Array {
-  const canonical = canonicalJson({ content: body.content, kind: body.kind, metadata: body.metadata ?? {}, importance: Math.fround(body.importance) });
-  return createHash("sha256").update(canonical).digest();
+  return canonicalSha256({ content: body.content, kind: body.kind, metadata: body.metadata ?? {}, importance: Math.fround(body.importance) });
+}
+
+/** SHA-256 of a request body's canonical JSON: how every request id is compared with its earlier body. */
+export function canonicalSha256(value: unknown): Uint8Array {
+  return createHash("sha256").update(canonicalJson(value)).digest();
 }
 
 /** How the state knows this request's id, in its own namespace only. */

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { canonicalJson, requestSlot } from "@t4dm/learning";
+import { canonicalSha256, requestSlot } from "@t4dm/learning";
 import { FailedPreconditionError } from "@t4dm/rpc";
 
 /** A request id reused in its namespace for a different request body. */
@@ -23,7 +22,7 @@ export class IdempotentCalls<T> {
   run(namespace: string, requestId: string, body: unknown, call: () => Promise<T>): Promise<T> {
     if (!requestId) return call();
     const slot = requestSlot(namespace, requestId);
-    const bodyHash = createHash("sha256").update(canonicalJson(body)).digest("hex");
+    const bodyHash = Buffer.from(canonicalSha256(body)).toString("hex");
     const earlier = this.calls.get(slot);
     if (earlier) {
       if (earlier.bodyHash !== bodyHash) return Promise.reject(requestIdReused(namespace, requestId));
