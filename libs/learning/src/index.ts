@@ -25,7 +25,7 @@ export { cosine, normalize } from "./vector.js";
 export { Neuromodulators } from "./neuromodulators.js";
 export type { NeuromodulatorLevels } from "./neuromodulators.js";
 export { Traces } from "./traces.js";
-export type { TraceState } from "./traces.js";
+export type { TraceInput, TraceState } from "./traces.js";
 export { Clusters } from "./clusters.js";
 export { Prng } from "./prng.js";
 export { Gate, gateFeatures } from "./gate.js";

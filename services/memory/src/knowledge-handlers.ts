@@ -1,9 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { scorerFeatures } from "@t4dm/learning";
 import { memoryV1 } from "@t4dm/proto";
 import { byNamespace, guarded, type Gate } from "./auth/guarded.js";
 import { requireEngine, type Engine } from "./engine.js";
-import { PROCEDURE_CONTEXT } from "./memory-core.js";
 
 /** KnowledgeService over the engine's graph store. */
 export function knowledgeHandlers(engine: () => Engine | undefined, gate: Gate, clock: () => Date): memoryV1.KnowledgeServiceServer {
@@ -21,8 +19,6 @@ export function knowledgeHandlers(engine: () => Engine | undefined, gate: Gate, 
       if (match.matched.length === 0) return { procedures: [], recallId: "" };
       // A trace per match, like a recall: Reinforce with this id records the procedures' outcomes.
       const now = clock();
-      const recallId = randomUUID();
-      const state = current.pipeline.projected;
       const items = match.matched.map((procedure, i) => ({
         memoryId: procedure.id,
         features: scorerFeatures({
@@ -41,11 +37,7 @@ export function knowledgeHandlers(engine: () => Engine | undefined, gate: Gate, 
           fused: match.similarities[i]!,
         }),
       }));
-      const operations = [
-        ...(state.traces.live(request.namespace).length > 0 ? [state.traces.planDecay(request.namespace)] : []),
-        state.traces.planCreate(recallId, request.namespace, `${request.namespace}${PROCEDURE_CONTEXT}`, items),
-      ];
-      await current.pipeline.submit(operations, now);
+      const recallId = current.core.traceProcedureMatch(request.namespace, items, now);
       return { procedures: match.procedures, recallId };
     }),
   };

@@ -9,6 +9,7 @@ import {
   type Recalled,
   type RecallSignals,
   type RememberPlan,
+  type TraceInput,
 } from "@t4dm/learning";
 import { memoryV1, walV1 } from "@t4dm/proto";
 import { NotFoundError } from "@t4dm/rpc";
@@ -145,6 +146,20 @@ export class MemoryCore {
       .filter((result) => result.source === "store")
       .map(({ item }) => ({ id: item.memory.id, accessCount: item.accessCount + 1, lastAccessTime: now, rewardSum: item.rewardSum, rewardCount: item.rewardCount }));
     void this.stores.episodic.recordAccess(namespace, accessed).catch(() => undefined);
+    return recallId;
+  }
+
+  /**
+   * A procedure match's trace, so Reinforce with the returned id records the
+   * procedures' outcomes. Submitted like a recall's records, not awaited: the
+   * match is a read. Empty at the WAL's size cap (nothing to reinforce).
+   */
+  traceProcedureMatch(namespace: string, items: readonly TraceInput[], now: Date): string {
+    if (this.pipeline.walFull) return "";
+    const recallId = this.newId();
+    const traces = this.pipeline.projected.traces;
+    const operations = [...(traces.live(namespace).length > 0 ? [traces.planDecay(namespace)] : []), traces.planCreate(recallId, namespace, `${namespace}${PROCEDURE_CONTEXT}`, items)];
+    this.pipeline.submit(operations, now).catch((error: unknown) => this.hooks.onRecallRecordsLost?.(error));
     return recallId;
   }
 

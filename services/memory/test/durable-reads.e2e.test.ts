@@ -33,7 +33,7 @@ describe("reads show only what the sidecar acknowledged (catalog 18)", () => {
     pod = undefined;
   });
 
-  it("a Remember and a Forget sent while the sidecar is paused are invisible to GetMemory, ListMemories and Recall until acknowledged", async () => {
+  it("a Remember and a Forget sent while the sidecar is paused are invisible to GetMemory, ListMemories and Recall until acknowledged; Recall and MatchProcedures answer meanwhile", async () => {
     pod = await startPod({ env: { T4DM_EMBEDDING_DIM: "32" } });
     const c = connectClients(pod.grpcAddr);
     try {
@@ -56,6 +56,10 @@ describe("reads show only what the sidecar acknowledged (catalog 18)", () => {
       const get = (id: string) => call(c.memory.getMemory.bind(c.memory), memoryV1.GetMemoryRequest.fromPartial({ namespace: NS, id }));
       const listed = async () => (await call(c.memory.listMemories.bind(c.memory), memoryV1.ListMemoriesRequest.fromPartial({ namespace: NS }))).memories.map((m) => m.content);
 
+      await call(
+        c.knowledge.upsertProcedure.bind(c.knowledge),
+        memoryV1.UpsertProcedureRequest.fromPartial({ namespace: NS, name: "rotate-keys", trigger: "rotate the api keys when a key leaks", steps: [{ action: "revoke" }] }),
+      );
       const kept = await call(c.memory.remember.bind(c.memory), memoryV1.RememberRequest.fromPartial({ namespace: NS, content: "the kept note about deploys", admission: 2 }));
       const appliedBefore = await metric("ww_applied_lsn");
       expect(await metric("ww_sequenced_lsn")).toBe(appliedBefore);
@@ -72,7 +76,12 @@ describe("reads show only what the sidecar acknowledged (catalog 18)", () => {
       // acknowledged) and not the pending one — and its own learning records wait behind the others.
       const recalled = await call(c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace: NS, query: "pending note about rollbacks", topK: 10 }));
       expect(recalled.memories.map((m) => m.memory?.content)).toEqual(["the kept note about deploys"]);
-      await sequencedPast(afterForget);
+      const afterRecall = await sequencedPast(afterForget);
+      // MatchProcedures is a read too: it answers with a recall id while its trace waits behind the rest.
+      const matched = await call(c.knowledge.matchProcedures.bind(c.knowledge), memoryV1.MatchProceduresRequest.fromPartial({ namespace: NS, situation: "a key leaked" }));
+      expect(matched.procedures.map((p) => p.procedure?.name)).toEqual(["rotate-keys"]);
+      expect(matched.recallId).not.toBe("");
+      await sequencedPast(afterRecall);
 
       expect((await get(kept.memory!.id)).memory?.content).toBe("the kept note about deploys");
       expect(await listed()).toEqual(["the kept note about deploys"]);
@@ -83,6 +92,10 @@ describe("reads show only what the sidecar acknowledged (catalog 18)", () => {
       paused = false;
       const pending = await remembered.promise;
       expect((await forgotten.promise).forgottenCount).toBe(1);
+      // Ordered after the match's trace, which is durable now: the outcome is recorded.
+      await call(c.memory.reinforce.bind(c.memory), memoryV1.ReinforceRequest.fromPartial({ namespace: NS, recallId: matched.recallId, reward: 1 }));
+      const again = await call(c.knowledge.matchProcedures.bind(c.knowledge), memoryV1.MatchProceduresRequest.fromPartial({ namespace: NS, situation: "a key leaked" }));
+      expect(again.procedures[0]!.procedure!.executionCount).toBe(1);
       const recalledAfter = await call(c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace: NS, query: "pending note about rollbacks", topK: 10 }));
       expect(recalledAfter.memories.map((m) => m.memory?.id)).toEqual([pending.memory!.id]);
       expect((await get(pending.memory!.id)).memory?.content).toBe("the pending note about rollbacks");
