@@ -31,7 +31,7 @@ function populated(): Driver {
 }
 
 /** The new vectors: the hashing embedder at NEW_DIM over each buffered memory's content. */
-function newVectors(state: LearningState): ReembedPlanInput {
+function newVectors(state: LearningState): ReembedPlanInput & { vectors: Map<string, Float32Array> } {
   const vectors = new Map<string, Float32Array>();
   const members = new CentroidSums();
   for (const item of [...state.buffer.all(), ...state.buffer.promoting()]) {
