@@ -22,3 +22,4 @@ export { QdrantEpisodicStore, type QdrantEpisodicStoreOptions } from "./qdrant/q
 export { QdrantRequestError, QdrantUnavailableError } from "./qdrant/qdrant-errors.js";
 export type { VectorRewrite, RewriteItem, StagedVector } from "./vector-rewrite.js";
 export { SqliteVectorRewrite } from "./embedded/sqlite-vector-rewrite.js";
+export { Neo4jVectorRewrite } from "./neo4j/neo4j-vector-rewrite.js";
