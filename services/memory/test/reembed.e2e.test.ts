@@ -211,7 +211,8 @@ describe("the re-embed command", () => {
     const line = await killed.line((l) => /re-embed episodic: [1-9]\d*\//.test(l));
     killed.kill();
     expect(await killed.exited).toBe(null);
-    const staged = Number(/: (\d+)\//.exec(line)![1]);
+    const [staged, total] = /: (\d+)\/(\d+)/.exec(line)!.slice(1).map(Number) as [number, number];
+    expect(staged).toBeLessThan(total);
 
     for (const env of [MINILM, {}]) {
       const refused = ServiceProcess.start("memory", { T4DM_DATA_DIR: dataDir, T4DM_GRPC_ADDR: "127.0.0.1:0", T4DM_HTTP_ADDR: "127.0.0.1:0", ...env });

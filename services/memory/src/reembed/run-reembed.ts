@@ -121,13 +121,14 @@ async function stageAll(rewrite: VectorRewrite, embedder: Embedder, io: ReembedI
     io.logger.info("re-embed progress", { event: "reembed.progress", store: rewrite.name, done: progress.done, total, perSecond: progress.rate(lastLine) });
   };
   report(true);
-  for (;;) {
+  for (let batches = 1; ; batches++) {
     const items = await rewrite.pending(BATCH);
     if (items.length === 0) break;
     const vectors = await embedAll(embedder, items.map((item) => item.text));
     await rewrite.stage(items.map((item, i) => ({ ref: item.ref, vector: vectors[i]! })));
     progress.advance(items.length);
-    report(false);
+    // The first batch's line says at once that it works and how fast; then one a second.
+    report(batches === 1);
   }
   report(true);
 }
