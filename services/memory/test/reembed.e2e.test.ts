@@ -109,10 +109,10 @@ async function startSidecar(dataDir: string): Promise<{ sidecar: ServiceProcess;
  * promoted to the embedded store (the buffer holds 40), then the service stopped gracefully.
  * The sidecar keeps running; returns it and every memory's id and content.
  */
-async function hashingDataDir(count: number) {
+async function hashingDataDir(count: number, env: Record<string, string> = {}) {
   const data = makeDataDir();
   cleanups.push(() => data.remove());
-  const pod = await startPod({ dataDir: data.dir, env: { T4DM_BUFFER_CAPACITY: "40" } });
+  const pod = await startPod({ dataDir: data.dir, env: { T4DM_BUFFER_CAPACITY: "40", ...env } });
   cleanups.push(() => pod.stop());
   const clients = connectClients(pod.grpcAddr);
   const memories: { id: string; namespace: string; content: string }[] = [];
@@ -236,6 +236,25 @@ describe("the re-embed command", () => {
     const throughState = await independentReplay(other.client);
     await other.sidecar.kill("SIGTERM");
     expect(comparable(resumedState)).toEqual(comparable(throughState));
+
+    const pod = await startPod({ dataDir, env: MINILM });
+    cleanups.push(() => pod.stop());
+    await expectModelVectors(pod.grpcAddr, memories);
+  }, 120_000);
+
+  it("another dimension: a 64-dimensional hashing directory moves to the 384-dimensional model, stores and state alike", async () => {
+    const { dataDir, sidecar, memories } = await hashingDataDir(100, { T4DM_EMBEDDING_DIM: "64" });
+    const run = runReembed({ T4DM_DATA_DIR: dataDir, ...MINILM });
+    expect(await run.exited, run.stderr.join("\n")).toBe(0);
+    const switched = run.logs.find((line) => line.event === "reembed.state_switched")!;
+    await sidecar.kill("SIGTERM");
+    rmSync(path.join(dataDir, "checkpoints", newestCheckpoint(dataDir)));
+    const older = await startSidecar(dataDir);
+    const replayed = await independentReplay(older.client);
+    expect(replayed.hash().toString("hex")).toBe(switched.stateHash);
+    expect(replayed.embeddingDim).toBe(384);
+    expect(replayed.networks!.gate.projection).toHaveLength(16 * 384);
+    await older.sidecar.kill("SIGTERM");
 
     const pod = await startPod({ dataDir, env: MINILM });
     cleanups.push(() => pod.stop());
