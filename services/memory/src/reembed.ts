@@ -4,9 +4,6 @@ import { EmbedderStartupError } from "./embedding/embedder-startup-error.js";
 import { openEmbedder, type EmbedderSource } from "./embedding/open-embedder.js";
 import { ReembedRefusedError, runReembed } from "./reembed/run-reembed.js";
 
-// `npm run reembed -w services/memory` runs in the workspace folder; relative paths (T4DM_DATA_DIR=./data) mean the caller's.
-if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
-
 /**
  * The re-embed command: with the memory service stopped and its sidecar
  * running, moves the data directory to the embedder these settings name

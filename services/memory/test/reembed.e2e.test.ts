@@ -261,7 +261,7 @@ describe("the re-embed command", () => {
     await expectModelVectors(pod.grpcAddr, memories);
   }, 120_000);
 
-  it("bad input: a missing data directory and a missing model exit 2; nothing to do on a matching directory exits 0", async () => {
+  it("bad input: a missing data directory and a missing model exit 2", async () => {
     const missing = runReembed({ T4DM_DATA_DIR: path.join(makeDataDir().dir, "nope"), T4DM_EMBEDDER: "hashing" });
     expect(await missing.exited).toBe(2);
     expect(missing.stderr.join("\n")).toContain("does not exist");
