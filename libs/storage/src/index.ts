@@ -23,3 +23,4 @@ export { QdrantRequestError, QdrantUnavailableError } from "./qdrant/qdrant-erro
 export type { VectorRewrite, RewriteItem, StagedVector } from "./vector-rewrite.js";
 export { SqliteVectorRewrite } from "./embedded/sqlite-vector-rewrite.js";
 export { Neo4jVectorRewrite } from "./neo4j/neo4j-vector-rewrite.js";
+export { QdrantVectorRewrite } from "./qdrant/qdrant-vector-rewrite.js";

@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "@t4dm/config";
 import { CentroidSums, planReembed, type LearningState } from "@t4dm/learning";
-import { Neo4jVectorRewrite, SqliteVectorRewrite, type VectorRewrite } from "@t4dm/storage";
+import { Neo4jVectorRewrite, QdrantVectorRewrite, SqliteVectorRewrite, StoreConfigError, type VectorRewrite } from "@t4dm/storage";
 import type { Logger } from "@t4dm/telemetry";
 import type { Embedder } from "../embedding/embedder.js";
 import { readEmbedderRecord, writeEmbedderRecord, type EmbedderIdentity } from "../embedding/embedder-record.js";
@@ -50,12 +50,6 @@ export async function runReembed(config: Config, embedders: EmbedderSource, io: 
   if (!existsSync(config.dataDir) || !statSync(config.dataDir).isDirectory()) {
     throw new ReembedRefusedError(`T4DM_DATA_DIR ${config.dataDir} does not exist; point it at the data directory to re-embed`);
   }
-  if (config.qdrantUrl) {
-    throw new ReembedRefusedError(
-      "re-embedding a Qdrant episodic store is not supported yet (its collections have a fixed vector size); " +
-        "export the memories and remember them again into a data directory started with the new embedder",
-    );
-  }
   // The new embedder's dimension: the model's own, or T4DM_EMBEDDING_DIM for hashing and http (EmbedderMismatchError, exit 2, otherwise).
   const embedder = await embedders.forDataDir(config.embeddingDim, true);
   const target = embedders.identity(embedder.dimensions);
@@ -67,18 +61,11 @@ export async function runReembed(config: Config, embedders: EmbedderSource, io: 
   try {
     const recovery = await recoverState(sidecar.client, logger);
     if (!recovery.state.initialized) return "nothing";
-    await writeReembedMarker(config.dataDir, { from: marker?.from ?? recorded, to: target });
-    logger.info("re-embed started", { event: "reembed.start", from: marker?.from ?? recorded, to: target, resumed: marker !== undefined });
-
-    const targetName = `${target.embedder} ${target.model} ${target.dimensions}`;
-    const dir = path.join(config.dataDir, "store");
-    const rewrites: VectorRewrite[] = [SqliteVectorRewrite.episodic(dir, targetName)];
-    rewrites.push(
-      config.neo4jUri
-        ? await Neo4jVectorRewrite.open({ uri: config.neo4jUri, user: config.neo4jUser, password: config.neo4jPassword, database: config.neo4jDatabase }, targetName)
-        : SqliteVectorRewrite.graph(dir, targetName),
-    );
+    // Opened before the marker: a store that cannot take the new vectors refuses with nothing changed.
+    const rewrites = await openRewrites(config, target);
     try {
+      await writeReembedMarker(config.dataDir, { from: marker?.from ?? recorded, to: target });
+      logger.info("re-embed started", { event: "reembed.start", from: marker?.from ?? recorded, to: target, resumed: marker !== undefined });
       for (const rewrite of rewrites) await stageAll(rewrite, embedder, io);
       await switchLearningState(sidecar.client, recovery.state, embedder, target, rewrites, io);
       for (const rewrite of rewrites) await rewrite.commit(target.dimensions);
@@ -91,6 +78,30 @@ export async function runReembed(config: Config, embedders: EmbedderSource, io: 
     return "done";
   } finally {
     sidecar.close();
+  }
+}
+
+/** The configured stores' rewrites: embedded, or Qdrant (same dimension only) and Neo4j. */
+async function openRewrites(config: Config, target: EmbedderIdentity): Promise<VectorRewrite[]> {
+  const name = `${target.embedder} ${target.model} ${target.dimensions}`;
+  const dir = path.join(config.dataDir, "store");
+  const rewrites: VectorRewrite[] = [];
+  try {
+    rewrites.push(
+      config.qdrantUrl
+        ? await QdrantVectorRewrite.open({ url: config.qdrantUrl, apiKey: config.qdrantApiKey }, name, target.dimensions)
+        : SqliteVectorRewrite.episodic(dir, name),
+    );
+    rewrites.push(
+      config.neo4jUri
+        ? await Neo4jVectorRewrite.open({ uri: config.neo4jUri, user: config.neo4jUser, password: config.neo4jPassword, database: config.neo4jDatabase }, name)
+        : SqliteVectorRewrite.graph(dir, name),
+    );
+    return rewrites;
+  } catch (error) {
+    for (const rewrite of rewrites) await rewrite.close();
+    if (error instanceof StoreConfigError) throw new ReembedRefusedError(error.message);
+    throw error;
   }
 }
 
