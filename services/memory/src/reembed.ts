@@ -1,5 +1,6 @@
 import { loadConfigOrExit } from "@t4dm/config";
 import { createLogger } from "@t4dm/telemetry";
+import { EmbeddingConfigError } from "./embedding/embedder.js";
 import { EmbedderStartupError } from "./embedding/embedder-startup-error.js";
 import { openEmbedder, type EmbedderSource } from "./embedding/open-embedder.js";
 import { ReembedRefusedError, runReembed } from "./reembed/run-reembed.js";
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
     await embedders.close();
     process.exit(0);
   } catch (error) {
-    if (error instanceof EmbedderStartupError || error instanceof ReembedRefusedError) {
+    // EmbeddingConfigError: an http provider whose vectors do not have T4DM_EMBEDDING_DIM dimensions (the service exits too).
+    if (error instanceof EmbedderStartupError || error instanceof ReembedRefusedError || error instanceof EmbeddingConfigError) {
       logger.error("re-embed refused", { event: "reembed.refused", error });
       say((error as Error).message);
       process.exit(2);

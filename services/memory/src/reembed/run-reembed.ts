@@ -1,14 +1,14 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "@t4dm/config";
-import { CentroidSums, planReembed, type LearningState } from "@t4dm/learning";
+import { CentroidSums, planReembed, type LearningState, type Operation } from "@t4dm/learning";
 import { Neo4jVectorRewrite, QdrantVectorRewrite, SqliteVectorRewrite, StoreConfigError, type VectorRewrite } from "@t4dm/storage";
 import type { Logger } from "@t4dm/telemetry";
 import type { Embedder } from "../embedding/embedder.js";
 import { readEmbedderRecord, writeEmbedderRecord, type EmbedderIdentity } from "../embedding/embedder-record.js";
 import type { EmbedderSource } from "../embedding/open-embedder.js";
-import { Checkpointer } from "../pipeline/checkpointer.js";
-import { CommitPipeline } from "../pipeline/commit-pipeline.js";
+import { Checkpointer, WAL_FULL_REASON } from "../pipeline/checkpointer.js";
+import { CommitPipeline, WalFullError } from "../pipeline/commit-pipeline.js";
 import { recoverState } from "../pipeline/recover-state.js";
 import { SidecarLink } from "../sidecar-link.js";
 import { readReembedMarker, removeReembedMarker, writeReembedMarker } from "./reembed-marker.js";
@@ -28,6 +28,9 @@ export interface ReembedIo {
   say(line: string): void;
   now(): number;
 }
+
+/** Checkpoints tried for room at the WAL's cap before giving up (the service retries the same way). */
+const WAL_FULL_CHECKPOINTS = 10;
 
 /** Texts per embed call and per staged batch: big enough for the model's batching, small enough for a frequent progress line. */
 const BATCH = 64;
@@ -57,7 +60,7 @@ export async function runReembed(config: Config, embedders: EmbedderSource, io: 
   const marker = await readReembedMarker(config.dataDir);
   if (!marker && recorded && sameIdentity(recorded, target)) return "already";
 
-  const sidecar = await connectSidecar(config, logger);
+  const sidecar = await connectSidecar(config, io);
   try {
     const recovery = await recoverState(sidecar.client, logger);
     if (!recovery.state.initialized) return "nothing";
@@ -110,13 +113,15 @@ function sameIdentity(a: EmbedderIdentity, b: EmbedderIdentity): boolean {
 }
 
 /** Waits for the sidecar's handshake, as the service does at start. */
-async function connectSidecar(config: Config, logger: Logger): Promise<SidecarLink> {
+async function connectSidecar(config: Config, io: ReembedIo): Promise<SidecarLink> {
   let connected!: () => void;
   const ready = new Promise<void>((resolve) => (connected = resolve));
-  const link = new SidecarLink({ target: config.sidecarAddr.grpcTarget, token: config.sidecarToken, logger, onChange: (status) => status && connected() });
+  const link = new SidecarLink({ target: config.sidecarAddr.grpcTarget, token: config.sidecarToken, logger: io.logger, onChange: (status) => status && connected() });
   link.start();
-  logger.info("waiting for the persistence sidecar", { event: "reembed.sidecar_wait", addr: config.sidecarAddr.raw });
+  // Said only if the handshake does not come at once: the usual mistake is a stopped sidecar.
+  const hint = setTimeout(() => io.say(`waiting for the persistence sidecar at ${config.sidecarAddr.raw} (start it, or use \`make reembed\`, which does)`), 2_000);
   await ready;
+  clearTimeout(hint);
   return link;
 }
 
@@ -142,6 +147,19 @@ async function stageAll(rewrite: VectorRewrite, embedder: Embedder, io: ReembedI
     report(batches === 1);
   }
   report(true);
+}
+
+/** A submit that, at the WAL's size cap, checkpoints to free space and tries again. */
+async function submitWithRoom(pipeline: CommitPipeline, checkpointer: Checkpointer, operations: readonly Operation[], time: Date): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pipeline.submit(operations, time);
+      return;
+    } catch (error) {
+      if (!(error instanceof WalFullError) || attempt >= WAL_FULL_CHECKPOINTS) throw error;
+      await checkpointer.checkpoint(WAL_FULL_REASON, { fresh: true });
+    }
+  }
 }
 
 /** Vectors for texts; a text the new embedder finds nothing in cannot be re-embedded. */
@@ -192,7 +210,7 @@ async function switchLearningState(
   try {
     await opened;
     const plan = planReembed(pipeline.projected, { embeddingDim: target.dimensions, embedder: `${target.embedder} ${target.model}`, vectors, members });
-    for (const batch of plan) await pipeline.submit(batch, new Date(io.now()));
+    for (const batch of plan) await submitWithRoom(pipeline, checkpointer, batch, new Date(io.now()));
     const checkpoint = await checkpointer.checkpoint("re-embed", { fresh: true });
     io.logger.info("learning state re-embedded", {
       event: "reembed.state_switched",
