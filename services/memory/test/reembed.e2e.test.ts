@@ -3,17 +3,19 @@
 // the model, every memory carries the model's vector of its content, and Recall finds by meaning.
 // The learning state's switch goes through the WAL: an independent replay of the sidecar's
 // recovery stream (from the command's checkpoint, and from the older one) gives the hash the
-// command had live (I1). Killed mid-way, the command leaves a directory the service refuses, and
+// command had live (I1), and a recall made before it has no traces left (Reinforce: RECALL_NOT_FOUND). Killed mid-way, the command leaves a directory the service refuses, and
 // run again it resumes (staged vectors kept) and ends where an uninterrupted run ends.
 import { spawn } from "node:child_process";
 import { cpSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { status } from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_EMBEDDING_MODEL_DIR } from "@t4dm/config";
 import { LearningState } from "@t4dm/learning";
 import { memoryV1, walV1, type persistenceV1 } from "@t4dm/proto";
-import { call, connectClients, connectSidecar, makeDataDir, REPO_ROOT, ServiceProcess, startPod } from "@t4dm/testkit";
+import { decodeStatusDetails } from "@t4dm/rpc";
+import { call, callError, connectClients, connectSidecar, makeDataDir, REPO_ROOT, ServiceProcess, startPod } from "@t4dm/testkit";
 import { MiniLmEmbedder } from "../dist/embedding/minilm-embedder.js";
 
 const MINILM = { T4DM_EMBEDDER: "minilm" };
@@ -123,9 +125,11 @@ async function hashingDataDir(count: number, env: Record<string, string> = {}) {
     const response = await call(clients.memory.batchRemember.bind(clients.memory), memoryV1.BatchRememberRequest.fromPartial({ requests }));
     response.responses.forEach((result, j) => memories.push({ id: result.memory!.id, namespace: requests[j]!.namespace, content: requests[j]!.content }));
   }
+  // A recall before the re-embed: its traces are dropped by the switch.
+  const recall = await call(clients.memory.recall.bind(clients.memory), memoryV1.RecallRequest.fromPartial({ namespace: "alice", query: "cat" }));
   clients.close();
   await pod.memory.kill("SIGTERM");
-  return { dataDir: data.dir, sidecar: pod.sidecar, memories };
+  return { dataDir: data.dir, sidecar: pod.sidecar, memories, recallId: recall.recallId };
 }
 
 function newestCheckpoint(dataDir: string): string {
@@ -162,7 +166,10 @@ function comparable(state: LearningState) {
 
 describe("the re-embed command", () => {
   it("moves a hashing data directory to the model: vectors, clusters, Recall by meaning; replay reproduces the switched state (I1)", async () => {
-    const { dataDir, sidecar, memories } = await hashingDataDir(240);
+    const { dataDir, sidecar, memories, recallId } = await hashingDataDir(240);
+    const before = connectSidecar(String((await sidecar.waitForEvent("grpc.listening")).addr));
+    cleanups.push(() => before.close());
+    expect((await independentReplay(before)).traces.snapshot().map((trace) => trace.recallId)).toContain(recallId);
     const run = runReembed({ T4DM_DATA_DIR: dataDir, ...MINILM });
     expect(await run.exited, run.stderr.join("\n")).toBe(0);
     expect(run.stderr.some((line) => /re-embed episodic: \d+\/\d+ \(100%\), [\d.]+\/s/.test(line)), run.stderr.join("\n")).toBe(true);
@@ -189,6 +196,12 @@ describe("the re-embed command", () => {
     const pod = await startPod({ dataDir, env: MINILM });
     cleanups.push(() => pod.stop());
     await expectModelVectors(pod.grpcAddr, memories);
+    // The recall made before the re-embed has no traces left: Reinforce answers NOT_FOUND.
+    const clients = connectClients(pod.grpcAddr);
+    cleanups.push(() => clients.close());
+    const error = await callError(clients.memory.reinforce.bind(clients.memory), memoryV1.ReinforceRequest.fromPartial({ namespace: "alice", recallId, reward: 1 }));
+    expect(error.code).toBe(status.NOT_FOUND);
+    expect(decodeStatusDetails(error).errorInfo?.reason).toBe("RECALL_NOT_FOUND");
 
     // Run again with the same settings: it says so and changes nothing.
     await pod.memory.kill("SIGTERM");
