@@ -3,8 +3,9 @@
 // the model, every memory carries the model's vector of its content, and Recall finds by meaning.
 // The learning state's switch goes through the WAL: an independent replay of the sidecar's
 // recovery stream (from the command's checkpoint, and from the older one) gives the hash the
-// command had live (I1), and a recall made before it has no traces left (Reinforce: RECALL_NOT_FOUND). Killed mid-way, the command leaves a directory the service refuses, and
-// run again it resumes (staged vectors kept) and ends where an uninterrupted run ends.
+// command had live (I1), and a recall made before it has no traces left (Reinforce answers
+// RECALL_NOT_FOUND). Killed mid-way, the command leaves a directory the service refuses, and run
+// again it resumes (staged vectors kept) and ends where an uninterrupted run ends.
 import { spawn } from "node:child_process";
 import { cpSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
