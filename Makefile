@@ -12,11 +12,12 @@ PACKAGE_JSONS := package.json package-lock.json $(wildcard libs/*/package.json s
 # feed we cannot reach (and do not use).
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: help install model tools neo4j proto proto-deps proto-check build lint test run bench bench-sidecar clean
+.PHONY: help install model tools neo4j proto proto-deps proto-check build lint test run reembed bench bench-sidecar clean
 
 help:
 	@echo "make run    build and start the sidecar and the memory service on the embedded defaults"
 	@echo "make test   install everything, build, check the contracts and run every test"
+	@echo "make reembed  with the services stopped: move the data directory to the T4DM_EMBEDDER* settings (README)"
 	@echo "make build | model | proto | lint | bench (bench-sidecar) | tools | clean"
 
 install: $(INSTALL_STAMP)
@@ -106,6 +107,11 @@ test: install model tools neo4j proto-check build clients
 
 run: build model
 	node tools/run-local.mjs
+
+# Re-embeds the data directory for the embedder the T4DM_EMBEDDER* settings name, with `make run`
+# stopped: starts the sidecar, runs services/memory/dist/reembed.js, stops the sidecar (README).
+reembed: build model
+	node tools/reembed-local.mjs
 
 # Benchmarks print figures and ratios against an anchor run on the same disk in the same run;
 # they never pass or fail on a number and are never part of `make test`. See bench/README.md.

@@ -88,6 +88,16 @@ export class MemoryBuffer {
         item.rewardCount = operation.value.rewardCount;
         return;
       }
+      case "bufferReembed": {
+        // A memory's record keeps its history (gate features, cluster id); only the vector moves to the new embedder.
+        for (const { memoryId, embedding } of operation.value.memories) {
+          const item = this.items.get(memoryId) ?? this.promotingItems.get(memoryId);
+          if (!item) continue;
+          item.memory = { ...item.memory, embedding };
+          item.embedding = Float32Array.from(embedding);
+        }
+        return;
+      }
       default:
         return;
     }

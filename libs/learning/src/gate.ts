@@ -92,12 +92,28 @@ export class Gate {
 
   /** Projection entries N(0, 1/√dim) first, then the Xavier network, from one PRNG stream. */
   static init(prng: Prng, embeddingDim: number): Gate {
+    const projection = Gate.drawProjection(prng, embeddingDim);
+    const net = Mlp.xavier([GATE_FEATURES, GATE_HIDDEN, 1], GATE_ACTIVATIONS, prng);
+    return new Gate(net, projection, 0);
+  }
+
+  /**
+   * The same network over a new projection for embeddings of `embeddingDim`
+   * (after a re-embed to another dimension), drawn from `prng` as `init`
+   * draws it. The network keeps its weights: its other inputs (novelty,
+   * neuromodulators, length, kind, importance) mean what they meant.
+   */
+  reproject(prng: Prng, embeddingDim: number): Gate {
+    const fresh = Gate.drawProjection(prng, embeddingDim);
+    return new Gate(this.net, fresh, this.appliedUpdates);
+  }
+
+  private static drawProjection(prng: Prng, embeddingDim: number): Float32Array {
     if (!Number.isInteger(embeddingDim) || embeddingDim < 1) throw new Error(`embedding dimension must be a positive integer, got ${embeddingDim}`);
     const projection = new Float32Array(GATE_PROJECTION_DIM * embeddingDim);
     const sd = 1 / Math.sqrt(embeddingDim);
     for (let i = 0; i < projection.length; i++) projection[i] = prng.nextGaussian() * sd;
-    const net = Mlp.xavier([GATE_FEATURES, GATE_HIDDEN, 1], GATE_ACTIVATIONS, prng);
-    return new Gate(net, projection, 0);
+    return projection;
   }
 
   static restore(snapshot: { gate: stateV1.Network | undefined; projection: readonly number[] }, embeddingDim: number): Gate {

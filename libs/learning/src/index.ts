@@ -34,3 +34,5 @@ export { planForget } from "./forget-planner.js";
 export { planConsolidation, planExpiry, CONCEPT_MIN_MEMBERS, DUPLICATE_SIMILARITY } from "./consolidation-planner.js";
 export type { ConsolidationPlan } from "./consolidation-planner.js";
 export { StoreOutbox } from "./outbox.js";
+export { CentroidSums, planReembed } from "./reembed-planner.js";
+export type { ReembedPlanInput } from "./reembed-planner.js";

@@ -157,7 +157,10 @@ export class LearningState {
       }
       case "bufferPromote":
       case "bufferEvidence":
+      case "bufferReembed":
         return this.buffer.apply(operation);
+      case "embeddingSwitch":
+        return this.switchEmbedding(operation.value);
       case "memoryDelete":
         return this.forget(operation.value, entry.time);
       case "storeSynced":
@@ -229,6 +232,25 @@ export class LearningState {
     if (this.initialized) this.networks = { gate: Gate.init(this.prng, this.embeddingDim), scorer: Scorer.init(this.prng) };
     this.traces = new Traces();
     this.neuromodulators = new Neuromodulators();
+    this.clusters = new Clusters();
+  }
+
+  /**
+   * A re-embed moved the data directory to another embedder. Traces are
+   * dropped: their features (cosines) were measured in the old geometry, so a
+   * Reinforce of an older recall answers RECALL_NOT_FOUND. Clusters are
+   * emptied: ClusterUpdate records with centroids recomputed from the members'
+   * new vectors follow. A new dimension redraws the gate's projection from the
+   * PRNG; the same dimension keeps it (a random projection serves any
+   * embedder of that size), so logging the switch twice changes nothing more.
+   */
+  private switchEmbedding(change: walV1.EmbeddingSwitch): void {
+    const networks = this.requireNetworks();
+    if (change.embeddingDim !== this.embeddingDim) {
+      networks.gate = networks.gate.reproject(this.prng, change.embeddingDim);
+      this.embeddingDim = change.embeddingDim;
+    }
+    this.traces = new Traces();
     this.clusters = new Clusters();
   }
 

@@ -20,3 +20,7 @@ export { Neo4jGraphStore, type Neo4jGraphStoreOptions } from "./neo4j/neo4j-grap
 export { Neo4jRequestError, Neo4jUnavailableError } from "./neo4j/neo4j-errors.js";
 export { QdrantEpisodicStore, type QdrantEpisodicStoreOptions } from "./qdrant/qdrant-episodic-store.js";
 export { QdrantRequestError, QdrantUnavailableError } from "./qdrant/qdrant-errors.js";
+export type { VectorRewrite, RewriteItem, StagedVector } from "./vector-rewrite.js";
+export { SqliteVectorRewrite } from "./embedded/sqlite-vector-rewrite.js";
+export { Neo4jVectorRewrite } from "./neo4j/neo4j-vector-rewrite.js";
+export { QdrantVectorRewrite } from "./qdrant/qdrant-vector-rewrite.js";

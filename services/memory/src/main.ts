@@ -8,6 +8,7 @@ import { Authorizer } from "./auth/authorizer.js";
 import { startEngine, type Engine } from "./engine.js";
 import { EmbedderStartupError } from "./embedding/embedder-startup-error.js";
 import { openEmbedder, type EmbedderSource } from "./embedding/open-embedder.js";
+import { refuseUnfinishedReembed } from "./reembed/reembed-marker.js";
 import { startHttpServer } from "./http-server.js";
 import { CheckpointMismatchError } from "./pipeline/recover-state.js";
 import { startPublicServer } from "./public-server.js";
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
   // The model loads before the sidecar is contacted: a missing or damaged file stops here, nothing touched.
   let embedders: EmbedderSource;
   try {
+    // A half-finished re-embed leaves two embedders' vectors: refuse before anything else.
+    await refuseUnfinishedReembed(config.dataDir);
     embedders = await openEmbedder(config);
   } catch (error) {
     if (!(error instanceof EmbedderStartupError)) throw error;

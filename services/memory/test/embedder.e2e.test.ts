@@ -76,6 +76,7 @@ describe("the local sentence model in the memory service", () => {
     expect(refused.stderr).toContain("written by the minilm embedder");
     expect(refused.stderr).toContain("would use the hashing embedder");
     expect(refused.stderr).toContain("T4DM_EMBEDDER=minilm");
+    expect(refused.stderr).toContain("run `node services/memory/dist/reembed.js` with these settings to re-embed it");
     expect(refused.lsnAfter).toBe(refused.lsnBefore);
     expect(record(data.dir)).toEqual(recorded);
 
@@ -95,6 +96,7 @@ describe("the local sentence model in the memory service", () => {
     const refused = await failedStart(data.dir, MINILM);
     expect(refused.exit.code).toBe(2);
     expect(refused.stderr).toContain("gives 384-dimensional vectors, but this data directory holds 64-dimensional ones");
+    expect(refused.stderr).toContain("run `node services/memory/dist/reembed.js` with this model to re-embed it");
     expect(refused.lsnAfter).toBe(refused.lsnBefore);
     expect(record(data.dir)).toMatchObject({ embedder: "hashing", dimensions: 64 });
   });

@@ -2,6 +2,7 @@ import { mkdir, open, readFile, rename } from "node:fs/promises";
 import path from "node:path";
 import type { EmbedderKind } from "@t4dm/config";
 import { EmbedderMismatchError } from "./embedder-startup-error.js";
+import { REEMBED_COMMAND } from "../reembed/reembed-command.js";
 
 /**
  * Which embedder wrote a data directory's vectors. Vectors of two embedders
@@ -33,7 +34,7 @@ export function judgeEmbedderRecord(recorded: EmbedderIdentity | undefined, curr
       message:
         `this data directory was written before embedders were recorded, so its ${current.dimensions}-dimensional vectors come from the hashing ` +
         `(or an http) embedder, not ${describe(current)}; start it with T4DM_EMBEDDER=hashing (or your T4DM_EMBEDDING_URL), ` +
-        `or start the local model on a new T4DM_DATA_DIR`,
+        `or, with the memory service stopped and its sidecar running, run \`${REEMBED_COMMAND}\` with these settings to re-embed it`,
     };
   }
   if (recorded.embedder === current.embedder && recorded.model === current.model && recorded.dimensions === current.dimensions) return { action: "keep" };
@@ -41,7 +42,8 @@ export function judgeEmbedderRecord(recorded: EmbedderIdentity | undefined, curr
     action: "refuse",
     message:
       `this data directory's vectors were written by ${describe(recorded)}, but this start would use ${describe(current)}; ` +
-      `set ${settingsFor(recorded)} again to use it as it is, or start ${current.embedder} on a new T4DM_DATA_DIR`,
+      `set ${settingsFor(recorded)} again to use it as it is, or, with the memory service stopped and its sidecar running, ` +
+      `run \`${REEMBED_COMMAND}\` with these settings to re-embed it`,
   };
 }
 

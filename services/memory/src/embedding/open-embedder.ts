@@ -5,6 +5,7 @@ import type { Embedder } from "./embedder.js";
 import type { EmbedderIdentity } from "./embedder-record.js";
 import { EmbedderMismatchError } from "./embedder-startup-error.js";
 import { HttpEmbedder } from "./http-embedder.js";
+import { REEMBED_COMMAND } from "../reembed/reembed-command.js";
 import { MiniLmEmbedder } from "./minilm-embedder.js";
 
 /** The algorithm behind the hashing embedder (@t4dm/learning embedText), for the data directory's record. */
@@ -43,7 +44,7 @@ export async function openEmbedder(config: Config): Promise<EmbedderSource> {
               `the embedding model ${model.files.modelPath} gives ${model.dimensions}-dimensional vectors, but ` +
                 (fresh
                   ? `T4DM_EMBEDDING_DIM is ${dimensions}; unset it (or set it to ${model.dimensions}) for this model`
-                  : `this data directory holds ${dimensions}-dimensional ones; use a model of ${dimensions} dimensions or start on a new T4DM_DATA_DIR`),
+                  : `this data directory holds ${dimensions}-dimensional ones; use a model of ${dimensions} dimensions, or run \`${REEMBED_COMMAND}\` with this model to re-embed it`),
             );
           }
           return model;

@@ -19,6 +19,7 @@ export enum Operation {
   OPERATION_BUFFER_REMOVE = 11,
   OPERATION_BUFFER_PROMOTE = 12,
   OPERATION_BUFFER_EVIDENCE = 13,
+  OPERATION_BUFFER_REEMBED = 14,
   OPERATION_GATE_WEIGHT_UPDATE = 20,
   OPERATION_SCORER_WEIGHT_UPDATE = 21,
   OPERATION_DOPAMINE_EXPECTATION = 30,
@@ -36,6 +37,7 @@ export enum Operation {
   OPERATION_SYSTEM_START = 200,
   OPERATION_SYSTEM_SHUTDOWN = 201,
   OPERATION_STATE_RESET = 202,
+  OPERATION_EMBEDDING_SWITCH = 203,
   UNRECOGNIZED = -1,
 }
 
@@ -56,6 +58,9 @@ export function operationFromJSON(object: any): Operation {
     case 13:
     case "OPERATION_BUFFER_EVIDENCE":
       return Operation.OPERATION_BUFFER_EVIDENCE;
+    case 14:
+    case "OPERATION_BUFFER_REEMBED":
+      return Operation.OPERATION_BUFFER_REEMBED;
     case 20:
     case "OPERATION_GATE_WEIGHT_UPDATE":
       return Operation.OPERATION_GATE_WEIGHT_UPDATE;
@@ -107,6 +112,9 @@ export function operationFromJSON(object: any): Operation {
     case 202:
     case "OPERATION_STATE_RESET":
       return Operation.OPERATION_STATE_RESET;
+    case 203:
+    case "OPERATION_EMBEDDING_SWITCH":
+      return Operation.OPERATION_EMBEDDING_SWITCH;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -126,6 +134,8 @@ export function operationToJSON(object: Operation): string {
       return "OPERATION_BUFFER_PROMOTE";
     case Operation.OPERATION_BUFFER_EVIDENCE:
       return "OPERATION_BUFFER_EVIDENCE";
+    case Operation.OPERATION_BUFFER_REEMBED:
+      return "OPERATION_BUFFER_REEMBED";
     case Operation.OPERATION_GATE_WEIGHT_UPDATE:
       return "OPERATION_GATE_WEIGHT_UPDATE";
     case Operation.OPERATION_SCORER_WEIGHT_UPDATE:
@@ -160,6 +170,8 @@ export function operationToJSON(object: Operation): string {
       return "OPERATION_SYSTEM_SHUTDOWN";
     case Operation.OPERATION_STATE_RESET:
       return "OPERATION_STATE_RESET";
+    case Operation.OPERATION_EMBEDDING_SWITCH:
+      return "OPERATION_EMBEDDING_SWITCH";
     case Operation.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -334,6 +346,7 @@ export interface WalEntry {
     | { $case: "bufferRemove"; value: BufferRemove }
     | { $case: "bufferPromote"; value: BufferPromote }
     | { $case: "bufferEvidence"; value: BufferEvidence }
+    | { $case: "bufferReembed"; value: BufferReembed }
     | { $case: "gateWeightUpdate"; value: GateWeightUpdate }
     | { $case: "scorerWeightUpdate"; value: ScorerWeightUpdate }
     | { $case: "dopamineExpectation"; value: DopamineExpectation }
@@ -351,6 +364,7 @@ export interface WalEntry {
     | { $case: "systemStart"; value: SystemStart }
     | { $case: "systemShutdown"; value: SystemShutdown }
     | { $case: "stateReset"; value: StateReset }
+    | { $case: "embeddingSwitch"; value: EmbeddingSwitch }
     | undefined;
 }
 
@@ -561,6 +575,34 @@ export interface StateReset {
   deleteMemories: boolean;
 }
 
+/**
+ * The re-embed command moved the data directory to another embedder: vectors
+ * from here on have `embedding_dim` dimensions. Applying it clears what holds
+ * the old embedder's geometry and cannot be carried over (eligibility traces,
+ * cluster centroids: ClusterUpdate records recomputed from the members' new
+ * vectors follow), and redraws the gate's input projection from the state's
+ * PRNG when the dimension changes. Applying it again with the same dimension
+ * changes nothing but those clears, so a resumed re-embed may log it twice.
+ */
+export interface EmbeddingSwitch {
+  embeddingDim: number;
+  /** Which embedder, for people reading the WAL (e.g. "minilm sha256:…"); replay ignores it. */
+  embedder: string;
+}
+
+/**
+ * New embeddings for buffered (or promoting) memories, from the embedder of
+ * the last EmbeddingSwitch; unknown ids are ignored.
+ */
+export interface BufferReembed {
+  memories: MemoryEmbedding[];
+}
+
+export interface MemoryEmbedding {
+  memoryId: string;
+  embedding: number[];
+}
+
 function createBaseWalEntry(): WalEntry {
   return { time: undefined, operation: undefined };
 }
@@ -582,6 +624,9 @@ export const WalEntry: MessageFns<WalEntry> = {
         break;
       case "bufferEvidence":
         BufferEvidence.encode(message.operation.value, writer.uint32(106).fork()).join();
+        break;
+      case "bufferReembed":
+        BufferReembed.encode(message.operation.value, writer.uint32(114).fork()).join();
         break;
       case "gateWeightUpdate":
         GateWeightUpdate.encode(message.operation.value, writer.uint32(162).fork()).join();
@@ -633,6 +678,9 @@ export const WalEntry: MessageFns<WalEntry> = {
         break;
       case "stateReset":
         StateReset.encode(message.operation.value, writer.uint32(1618).fork()).join();
+        break;
+      case "embeddingSwitch":
+        EmbeddingSwitch.encode(message.operation.value, writer.uint32(1626).fork()).join();
         break;
     }
     return writer;
@@ -689,6 +737,14 @@ export const WalEntry: MessageFns<WalEntry> = {
             }
 
             message.operation = { $case: "bufferEvidence", value: BufferEvidence.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.operation = { $case: "bufferReembed", value: BufferReembed.decode(reader, reader.uint32()) };
             continue;
           }
           case 20: {
@@ -842,6 +898,14 @@ export const WalEntry: MessageFns<WalEntry> = {
             message.operation = { $case: "stateReset", value: StateReset.decode(reader, reader.uint32()) };
             continue;
           }
+          case 203: {
+            if (tag !== 1626) {
+              break;
+            }
+
+            message.operation = { $case: "embeddingSwitch", value: EmbeddingSwitch.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -873,6 +937,10 @@ export const WalEntry: MessageFns<WalEntry> = {
         ? { $case: "bufferEvidence", value: BufferEvidence.fromJSON(object.bufferEvidence) }
         : isSet(object.buffer_evidence)
         ? { $case: "bufferEvidence", value: BufferEvidence.fromJSON(object.buffer_evidence) }
+        : isSet(object.bufferReembed)
+        ? { $case: "bufferReembed", value: BufferReembed.fromJSON(object.bufferReembed) }
+        : isSet(object.buffer_reembed)
+        ? { $case: "bufferReembed", value: BufferReembed.fromJSON(object.buffer_reembed) }
         : isSet(object.gateWeightUpdate)
         ? { $case: "gateWeightUpdate", value: GateWeightUpdate.fromJSON(object.gateWeightUpdate) }
         : isSet(object.gate_weight_update)
@@ -941,6 +1009,10 @@ export const WalEntry: MessageFns<WalEntry> = {
         ? { $case: "stateReset", value: StateReset.fromJSON(object.stateReset) }
         : isSet(object.state_reset)
         ? { $case: "stateReset", value: StateReset.fromJSON(object.state_reset) }
+        : isSet(object.embeddingSwitch)
+        ? { $case: "embeddingSwitch", value: EmbeddingSwitch.fromJSON(object.embeddingSwitch) }
+        : isSet(object.embedding_switch)
+        ? { $case: "embeddingSwitch", value: EmbeddingSwitch.fromJSON(object.embedding_switch) }
         : undefined,
     };
   },
@@ -958,6 +1030,8 @@ export const WalEntry: MessageFns<WalEntry> = {
       obj.bufferPromote = BufferPromote.toJSON(message.operation.value);
     } else if (message.operation?.$case === "bufferEvidence") {
       obj.bufferEvidence = BufferEvidence.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "bufferReembed") {
+      obj.bufferReembed = BufferReembed.toJSON(message.operation.value);
     } else if (message.operation?.$case === "gateWeightUpdate") {
       obj.gateWeightUpdate = GateWeightUpdate.toJSON(message.operation.value);
     } else if (message.operation?.$case === "scorerWeightUpdate") {
@@ -992,6 +1066,8 @@ export const WalEntry: MessageFns<WalEntry> = {
       obj.systemShutdown = SystemShutdown.toJSON(message.operation.value);
     } else if (message.operation?.$case === "stateReset") {
       obj.stateReset = StateReset.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "embeddingSwitch") {
+      obj.embeddingSwitch = EmbeddingSwitch.toJSON(message.operation.value);
     }
     return obj;
   },
@@ -1024,6 +1100,12 @@ export const WalEntry: MessageFns<WalEntry> = {
       case "bufferEvidence": {
         if (object.operation?.value !== undefined && object.operation?.value !== null) {
           message.operation = { $case: "bufferEvidence", value: BufferEvidence.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "bufferReembed": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "bufferReembed", value: BufferReembed.fromPartial(object.operation.value) };
         }
         break;
       }
@@ -1144,6 +1226,12 @@ export const WalEntry: MessageFns<WalEntry> = {
       case "stateReset": {
         if (object.operation?.value !== undefined && object.operation?.value !== null) {
           message.operation = { $case: "stateReset", value: StateReset.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "embeddingSwitch": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "embeddingSwitch", value: EmbeddingSwitch.fromPartial(object.operation.value) };
         }
         break;
       }
@@ -4055,6 +4143,271 @@ export const StateReset: MessageFns<StateReset> = {
     const message = createBaseStateReset();
     message.namespace = object.namespace ?? "";
     message.deleteMemories = object.deleteMemories ?? false;
+    return message;
+  },
+};
+
+function createBaseEmbeddingSwitch(): EmbeddingSwitch {
+  return { embeddingDim: 0, embedder: "" };
+}
+
+export const EmbeddingSwitch: MessageFns<EmbeddingSwitch> = {
+  encode(message: EmbeddingSwitch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.embeddingDim !== 0) {
+      writer.uint32(8).uint32(message.embeddingDim);
+    }
+    if (message.embedder !== "") {
+      writer.uint32(18).string(message.embedder);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmbeddingSwitch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmbeddingSwitch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.embeddingDim = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.embedder = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EmbeddingSwitch {
+    return {
+      embeddingDim: isSet(object.embeddingDim)
+        ? globalThis.Number(object.embeddingDim)
+        : isSet(object.embedding_dim)
+        ? globalThis.Number(object.embedding_dim)
+        : 0,
+      embedder: isSet(object.embedder) ? globalThis.String(object.embedder) : "",
+    };
+  },
+
+  toJSON(message: EmbeddingSwitch): unknown {
+    const obj: any = {};
+    if (message.embeddingDim !== 0) {
+      obj.embeddingDim = Math.round(message.embeddingDim);
+    }
+    if (message.embedder !== "") {
+      obj.embedder = message.embedder;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EmbeddingSwitch>, I>>(base?: I): EmbeddingSwitch {
+    return EmbeddingSwitch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EmbeddingSwitch>, I>>(object: I): EmbeddingSwitch {
+    const message = createBaseEmbeddingSwitch();
+    message.embeddingDim = object.embeddingDim ?? 0;
+    message.embedder = object.embedder ?? "";
+    return message;
+  },
+};
+
+function createBaseBufferReembed(): BufferReembed {
+  return { memories: [] };
+}
+
+export const BufferReembed: MessageFns<BufferReembed> = {
+  encode(message: BufferReembed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.memories) {
+      MemoryEmbedding.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BufferReembed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBufferReembed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.memories.push(MemoryEmbedding.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BufferReembed {
+    return {
+      memories: globalThis.Array.isArray(object?.memories)
+        ? object.memories.map((e: any) => MemoryEmbedding.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: BufferReembed): unknown {
+    const obj: any = {};
+    if (message.memories?.length) {
+      obj.memories = message.memories.map((e) => MemoryEmbedding.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BufferReembed>, I>>(base?: I): BufferReembed {
+    return BufferReembed.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BufferReembed>, I>>(object: I): BufferReembed {
+    const message = createBaseBufferReembed();
+    message.memories = object.memories?.map((e) => MemoryEmbedding.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMemoryEmbedding(): MemoryEmbedding {
+  return { memoryId: "", embedding: [] };
+}
+
+export const MemoryEmbedding: MessageFns<MemoryEmbedding> = {
+  encode(message: MemoryEmbedding, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memoryId !== "") {
+      writer.uint32(10).string(message.memoryId);
+    }
+    if (message.embedding.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.embedding) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemoryEmbedding {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemoryEmbedding();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.memoryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag === 21) {
+              message.embedding.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.embedding.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemoryEmbedding {
+    return {
+      memoryId: isSet(object.memoryId)
+        ? globalThis.String(object.memoryId)
+        : isSet(object.memory_id)
+        ? globalThis.String(object.memory_id)
+        : "",
+      embedding: globalThis.Array.isArray(object?.embedding)
+        ? object.embedding.map((e: any) => globalThis.Number(e))
+        : [],
+    };
+  },
+
+  toJSON(message: MemoryEmbedding): unknown {
+    const obj: any = {};
+    if (message.memoryId !== "") {
+      obj.memoryId = message.memoryId;
+    }
+    if (message.embedding?.length) {
+      obj.embedding = message.embedding.map((e) => floatToJson(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MemoryEmbedding>, I>>(base?: I): MemoryEmbedding {
+    return MemoryEmbedding.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MemoryEmbedding>, I>>(object: I): MemoryEmbedding {
+    const message = createBaseMemoryEmbedding();
+    message.memoryId = object.memoryId ?? "";
+    message.embedding = object.embedding?.map((e) => e) || [];
     return message;
   },
 };
