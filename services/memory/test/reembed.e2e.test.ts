@@ -7,7 +7,7 @@
 // RECALL_NOT_FOUND). Killed mid-way, the command leaves a directory the service refuses, and run
 // again it resumes (staged vectors kept) and ends where an uninterrupted run ends.
 import { spawn } from "node:child_process";
-import { cpSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { status } from "@grpc/grpc-js";
@@ -274,6 +274,19 @@ describe("the re-embed command", () => {
     cleanups.push(() => pod.stop());
     await expectModelVectors(pod.grpcAddr, memories);
   }, 120_000);
+
+  it("refuses while a memory service writes to the sidecar (exit 2), changing nothing", async () => {
+    const data = makeDataDir();
+    cleanups.push(() => data.remove());
+    const pod = await startPod({ dataDir: data.dir });
+    cleanups.push(() => pod.stop());
+    const recorded = readFileSync(path.join(data.dir, "store", "embedder.json"), "utf8");
+    const run = runReembed({ T4DM_DATA_DIR: data.dir, ...MINILM });
+    expect(await run.exited).toBe(2);
+    expect(run.stderr.join("\n")).toContain("a memory service is writing to the persistence sidecar");
+    expect(existsSync(path.join(data.dir, "store", "reembed.json"))).toBe(false);
+    expect(readFileSync(path.join(data.dir, "store", "embedder.json"), "utf8")).toBe(recorded);
+  });
 
   it("bad input: a missing data directory and a missing model exit 2", async () => {
     const missing = runReembed({ T4DM_DATA_DIR: path.join(makeDataDir().dir, "nope"), T4DM_EMBEDDER: "hashing" });

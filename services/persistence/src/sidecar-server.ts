@@ -200,7 +200,7 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
     getStatus(call, callback: sendUnaryData<persistenceV1.GetStatusResponse>) {
       const refusal = denied(call, "PersistenceService/GetStatus");
       if (refusal) return callback(refusal);
-      callback(null, sidecar.status());
+      callback(null, { ...sidecar.status(), connectedWriters: writers });
     },
   };
   server.addService(persistenceV1.PersistenceServiceService, partialService(persistenceV1.PersistenceServiceService, implementation));

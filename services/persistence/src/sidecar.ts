@@ -174,7 +174,8 @@ export class Sidecar {
     yield { part: { $case: "complete", value: { lastLsn, recordsSent: sent } } };
   }
 
-  status(): persistenceV1.GetStatusResponse {
+  /** What GetStatus answers, but for the open Append streams, which the server counts. */
+  status(): Omit<persistenceV1.GetStatusResponse, "connectedWriters"> {
     const writer = this.parts.writer;
     const newest = [...this.parts.commits.values()].filter((c) => !this.unusable.has(c.lsn)).sort((a, b) => b.lsn - a.lsn)[0];
     return {

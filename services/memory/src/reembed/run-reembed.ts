@@ -4,6 +4,7 @@ import type { Config } from "@t4dm/config";
 import { CentroidSums, planReembed, type LearningState, type Operation } from "@t4dm/learning";
 import { Neo4jVectorRewrite, QdrantVectorRewrite, SqliteVectorRewrite, StoreConfigError, type VectorRewrite } from "@t4dm/storage";
 import type { Logger } from "@t4dm/telemetry";
+import type { persistenceV1 } from "@t4dm/proto";
 import type { Embedder } from "../embedding/embedder.js";
 import { readEmbedderRecord, writeEmbedderRecord, type EmbedderIdentity } from "../embedding/embedder-record.js";
 import type { EmbedderSource } from "../embedding/open-embedder.js";
@@ -112,16 +113,26 @@ function sameIdentity(a: EmbedderIdentity, b: EmbedderIdentity): boolean {
   return a.embedder === b.embedder && a.model === b.model && a.dimensions === b.dimensions;
 }
 
-/** Waits for the sidecar's handshake, as the service does at start. */
+/**
+ * Waits for the sidecar's handshake, as the service does at start, and
+ * refuses while a memory service writes to it: the two would contend for
+ * LSNs and the service would serve vectors of two models.
+ */
 async function connectSidecar(config: Config, io: ReembedIo): Promise<SidecarLink> {
-  let connected!: () => void;
-  const ready = new Promise<void>((resolve) => (connected = resolve));
-  const link = new SidecarLink({ target: config.sidecarAddr.grpcTarget, token: config.sidecarToken, logger: io.logger, onChange: (status) => status && connected() });
+  let connected!: (status: persistenceV1.GetStatusResponse) => void;
+  const ready = new Promise<persistenceV1.GetStatusResponse>((resolve) => (connected = resolve));
+  const link = new SidecarLink({ target: config.sidecarAddr.grpcTarget, token: config.sidecarToken, logger: io.logger, onChange: (status) => status && connected(status) });
   link.start();
   // Said only if the handshake does not come at once: the usual mistake is a stopped sidecar.
   const hint = setTimeout(() => io.say(`waiting for the persistence sidecar at ${config.sidecarAddr.raw} (start it, or use \`make reembed\`, which does)`), 2_000);
-  await ready;
+  const status = await ready;
   clearTimeout(hint);
+  if (status.connectedWriters > 0) {
+    link.close();
+    throw new ReembedRefusedError(
+      `a memory service is writing to the persistence sidecar at ${config.sidecarAddr.raw} (${status.connectedWriters} open WAL stream(s)); stop it, then run the re-embed again`,
+    );
+  }
   return link;
 }
 

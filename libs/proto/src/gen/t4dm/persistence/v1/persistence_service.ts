@@ -206,6 +206,8 @@ export interface GetStatusResponse {
   syncSecondsTotal: number;
   /** True while the WAL is at its size cap and refuses ordinary records. */
   walFull: boolean;
+  /** Append streams open now: a memory service (or the re-embed command) writing to this sidecar. */
+  connectedWriters: number;
 }
 
 function createBaseWalRecord(): WalRecord {
@@ -1537,6 +1539,7 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     syncs: 0,
     syncSecondsTotal: 0,
     walFull: false,
+    connectedWriters: 0,
   };
 }
 
@@ -1583,6 +1586,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.walFull !== false) {
       writer.uint32(112).bool(message.walFull);
+    }
+    if (message.connectedWriters !== 0) {
+      writer.uint32(120).uint32(message.connectedWriters);
     }
     return writer;
   },
@@ -1712,6 +1718,14 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.walFull = reader.bool();
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.connectedWriters = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1788,6 +1802,11 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : isSet(object.wal_full)
         ? globalThis.Boolean(object.wal_full)
         : false,
+      connectedWriters: isSet(object.connectedWriters)
+        ? globalThis.Number(object.connectedWriters)
+        : isSet(object.connected_writers)
+        ? globalThis.Number(object.connected_writers)
+        : 0,
     };
   },
 
@@ -1835,6 +1854,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.walFull !== false) {
       obj.walFull = message.walFull;
     }
+    if (message.connectedWriters !== 0) {
+      obj.connectedWriters = Math.round(message.connectedWriters);
+    }
     return obj;
   },
 
@@ -1857,6 +1879,7 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.syncs = object.syncs ?? 0;
     message.syncSecondsTotal = object.syncSecondsTotal ?? 0;
     message.walFull = object.walFull ?? false;
+    message.connectedWriters = object.connectedWriters ?? 0;
     return message;
   },
 };
