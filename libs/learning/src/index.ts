@@ -34,3 +34,7 @@ export { planForget } from "./forget-planner.js";
 export { planConsolidation, planExpiry, CONCEPT_MIN_MEMBERS, DUPLICATE_SIMILARITY } from "./consolidation-planner.js";
 export type { ConsolidationPlan } from "./consolidation-planner.js";
 export { StoreOutbox } from "./outbox.js";
+export { RetentionPolicies, planRetention } from "./retention.js";
+export type { RetainedMemory } from "./retention.js";
+export { combine, nearDuplicate } from "./merge.js";
+export type { MergedValues } from "./merge.js";
