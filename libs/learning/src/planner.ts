@@ -108,7 +108,7 @@ export function planRemember(state: LearningState, input: RememberInput, context
     clusterId: assignment.clusterId,
   };
   operations.push({ $case: "bufferAdd", value: { memory } });
-  return { decision: "admitted", memory, admitProbability: gated ? probability : 1, operations };
+  return { decision: "admitted", memory, admitProbability: input.always ? 1 : probability, operations };
 }
 
 /**
