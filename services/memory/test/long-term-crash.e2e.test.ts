@@ -21,7 +21,7 @@ describe("crash safety of promotion, forget and deep consolidation", () => {
       T4DM_CHECKPOINT_EVERY_RECORDS: "150",
     };
     const remembered = new Map<string, string>();
-    // A Remember merged into a near-duplicate answers the existing memory's id; its content is that memory's.
+    // A Remember merged into a near-duplicate (MERGED) answers the existing memory, which keeps its own content.
     const forgotten = new Set<string>();
     // A Forget cut short by a kill may or may not have become durable.
     const forgetAttempts = new Set<string>();
@@ -46,7 +46,7 @@ describe("crash safety of promotion, forget and deep consolidation", () => {
                 const hinted = random() < 0.5;
                 const request = hinted ? { importance: 0.5 + random() / 2, admission: 2 } : {};
                 const r = await call(c.memory.remember.bind(c.memory), memoryV1.RememberRequest.fromPartial({ namespace: "crash", content, ...request }));
-                if (!remembered.has(r.memory!.id)) remembered.set(r.memory!.id, content);
+                if (r.decision !== memoryV1.AdmissionDecision.ADMISSION_DECISION_MERGED) remembered.set(r.memory!.id, content);
               } else if (roll < 0.85 && remembered.size > 0) {
                 const ids = [...remembered.keys()];
                 const id = ids[Math.floor(random() * ids.length)]!;
