@@ -17,6 +17,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const WAL_SYNC_MODES = ["fsync", "fdatasync", "none"] as const;
 export type WalSyncMode = (typeof WAL_SYNC_MODES)[number];
 
+/** keep: what Remember acknowledged stays until the caller ends it; learned: the gate and buffer may discard (see RetentionMode). */
+export const RETENTION_MODES = ["keep", "learned"] as const;
+export type RetentionDefault = (typeof RETENTION_MODES)[number];
+
 /** minilm: the local sentence model (default); hashing: feature hashing, no model; http: an OpenAI-compatible endpoint. */
 export const EMBEDDERS = ["minilm", "hashing", "http"] as const;
 export type EmbedderKind = (typeof EMBEDDERS)[number];
@@ -41,6 +45,8 @@ export interface Config {
   /** How many checkpoints the sidecar keeps. */
   readonly checkpointKeep: number;
   readonly bufferCapacity: number;
+  /** Retention mode of namespaces without a policy of their own (admin SetRetentionPolicy). */
+  readonly retentionDefault: RetentionDefault;
   readonly embeddingDim: number;
   /** Which embedder turns text into vectors; fixed per data directory (store/embedder.json). */
   readonly embedder: EmbedderKind;
@@ -134,6 +140,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     walMaxSegments: read("T4DM_WAL_MAX_SEGMENTS", "100", (raw) => parseInteger(raw, 2, 100_000)),
     checkpointKeep: read("T4DM_CHECKPOINT_KEEP", "5", (raw) => parseInteger(raw, 1, 100)),
     bufferCapacity: read("T4DM_BUFFER_CAPACITY", "100", (raw) => parseInteger(raw, 1, 1_000_000)),
+    retentionDefault: read("T4DM_RETENTION_DEFAULT", "keep", (raw) => parseChoice(raw, RETENTION_MODES)),
     embeddingDim: read("T4DM_EMBEDDING_DIM", "384", (raw) => parseInteger(raw, 8, 8192)),
     checkpointEveryRecords: read("T4DM_CHECKPOINT_EVERY_RECORDS", "10000", (raw) => parseInteger(raw, 1, 100_000_000)),
     seed: read("T4DM_SEED", "42", (raw) => parseInteger(raw, 0, 0xffffffff)),

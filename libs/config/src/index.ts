@@ -1,5 +1,5 @@
-export { DEFAULT_EMBEDDING_MODEL_DIR, EMBEDDERS, loadConfig, LOG_LEVELS, WAL_SYNC_MODES } from "./config.js";
-export type { Config, EmbedderKind, LogLevel, WalSyncMode } from "./config.js";
+export { DEFAULT_EMBEDDING_MODEL_DIR, EMBEDDERS, loadConfig, LOG_LEVELS, RETENTION_MODES, WAL_SYNC_MODES } from "./config.js";
+export type { Config, EmbedderKind, LogLevel, RetentionDefault, WalSyncMode } from "./config.js";
 export { ConfigError } from "./config-error.js";
 export { isLoopback } from "./parsers.js";
 export type { ListenAddress } from "./parsers.js";

@@ -98,6 +98,16 @@ export class MemoryBuffer {
         }
         return;
       }
+      case "memoryMerge": {
+        // Only a buffered keeper takes a merge (see nearDuplicate): a promoting one may already be stored.
+        const item = this.items.get(operation.value.intoId);
+        if (item) {
+          item.memory = canonicalMemory({ ...item.memory, metadata: operation.value.metadata, importance: operation.value.importance });
+          item.evidence = operation.value.evidence;
+        }
+        if (operation.value.mergedId) this.items.delete(operation.value.mergedId);
+        return;
+      }
       default:
         return;
     }
@@ -146,7 +156,7 @@ export class MemoryBuffer {
  * threshold, so an unimportant memory must earn promotion with recall hits
  * or reward.
  */
-export function initialEvidence(memory: walV1.MemoryRecord): number {
+export function initialEvidence(memory: Pick<walV1.MemoryRecord, "admitProbability" | "importance">): number {
   return Math.fround(0.25 * memory.admitProbability + 0.5 * memory.importance);
 }
 

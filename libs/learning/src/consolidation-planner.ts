@@ -1,12 +1,12 @@
 import { walV1 } from "@t4dm/proto";
 import { effectiveEvidence, type BufferedItem } from "./buffer.js";
 import type { LearningState } from "./learning-state.js";
+import { combine, DUPLICATE_SIMILARITY, mergeRecord, valuesOf, type MergedValues } from "./merge.js";
 import { leaveBuffer } from "./planner.js";
 import { cosine } from "./vector.js";
 import type { Operation } from "./wal-entries.js";
 
-/** Buffered memories at least this similar to a stronger one are merged into it. */
-export const DUPLICATE_SIMILARITY = 0.95;
+export { DUPLICATE_SIMILARITY };
 /** A cluster needs this many members before deep consolidation names it a concept. */
 export const CONCEPT_MIN_MEMBERS = 5;
 
@@ -31,11 +31,14 @@ export interface ConsolidationPlan {
 
 /**
  * LIGHT: every buffered memory of the namespace leaves the buffer now —
- * expired working memory by TTL, the rest promoted if their evidence earned
- * it, evicted (reason AGE) if not. DEEP first merges near-duplicates into the
- * stronger copy (reason DUPLICATE) and turns clusters with enough members
- * into concepts linked to their episodes (`episodesOf` supplies members from
- * the stores, resolved by the caller before planning).
+ * expired working memory by TTL, the rest promoted (in a LEARNED namespace
+ * only if their evidence earned it, else evicted with reason AGE). DEEP
+ * first merges near-duplicates into the stronger copy (MEMORY_MERGE: the
+ * keeper takes their metadata, importance and evidence; the merged id
+ * answers MERGED) and turns clusters with enough members into concepts
+ * linked to their episodes (`episodesOf` supplies members from the stores,
+ * resolved by the caller before planning). It never deletes a live
+ * memory's content.
  */
 export function planConsolidation(
   state: LearningState,
@@ -53,12 +56,18 @@ export function planConsolidation(
     for (let i = 0; i < strongestFirst.length; i++) {
       const keeper = strongestFirst[i]!;
       if (gone.has(keeper.memory.id)) continue;
+      let values: MergedValues = valuesOf(keeper);
+      let newest = keeper.memory.createTime?.getTime() ?? 0;
       for (let j = i + 1; j < strongestFirst.length; j++) {
         const other = strongestFirst[j]!;
         if (gone.has(other.memory.id) || cosine(keeper.embedding, other.embedding) < DUPLICATE_SIMILARITY) continue;
         gone.add(other.memory.id);
         plan.merged += 1;
-        plan.operations.push({ $case: "bufferRemove", value: { memoryId: other.memory.id, reason: walV1.RemovalReason.REMOVAL_REASON_DUPLICATE } });
+        // The newer memory's metadata wins a key both have, as in a Remember merge.
+        const otherTime = other.memory.createTime?.getTime() ?? 0;
+        values = otherTime > newest ? combine(values, valuesOf(other)) : combine(valuesOf(other), values);
+        newest = Math.max(newest, otherTime);
+        plan.operations.push({ $case: "memoryMerge", value: mergeRecord(keeper, values, { mergedId: other.memory.id }) });
       }
     }
     for (const cluster of state.clusters.clustersOf(namespace)) {
@@ -86,7 +95,7 @@ export function planConsolidation(
     const expired = item.memory.expireTime !== undefined && item.memory.expireTime.getTime() <= now.getTime();
     const operation = expired
       ? ({ $case: "bufferRemove", value: { memoryId: item.memory.id, reason: walV1.RemovalReason.REMOVAL_REASON_TTL } } as const)
-      : leaveBuffer(item, now, walV1.RemovalReason.REMOVAL_REASON_AGE);
+      : leaveBuffer(item, now, walV1.RemovalReason.REMOVAL_REASON_AGE, state.retention.keeps(namespace));
     if (operation.$case === "bufferPromote") plan.promoted += 1;
     else plan.evicted += 1;
     plan.operations.push(operation);

@@ -36,3 +36,7 @@ export type { ConsolidationPlan } from "./consolidation-planner.js";
 export { StoreOutbox } from "./outbox.js";
 export { CentroidSums, planReembed } from "./reembed-planner.js";
 export type { ReembedPlanInput } from "./reembed-planner.js";
+export { RetentionPolicies, planRetention } from "./retention.js";
+export type { RetainedMemory } from "./retention.js";
+export { combine, nearDuplicate } from "./merge.js";
+export type { MergedValues } from "./merge.js";

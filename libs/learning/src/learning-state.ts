@@ -6,6 +6,7 @@ import { Gate } from "./gate.js";
 import { Neuromodulators } from "./neuromodulators.js";
 import { StoreOutbox } from "./outbox.js";
 import { Prng } from "./prng.js";
+import { RetentionPolicies } from "./retention.js";
 import { RequestKeys } from "./request-keys.js";
 import { requestBodyHash } from "./request-match.js";
 import { Scorer } from "./scorer.js";
@@ -47,6 +48,7 @@ export class LearningState {
   clusters = new Clusters();
   requestKeys = new RequestKeys();
   outbox = new StoreOutbox();
+  retention = new RetentionPolicies();
 
   get initialized(): boolean {
     return this.networks !== undefined;
@@ -82,6 +84,8 @@ export class LearningState {
       pendingPromotions: [],
       promoting,
       ...this.outbox.snapshot(),
+      defaultRetention: this.retention.defaultMode,
+      retentionPolicies: this.retention.snapshot(),
     };
   }
 
@@ -120,6 +124,7 @@ export class LearningState {
     // The hash is copied: decoded bytes are a view that would keep the whole checkpoint body alive.
     for (const key of snapshot.requestKeys) state.requestKeys.add({ ...key, bodySha256: new Uint8Array(key.bodySha256) });
     state.outbox = StoreOutbox.restore(snapshot);
+    state.retention = RetentionPolicies.restore(snapshot.defaultRetention, snapshot.retentionPolicies);
     return state;
   }
 
@@ -152,7 +157,7 @@ export class LearningState {
         const id = operation.value.memoryId;
         const namespace = (this.buffer.get(id) ?? this.buffer.getPromoting(id))?.memory.namespace ?? "";
         this.buffer.apply(operation);
-        this.outbox.recordEviction({ memoryId: id, namespace, reason: operation.value.reason, time: entry.time });
+        this.outbox.recordEviction({ memoryId: id, namespace, reason: operation.value.reason, time: entry.time, mergedIntoId: "" });
         return;
       }
       case "bufferPromote":
@@ -170,6 +175,10 @@ export class LearningState {
       case "conceptForm":
         this.outbox.addConcept(operation.value);
         return;
+      case "retentionPolicySet":
+        return this.retention.apply(operation.value);
+      case "memoryMerge":
+        return this.merge(operation.value, entry.time);
       case "gateWeightUpdate":
         return this.requireNetworks().gate.apply(operation.value);
       case "scorerWeightUpdate":
@@ -205,16 +214,33 @@ export class LearningState {
       this.buffer.apply({ $case: "bufferRemove", value: { memoryId: id, reason: record.reason } });
       if (!buffered) this.outbox.addDelete(id, record.namespace);
       if (record.reason !== walV1.RemovalReason.REMOVAL_REASON_FORGOTTEN && record.reason !== walV1.RemovalReason.REMOVAL_REASON_UNSPECIFIED) {
-        this.outbox.recordEviction({ memoryId: id, namespace: record.namespace, reason: record.reason, time });
+        this.outbox.recordEviction({ memoryId: id, namespace: record.namespace, reason: record.reason, time, mergedIntoId: "" });
       } else {
         this.outbox.evictions.delete(id);
       }
     }
   }
 
+  /**
+   * A near-duplicate joins its keeper: the keeper takes the combined values;
+   * a merged memory (deep consolidation) leaves the buffer and answers
+   * GetMemory as merged into the keeper; a merged Remember's request id
+   * answers the keeper on a retry.
+   */
+  private merge(record: walV1.MemoryMerge, time: Date | undefined): void {
+    this.buffer.apply({ $case: "memoryMerge", value: record });
+    if (record.mergedId) {
+      this.outbox.recordEviction({ memoryId: record.mergedId, namespace: record.namespace, reason: walV1.RemovalReason.REMOVAL_REASON_DUPLICATE, time, mergedIntoId: record.intoId });
+    }
+    if (record.requestId) {
+      this.requestKeys.add({ namespace: record.namespace, requestId: record.requestId, memoryId: record.intoId, bodySha256: new Uint8Array(record.requestBodySha256) });
+    }
+  }
+
   /** The first start shapes the state from its seed; later starts may only change the capacity. */
   private start(start: walV1.SystemStart): void {
     this.bufferCapacity = start.bufferCapacity;
+    this.retention.defaultMode = start.defaultRetention;
     if (this.initialized) return;
     this.seed = start.seed;
     this.embeddingDim = start.embeddingDim;

@@ -1,10 +1,11 @@
 import { walV1 } from "@t4dm/proto";
-import { effectiveEvidence, PROMOTION_THRESHOLD, type BufferedItem } from "./buffer.js";
+import { effectiveEvidence, initialEvidence, PROMOTION_THRESHOLD, type BufferedItem } from "./buffer.js";
 import { gateFeatures } from "./gate.js";
 import type { LearningState, Networks } from "./learning-state.js";
 import type { LayerUpdate } from "./layer-updates.js";
 import { sumLayerUpdates } from "./layer-updates.js";
-import { matchRequest } from "./request-match.js";
+import { combine, mergeRecord, nearDuplicate, valuesOf } from "./merge.js";
+import { matchRequest, requestBodyHash } from "./request-match.js";
 import { rankRecall, type Recalled, type RecallInput } from "./recall-ranking.js";
 import { clamp, cosineWithNorms, frozenNorm, norm } from "./vector.js";
 
@@ -39,15 +40,21 @@ export interface RememberInput {
 export type RememberPlan =
   | { decision: "admitted"; memory: walV1.MemoryRecord; admitProbability: number; operations: Operation[] }
   | { decision: "rejected"; admitProbability: number; operations: [] }
+  /** A near-duplicate of the buffered memory `memoryId`: merged into it. */
+  | { decision: "merged"; memoryId: string; admitProbability: number; operations: Operation[] }
   /** A retry of an admitted request: the memory it created, nothing new to log. */
   | { decision: "duplicate"; memoryId: string; operations: [] }
   /** The request id was used in this namespace for another body: refuse, log nothing. */
   | { decision: "reused"; memoryId: string; operations: [] };
 
 /**
- * What a Remember would log: room made in the buffer (promotion or eviction
- * with a reason, never a silent drop), the cluster update, arousal and
- * encoding, then the memory itself. A rejection logs nothing.
+ * What a Remember would log: room made in the buffer (promotion, or in a
+ * LEARNED namespace eviction with a reason, never a silent drop), the
+ * cluster update, arousal and encoding, then the memory itself. A
+ * near-duplicate of a buffered memory is merged into it instead (one
+ * MEMORY_MERGE). In a KEEP namespace (the default) the gate's probability
+ * only weights the memory (its initial evidence); in a LEARNED one a
+ * rejection logs nothing.
  */
 export function planRemember(state: LearningState, input: RememberInput, context: PlanContext): RememberPlan {
   const networks = requireNetworks(state);
@@ -66,7 +73,17 @@ export function planRemember(state: LearningState, input: RememberInput, context
     importance: input.importance,
   });
   const probability = Math.fround(networks.gate.admitProbability(features, novelty));
-  const admitted = input.always || probability >= networks.gate.threshold(state.neuromodulators.levels().acetylcholine);
+  const twin = nearDuplicate(state.buffer.all(), input.namespace, input.embedding);
+  if (twin) {
+    const incoming = { metadata: input.metadata, importance: Math.fround(input.importance), evidence: initialEvidence({ admitProbability: probability, importance: input.importance }) };
+    const record = mergeRecord(twin, combine(valuesOf(twin), incoming), {
+      requestId: input.requestId,
+      requestBodySha256: input.requestId ? requestBodyHash(input) : new Uint8Array(0),
+    });
+    return { decision: "merged", memoryId: twin.memory.id, admitProbability: probability, operations: [{ $case: "memoryMerge", value: record }] };
+  }
+  const gated = !state.retention.keeps(input.namespace) && !input.always;
+  const admitted = !gated || probability >= networks.gate.threshold(state.neuromodulators.levels().acetylcholine);
   if (!admitted) return { decision: "rejected", admitProbability: probability, operations: [] };
 
   const operations: Operation[] = [...makeRoom(state, context.now, 1)];
@@ -95,15 +112,15 @@ export function planRemember(state: LearningState, input: RememberInput, context
 }
 
 /**
- * Promotions and evictions that leave room for `incoming` new memories: the
- * item with the least effective evidence goes first, promoted if its evidence
- * clears the threshold, evicted (reason CAPACITY) if not.
+ * Promotions (and, in LEARNED namespaces, evictions) that leave room for
+ * `incoming` new memories: the item with the least effective evidence goes
+ * first; see leaveBuffer.
  */
 export function makeRoom(state: LearningState, now: Date, incoming: number): Operation[] {
   const excess = Math.min(state.buffer.size + incoming - state.bufferCapacity, state.buffer.size);
   // With room to spare nothing leaves, and nothing needs ranking.
   if (excess <= 0) return [];
-  return leastEvidence(state.buffer.all(), now, excess).map((item) => leaveBuffer(item, now));
+  return leastEvidence(state.buffer.all(), now, excess).map((item) => leaveBuffer(item, now, walV1.RemovalReason.REMOVAL_REASON_CAPACITY, state.retention.keeps(item.memory.namespace)));
 }
 
 /** Past this many picks a full sort is cheaper than keeping a sorted shortlist. */
@@ -138,9 +155,13 @@ function leastEvidence(items: Iterable<BufferedItem>, now: Date, count: number):
   return ranked.map((entry) => entry.item);
 }
 
-/** The record for an item leaving the buffer: promotion if it earned it, else eviction. */
-export function leaveBuffer(item: BufferedItem, now: Date, reason = walV1.RemovalReason.REMOVAL_REASON_CAPACITY): Operation {
-  if (effectiveEvidence(item, now) >= PROMOTION_THRESHOLD) {
+/**
+ * The record for an item leaving the buffer: promotion to the store its kind
+ * chooses when its namespace keeps what it acknowledged (`keep`) or the item
+ * earned it, else eviction with `reason`.
+ */
+export function leaveBuffer(item: BufferedItem, now: Date, reason: walV1.RemovalReason, keep: boolean): Operation {
+  if (keep || effectiveEvidence(item, now) >= PROMOTION_THRESHOLD) {
     const graph = item.memory.kind === walV1.MemoryKind.MEMORY_KIND_SEMANTIC || item.memory.kind === walV1.MemoryKind.MEMORY_KIND_PROCEDURAL;
     return {
       $case: "bufferPromote",

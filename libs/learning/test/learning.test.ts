@@ -111,7 +111,7 @@ class Scenario {
   }
 
   setUp(): void {
-    this.driver.start({ seed: 11, embeddingDim: DIM, bufferCapacity: 200 });
+    this.driver.start({ seed: 11, embeddingDim: DIM, bufferCapacity: 200, defaultRetention: walV1.RetentionMode.RETENTION_MODE_LEARNED });
     const initial: Arrival[] = [];
     const later: Arrival[] = [];
     TOPICS.forEach((topic, t) => {

@@ -18,7 +18,7 @@ function reference(state: LearningState, now: Date, incoming: number): Operation
   let size = state.buffer.size;
   for (const item of candidates) {
     if (size + incoming <= state.bufferCapacity) break;
-    operations.push(leaveBuffer(item, now));
+    operations.push(leaveBuffer(item, now, walV1.RemovalReason.REMOVAL_REASON_CAPACITY, state.retention.keeps(item.memory.namespace)));
     size -= 1;
   }
   return operations;
@@ -35,7 +35,8 @@ function filled(capacity: number, count: number, seed: number, ties = false): Dr
   const instant = driver.now();
   for (let i = 0; i < count; i++) {
     const time = ties ? instant : driver.now();
-    const content = `memory ${i}`;
+    // Distinct words, so no two are near-duplicates (those would merge instead of adding).
+    const content = `alpha${i} beta${i * 7} gamma${i * 13}`;
     const plan = planRemember(
       driver.state,
       {

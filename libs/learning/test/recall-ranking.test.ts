@@ -50,8 +50,9 @@ describe("rankRecall", () => {
     // 2/1, an exact tie of the fused scores. Both insertion orders (so both id orders) must agree.
     const unit = (x: number, y: number) => Float32Array.from({ length: DIM }, (_, i) => (i === 0 ? x : i === 1 ? y : 0));
     const memories = [
-      { content: "Alice adopted a cat", embedding: unit(0.8, 0.6) },
-      { content: "Alice is vegetarian", embedding: unit(0.6, 0.8) },
+      // Far enough apart (cosine 0.8) not to be merged as near-duplicates.
+      { content: "Alice adopted a cat", embedding: unit(0.9, Math.sqrt(0.19)) },
+      { content: "Alice is vegetarian", embedding: unit(Math.sqrt(0.19), 0.9) },
     ];
     for (const order of [memories, [...memories].reverse()]) {
       const tied = new Driver(mulberry32(3));

@@ -54,7 +54,7 @@ describe("invariant I1: checkpoint at any LSN + replay equals the live state, bi
     it(`seed ${seed}`, () => {
       const random = mulberry32(seed);
       const driver = new Driver(random, { recordHashes: true });
-      driver.start({ seed: 7, embeddingDim: DIM, bufferCapacity: 6 });
+      driver.start({ seed: 7, embeddingDim: DIM, bufferCapacity: 6, defaultRetention: walV1.RetentionMode.RETENTION_MODE_LEARNED });
       const recalls: { namespace: string; recallId: string }[] = [];
       for (let i = 0; i < 250; i++) step(driver, recalls);
       const total = driver.log.length;
@@ -92,7 +92,7 @@ describe("invariant I1: checkpoint at any LSN + replay equals the live state, bi
 
   it("a checkpoint with a legacy 8-input scorer replays to the same bits through the logged widening", () => {
     const driver = new Driver(mulberry32(5));
-    driver.start({ seed: 7, embeddingDim: DIM, bufferCapacity: 6 });
+    driver.start({ seed: 7, embeddingDim: DIM, bufferCapacity: 6, defaultRetention: walV1.RetentionMode.RETENTION_MODE_LEARNED });
     const recalls: { namespace: string; recallId: string }[] = [];
     for (let i = 0; i < 120; i++) step(driver, recalls);
     // The checkpoint as the code before hybrid recall wrote it: the scorer's first layer takes 8 inputs.
@@ -142,7 +142,7 @@ describe("invariant I1: checkpoint at any LSN + replay equals the live state, bi
 
   it("refuses a record out of LSN order", () => {
     const state = new LearningState();
-    const start = encodeEntry({ $case: "systemStart", value: { version: "t", recoveryMode: "cold", recoveredLsn: 0, seed: 1, embeddingDim: DIM, bufferCapacity: 4 } }, new Date(0));
+    const start = encodeEntry({ $case: "systemStart", value: { version: "t", recoveryMode: "cold", recoveredLsn: 0, seed: 1, embeddingDim: DIM, bufferCapacity: 4, defaultRetention: 0 } }, new Date(0));
     expect(() => state.apply(2, start.entry)).toThrow(/LSN 2 applied where 1 was expected/);
   });
 });

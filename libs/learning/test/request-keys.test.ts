@@ -115,7 +115,7 @@ describe("planRemember: request ids", () => {
     expect(planRemember(restored, input({ requestId: "old-held", content: "changed" }), context).decision).toBe("reused");
     expect(planRemember(restored, input({ requestId: "old-held", namespace: "tenant-b" }), context).decision).toBe("admitted");
     // The memory it named is no longer held: its namespace is unknown, so it matches nowhere.
-    expect(planRemember(restored, input({ requestId: "old-gone" }), context).decision).toBe("admitted");
+    expect(planRemember(restored, input({ requestId: "old-gone", content: "lunch is at noon on fridays" }), context).decision).toBe("admitted");
   });
 });
 

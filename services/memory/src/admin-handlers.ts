@@ -86,5 +86,17 @@ export function adminHandlers(context: AdminContext): adminV1.AdminServiceServer
       (request: adminV1.ResetRequest) => ({ namespaces: request.namespace ? [request.namespace] : [], admin: true }),
       (request: adminV1.ResetRequest) => ready().lifecycle.reset(request),
     ),
+    setRetentionPolicy: guarded(
+      context.gate,
+      "AdminService/SetRetentionPolicy",
+      (request: adminV1.SetRetentionPolicyRequest) => ({ namespaces: request.namespace ? [request.namespace] : [], admin: true }),
+      (request: adminV1.SetRetentionPolicyRequest) => ready().retention.set(request),
+    ),
+    getRetentionPolicy: guarded(
+      context.gate,
+      "AdminService/GetRetentionPolicy",
+      (request: adminV1.GetRetentionPolicyRequest) => ({ namespaces: request.namespace ? [request.namespace] : [], admin: true }),
+      async (request: adminV1.GetRetentionPolicyRequest) => ready().retention.get(request),
+    ),
   };
 }

@@ -8,6 +8,7 @@ const EVICTION_REASONS: Record<number, memoryV1.EvictionReason> = {
   [walV1.RemovalReason.REMOVAL_REASON_TTL]: memoryV1.EvictionReason.EVICTION_REASON_TTL,
   [walV1.RemovalReason.REMOVAL_REASON_DUPLICATE]: memoryV1.EvictionReason.EVICTION_REASON_DUPLICATE,
   [walV1.RemovalReason.REMOVAL_REASON_FORGOTTEN]: memoryV1.EvictionReason.EVICTION_REASON_FORGOTTEN,
+  [walV1.RemovalReason.REMOVAL_REASON_RETENTION]: memoryV1.EvictionReason.EVICTION_REASON_RETENTION,
 };
 
 /** The public eviction reason for a WAL removal reason. */
@@ -39,6 +40,7 @@ export function toPublicMemory(item: BufferedItem, status: memoryV1.MemoryStatus
     lastAccessTime: item.lastAccessTime,
     evidence: item.evidence,
     embedding: includeEmbedding ? Array.from(item.embedding) : [],
+    mergedIntoId: "",
   };
 }
 

@@ -11,6 +11,7 @@ import type { EmbedderSource } from "./embedding/open-embedder.js";
 import { MemoryCore } from "./memory-core.js";
 import { MemoryLifecycle } from "./memory-lifecycle.js";
 import { MemoryReads } from "./memory-reads.js";
+import { Retention } from "./retention.js";
 import { StoreSync, type Stores } from "./storage/store-sync.js";
 import { Checkpointer, WAL_FULL_REASON } from "./pipeline/checkpointer.js";
 import { CommitPipeline } from "./pipeline/commit-pipeline.js";
@@ -29,6 +30,7 @@ export interface Engine {
   core: MemoryCore;
   reads: MemoryReads;
   lifecycle: MemoryLifecycle;
+  retention: Retention;
   knowledge: KnowledgeCore;
   stores: Stores;
   storeSync: StoreSync;
@@ -117,6 +119,7 @@ export async function startEngine(
           seed: config.seed,
           embeddingDim: config.embeddingDim,
           bufferCapacity: config.bufferCapacity,
+          defaultRetention: config.retentionDefault === "learned" ? walV1.RetentionMode.RETENTION_MODE_LEARNED : walV1.RetentionMode.RETENTION_MODE_KEEP,
         },
       },
     ],
@@ -161,7 +164,8 @@ export async function startEngine(
         error: (error as Error).message,
       }),
   });
-  const lifecycle = new MemoryLifecycle(pipeline, stores, clock);
+  const retention = new Retention(pipeline, stores, clock);
+  const lifecycle = new MemoryLifecycle(pipeline, stores, clock, retention);
   const expiry = setInterval(() => void lifecycle.expire().catch(() => undefined), 30_000);
   expiry.unref();
   // /ready reports a degraded store (promotions wait and retry meanwhile; nothing is lost).
@@ -183,6 +187,7 @@ export async function startEngine(
     core,
     reads: new MemoryReads(() => pipeline.durable, stores, clock),
     lifecycle,
+    retention,
     knowledge,
     stores,
     storeSync,

@@ -45,7 +45,7 @@ export class MemoryCore {
     private readonly hooks: {
       onProceduresReinforced?: (namespace: string, outcomes: { id: string; success: boolean }[]) => Promise<void>;
       /** For metrics: each Remember's gate decision, each Reinforce's prediction error. */
-      onDecision?: (decision: "admitted" | "rejected" | "duplicate") => void;
+      onDecision?: (decision: "admitted" | "rejected" | "duplicate" | "merged") => void;
       onRewardPredictionError?: (rpe: number) => void;
       /** A recall's learning records could not be logged (its recall id will answer NOT_FOUND). */
       onRecallRecordsLost?: (error: unknown) => void;
@@ -224,8 +224,9 @@ export class MemoryCore {
     const id = plan.decision === "admitted" ? plan.memory.id : plan.memoryId;
     return {
       memory: this.admittedMemory(id, plan.decision === "admitted" ? plan.memory : undefined, namespace),
-      decision: memoryV1.AdmissionDecision.ADMISSION_DECISION_ADMITTED,
-      admitProbability: plan.decision === "admitted" ? plan.admitProbability : 1,
+      // MERGED names the existing memory that now holds this one; a client that ignores the decision still gets its id.
+      decision: plan.decision === "merged" ? memoryV1.AdmissionDecision.ADMISSION_DECISION_MERGED : memoryV1.AdmissionDecision.ADMISSION_DECISION_ADMITTED,
+      admitProbability: plan.decision === "duplicate" ? 1 : plan.admitProbability,
       lsn,
     };
   }
@@ -243,6 +244,7 @@ export class MemoryCore {
       ? toPublicMemory(plannedItem(planned), memoryV1.MemoryStatus.MEMORY_STATUS_STORED, false)
       : memoryV1.Memory.fromPartial({ id, namespace, status: memoryV1.MemoryStatus.MEMORY_STATUS_STORED });
     if (!eviction) return left;
+    if (eviction.mergedIntoId) return { ...left, status: memoryV1.MemoryStatus.MEMORY_STATUS_MERGED, mergedIntoId: eviction.mergedIntoId, updateTime: eviction.time };
     return { ...left, status: memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED, evictionReason: publicEvictionReason(eviction.reason), updateTime: eviction.time };
   }
 }

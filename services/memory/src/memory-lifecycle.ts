@@ -2,6 +2,7 @@ import { planConsolidation, planExpiry, planForget, type MemoryFilter, type Meta
 import { adminV1, memoryV1, walV1 } from "@t4dm/proto";
 import { InvalidArgumentError, type FieldViolation } from "@t4dm/rpc";
 import { IdempotentCalls } from "./idempotent-calls.js";
+import type { Retention } from "./retention.js";
 import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
 import type { Stores } from "./storage/store-sync.js";
 import { toStoreFilter } from "./storage/store-filter.js";
@@ -23,6 +24,7 @@ export class MemoryLifecycle {
     private readonly pipeline: CommitPipeline,
     private readonly stores: Stores,
     private readonly clock: () => Date,
+    private readonly retention: Retention,
   ) {}
 
   async forget(request: memoryV1.ForgetRequest): Promise<memoryV1.ForgetResponse> {
@@ -82,7 +84,15 @@ export class MemoryLifecycle {
     }
     const plan = planConsolidation(this.pipeline.projected, request.namespace, deep, now, (clusterId) => members.get(clusterId) ?? []);
     const lsn = await this.pipeline.submit(plan.operations, now);
-    return { promotedCount: plan.promoted, evictedCount: plan.evicted, conceptsCreated: plan.concepts, duplicatesMerged: plan.merged, lsn };
+    const retention = await this.retention.enforce(request.namespace);
+    return {
+      promotedCount: plan.promoted,
+      evictedCount: plan.evicted,
+      conceptsCreated: plan.concepts,
+      duplicatesMerged: plan.merged,
+      lsn: Math.max(lsn, retention.lsn),
+      retentionEndedCount: retention.ended,
+    };
   }
 
   /**
@@ -112,13 +122,12 @@ export class MemoryLifecycle {
     return { lsn, forgottenCount: forgotten };
   }
 
-  /** Working memory past its TTL: out of the buffer, and deleted from the store. */
+  /** Working memory past its TTL (out of the buffer, and deleted from the store), then the retention limits. */
   async expire(): Promise<number> {
     const now = this.clock();
     const operations = planExpiry(this.pipeline.projected, now);
-    if (operations.length === 0 || !this.pipeline.writable) return 0;
-    await this.pipeline.submit(operations, now);
-    return operations.length;
+    if (operations.length > 0 && this.pipeline.writable) await this.pipeline.submit(operations, now);
+    return operations.length + (await this.retention.enforceAll());
   }
 
   private async existing(namespace: string, ids: readonly string[]): Promise<string[]> {

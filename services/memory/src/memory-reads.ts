@@ -66,7 +66,7 @@ export class MemoryReads {
       if (type === memoryV1.MemoryType.UNRECOGNIZED || type < 0 || type > 4) violations.push({ field: `types[${i}]`, description: "is not a known memory type" });
     });
     request.statuses.forEach((status, i) => {
-      if (status === memoryV1.MemoryStatus.UNRECOGNIZED || status < 0 || status > 4) violations.push({ field: `statuses[${i}]`, description: "is not a known memory status" });
+      if (status === memoryV1.MemoryStatus.UNRECOGNIZED || status < 0 || status > 5) violations.push({ field: `statuses[${i}]`, description: "is not a known memory status" });
     });
     const filterViolations = new Violations();
     const conditions = checkFilters(request.filters, "filters", filterViolations);
@@ -93,12 +93,14 @@ export class MemoryReads {
     };
     for (const item of state.buffer.all()) addHeld(item, memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED);
     for (const item of state.buffer.promoting()) addHeld(item, memoryV1.MemoryStatus.MEMORY_STATUS_PENDING_PROMOTION);
-    // Only when asked for: an evicted memory is gone, and only its id, reason and time are kept
-    // (so a type or metadata filter cannot match it). Ordered by eviction time.
-    if (request.statuses.includes(memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED) && filter.kinds.length === 0 && request.filters.length === 0) {
+    // Only when asked for: an evicted or merged memory is gone, and only its id, reason and time are
+    // kept (so a type or metadata filter cannot match it). Ordered by eviction time.
+    const endings = [memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED, memoryV1.MemoryStatus.MEMORY_STATUS_MERGED].filter((status) => request.statuses.includes(status));
+    if (endings.length > 0 && filter.kinds.length === 0 && request.filters.length === 0) {
       for (const eviction of state.outbox.evictions.values()) {
         const id = eviction.memoryId;
         if (eviction.namespace !== request.namespace || held.has(id) || state.outbox.pendingDeletes.has(id)) continue;
+        if (!endings.includes(evictedMemory(eviction).status)) continue;
         const time = eviction.time?.getTime() ?? 0;
         if (afterCursor(time, id)) rows.push({ time, id, memory: evictedMemory(eviction) });
       }
@@ -136,13 +138,16 @@ export function storedToPublic(memory: StoredMemory, includeEmbedding: boolean):
   return toPublicMemory(storedItem(memory), memoryV1.MemoryStatus.MEMORY_STATUS_STORED, includeEmbedding);
 }
 
-function evictedMemory(eviction: { memoryId: string; namespace: string; reason: walV1.RemovalReason; time?: Date }): memoryV1.Memory {
+/** An ended memory: evicted with its reason, or merged into the memory that now holds it. */
+function evictedMemory(eviction: { memoryId: string; namespace: string; reason: walV1.RemovalReason; time?: Date; mergedIntoId: string }): memoryV1.Memory {
+  const merged = eviction.mergedIntoId !== "";
   return {
     ...emptyMemory(),
     id: eviction.memoryId,
     namespace: eviction.namespace,
-    status: memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED,
-    evictionReason: publicEvictionReason(eviction.reason),
+    status: merged ? memoryV1.MemoryStatus.MEMORY_STATUS_MERGED : memoryV1.MemoryStatus.MEMORY_STATUS_EVICTED,
+    evictionReason: merged ? memoryV1.EvictionReason.EVICTION_REASON_UNSPECIFIED : publicEvictionReason(eviction.reason),
+    mergedIntoId: eviction.mergedIntoId,
     updateTime: eviction.time,
   };
 }

@@ -104,7 +104,8 @@ describe("I2/I3: acknowledged work survives SIGKILL of either or both processes"
                   const content = `note ${++requestCounter}: ${WORDS[Math.floor(random() * WORDS.length)]} ${WORDS[Math.floor(random() * WORDS.length)]}`;
                   const requestId = `r-${requestCounter}`;
                   const response = await remember(clients, requestId, content);
-                  acked.set(response.memory!.id, content);
+                  // A MERGED answer names an existing memory, which keeps its own content.
+                  if (response.decision !== memoryV1.AdmissionDecision.ADMISSION_DECISION_MERGED) acked.set(response.memory!.id, content);
                   ackedRequests.push({ requestId, content, id: response.memory!.id });
                 } else if (roll < 0.85) {
                   const response = await call(clients.memory.recall.bind(clients.memory), memoryV1.RecallRequest.fromPartial({ namespace: "ns", query: WORDS[Math.floor(random() * WORDS.length)]!, topK: 5 }));

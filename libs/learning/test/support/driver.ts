@@ -39,8 +39,8 @@ export class Driver {
   }
 
   /** The SYSTEM_START that shapes a fresh state. */
-  start(value: { seed: number; embeddingDim: number; bufferCapacity: number }, time = this.now()): void {
-    this.commit([{ $case: "systemStart", value: { version: "t", recoveryMode: "cold", recoveredLsn: 0, ...value } }], time);
+  start(value: { seed: number; embeddingDim: number; bufferCapacity: number; defaultRetention?: walV1.RetentionMode }, time = this.now()): void {
+    this.commit([{ $case: "systemStart", value: { version: "t", recoveryMode: "cold", recoveredLsn: 0, defaultRetention: walV1.RetentionMode.RETENTION_MODE_UNSPECIFIED, ...value } }], time);
   }
 
   commit(operations: readonly Operation[], time: Date): void {

@@ -18,7 +18,7 @@ export const ENCODING_ORDER: readonly (SlicedPart | readonly (keyof stateV1.Lear
   "requestKeys",
   ["pendingPromotions"],
   "promoting",
-  ["evictions", "pendingDeletes", "pendingConcepts"],
+  ["evictions", "pendingDeletes", "pendingConcepts", "defaultRetention", "retentionPolicies"],
 ];
 
 /** The sliced parts in the order the encoding writes them, which is the order they must be sent in. */

@@ -20,6 +20,55 @@ import {
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
 
+/** What may end an acknowledged memory besides Forget, a TTL and a merge. */
+export enum RetentionMode {
+  RETENTION_MODE_UNSPECIFIED = 0,
+  /**
+   * RETENTION_MODE_KEEP - Keep (the default): buffer pressure and consolidation promote to
+   * long-term storage; the gate only weights (never rejects).
+   */
+  RETENTION_MODE_KEEP = 1,
+  /**
+   * RETENTION_MODE_LEARNED - Learned discarding: the gate may reject (unless admission is ALWAYS),
+   * and memories leaving the buffer without enough evidence are evicted
+   * (reason CAPACITY or AGE, visible in GetMemory).
+   */
+  RETENTION_MODE_LEARNED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function retentionModeFromJSON(object: any): RetentionMode {
+  switch (object) {
+    case 0:
+    case "RETENTION_MODE_UNSPECIFIED":
+      return RetentionMode.RETENTION_MODE_UNSPECIFIED;
+    case 1:
+    case "RETENTION_MODE_KEEP":
+      return RetentionMode.RETENTION_MODE_KEEP;
+    case 2:
+    case "RETENTION_MODE_LEARNED":
+      return RetentionMode.RETENTION_MODE_LEARNED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return RetentionMode.UNRECOGNIZED;
+  }
+}
+
+export function retentionModeToJSON(object: RetentionMode): string {
+  switch (object) {
+    case RetentionMode.RETENTION_MODE_UNSPECIFIED:
+      return "RETENTION_MODE_UNSPECIFIED";
+    case RetentionMode.RETENTION_MODE_KEEP:
+      return "RETENTION_MODE_KEEP";
+    case RetentionMode.RETENTION_MODE_LEARNED:
+      return "RETENTION_MODE_LEARNED";
+    case RetentionMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** How the service started. */
 export enum RecoveryMode {
   RECOVERY_MODE_UNSPECIFIED = 0,
@@ -60,6 +109,47 @@ export function recoveryModeToJSON(object: RecoveryMode): string {
     default:
       return "UNRECOGNIZED";
   }
+}
+
+export interface RetentionPolicy {
+  /** Required when setting: KEEP or LEARNED. */
+  mode: RetentionMode;
+  /**
+   * At most this many memories in the namespace (buffered and in the
+   * episodic store); Consolidate and a periodic sweep end the oldest beyond
+   * it (reason RETENTION). 0: no limit. Must not be negative.
+   */
+  maxMemories: number;
+  /** Memories older than this end the same way. 0: no limit. Must not be negative. */
+  maxAgeSeconds: number;
+}
+
+export interface SetRetentionPolicyRequest {
+  /** Required. */
+  namespace: string;
+  /** Required. */
+  policy: RetentionPolicy | undefined;
+}
+
+export interface SetRetentionPolicyResponse {
+  policy:
+    | RetentionPolicy
+    | undefined;
+  /** The LSN of the policy record. */
+  lsn: number;
+}
+
+export interface GetRetentionPolicyRequest {
+  /** Required. */
+  namespace: string;
+}
+
+export interface GetRetentionPolicyResponse {
+  policy:
+    | RetentionPolicy
+    | undefined;
+  /** True when the namespace has no policy of its own (the service default applies). */
+  isDefault: boolean;
 }
 
 export interface CheckpointRequest {
@@ -142,6 +232,447 @@ export interface GetStatusResponse {
    */
   degraded: string[];
 }
+
+function createBaseRetentionPolicy(): RetentionPolicy {
+  return { mode: 0, maxMemories: 0, maxAgeSeconds: 0 };
+}
+
+export const RetentionPolicy: MessageFns<RetentionPolicy> = {
+  encode(message: RetentionPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mode !== 0) {
+      writer.uint32(8).int32(message.mode);
+    }
+    if (message.maxMemories !== 0) {
+      writer.uint32(16).int64(message.maxMemories);
+    }
+    if (message.maxAgeSeconds !== 0) {
+      writer.uint32(24).int64(message.maxAgeSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetentionPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetentionPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxMemories = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxAgeSeconds = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetentionPolicy {
+    return {
+      mode: isSet(object.mode) ? retentionModeFromJSON(object.mode) : 0,
+      maxMemories: isSet(object.maxMemories)
+        ? globalThis.Number(object.maxMemories)
+        : isSet(object.max_memories)
+        ? globalThis.Number(object.max_memories)
+        : 0,
+      maxAgeSeconds: isSet(object.maxAgeSeconds)
+        ? globalThis.Number(object.maxAgeSeconds)
+        : isSet(object.max_age_seconds)
+        ? globalThis.Number(object.max_age_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: RetentionPolicy): unknown {
+    const obj: any = {};
+    if (message.mode !== 0) {
+      obj.mode = retentionModeToJSON(message.mode);
+    }
+    if (message.maxMemories !== 0) {
+      obj.maxMemories = Math.round(message.maxMemories);
+    }
+    if (message.maxAgeSeconds !== 0) {
+      obj.maxAgeSeconds = Math.round(message.maxAgeSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetentionPolicy>, I>>(base?: I): RetentionPolicy {
+    return RetentionPolicy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetentionPolicy>, I>>(object: I): RetentionPolicy {
+    const message = createBaseRetentionPolicy();
+    message.mode = object.mode ?? 0;
+    message.maxMemories = object.maxMemories ?? 0;
+    message.maxAgeSeconds = object.maxAgeSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetRetentionPolicyRequest(): SetRetentionPolicyRequest {
+  return { namespace: "", policy: undefined };
+}
+
+export const SetRetentionPolicyRequest: MessageFns<SetRetentionPolicyRequest> = {
+  encode(message: SetRetentionPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.policy !== undefined) {
+      RetentionPolicy.encode(message.policy, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetRetentionPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetRetentionPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.policy = RetentionPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetRetentionPolicyRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      policy: isSet(object.policy) ? RetentionPolicy.fromJSON(object.policy) : undefined,
+    };
+  },
+
+  toJSON(message: SetRetentionPolicyRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.policy !== undefined) {
+      obj.policy = RetentionPolicy.toJSON(message.policy);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetRetentionPolicyRequest>, I>>(base?: I): SetRetentionPolicyRequest {
+    return SetRetentionPolicyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetRetentionPolicyRequest>, I>>(object: I): SetRetentionPolicyRequest {
+    const message = createBaseSetRetentionPolicyRequest();
+    message.namespace = object.namespace ?? "";
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? RetentionPolicy.fromPartial(object.policy)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetRetentionPolicyResponse(): SetRetentionPolicyResponse {
+  return { policy: undefined, lsn: 0 };
+}
+
+export const SetRetentionPolicyResponse: MessageFns<SetRetentionPolicyResponse> = {
+  encode(message: SetRetentionPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      RetentionPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    if (message.lsn !== 0) {
+      writer.uint32(16).uint64(message.lsn);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetRetentionPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetRetentionPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = RetentionPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.lsn = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetRetentionPolicyResponse {
+    return {
+      policy: isSet(object.policy) ? RetentionPolicy.fromJSON(object.policy) : undefined,
+      lsn: isSet(object.lsn) ? globalThis.Number(object.lsn) : 0,
+    };
+  },
+
+  toJSON(message: SetRetentionPolicyResponse): unknown {
+    const obj: any = {};
+    if (message.policy !== undefined) {
+      obj.policy = RetentionPolicy.toJSON(message.policy);
+    }
+    if (message.lsn !== 0) {
+      obj.lsn = Math.round(message.lsn);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetRetentionPolicyResponse>, I>>(base?: I): SetRetentionPolicyResponse {
+    return SetRetentionPolicyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetRetentionPolicyResponse>, I>>(object: I): SetRetentionPolicyResponse {
+    const message = createBaseSetRetentionPolicyResponse();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? RetentionPolicy.fromPartial(object.policy)
+      : undefined;
+    message.lsn = object.lsn ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetRetentionPolicyRequest(): GetRetentionPolicyRequest {
+  return { namespace: "" };
+}
+
+export const GetRetentionPolicyRequest: MessageFns<GetRetentionPolicyRequest> = {
+  encode(message: GetRetentionPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRetentionPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRetentionPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRetentionPolicyRequest {
+    return { namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "" };
+  },
+
+  toJSON(message: GetRetentionPolicyRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetRetentionPolicyRequest>, I>>(base?: I): GetRetentionPolicyRequest {
+    return GetRetentionPolicyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetRetentionPolicyRequest>, I>>(object: I): GetRetentionPolicyRequest {
+    const message = createBaseGetRetentionPolicyRequest();
+    message.namespace = object.namespace ?? "";
+    return message;
+  },
+};
+
+function createBaseGetRetentionPolicyResponse(): GetRetentionPolicyResponse {
+  return { policy: undefined, isDefault: false };
+}
+
+export const GetRetentionPolicyResponse: MessageFns<GetRetentionPolicyResponse> = {
+  encode(message: GetRetentionPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      RetentionPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    if (message.isDefault !== false) {
+      writer.uint32(16).bool(message.isDefault);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRetentionPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRetentionPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = RetentionPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.isDefault = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRetentionPolicyResponse {
+    return {
+      policy: isSet(object.policy) ? RetentionPolicy.fromJSON(object.policy) : undefined,
+      isDefault: isSet(object.isDefault)
+        ? globalThis.Boolean(object.isDefault)
+        : isSet(object.is_default)
+        ? globalThis.Boolean(object.is_default)
+        : false,
+    };
+  },
+
+  toJSON(message: GetRetentionPolicyResponse): unknown {
+    const obj: any = {};
+    if (message.policy !== undefined) {
+      obj.policy = RetentionPolicy.toJSON(message.policy);
+    }
+    if (message.isDefault !== false) {
+      obj.isDefault = message.isDefault;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetRetentionPolicyResponse>, I>>(base?: I): GetRetentionPolicyResponse {
+    return GetRetentionPolicyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetRetentionPolicyResponse>, I>>(object: I): GetRetentionPolicyResponse {
+    const message = createBaseGetRetentionPolicyResponse();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? RetentionPolicy.fromPartial(object.policy)
+      : undefined;
+    message.isDefault = object.isDefault ?? false;
+    return message;
+  },
+};
 
 function createBaseCheckpointRequest(): CheckpointRequest {
   return {};
@@ -1198,6 +1729,34 @@ export const AdminServiceService = {
     responseSerialize: (value: GetStatusResponse): Buffer => Buffer.from(GetStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetStatusResponse => GetStatusResponse.decode(value),
   },
+  /**
+   * Sets a namespace's retention policy (logged to the WAL, so it is
+   * checkpointed and replayed with the state). Nonsense values answer
+   * INVALID_ARGUMENT and change nothing.
+   */
+  setRetentionPolicy: {
+    path: "/t4dm.admin.v1.AdminService/SetRetentionPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetRetentionPolicyRequest): Buffer =>
+      Buffer.from(SetRetentionPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetRetentionPolicyRequest => SetRetentionPolicyRequest.decode(value),
+    responseSerialize: (value: SetRetentionPolicyResponse): Buffer =>
+      Buffer.from(SetRetentionPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetRetentionPolicyResponse => SetRetentionPolicyResponse.decode(value),
+  },
+  /** The namespace's retention policy, or the service default. */
+  getRetentionPolicy: {
+    path: "/t4dm.admin.v1.AdminService/GetRetentionPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRetentionPolicyRequest): Buffer =>
+      Buffer.from(GetRetentionPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRetentionPolicyRequest => GetRetentionPolicyRequest.decode(value),
+    responseSerialize: (value: GetRetentionPolicyResponse): Buffer =>
+      Buffer.from(GetRetentionPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetRetentionPolicyResponse => GetRetentionPolicyResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -1210,6 +1769,14 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   reset: handleUnaryCall<ResetRequest, ResetResponse>;
   /** Reports recovery, WAL, checkpoint, buffer and storage state. */
   getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
+  /**
+   * Sets a namespace's retention policy (logged to the WAL, so it is
+   * checkpointed and replayed with the state). Nonsense values answer
+   * INVALID_ARGUMENT and change nothing.
+   */
+  setRetentionPolicy: handleUnaryCall<SetRetentionPolicyRequest, SetRetentionPolicyResponse>;
+  /** The namespace's retention policy, or the service default. */
+  getRetentionPolicy: handleUnaryCall<GetRetentionPolicyRequest, GetRetentionPolicyResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -1263,6 +1830,42 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Sets a namespace's retention policy (logged to the WAL, so it is
+   * checkpointed and replayed with the state). Nonsense values answer
+   * INVALID_ARGUMENT and change nothing.
+   */
+  setRetentionPolicy(
+    request: SetRetentionPolicyRequest,
+    callback: (error: ServiceError | null, response: SetRetentionPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setRetentionPolicy(
+    request: SetRetentionPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetRetentionPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setRetentionPolicy(
+    request: SetRetentionPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetRetentionPolicyResponse) => void,
+  ): ClientUnaryCall;
+  /** The namespace's retention policy, or the service default. */
+  getRetentionPolicy(
+    request: GetRetentionPolicyRequest,
+    callback: (error: ServiceError | null, response: GetRetentionPolicyResponse) => void,
+  ): ClientUnaryCall;
+  getRetentionPolicy(
+    request: GetRetentionPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetRetentionPolicyResponse) => void,
+  ): ClientUnaryCall;
+  getRetentionPolicy(
+    request: GetRetentionPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetRetentionPolicyResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -70,11 +70,16 @@ export function memoryTypeToJSON(object: MemoryType): string {
 
 /** How a new memory is admitted into the buffer. */
 export enum AdmissionMode {
-  /** ADMISSION_MODE_UNSPECIFIED - The learned gate decides (the default). */
+  /**
+   * ADMISSION_MODE_UNSPECIFIED - The gate scores the memory (the default). In a namespace whose retention
+   * mode is KEEP (the default) the score only weights the memory (its initial
+   * evidence, hence its promotion order and store); it is always kept. In a
+   * LEARNED namespace the gate may reject it.
+   */
   ADMISSION_MODE_UNSPECIFIED = 0,
   /** ADMISSION_MODE_GATED - Explicitly gated; same as unspecified. */
   ADMISSION_MODE_GATED = 1,
-  /** ADMISSION_MODE_ALWAYS - Bypass the gate: always keep this memory. */
+  /** ADMISSION_MODE_ALWAYS - Bypass the gate: never rejected, also in a LEARNED namespace. */
   ADMISSION_MODE_ALWAYS = 2,
   UNRECOGNIZED = -1,
 }
@@ -127,6 +132,11 @@ export enum MemoryStatus {
    * older eviction as NOT_FOUND / not at all.
    */
   MEMORY_STATUS_EVICTED = 4,
+  /**
+   * MEMORY_STATUS_MERGED - Merged into a near-duplicate (see Memory.merged_into_id, which holds the
+   * content and combined metadata). Remembered like evictions (10,000 most recent).
+   */
+  MEMORY_STATUS_MERGED = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -147,6 +157,9 @@ export function memoryStatusFromJSON(object: any): MemoryStatus {
     case 4:
     case "MEMORY_STATUS_EVICTED":
       return MemoryStatus.MEMORY_STATUS_EVICTED;
+    case 5:
+    case "MEMORY_STATUS_MERGED":
+      return MemoryStatus.MEMORY_STATUS_MERGED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -166,6 +179,8 @@ export function memoryStatusToJSON(object: MemoryStatus): string {
       return "MEMORY_STATUS_STORED";
     case MemoryStatus.MEMORY_STATUS_EVICTED:
       return "MEMORY_STATUS_EVICTED";
+    case MemoryStatus.MEMORY_STATUS_MERGED:
+      return "MEMORY_STATUS_MERGED";
     case MemoryStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -181,10 +196,15 @@ export enum EvictionReason {
   EVICTION_REASON_AGE = 2,
   /** EVICTION_REASON_TTL - A working memory reached its TTL. */
   EVICTION_REASON_TTL = 3,
-  /** EVICTION_REASON_DUPLICATE - Merged into a near-duplicate during consolidation. */
+  /**
+   * EVICTION_REASON_DUPLICATE - Merged into a near-duplicate during consolidation (older records; merges
+   * now answer MEMORY_STATUS_MERGED).
+   */
   EVICTION_REASON_DUPLICATE = 4,
   /** EVICTION_REASON_FORGOTTEN - Removed by a Forget or Reset call. */
   EVICTION_REASON_FORGOTTEN = 5,
+  /** EVICTION_REASON_RETENTION - Ended by the namespace's retention policy limits (max memories, max age). */
+  EVICTION_REASON_RETENTION = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -208,6 +228,9 @@ export function evictionReasonFromJSON(object: any): EvictionReason {
     case 5:
     case "EVICTION_REASON_FORGOTTEN":
       return EvictionReason.EVICTION_REASON_FORGOTTEN;
+    case 6:
+    case "EVICTION_REASON_RETENTION":
+      return EvictionReason.EVICTION_REASON_RETENTION;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -229,6 +252,8 @@ export function evictionReasonToJSON(object: EvictionReason): string {
       return "EVICTION_REASON_DUPLICATE";
     case EvictionReason.EVICTION_REASON_FORGOTTEN:
       return "EVICTION_REASON_FORGOTTEN";
+    case EvictionReason.EVICTION_REASON_RETENTION:
+      return "EVICTION_REASON_RETENTION";
     case EvictionReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -308,6 +333,8 @@ export interface Memory {
   evidence: number;
   /** The embedding; only filled when the request asks for it. */
   embedding: number[];
+  /** Set when status is MERGED: the memory that now holds this one. */
+  mergedIntoId: string;
 }
 
 export interface Memory_MetadataEntry {
@@ -358,6 +385,7 @@ function createBaseMemory(): Memory {
     lastAccessTime: undefined,
     evidence: 0,
     embedding: [],
+    mergedIntoId: "",
   };
 }
 
@@ -413,6 +441,9 @@ export const Memory: MessageFns<Memory> = {
         writer.float(v);
       }
       writer.join();
+    }
+    if (message.mergedIntoId !== "") {
+      writer.uint32(162).string(message.mergedIntoId);
     }
     return writer;
   },
@@ -563,6 +594,14 @@ export const Memory: MessageFns<Memory> = {
 
             break;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.mergedIntoId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -631,6 +670,11 @@ export const Memory: MessageFns<Memory> = {
       embedding: globalThis.Array.isArray(object?.embedding)
         ? object.embedding.map((e: any) => globalThis.Number(e))
         : [],
+      mergedIntoId: isSet(object.mergedIntoId)
+        ? globalThis.String(object.mergedIntoId)
+        : isSet(object.merged_into_id)
+        ? globalThis.String(object.merged_into_id)
+        : "",
     };
   },
 
@@ -687,6 +731,9 @@ export const Memory: MessageFns<Memory> = {
     if (message.embedding?.length) {
       obj.embedding = message.embedding.map((e) => floatToJson(e));
     }
+    if (message.mergedIntoId !== "") {
+      obj.mergedIntoId = message.mergedIntoId;
+    }
     return obj;
   },
 
@@ -718,6 +765,7 @@ export const Memory: MessageFns<Memory> = {
     message.lastAccessTime = object.lastAccessTime ?? undefined;
     message.evidence = object.evidence ?? 0;
     message.embedding = object.embedding?.map((e) => e) || [];
+    message.mergedIntoId = object.mergedIntoId ?? "";
     return message;
   },
 };

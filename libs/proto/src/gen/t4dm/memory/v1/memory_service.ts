@@ -43,8 +43,15 @@ export enum AdmissionDecision {
   ADMISSION_DECISION_UNSPECIFIED = 0,
   /** ADMISSION_DECISION_ADMITTED - Kept in the buffer. */
   ADMISSION_DECISION_ADMITTED = 1,
-  /** ADMISSION_DECISION_REJECTED - Not kept: the gate judged it not worth remembering. */
+  /** ADMISSION_DECISION_REJECTED - Not kept: the gate judged it not worth remembering (LEARNED namespaces only). */
   ADMISSION_DECISION_REJECTED = 2,
+  /**
+   * ADMISSION_DECISION_MERGED - A near-duplicate (cosine >= 0.95) of a buffered memory: merged into it.
+   * The response's memory is that existing memory, with the metadata
+   * combined (this request's value wins for a key both have), the higher
+   * importance, and the evidence added up.
+   */
+  ADMISSION_DECISION_MERGED = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -59,6 +66,9 @@ export function admissionDecisionFromJSON(object: any): AdmissionDecision {
     case 2:
     case "ADMISSION_DECISION_REJECTED":
       return AdmissionDecision.ADMISSION_DECISION_REJECTED;
+    case 3:
+    case "ADMISSION_DECISION_MERGED":
+      return AdmissionDecision.ADMISSION_DECISION_MERGED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -74,6 +84,8 @@ export function admissionDecisionToJSON(object: AdmissionDecision): string {
       return "ADMISSION_DECISION_ADMITTED";
     case AdmissionDecision.ADMISSION_DECISION_REJECTED:
       return "ADMISSION_DECISION_REJECTED";
+    case AdmissionDecision.ADMISSION_DECISION_MERGED:
+      return "ADMISSION_DECISION_MERGED";
     case AdmissionDecision.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -447,6 +459,8 @@ export interface ConsolidateResponse {
   conceptsCreated: number;
   duplicatesMerged: number;
   lsn: number;
+  /** Memories ended by the namespace's retention limits (reason RETENTION). */
+  retentionEndedCount: number;
 }
 
 function createBaseRememberRequest(): RememberRequest {
@@ -2999,7 +3013,7 @@ export const ConsolidateRequest: MessageFns<ConsolidateRequest> = {
 };
 
 function createBaseConsolidateResponse(): ConsolidateResponse {
-  return { promotedCount: 0, evictedCount: 0, conceptsCreated: 0, duplicatesMerged: 0, lsn: 0 };
+  return { promotedCount: 0, evictedCount: 0, conceptsCreated: 0, duplicatesMerged: 0, lsn: 0, retentionEndedCount: 0 };
 }
 
 export const ConsolidateResponse: MessageFns<ConsolidateResponse> = {
@@ -3018,6 +3032,9 @@ export const ConsolidateResponse: MessageFns<ConsolidateResponse> = {
     }
     if (message.lsn !== 0) {
       writer.uint32(40).uint64(message.lsn);
+    }
+    if (message.retentionEndedCount !== 0) {
+      writer.uint32(48).uint32(message.retentionEndedCount);
     }
     return writer;
   },
@@ -3075,6 +3092,14 @@ export const ConsolidateResponse: MessageFns<ConsolidateResponse> = {
             message.lsn = longToNumber(reader.uint64());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.retentionEndedCount = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3110,6 +3135,11 @@ export const ConsolidateResponse: MessageFns<ConsolidateResponse> = {
         ? globalThis.Number(object.duplicates_merged)
         : 0,
       lsn: isSet(object.lsn) ? globalThis.Number(object.lsn) : 0,
+      retentionEndedCount: isSet(object.retentionEndedCount)
+        ? globalThis.Number(object.retentionEndedCount)
+        : isSet(object.retention_ended_count)
+        ? globalThis.Number(object.retention_ended_count)
+        : 0,
     };
   },
 
@@ -3130,6 +3160,9 @@ export const ConsolidateResponse: MessageFns<ConsolidateResponse> = {
     if (message.lsn !== 0) {
       obj.lsn = Math.round(message.lsn);
     }
+    if (message.retentionEndedCount !== 0) {
+      obj.retentionEndedCount = Math.round(message.retentionEndedCount);
+    }
     return obj;
   },
 
@@ -3143,6 +3176,7 @@ export const ConsolidateResponse: MessageFns<ConsolidateResponse> = {
     message.conceptsCreated = object.conceptsCreated ?? 0;
     message.duplicatesMerged = object.duplicatesMerged ?? 0;
     message.lsn = object.lsn ?? 0;
+    message.retentionEndedCount = object.retentionEndedCount ?? 0;
     return message;
   },
 };
@@ -3154,8 +3188,10 @@ export const ConsolidateResponse: MessageFns<ConsolidateResponse> = {
 export type MemoryServiceService = typeof MemoryServiceService;
 export const MemoryServiceService = {
   /**
-   * Offers a memory to the buffer. The gate decides whether it is kept
-   * unless admission is ALWAYS. Answers only once the change is durable.
+   * Remembers a memory. In a KEEP namespace (the default retention) it is
+   * always kept, or merged into a buffered near-duplicate (decision MERGED);
+   * in a LEARNED namespace the gate may reject it unless admission is ALWAYS.
+   * Answers only once the change is durable.
    */
   remember: {
     path: "/t4dm.memory.v1.MemoryService/Remember" as const,
@@ -3236,7 +3272,12 @@ export const MemoryServiceService = {
       Buffer.from(ListMemoriesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListMemoriesResponse => ListMemoriesResponse.decode(value),
   },
-  /** Promotes or evicts buffered memories now; DEEP also forms concepts. */
+  /**
+   * Moves buffered memories to long-term storage now (in a LEARNED namespace,
+   * those without enough evidence are evicted instead); DEEP first merges
+   * near-duplicates and forms concepts. Then applies the namespace's
+   * retention limits, if the operator set any.
+   */
   consolidate: {
     path: "/t4dm.memory.v1.MemoryService/Consolidate" as const,
     requestStream: false as const,
@@ -3250,8 +3291,10 @@ export const MemoryServiceService = {
 
 export interface MemoryServiceServer extends UntypedServiceImplementation {
   /**
-   * Offers a memory to the buffer. The gate decides whether it is kept
-   * unless admission is ALWAYS. Answers only once the change is durable.
+   * Remembers a memory. In a KEEP namespace (the default retention) it is
+   * always kept, or merged into a buffered near-duplicate (decision MERGED);
+   * in a LEARNED namespace the gate may reject it unless admission is ALWAYS.
+   * Answers only once the change is durable.
    */
   remember: handleUnaryCall<RememberRequest, RememberResponse>;
   /** Offers many memories at once; the batch is validated as a whole. */
@@ -3274,14 +3317,21 @@ export interface MemoryServiceServer extends UntypedServiceImplementation {
    * recent evictions are remembered; see MemoryStatus).
    */
   listMemories: handleUnaryCall<ListMemoriesRequest, ListMemoriesResponse>;
-  /** Promotes or evicts buffered memories now; DEEP also forms concepts. */
+  /**
+   * Moves buffered memories to long-term storage now (in a LEARNED namespace,
+   * those without enough evidence are evicted instead); DEEP first merges
+   * near-duplicates and forms concepts. Then applies the namespace's
+   * retention limits, if the operator set any.
+   */
   consolidate: handleUnaryCall<ConsolidateRequest, ConsolidateResponse>;
 }
 
 export interface MemoryServiceClient extends Client {
   /**
-   * Offers a memory to the buffer. The gate decides whether it is kept
-   * unless admission is ALWAYS. Answers only once the change is durable.
+   * Remembers a memory. In a KEEP namespace (the default retention) it is
+   * always kept, or merged into a buffered near-duplicate (decision MERGED);
+   * in a LEARNED namespace the gate may reject it unless admission is ALWAYS.
+   * Answers only once the change is durable.
    */
   remember(
     request: RememberRequest,
@@ -3402,7 +3452,12 @@ export interface MemoryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListMemoriesResponse) => void,
   ): ClientUnaryCall;
-  /** Promotes or evicts buffered memories now; DEEP also forms concepts. */
+  /**
+   * Moves buffered memories to long-term storage now (in a LEARNED namespace,
+   * those without enough evidence are evicted instead); DEEP first merges
+   * near-duplicates and forms concepts. Then applies the namespace's
+   * retention limits, if the operator set any.
+   */
   consolidate(
     request: ConsolidateRequest,
     callback: (error: ServiceError | null, response: ConsolidateResponse) => void,

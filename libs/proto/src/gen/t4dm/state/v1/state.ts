@@ -13,6 +13,10 @@ import {
   RemovalReason,
   removalReasonFromJSON,
   removalReasonToJSON,
+  RetentionMode,
+  retentionModeFromJSON,
+  retentionModeToJSON,
+  RetentionPolicySet,
   TraceItem,
 } from "../../wal/v1/wal.js";
 
@@ -78,13 +82,21 @@ export interface LearningState {
   pendingDeletes: PendingDelete[];
   /** Concepts formed but not yet written to the graph store. */
   pendingConcepts: ConceptForm[];
+  /** From the latest SYSTEM_START: the mode of namespaces without a policy. */
+  defaultRetention: RetentionMode;
+  /** Operator retention policies, by namespace (sorted). */
+  retentionPolicies: RetentionPolicySet[];
 }
 
 export interface Eviction {
   memoryId: string;
   namespace: string;
   reason: RemovalReason;
-  time: Date | undefined;
+  time:
+    | Date
+    | undefined;
+  /** Set when the memory was merged into another (deep consolidation). */
+  mergedIntoId: string;
 }
 
 export interface PendingDelete {
@@ -195,6 +207,8 @@ function createBaseLearningState(): LearningState {
     evictions: [],
     pendingDeletes: [],
     pendingConcepts: [],
+    defaultRetention: 0,
+    retentionPolicies: [],
   };
 }
 
@@ -270,6 +284,12 @@ export const LearningState: MessageFns<LearningState> = {
     }
     for (const v of message.pendingConcepts) {
       ConceptForm.encode(v!, writer.uint32(170).fork()).join();
+    }
+    if (message.defaultRetention !== 0) {
+      writer.uint32(560).int32(message.defaultRetention);
+    }
+    for (const v of message.retentionPolicies) {
+      RetentionPolicySet.encode(v!, writer.uint32(570).fork()).join();
     }
     return writer;
   },
@@ -475,6 +495,22 @@ export const LearningState: MessageFns<LearningState> = {
             message.pendingConcepts.push(ConceptForm.decode(reader, reader.uint32()));
             continue;
           }
+          case 70: {
+            if (tag !== 560) {
+              break;
+            }
+
+            message.defaultRetention = reader.int32() as any;
+            continue;
+          }
+          case 71: {
+            if (tag !== 570) {
+              break;
+            }
+
+            message.retentionPolicies.push(RetentionPolicySet.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -560,6 +596,16 @@ export const LearningState: MessageFns<LearningState> = {
         : globalThis.Array.isArray(object?.pending_concepts)
         ? object.pending_concepts.map((e: any) => ConceptForm.fromJSON(e))
         : [],
+      defaultRetention: isSet(object.defaultRetention)
+        ? retentionModeFromJSON(object.defaultRetention)
+        : isSet(object.default_retention)
+        ? retentionModeFromJSON(object.default_retention)
+        : 0,
+      retentionPolicies: globalThis.Array.isArray(object?.retentionPolicies)
+        ? object.retentionPolicies.map((e: any) => RetentionPolicySet.fromJSON(e))
+        : globalThis.Array.isArray(object?.retention_policies)
+        ? object.retention_policies.map((e: any) => RetentionPolicySet.fromJSON(e))
+        : [],
     };
   },
 
@@ -628,6 +674,12 @@ export const LearningState: MessageFns<LearningState> = {
     if (message.pendingConcepts?.length) {
       obj.pendingConcepts = message.pendingConcepts.map((e) => ConceptForm.toJSON(e));
     }
+    if (message.defaultRetention !== 0) {
+      obj.defaultRetention = retentionModeToJSON(message.defaultRetention);
+    }
+    if (message.retentionPolicies?.length) {
+      obj.retentionPolicies = message.retentionPolicies.map((e) => RetentionPolicySet.toJSON(e));
+    }
     return obj;
   },
 
@@ -661,12 +713,14 @@ export const LearningState: MessageFns<LearningState> = {
     message.evictions = object.evictions?.map((e) => Eviction.fromPartial(e)) || [];
     message.pendingDeletes = object.pendingDeletes?.map((e) => PendingDelete.fromPartial(e)) || [];
     message.pendingConcepts = object.pendingConcepts?.map((e) => ConceptForm.fromPartial(e)) || [];
+    message.defaultRetention = object.defaultRetention ?? 0;
+    message.retentionPolicies = object.retentionPolicies?.map((e) => RetentionPolicySet.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBaseEviction(): Eviction {
-  return { memoryId: "", namespace: "", reason: 0, time: undefined };
+  return { memoryId: "", namespace: "", reason: 0, time: undefined, mergedIntoId: "" };
 }
 
 export const Eviction: MessageFns<Eviction> = {
@@ -682,6 +736,9 @@ export const Eviction: MessageFns<Eviction> = {
     }
     if (message.time !== undefined) {
       Timestamp.encode(toTimestamp(message.time), writer.uint32(34).fork()).join();
+    }
+    if (message.mergedIntoId !== "") {
+      writer.uint32(42).string(message.mergedIntoId);
     }
     return writer;
   },
@@ -731,6 +788,14 @@ export const Eviction: MessageFns<Eviction> = {
             message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mergedIntoId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -753,6 +818,11 @@ export const Eviction: MessageFns<Eviction> = {
       namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
       reason: isSet(object.reason) ? removalReasonFromJSON(object.reason) : 0,
       time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+      mergedIntoId: isSet(object.mergedIntoId)
+        ? globalThis.String(object.mergedIntoId)
+        : isSet(object.merged_into_id)
+        ? globalThis.String(object.merged_into_id)
+        : "",
     };
   },
 
@@ -770,6 +840,9 @@ export const Eviction: MessageFns<Eviction> = {
     if (message.time !== undefined) {
       obj.time = message.time.toISOString();
     }
+    if (message.mergedIntoId !== "") {
+      obj.mergedIntoId = message.mergedIntoId;
+    }
     return obj;
   },
 
@@ -782,6 +855,7 @@ export const Eviction: MessageFns<Eviction> = {
     message.namespace = object.namespace ?? "";
     message.reason = object.reason ?? 0;
     message.time = object.time ?? undefined;
+    message.mergedIntoId = object.mergedIntoId ?? "";
     return message;
   },
 };

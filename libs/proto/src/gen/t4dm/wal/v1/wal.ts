@@ -33,6 +33,8 @@ export enum Operation {
   OPERATION_MEMORY_DELETE = 60,
   OPERATION_STORE_SYNCED = 61,
   OPERATION_CONCEPT_FORM = 62,
+  OPERATION_RETENTION_POLICY_SET = 70,
+  OPERATION_MEMORY_MERGE = 71,
   OPERATION_CHECKPOINT_COMPLETE = 100,
   OPERATION_SYSTEM_START = 200,
   OPERATION_SYSTEM_SHUTDOWN = 201,
@@ -100,6 +102,12 @@ export function operationFromJSON(object: any): Operation {
     case 62:
     case "OPERATION_CONCEPT_FORM":
       return Operation.OPERATION_CONCEPT_FORM;
+    case 70:
+    case "OPERATION_RETENTION_POLICY_SET":
+      return Operation.OPERATION_RETENTION_POLICY_SET;
+    case 71:
+    case "OPERATION_MEMORY_MERGE":
+      return Operation.OPERATION_MEMORY_MERGE;
     case 100:
     case "OPERATION_CHECKPOINT_COMPLETE":
       return Operation.OPERATION_CHECKPOINT_COMPLETE;
@@ -162,6 +170,10 @@ export function operationToJSON(object: Operation): string {
       return "OPERATION_STORE_SYNCED";
     case Operation.OPERATION_CONCEPT_FORM:
       return "OPERATION_CONCEPT_FORM";
+    case Operation.OPERATION_RETENTION_POLICY_SET:
+      return "OPERATION_RETENTION_POLICY_SET";
+    case Operation.OPERATION_MEMORY_MERGE:
+      return "OPERATION_MEMORY_MERGE";
     case Operation.OPERATION_CHECKPOINT_COMPLETE:
       return "OPERATION_CHECKPOINT_COMPLETE";
     case Operation.OPERATION_SYSTEM_START:
@@ -241,6 +253,8 @@ export enum RemovalReason {
   REMOVAL_REASON_TTL = 3,
   REMOVAL_REASON_DUPLICATE = 4,
   REMOVAL_REASON_FORGOTTEN = 5,
+  /** REMOVAL_REASON_RETENTION - Ended by the namespace's retention limits (max memories, max age). */
+  REMOVAL_REASON_RETENTION = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -264,6 +278,9 @@ export function removalReasonFromJSON(object: any): RemovalReason {
     case 5:
     case "REMOVAL_REASON_FORGOTTEN":
       return RemovalReason.REMOVAL_REASON_FORGOTTEN;
+    case 6:
+    case "REMOVAL_REASON_RETENTION":
+      return RemovalReason.REMOVAL_REASON_RETENTION;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -285,6 +302,8 @@ export function removalReasonToJSON(object: RemovalReason): string {
       return "REMOVAL_REASON_DUPLICATE";
     case RemovalReason.REMOVAL_REASON_FORGOTTEN:
       return "REMOVAL_REASON_FORGOTTEN";
+    case RemovalReason.REMOVAL_REASON_RETENTION:
+      return "REMOVAL_REASON_RETENTION";
     case RemovalReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -332,6 +351,59 @@ export function targetStoreToJSON(object: TargetStore): string {
 }
 
 /**
+ * What a namespace's buffer pressure, consolidation and gate may do with an
+ * acknowledged memory.
+ */
+export enum RetentionMode {
+  /** RETENTION_MODE_UNSPECIFIED - Older records and states: the same as KEEP. */
+  RETENTION_MODE_UNSPECIFIED = 0,
+  /**
+   * RETENTION_MODE_KEEP - Nothing acknowledged is discarded by learning: buffer pressure and
+   * consolidation promote, the gate only weights. Memories end by Forget,
+   * TTL, the retention limits, or a merge.
+   */
+  RETENTION_MODE_KEEP = 1,
+  /**
+   * RETENTION_MODE_LEARNED - Learned discarding: the gate may reject, and items leaving the buffer
+   * without enough evidence are evicted (reason CAPACITY or AGE).
+   */
+  RETENTION_MODE_LEARNED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function retentionModeFromJSON(object: any): RetentionMode {
+  switch (object) {
+    case 0:
+    case "RETENTION_MODE_UNSPECIFIED":
+      return RetentionMode.RETENTION_MODE_UNSPECIFIED;
+    case 1:
+    case "RETENTION_MODE_KEEP":
+      return RetentionMode.RETENTION_MODE_KEEP;
+    case 2:
+    case "RETENTION_MODE_LEARNED":
+      return RetentionMode.RETENTION_MODE_LEARNED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return RetentionMode.UNRECOGNIZED;
+  }
+}
+
+export function retentionModeToJSON(object: RetentionMode): string {
+  switch (object) {
+    case RetentionMode.RETENTION_MODE_UNSPECIFIED:
+      return "RETENTION_MODE_UNSPECIFIED";
+    case RetentionMode.RETENTION_MODE_KEEP:
+      return "RETENTION_MODE_KEEP";
+    case RetentionMode.RETENTION_MODE_LEARNED:
+      return "RETENTION_MODE_LEARNED";
+    case RetentionMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
  * The payload of every WAL record. Replay applies it as recorded; it never
  * re-runs a learning rule, so replay does not depend on today's code.
  */
@@ -360,6 +432,8 @@ export interface WalEntry {
     | { $case: "memoryDelete"; value: MemoryDelete }
     | { $case: "storeSynced"; value: StoreSynced }
     | { $case: "conceptForm"; value: ConceptForm }
+    | { $case: "retentionPolicySet"; value: RetentionPolicySet }
+    | { $case: "memoryMerge"; value: MemoryMerge }
     | { $case: "checkpointComplete"; value: CheckpointComplete }
     | { $case: "systemStart"; value: SystemStart }
     | { $case: "systemShutdown"; value: SystemShutdown }
@@ -560,6 +634,12 @@ export interface SystemStart {
   embeddingDim: number;
   /** Later starts may change the capacity; the state follows. */
   bufferCapacity: number;
+  /**
+   * The retention mode of namespaces without a policy of their own
+   * (T4DM_RETENTION_DEFAULT); every start may change it. UNSPECIFIED (older
+   * WALs) means KEEP.
+   */
+  defaultRetention: RetentionMode;
 }
 
 export interface SystemShutdown {
@@ -601,6 +681,45 @@ export interface BufferReembed {
 export interface MemoryEmbedding {
   memoryId: string;
   embedding: number[];
+}
+
+/**
+ * An operator's retention policy for one namespace (admin
+ * SetRetentionPolicy). Limits of 0 mean none.
+ */
+export interface RetentionPolicySet {
+  namespace: string;
+  mode: RetentionMode;
+  /**
+   * At most this many memories (buffered and stored); the oldest beyond it end
+   * with reason RETENTION.
+   */
+  maxMemories: number;
+  /** Memories older than this many seconds end with reason RETENTION. */
+  maxAgeSeconds: number;
+}
+
+/**
+ * A near-duplicate merged into a buffered memory (the keeper). From Remember,
+ * merged_id is empty and request_id/request_body_sha256 key the request to
+ * the keeper; from deep consolidation, merged_id leaves the buffer and
+ * answers GetMemory as MERGED into into_id. The keeper's metadata, importance
+ * and evidence become the values recorded here.
+ */
+export interface MemoryMerge {
+  namespace: string;
+  intoId: string;
+  mergedId: string;
+  metadata: { [key: string]: any | undefined };
+  importance: number;
+  evidence: number;
+  requestId: string;
+  requestBodySha256: Uint8Array;
+}
+
+export interface MemoryMerge_MetadataEntry {
+  key: string;
+  value: any | undefined;
 }
 
 function createBaseWalEntry(): WalEntry {
@@ -666,6 +785,12 @@ export const WalEntry: MessageFns<WalEntry> = {
         break;
       case "conceptForm":
         ConceptForm.encode(message.operation.value, writer.uint32(498).fork()).join();
+        break;
+      case "retentionPolicySet":
+        RetentionPolicySet.encode(message.operation.value, writer.uint32(562).fork()).join();
+        break;
+      case "memoryMerge":
+        MemoryMerge.encode(message.operation.value, writer.uint32(570).fork()).join();
         break;
       case "checkpointComplete":
         CheckpointComplete.encode(message.operation.value, writer.uint32(802).fork()).join();
@@ -863,6 +988,25 @@ export const WalEntry: MessageFns<WalEntry> = {
             message.operation = { $case: "conceptForm", value: ConceptForm.decode(reader, reader.uint32()) };
             continue;
           }
+          case 70: {
+            if (tag !== 562) {
+              break;
+            }
+
+            message.operation = {
+              $case: "retentionPolicySet",
+              value: RetentionPolicySet.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 71: {
+            if (tag !== 570) {
+              break;
+            }
+
+            message.operation = { $case: "memoryMerge", value: MemoryMerge.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 100: {
             if (tag !== 802) {
               break;
@@ -993,6 +1137,14 @@ export const WalEntry: MessageFns<WalEntry> = {
         ? { $case: "conceptForm", value: ConceptForm.fromJSON(object.conceptForm) }
         : isSet(object.concept_form)
         ? { $case: "conceptForm", value: ConceptForm.fromJSON(object.concept_form) }
+        : isSet(object.retentionPolicySet)
+        ? { $case: "retentionPolicySet", value: RetentionPolicySet.fromJSON(object.retentionPolicySet) }
+        : isSet(object.retention_policy_set)
+        ? { $case: "retentionPolicySet", value: RetentionPolicySet.fromJSON(object.retention_policy_set) }
+        : isSet(object.memoryMerge)
+        ? { $case: "memoryMerge", value: MemoryMerge.fromJSON(object.memoryMerge) }
+        : isSet(object.memory_merge)
+        ? { $case: "memoryMerge", value: MemoryMerge.fromJSON(object.memory_merge) }
         : isSet(object.checkpointComplete)
         ? { $case: "checkpointComplete", value: CheckpointComplete.fromJSON(object.checkpointComplete) }
         : isSet(object.checkpoint_complete)
@@ -1058,6 +1210,10 @@ export const WalEntry: MessageFns<WalEntry> = {
       obj.storeSynced = StoreSynced.toJSON(message.operation.value);
     } else if (message.operation?.$case === "conceptForm") {
       obj.conceptForm = ConceptForm.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "retentionPolicySet") {
+      obj.retentionPolicySet = RetentionPolicySet.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "memoryMerge") {
+      obj.memoryMerge = MemoryMerge.toJSON(message.operation.value);
     } else if (message.operation?.$case === "checkpointComplete") {
       obj.checkpointComplete = CheckpointComplete.toJSON(message.operation.value);
     } else if (message.operation?.$case === "systemStart") {
@@ -1199,6 +1355,21 @@ export const WalEntry: MessageFns<WalEntry> = {
       case "conceptForm": {
         if (object.operation?.value !== undefined && object.operation?.value !== null) {
           message.operation = { $case: "conceptForm", value: ConceptForm.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "retentionPolicySet": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = {
+            $case: "retentionPolicySet",
+            value: RetentionPolicySet.fromPartial(object.operation.value),
+          };
+        }
+        break;
+      }
+      case "memoryMerge": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "memoryMerge", value: MemoryMerge.fromPartial(object.operation.value) };
         }
         break;
       }
@@ -3827,7 +3998,15 @@ export const CheckpointComplete: MessageFns<CheckpointComplete> = {
 };
 
 function createBaseSystemStart(): SystemStart {
-  return { version: "", recoveryMode: "", recoveredLsn: 0, seed: 0, embeddingDim: 0, bufferCapacity: 0 };
+  return {
+    version: "",
+    recoveryMode: "",
+    recoveredLsn: 0,
+    seed: 0,
+    embeddingDim: 0,
+    bufferCapacity: 0,
+    defaultRetention: 0,
+  };
 }
 
 export const SystemStart: MessageFns<SystemStart> = {
@@ -3849,6 +4028,9 @@ export const SystemStart: MessageFns<SystemStart> = {
     }
     if (message.bufferCapacity !== 0) {
       writer.uint32(48).uint32(message.bufferCapacity);
+    }
+    if (message.defaultRetention !== 0) {
+      writer.uint32(560).int32(message.defaultRetention);
     }
     return writer;
   },
@@ -3914,6 +4096,14 @@ export const SystemStart: MessageFns<SystemStart> = {
             message.bufferCapacity = reader.uint32();
             continue;
           }
+          case 70: {
+            if (tag !== 560) {
+              break;
+            }
+
+            message.defaultRetention = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3950,6 +4140,11 @@ export const SystemStart: MessageFns<SystemStart> = {
         : isSet(object.buffer_capacity)
         ? globalThis.Number(object.buffer_capacity)
         : 0,
+      defaultRetention: isSet(object.defaultRetention)
+        ? retentionModeFromJSON(object.defaultRetention)
+        : isSet(object.default_retention)
+        ? retentionModeFromJSON(object.default_retention)
+        : 0,
     };
   },
 
@@ -3973,6 +4168,9 @@ export const SystemStart: MessageFns<SystemStart> = {
     if (message.bufferCapacity !== 0) {
       obj.bufferCapacity = Math.round(message.bufferCapacity);
     }
+    if (message.defaultRetention !== 0) {
+      obj.defaultRetention = retentionModeToJSON(message.defaultRetention);
+    }
     return obj;
   },
 
@@ -3987,6 +4185,7 @@ export const SystemStart: MessageFns<SystemStart> = {
     message.seed = object.seed ?? 0;
     message.embeddingDim = object.embeddingDim ?? 0;
     message.bufferCapacity = object.bufferCapacity ?? 0;
+    message.defaultRetention = object.defaultRetention ?? 0;
     return message;
   },
 };
@@ -4408,6 +4607,454 @@ export const MemoryEmbedding: MessageFns<MemoryEmbedding> = {
     const message = createBaseMemoryEmbedding();
     message.memoryId = object.memoryId ?? "";
     message.embedding = object.embedding?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRetentionPolicySet(): RetentionPolicySet {
+  return { namespace: "", mode: 0, maxMemories: 0, maxAgeSeconds: 0 };
+}
+
+export const RetentionPolicySet: MessageFns<RetentionPolicySet> = {
+  encode(message: RetentionPolicySet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(16).int32(message.mode);
+    }
+    if (message.maxMemories !== 0) {
+      writer.uint32(24).uint64(message.maxMemories);
+    }
+    if (message.maxAgeSeconds !== 0) {
+      writer.uint32(32).uint64(message.maxAgeSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetentionPolicySet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetentionPolicySet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxMemories = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxAgeSeconds = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetentionPolicySet {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      mode: isSet(object.mode) ? retentionModeFromJSON(object.mode) : 0,
+      maxMemories: isSet(object.maxMemories)
+        ? globalThis.Number(object.maxMemories)
+        : isSet(object.max_memories)
+        ? globalThis.Number(object.max_memories)
+        : 0,
+      maxAgeSeconds: isSet(object.maxAgeSeconds)
+        ? globalThis.Number(object.maxAgeSeconds)
+        : isSet(object.max_age_seconds)
+        ? globalThis.Number(object.max_age_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: RetentionPolicySet): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.mode !== 0) {
+      obj.mode = retentionModeToJSON(message.mode);
+    }
+    if (message.maxMemories !== 0) {
+      obj.maxMemories = Math.round(message.maxMemories);
+    }
+    if (message.maxAgeSeconds !== 0) {
+      obj.maxAgeSeconds = Math.round(message.maxAgeSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetentionPolicySet>, I>>(base?: I): RetentionPolicySet {
+    return RetentionPolicySet.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetentionPolicySet>, I>>(object: I): RetentionPolicySet {
+    const message = createBaseRetentionPolicySet();
+    message.namespace = object.namespace ?? "";
+    message.mode = object.mode ?? 0;
+    message.maxMemories = object.maxMemories ?? 0;
+    message.maxAgeSeconds = object.maxAgeSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseMemoryMerge(): MemoryMerge {
+  return {
+    namespace: "",
+    intoId: "",
+    mergedId: "",
+    metadata: {},
+    importance: 0,
+    evidence: 0,
+    requestId: "",
+    requestBodySha256: new Uint8Array(0),
+  };
+}
+
+export const MemoryMerge: MessageFns<MemoryMerge> = {
+  encode(message: MemoryMerge, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.intoId !== "") {
+      writer.uint32(18).string(message.intoId);
+    }
+    if (message.mergedId !== "") {
+      writer.uint32(26).string(message.mergedId);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, any | undefined]) => {
+      if (value !== undefined) {
+        MemoryMerge_MetadataEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+      }
+    });
+    if (message.importance !== 0) {
+      writer.uint32(45).float(message.importance);
+    }
+    if (message.evidence !== 0) {
+      writer.uint32(53).float(message.evidence);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(58).string(message.requestId);
+    }
+    if (message.requestBodySha256.length !== 0) {
+      writer.uint32(66).bytes(message.requestBodySha256);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemoryMerge {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemoryMerge();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.intoId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.mergedId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = MemoryMerge_MetadataEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.metadata[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+          case 5: {
+            if (tag !== 45) {
+              break;
+            }
+
+            message.importance = reader.float();
+            continue;
+          }
+          case 6: {
+            if (tag !== 53) {
+              break;
+            }
+
+            message.evidence = reader.float();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.requestBodySha256 = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemoryMerge {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      intoId: isSet(object.intoId)
+        ? globalThis.String(object.intoId)
+        : isSet(object.into_id)
+        ? globalThis.String(object.into_id)
+        : "",
+      mergedId: isSet(object.mergedId)
+        ? globalThis.String(object.mergedId)
+        : isSet(object.merged_id)
+        ? globalThis.String(object.merged_id)
+        : "",
+      metadata: isObject(object.metadata)
+        ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
+          (acc: { [key: string]: any | undefined }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: value as any | undefined,
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      importance: isSet(object.importance) ? globalThis.Number(object.importance) : 0,
+      evidence: isSet(object.evidence) ? globalThis.Number(object.evidence) : 0,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      requestBodySha256: isSet(object.requestBodySha256)
+        ? bytesFromBase64(object.requestBodySha256)
+        : isSet(object.request_body_sha256)
+        ? bytesFromBase64(object.request_body_sha256)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: MemoryMerge): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.intoId !== "") {
+      obj.intoId = message.intoId;
+    }
+    if (message.mergedId !== "") {
+      obj.mergedId = message.mergedId;
+    }
+    if (message.metadata) {
+      const entries = globalThis.Object.entries(message.metadata) as [string, any | undefined][];
+      if (entries.length > 0) {
+        obj.metadata = {};
+        entries.forEach(([k, v]) => {
+          obj.metadata[k] = v;
+        });
+      }
+    }
+    if (message.importance !== 0) {
+      obj.importance = floatToJson(message.importance);
+    }
+    if (message.evidence !== 0) {
+      obj.evidence = floatToJson(message.evidence);
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.requestBodySha256.length !== 0) {
+      obj.requestBodySha256 = base64FromBytes(message.requestBodySha256);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MemoryMerge>, I>>(base?: I): MemoryMerge {
+    return MemoryMerge.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MemoryMerge>, I>>(object: I): MemoryMerge {
+    const message = createBaseMemoryMerge();
+    message.namespace = object.namespace ?? "";
+    message.intoId = object.intoId ?? "";
+    message.mergedId = object.mergedId ?? "";
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, any | undefined][]).reduce(
+      (acc: { [key: string]: any | undefined }, [key, value]: [string, any | undefined]) => {
+        if (value !== undefined) {
+          acc[key] = value;
+        }
+        return acc;
+      },
+      {},
+    );
+    message.importance = object.importance ?? 0;
+    message.evidence = object.evidence ?? 0;
+    message.requestId = object.requestId ?? "";
+    message.requestBodySha256 = object.requestBodySha256 ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseMemoryMerge_MetadataEntry(): MemoryMerge_MetadataEntry {
+  return { key: "", value: undefined };
+}
+
+export const MemoryMerge_MetadataEntry: MessageFns<MemoryMerge_MetadataEntry> = {
+  encode(message: MemoryMerge_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(Value.wrap(message.value), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemoryMerge_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemoryMerge_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemoryMerge_MetadataEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object?.value) ? object.value : undefined,
+    };
+  },
+
+  toJSON(message: MemoryMerge_MetadataEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MemoryMerge_MetadataEntry>, I>>(base?: I): MemoryMerge_MetadataEntry {
+    return MemoryMerge_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MemoryMerge_MetadataEntry>, I>>(object: I): MemoryMerge_MetadataEntry {
+    const message = createBaseMemoryMerge_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value === undefined ? undefined : object.value;
     return message;
   },
 };
