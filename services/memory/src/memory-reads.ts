@@ -30,12 +30,14 @@ export class MemoryReads {
       if (held.item.memory.namespace !== namespace) throw notFound();
       return { memory: toPublicMemory(held.item, held.status, request.includeEmbedding) };
     }
-    if (state.outbox.pendingDeletes.has(id)) throw notFound();
+    // An ending with a reason (retention, merge) answers as such even while its store delete is
+    // pending; a Forget keeps no eviction record, so its pending delete answers NOT_FOUND.
     const eviction = state.outbox.evictions.get(id);
     if (eviction) {
       if (eviction.namespace !== namespace) throw notFound();
       return { memory: evictedMemory(eviction) };
     }
+    if (state.outbox.pendingDeletes.has(id)) throw notFound();
     const stored = await this.stores.episodic.get(namespace, id);
     if (stored) return { memory: storedToPublic(stored, request.includeEmbedding) };
     const node = await this.stores.graph.getMemoryNode(namespace, id);
