@@ -1,9 +1,8 @@
 import { walV1 } from "@t4dm/proto";
 import { effectiveEvidence, type BufferedItem } from "./buffer.js";
 import type { LearningState } from "./learning-state.js";
-import { combine, DUPLICATE_SIMILARITY, mergeRecord, valuesOf, type MergedValues } from "./merge.js";
+import { combine, DUPLICATE_SIMILARITY, duplicates, mergeRecord, valuesOf, type MergedValues } from "./merge.js";
 import { leaveBuffer } from "./planner.js";
-import { cosine } from "./vector.js";
 import type { Operation } from "./wal-entries.js";
 
 export { DUPLICATE_SIMILARITY };
@@ -60,7 +59,7 @@ export function planConsolidation(
       let newest = keeper.memory.createTime?.getTime() ?? 0;
       for (let j = i + 1; j < strongestFirst.length; j++) {
         const other = strongestFirst[j]!;
-        if (gone.has(other.memory.id) || cosine(keeper.embedding, other.embedding) < DUPLICATE_SIMILARITY) continue;
+        if (gone.has(other.memory.id) || !duplicates(keeper, other)) continue;
         gone.add(other.memory.id);
         plan.merged += 1;
         // The newer memory's metadata wins a key both have, as in a Remember merge.

@@ -1,5 +1,6 @@
 import type { walV1 } from "@t4dm/proto";
 import type { BufferedItem } from "./buffer.js";
+import { lexicalTokens } from "./lexical/tokenizer.js";
 import { clamp, cosineWithNorms, frozenNorm, norm } from "./vector.js";
 
 /** Memories at least this similar (cosine) are near-duplicates: one is merged into the other. */
@@ -33,24 +34,38 @@ export function valuesOf(item: BufferedItem): MergedValues {
 }
 
 /**
- * The buffered memory of the namespace most similar to `embedding`, if it
- * is a near-duplicate. Only buffered ones: a promoting or stored memory may
- * already be written to its store, which a merge would not reach, so a
- * near-duplicate of those is remembered as its own memory.
+ * The buffered memory of the namespace that `content` duplicates: the same
+ * words (case, accents, punctuation and spacing aside) and an embedding at
+ * least DUPLICATE_SIMILARITY close. Similar embeddings alone are not enough:
+ * "standup at 3pm" and "standup at 4pm" are close, and a merge keeps only the
+ * keeper's wording, so the newer fact would vanish. Only buffered ones: a
+ * promoting or stored memory may already be written to its store, which a
+ * merge would not reach, so a duplicate of those is remembered as its own memory.
  */
-export function nearDuplicate(items: Iterable<BufferedItem>, namespace: string, embedding: Float32Array): BufferedItem | undefined {
+export function nearDuplicate(items: Iterable<BufferedItem>, namespace: string, content: string, embedding: Float32Array): BufferedItem | undefined {
   const queryNorm = norm(embedding);
+  const words = wording(content);
   let best: BufferedItem | undefined;
   let bestSimilarity = DUPLICATE_SIMILARITY;
   for (const item of items) {
     if (item.memory.namespace !== namespace) continue;
     const similarity = cosineWithNorms(embedding, queryNorm, item.embedding, frozenNorm(item.embedding));
-    if (similarity >= bestSimilarity) {
+    if (similarity >= bestSimilarity && wording(item.memory.content) === words) {
       best = item;
       bestSimilarity = similarity;
     }
   }
   return best;
+}
+
+/** Two memories say the same thing in the same words, and their embeddings agree: one may be merged into the other. */
+export function duplicates(a: BufferedItem, b: BufferedItem): boolean {
+  return cosineWithNorms(a.embedding, frozenNorm(a.embedding), b.embedding, frozenNorm(b.embedding)) >= DUPLICATE_SIMILARITY && wording(a.memory.content) === wording(b.memory.content);
+}
+
+/** The words of a text as the lexical index folds them, in order. */
+function wording(text: string): string {
+  return lexicalTokens(text).join(" ");
 }
 
 /** The MEMORY_MERGE record setting the keeper's combined values. */

@@ -73,7 +73,7 @@ export function planRemember(state: LearningState, input: RememberInput, context
     importance: input.importance,
   });
   const probability = Math.fround(networks.gate.admitProbability(features, novelty));
-  const twin = nearDuplicate(state.buffer.all(), input.namespace, input.embedding);
+  const twin = nearDuplicate(state.buffer.all(), input.namespace, input.content, input.embedding);
   if (twin) {
     const incoming = { metadata: input.metadata, importance: Math.fround(input.importance), evidence: initialEvidence({ admitProbability: probability, importance: input.importance }) };
     const record = mergeRecord(twin, combine(valuesOf(twin), incoming), {

@@ -98,6 +98,21 @@ describe("retention KEEP (the default)", () => {
     expect(LearningState.decode(driver.state.encode()).hash().equals(driver.state.hash())).toBe(true);
   });
 
+  it("merges only the same words: a close embedding with other words (another time, a negation) is its own memory", () => {
+    const driver = started(KEEP, 100);
+    const same = Float32Array.from(embedText("the standup is at 3pm", DIM));
+    const first = remember(driver, "the standup is at 3pm", { embedding: same });
+    expect(first.decision).toBe("admitted");
+    // The same embedding on purpose: only the words tell these apart.
+    expect(remember(driver, "the standup is at 4pm", { embedding: same }).decision).toBe("admitted");
+    expect(remember(driver, "the standup is not at 3pm", { embedding: same }).decision).toBe("admitted");
+    // Case, accents, punctuation and spacing aside, it is the same memory.
+    expect(remember(driver, "  The STANDUP is at 3PM!", { embedding: same }).decision).toBe("merged");
+    expect(driver.state.buffer.size).toBe(3);
+    const plan = planConsolidation(driver.state, "ns", true, driver.now());
+    expect(plan.merged).toBe(0);
+  });
+
   it("Consolidate DEEP merges near-duplicates into the stronger one: merged id recorded with its keeper, metadata combined", () => {
     const driver = started(KEEP, 100);
     const strong = remember(driver, "the deploy script is tools/deploy.sh", { metadata: { a: 1 }, importance: 0.9 });
