@@ -46,7 +46,8 @@ export enum AdmissionDecision {
   /** ADMISSION_DECISION_REJECTED - Not kept: the gate judged it not worth remembering (LEARNED namespaces only). */
   ADMISSION_DECISION_REJECTED = 2,
   /**
-   * ADMISSION_DECISION_MERGED - A near-duplicate (cosine >= 0.95) of a buffered memory: merged into it.
+   * ADMISSION_DECISION_MERGED - A repeat of a buffered memory (the same words, case and punctuation aside,
+   * and an embedding at cosine >= 0.95): merged into it.
    * The response's memory is that existing memory, with the metadata
    * combined (this request's value wins for a key both have), the higher
    * importance, and the evidence added up.
