@@ -12,7 +12,7 @@
  *     of 32 texts: the service's defaults), in calls of 64 texts as BatchRemember sends them.
  *     Those vectors, and the questions', are the dense baseline. The embedder is closed before
  *     the pod starts, so the two never share the cores.
- *  2. A fresh pod; each conversation set goes into its own namespace by text BatchRemember
+ *  2. A fresh pod; each set of the data set goes into its own namespace by text BatchRemember
  *     (64 per call, admission ALWAYS, importance 0.5, no client embedding): memories/s over all
  *     sets, next to the anchor's texts/s.
  *  3. One Recall per question (top_k 10, text query, read_only when the build has it) per
@@ -27,7 +27,7 @@
  *     the text-only work (the model and whatever else a text query costs) from the rest. The
  *     memory service's CPU per Recall and other processes' CPU (noise) are recorded per window.
  *
- * Knobs: BENCH_RETRIEVAL_SIZES=10000,100000, BENCH_RETRIEVAL_QUERIES=400 (timed Recalls per size
+ * Knobs: BENCH_RETRIEVAL_DATA=boolq|chatterbot (bench/lib/retrieval-data.mjs), BENCH_RETRIEVAL_SIZES=10000,100000, BENCH_RETRIEVAL_QUERIES=400 (timed Recalls per size
  * and caller count), BENCH_RETRIEVAL_MAX_S=60 (a timed series stops there, with fewer calls),
  * BENCH_RUNS=3, BENCH_DATA_ROOT (see bench/README.md).
  */
@@ -42,7 +42,7 @@ import { describeMachine, machineFacts, noiseMeter, processCpuSeconds } from "./
 import { scoreRankings, topK } from "./lib/ranking-metrics.mjs";
 import { HAS_MODE, HAS_READ_ONLY, KEYWORD_MODE, MODES, modeAvailable, recallRequest } from "./lib/recall-request.mjs";
 import { DATA_ROOT, RUNS, printRows, writeResult } from "./lib/report.mjs";
-import { DATASET, loadConversationSets } from "./lib/retrieval-data.mjs";
+import { loadRetrievalSets, selectedDataset } from "./lib/retrieval-data.mjs";
 import { latencyMs, ratioOfRuns, summarize } from "./lib/stats.mjs";
 
 const TOP_K = 10;
@@ -59,7 +59,8 @@ const QUERIES = Math.max(CALLERS, Number(process.env.BENCH_RETRIEVAL_QUERIES ?? 
 /** A timed series stops after this many seconds even short of QUERIES calls (slow Recalls must not stall `make bench`). */
 const MAX_SECONDS = Math.max(1, Number(process.env.BENCH_RETRIEVAL_MAX_S ?? 60));
 
-/** @typedef {import("./lib/retrieval-data.mjs").ConversationSet} ConversationSet */
+/** @typedef {import("./lib/retrieval-data.mjs").RetrievalSet} RetrievalSet */
+const DATASET = selectedDataset();
 /** @param {number} ns */
 const seconds = (ns) => ns / 1e9;
 
@@ -81,7 +82,7 @@ function chunks(items, size) {
   return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 }
 
-/** Step 1 and the baselines. @param {ConversationSet[]} sets */
+/** Step 1 and the baselines. @param {RetrievalSet[]} sets */
 async function embedderAndBaselines(sets) {
   const embedder = await MiniLmEmbedder.load({ modelDir: DEFAULT_EMBEDDING_MODEL_DIR, workers: 1, maxBatch: 32 });
   try {
@@ -119,7 +120,7 @@ async function embedderAndBaselines(sets) {
 /**
  * Steps 2 and 3 on a running pod.
  * @param {ReturnType<typeof connectClients>} clients
- * @param {ConversationSet[]} sets
+ * @param {RetrievalSet[]} sets
  */
 async function ingestAndRecall(clients, sets) {
   /** Per namespace, memory id → the data set's doc ids it stands for. @type {Map<string, Map<string, string[]>>} */
@@ -179,7 +180,7 @@ async function ingestAndRecall(clients, sets) {
 /**
  * Step 4: fill one namespace to each size, then time text Recalls at 1 and 16 callers.
  * @param {ReturnType<typeof connectClients>} clients
- * @param {ConversationSet[]} sets
+ * @param {RetrievalSet[]} sets
  * @param {number} seed
  * @param {{ memory?: number, sidecar?: number }} pids the pod's processes: their CPU is ours, not noise
  */
@@ -296,7 +297,7 @@ async function latencyAtSizes(clients, sets, seed, pids) {
   return out;
 }
 
-/** @param {number} seed @param {ConversationSet[]} sets */
+/** @param {number} seed @param {RetrievalSet[]} sets */
 async function oneRun(seed, sets) {
   const anchors = await embedderAndBaselines(sets);
   const dataDir = mkdtempSync(path.join(DATA_ROOT, "retrieval-"));
@@ -420,8 +421,8 @@ async function main() {
   mkdirSync(DATA_ROOT, { recursive: true });
   const machine = machineFacts(DATA_ROOT);
   console.log(describeMachine(machine));
-  const sets = loadConversationSets();
-  console.log(`retrieval: ${DATASET.name}, ${sets.length} conversation sets; RecallRequest.mode ${HAS_MODE ? "present" : "absent"}, read_only ${HAS_READ_ONLY ? "present" : "absent"}`);
+  const sets = loadRetrievalSets(DATASET);
+  console.log(`retrieval: ${DATASET.name}, ${sets.length} set(s), ${sets.reduce((n, s) => n + s.docs.length, 0)} memories, ${sets.reduce((n, s) => n + s.questions.length, 0)} questions; RecallRequest.mode ${HAS_MODE ? "present" : "absent"}, read_only ${HAS_READ_ONLY ? "present" : "absent"}`);
   const runs = [];
   for (let run = 0; run < RUNS; run++) {
     const r = await oneRun(20261204 + run, sets);
