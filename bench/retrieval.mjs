@@ -27,7 +27,7 @@
  *     the text-only work (the model and whatever else a text query costs) from the rest. The
  *     memory service's CPU per Recall and other processes' CPU (noise) are recorded per window.
  *
- * Knobs: BENCH_RETRIEVAL_DATA=boolq|chatterbot (bench/lib/retrieval-data.mjs), BENCH_RETRIEVAL_SIZES=10000,100000, BENCH_RETRIEVAL_QUERIES=400 (timed Recalls per size
+ * Knobs: BENCH_RETRIEVAL_DATA=boolq|fiqa|chatterbot (bench/lib/retrieval-data.mjs), BENCH_RETRIEVAL_SIZES=10000,100000, BENCH_RETRIEVAL_QUERIES=400 (timed Recalls per size
  * and caller count), BENCH_RETRIEVAL_MAX_S=60 (a timed series stops there, with fewer calls),
  * BENCH_RUNS=3, BENCH_DATA_ROOT (see bench/README.md).
  */

