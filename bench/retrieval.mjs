@@ -12,7 +12,7 @@
  *     of 32 texts: the service's defaults), in calls of 64 texts as BatchRemember sends them.
  *     Those vectors, and the questions', are the dense baseline. The embedder is closed before
  *     the pod starts, so the two never share the cores.
- *  2. A fresh pod; each conversation set goes into its own namespace by text BatchRemember
+ *  2. A fresh pod; each set of the data set goes into its own namespace by text BatchRemember
  *     (64 per call, admission ALWAYS, importance 0.5, no client embedding): memories/s over all
  *     sets, next to the anchor's texts/s.
  *  3. One Recall per question (top_k 10, text query, read_only when the build has it) per
@@ -27,7 +27,7 @@
  *     the text-only work (the model and whatever else a text query costs) from the rest. The
  *     memory service's CPU per Recall and other processes' CPU (noise) are recorded per window.
  *
- * Knobs: BENCH_RETRIEVAL_SIZES=10000,100000, BENCH_RETRIEVAL_QUERIES=400 (timed Recalls per size
+ * Knobs: BENCH_RETRIEVAL_DATA=boolq|fiqa|chatterbot (bench/lib/retrieval-data.mjs), BENCH_RETRIEVAL_SIZES=10000,100000, BENCH_RETRIEVAL_QUERIES=400 (timed Recalls per size
  * and caller count), BENCH_RETRIEVAL_MAX_S=60 (a timed series stops there, with fewer calls),
  * BENCH_RUNS=3, BENCH_DATA_ROOT (see bench/README.md).
  */
@@ -39,10 +39,10 @@ import { call, connectClients, mulberry32, startPod } from "@t4dm/testkit";
 import { MiniLmEmbedder } from "../services/memory/dist/embedding/minilm-embedder.js";
 import { bm25Scorer } from "./lib/bm25.mjs";
 import { describeMachine, machineFacts, noiseMeter, processCpuSeconds } from "./lib/machine.mjs";
-import { scoreRankings, topK } from "./lib/ranking-metrics.mjs";
+import { recallAt, scoreRankings, topK } from "./lib/ranking-metrics.mjs";
 import { HAS_MODE, HAS_READ_ONLY, KEYWORD_MODE, MODES, modeAvailable, recallRequest } from "./lib/recall-request.mjs";
 import { DATA_ROOT, RUNS, printRows, writeResult } from "./lib/report.mjs";
-import { DATASET, loadConversationSets } from "./lib/retrieval-data.mjs";
+import { loadRetrievalSets, selectedDataset } from "./lib/retrieval-data.mjs";
 import { latencyMs, ratioOfRuns, summarize } from "./lib/stats.mjs";
 
 const TOP_K = 10;
@@ -59,7 +59,8 @@ const QUERIES = Math.max(CALLERS, Number(process.env.BENCH_RETRIEVAL_QUERIES ?? 
 /** A timed series stops after this many seconds even short of QUERIES calls (slow Recalls must not stall `make bench`). */
 const MAX_SECONDS = Math.max(1, Number(process.env.BENCH_RETRIEVAL_MAX_S ?? 60));
 
-/** @typedef {import("./lib/retrieval-data.mjs").ConversationSet} ConversationSet */
+/** @typedef {import("./lib/retrieval-data.mjs").RetrievalSet} RetrievalSet */
+const DATASET = selectedDataset();
 /** @param {number} ns */
 const seconds = (ns) => ns / 1e9;
 
@@ -81,7 +82,7 @@ function chunks(items, size) {
   return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 }
 
-/** Step 1 and the baselines. @param {ConversationSet[]} sets */
+/** Step 1 and the baselines. @param {RetrievalSet[]} sets */
 async function embedderAndBaselines(sets) {
   const embedder = await MiniLmEmbedder.load({ modelDir: DEFAULT_EMBEDDING_MODEL_DIR, workers: 1, maxBatch: 32 });
   try {
@@ -97,6 +98,9 @@ async function embedderAndBaselines(sets) {
     const bm25 = [];
     /** @type {{ ranked: string[], relevant: Set<string> }[]} */
     const dense = [];
+    // Both baselines' top 10 together (up to 20 ids): about the most a fusion of the two lists finds.
+    /** @type {{ ranked: string[], relevant: Set<string> }[]} */
+    const union = [];
     let d = 0;
     let q = 0;
     for (const set of sets) {
@@ -106,11 +110,15 @@ async function embedderAndBaselines(sets) {
       for (const question of set.questions) {
         const qv = /** @type {Float32Array} */ (questionVectors[q++]);
         const ids = (/** @type {number[]} */ order) => order.map((i) => set.docs[i]?.id ?? "");
-        bm25.push({ ranked: ids(topK(score(question.text), TOP_K)), relevant: question.relevant });
-        dense.push({ ranked: ids(topK(vectors.map((v) => cosine(qv, v)), TOP_K)), relevant: question.relevant });
+        const lexical = ids(topK(score(question.text), TOP_K));
+        const semantic = ids(topK(vectors.map((v) => cosine(qv, v)), TOP_K));
+        bm25.push({ ranked: lexical, relevant: question.relevant });
+        dense.push({ ranked: semantic, relevant: question.relevant });
+        union.push({ ranked: [...new Set([...semantic, ...lexical])], relevant: question.relevant });
       }
     }
-    return { embedderPerSecond, texts: texts.length, bm25: scoreRankings(bm25), dense: scoreRankings(dense) };
+    const unionRecall = union.reduce((sum, r) => sum + recallAt(r.ranked, r.relevant, 2 * TOP_K), 0) / Math.max(1, union.length);
+    return { embedderPerSecond, texts: texts.length, bm25: scoreRankings(bm25), dense: scoreRankings(dense), unionRecall };
   } finally {
     await embedder.close();
   }
@@ -119,7 +127,7 @@ async function embedderAndBaselines(sets) {
 /**
  * Steps 2 and 3 on a running pod.
  * @param {ReturnType<typeof connectClients>} clients
- * @param {ConversationSet[]} sets
+ * @param {RetrievalSet[]} sets
  */
 async function ingestAndRecall(clients, sets) {
   /** Per namespace, memory id → the data set's doc ids it stands for. @type {Map<string, Map<string, string[]>>} */
@@ -179,7 +187,7 @@ async function ingestAndRecall(clients, sets) {
 /**
  * Step 4: fill one namespace to each size, then time text Recalls at 1 and 16 callers.
  * @param {ReturnType<typeof connectClients>} clients
- * @param {ConversationSet[]} sets
+ * @param {RetrievalSet[]} sets
  * @param {number} seed
  * @param {{ memory?: number, sidecar?: number }} pids the pod's processes: their CPU is ours, not noise
  */
@@ -296,7 +304,7 @@ async function latencyAtSizes(clients, sets, seed, pids) {
   return out;
 }
 
-/** @param {number} seed @param {ConversationSet[]} sets */
+/** @param {number} seed @param {RetrievalSet[]} sets */
 async function oneRun(seed, sets) {
   const anchors = await embedderAndBaselines(sets);
   const dataDir = mkdtempSync(path.join(DATA_ROOT, "retrieval-"));
@@ -330,6 +338,17 @@ function toRows(runs) {
     const better = runs.map((r) => Math.max(r.bm25[key], r.dense[key]));
     rows.push({ section: "Retrieval", metric: `exact BM25 baseline, ${label}`, unit: "", value: summarize(bm25), note: `${sets}; k1 1.2, b 0.75, bench/lib/bm25.mjs` });
     rows.push({ section: "Retrieval", metric: `exact dense baseline (brute-force MiniLM cosine), ${label}`, unit: "", value: summarize(dense), note: "services/memory's MiniLmEmbedder in the bench process" });
+    if (key === "recallAt10") {
+      rows.push({
+        section: "Retrieval",
+        metric: "either exact baseline's top 10 (union, up to 20 memories), recall",
+        unit: "",
+        value: summarize(runs.map((r) => r.unionRecall)),
+        anchor: { name: "better exact baseline, recall@10", value: summarize(better) },
+        ratio: ratioOfRuns(runs.map((r) => r.unionRecall), better),
+        note: "a reference, not T4DM: about the most a fusion that reorders the two top-10 lists can find in its top 10",
+      });
+    }
     for (const mode of MODES) {
       const values = runs.map((r) => r.quality[mode.name]?.[key] ?? NaN);
       const available = modeAvailable(mode.value);
@@ -420,8 +439,8 @@ async function main() {
   mkdirSync(DATA_ROOT, { recursive: true });
   const machine = machineFacts(DATA_ROOT);
   console.log(describeMachine(machine));
-  const sets = loadConversationSets();
-  console.log(`retrieval: ${DATASET.name}, ${sets.length} conversation sets; RecallRequest.mode ${HAS_MODE ? "present" : "absent"}, read_only ${HAS_READ_ONLY ? "present" : "absent"}`);
+  const sets = loadRetrievalSets(DATASET);
+  console.log(`retrieval: ${DATASET.name}, ${sets.length} set(s), ${sets.reduce((n, s) => n + s.docs.length, 0)} memories, ${sets.reduce((n, s) => n + s.questions.length, 0)} questions; RecallRequest.mode ${HAS_MODE ? "present" : "absent"}, read_only ${HAS_READ_ONLY ? "present" : "absent"}`);
   const runs = [];
   for (let run = 0; run < RUNS; run++) {
     const r = await oneRun(20261204 + run, sets);

@@ -10,7 +10,7 @@
 import { effectiveEvidence, type BufferedItem } from "./buffer.js";
 import { matchesFilter, type MemoryFilter } from "./filters.js";
 import type { LearningState } from "./learning-state.js";
-import { addCorpora, bm25, corpusOf, EMPTY_CORPUS, type LexicalCorpus } from "./lexical/bm25.js";
+import { addCorpora, bm25, corpusOf, EMPTY_CORPUS, idfMass, type LexicalCorpus } from "./lexical/bm25.js";
 import { eligible, fuse, type RecallMode } from "./lexical/fusion.js";
 import { documentTerms, type DocumentTerms } from "./lexical/tokenizer.js";
 import { scorerFeatures } from "./scorer.js";
@@ -100,7 +100,7 @@ export function rankRecall(state: LearningState, input: RecallInput, now: Date):
     cosine: cosine(input.query, item.embedding),
     bm25: terms.length > 0 ? bm25(terms, termsOf(item), corpus) : 0,
   }));
-  const fused = fuse(mode, signals);
+  const fused = fuse(mode, signals, terms.length > 0 ? idfMass(terms, corpus) : 0);
   const scored: Recalled[] = [];
   candidates.forEach(({ item, source }, i) => {
     if (!eligible(mode, signals[i]!)) return;
@@ -138,9 +138,8 @@ export function rankRecall(state: LearningState, input: RecallInput, now: Date):
       },
     });
   });
-  // Reciprocal rank fusion ties whenever the two lists disagree symmetrically (first and second in
-  // one, second and first in the other): the embedding, which reads meaning and not term counts
-  // and lengths, decides before the random ids do.
+  // On equal scores the embedding, which reads meaning and not term counts and lengths, decides
+  // before the random ids do.
   scored.sort((a, b) => b.score - a.score || b.similarity - a.similarity || (a.item.memory.id < b.item.memory.id ? -1 : 1));
   return scored.filter((r) => r.score >= input.minScore).slice(0, input.topK);
 }

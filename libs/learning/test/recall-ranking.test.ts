@@ -38,16 +38,19 @@ describe("rankRecall", () => {
   const now = new Date(Date.UTC(2026, 0, 2));
 
   it("HYBRID lets the keyword side lift a memory the vector side ranks low", () => {
-    const query = "what pet does Alice have";
+    // The hashing embedder of these tests ranks Bob's lunch first (it shares "what does ... have");
+    // the cat memory holds every term of the query.
+    const query = "what does Alice have, a cat?";
     expect(contents(rankRecall(driver.state, input(query, { mode: "semantic" }), now))[0]).not.toBe(CONTENTS[0]);
     const hybrid = rankRecall(driver.state, input(query, { mode: "hybrid" }), now);
     expect(contents(hybrid)[0]).toBe(CONTENTS[0]);
     expect(hybrid[0]!.signals.lexicalRank).toBe(1);
   });
 
-  it("breaks a fusion tie by the embedding, not by which memory has the smaller id", () => {
-    // BM25 prefers the shorter "Alice is vegetarian", the vector side the cat: ranks 1/2 against
-    // 2/1, an exact tie of the fused scores. Both insertion orders (so both id orders) must agree.
+  it("ranks the same whichever memory has the smaller id, when BM25 barely prefers the other", () => {
+    // BM25 prefers the shorter "Alice is vegetarian" (the same one shared term), the vector side the
+    // cat: a reciprocal rank fusion would tie them (1/2 against 2/1). Both insertion orders (so both
+    // id orders) must agree, and the embedding must decide.
     const unit = (x: number, y: number) => Float32Array.from({ length: DIM }, (_, i) => (i === 0 ? x : i === 1 ? y : 0));
     const memories = [
       // Far enough apart (cosine 0.8) not to be merged as near-duplicates.
@@ -67,7 +70,7 @@ describe("rankRecall", () => {
         tied.commit(plan.operations, time);
       }
       const ranked = rankRecall(tied.state, input("what pet does Alice have", { mode: "hybrid", query: unit(1, 0) }), tied.now());
-      expect(ranked[0]!.score).toBe(ranked[1]!.score);
+      expect(ranked[1]!.signals.bm25).toBeGreaterThan(ranked[0]!.signals.bm25);
       expect(contents(ranked)).toEqual(["Alice adopted a cat", "Alice is vegetarian"]);
     }
   });
@@ -79,6 +82,19 @@ describe("rankRecall", () => {
       expect(noTerms.map((r) => [r.item.memory.id, r.score])).toEqual(semantic.map((r) => [r.item.memory.id, r.score]));
       expect(semantic.every((r) => r.score === Math.fround(r.similarity))).toBe(true);
     }
+  });
+
+  it("an untrained scorer adds nothing to the fused base, so it cannot reorder the fused list", () => {
+    const results = rankRecall(driver.state, input("what does Alice have, a cat?", { mode: "hybrid" }), now);
+    expect(results.length).toBe(CONTENTS.length);
+    for (const r of results) {
+      expect(r.signals.correction).toBe(0);
+      expect(r.score).toBe(Math.fround(r.signals.fused));
+      expect(r.signals.fused).toBeGreaterThanOrEqual(0);
+      expect(r.signals.fused).toBeLessThanOrEqual(1);
+    }
+    const fused = results.map((r) => r.signals.fused);
+    expect(fused).toEqual([...fused].sort((a, b) => b - a));
   });
 
   it("KEYWORD returns only memories sharing a term", () => {

@@ -47,6 +47,16 @@ export function idf(documents: number, documentFrequency: number): number {
   return Math.log(1 + (documents - df + 0.5) / (df + 0.5));
 }
 
+/**
+ * Σ idf over distinct query terms: the BM25 of a document of average length
+ * that holds each term once, the scale fusion measures a lexical match on.
+ */
+export function idfMass(terms: readonly string[], corpus: LexicalCorpus): number {
+  let mass = 0;
+  for (const term of terms) mass += idf(corpus.documents, corpus.documentFrequency.get(term) ?? 0);
+  return mass;
+}
+
 /** BM25 of one document for distinct query terms; 0 when no term occurs in it. */
 export function bm25(terms: readonly string[], document: DocumentTerms, corpus: LexicalCorpus): number {
   if (corpus.documents === 0 || document.length === 0) return 0;
