@@ -125,7 +125,7 @@ describe("hybrid recall", () => {
   });
 
   it("counts a stored hit's accesses in the store, one per Recall, none for read_only, and Reinforce keeps them", async () => {
-    const query = "what pet does Alice have";
+    const query = "does Alice have a cat named Tom";
     const petId = (await recall({ query, readOnly: true })).memories[0]!.memory!.id;
     const stats = async () => {
       const got = await call(clients.memory.getMemory.bind(clients.memory), memoryV1.GetMemoryRequest.fromPartial({ namespace: NS, id: petId }));
