@@ -63,7 +63,8 @@ describe("crash safety of promotion, forget and deep consolidation", () => {
             }
           }
         };
-        const workers = Array.from({ length: 6 }, () => worker());
+        // 16 writers, as in the field report that found half of them evicted.
+        const workers = Array.from({ length: 16 }, () => worker());
         await new Promise((resolve) => setTimeout(resolve, 150 + Math.floor(random() * 300)));
         const both = random() < 0.4;
         await memory.kill("SIGKILL");
