@@ -410,6 +410,17 @@ export function describeEpisodicContract(name: string, make: (options: { dimensi
         expect(filtered.corpus.documents).toBe(6);
       });
 
+      it("finds the k best matches passing a selective filter even when hundreds of better matches fail it", async () => {
+        // 300 short memories match "cat" better than the 3 long ones the filter keeps.
+        const many = Array.from({ length: 300 }, (_, i) => memory({ id: `m-${i}`, namespace: A, content: `cat ${i}`, embedding: axis(i % D) }));
+        const wordy = (n: number) => Array.from({ length: n }, (_, i) => `word${i}`).join(" ");
+        const kept = [10, 20, 30].map((n) => memory({ id: `kept-${n}`, namespace: A, content: `cat ${wordy(n)}`, metadata: { topic: "rare" }, embedding: axis(1) }));
+        await store.upsert([...many, ...kept]);
+        const found = await store.lexicalSearch(A, terms("cat"), 2, { equals: [{ key: "topic", value: "rare" }] });
+        expect(ids(found.hits.map((hit) => hit.memory))).toEqual(["kept-10", "kept-20"]);
+        expect(found.corpus.documentFrequency.get("cat")).toBe(303);
+      });
+
       it("keeps document frequencies exact across inserts, replacements and deletions between searches", async () => {
         await seed();
         const frequency = async () => (await store.lexicalSearch(A, terms("cat"), 10, {})).corpus.documentFrequency.get("cat");

@@ -49,14 +49,19 @@ export class ScopeDirectory {
 
   /** The keys, in their order, whose rows are in the namespace and of the given kinds. */
   filter(keys: readonly number[], namespace: string, kinds?: readonly number[]): number[] {
+    return keys.filter(this.matcher(namespace, kinds));
+  }
+
+  /** Whether a key's row is in the namespace and of the given kinds (all kinds when none are given). */
+  matcher(namespace: string, kinds?: readonly number[]): (key: number) => boolean {
     const byKind = this.byNamespace.get(namespace);
-    if (!byKind) return [];
+    if (!byKind) return () => false;
     const wanted = new Set<number>();
     for (const [kind, scope] of byKind) if (!kinds || kinds.length === 0 || kinds.includes(kind)) wanted.add(scope);
-    return keys.filter((key) => {
+    return (key) => {
       const scope = this.scopeOfKey.get(key);
       return scope !== undefined && wanted.has(scope);
-    });
+    };
   }
 
   private scopeId(namespace: string, kind: number): number {
