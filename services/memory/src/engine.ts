@@ -120,6 +120,8 @@ export async function startEngine(
           embeddingDim: config.embeddingDim,
           bufferCapacity: config.bufferCapacity,
           defaultRetention: config.retentionDefault === "learned" ? walV1.RetentionMode.RETENTION_MODE_LEARNED : walV1.RetentionMode.RETENTION_MODE_KEEP,
+          learningScope: config.learningScope === "shared" ? walV1.LearningScope.LEARNING_SCOPE_SHARED : walV1.LearningScope.LEARNING_SCOPE_NAMESPACE,
+          maxScorerAdaptations: config.learningMaxNamespaces,
         },
       },
     ],

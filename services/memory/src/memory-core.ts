@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   findReusedRequestIds,
+  modulationOf,
   planRecallRecords,
   planReinforce,
   planRemember,
@@ -96,7 +97,8 @@ export class MemoryCore {
   async recall(request: memoryV1.RecallRequest): Promise<memoryV1.RecallResponse> {
     const valid = validateRecall(request, this.limits);
     const now = this.clock();
-    const fetch = Math.ceil(valid.topK * 2 * this.state.neuromodulators.recallWidening());
+    // Baseline widening under NAMESPACE scope: another tenant's arousal must not resize this pool (modulation.ts).
+    const fetch = Math.ceil(valid.topK * 2 * modulationOf(this.state).recallWidening);
     const filter = toStoreFilter(valid.filter, now);
     // The keyword search needs no embedding: it runs while the model embeds the query.
     const [embedded, lexical] = await Promise.all([
