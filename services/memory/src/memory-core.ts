@@ -15,6 +15,7 @@ import {
 import { memoryV1, walV1 } from "@t4dm/proto";
 import { NotFoundError } from "@t4dm/rpc";
 import { plannedItem, publicEvictionReason, storedItem, toPublicMemory } from "./convert.js";
+import { checkFeedbackTargets } from "./feedback-targets.js";
 import { IdempotentCalls, requestIdReused } from "./idempotent-calls.js";
 import { heldItem } from "./memory-reads.js";
 import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
@@ -172,6 +173,12 @@ export class MemoryCore {
   }
 
   private async reinforceOnce(input: ValidReinforce): Promise<memoryV1.ReinforceResponse> {
+    const named = this.pipeline.projected.traces.get(input.recallId);
+    // Procedure recalls name procedures, not memories.
+    if (named?.namespace === input.namespace && !named.context.endsWith(PROCEDURE_CONTEXT)) {
+      await checkFeedbackTargets(this.pipeline.projected, this.stores, named, input.memoryRewards);
+    }
+    // Read again after the store lookups: a concurrent Reinforce may have consumed the recall.
     const trace = this.pipeline.projected.traces.get(input.recallId);
     const plan = planReinforce(this.pipeline.projected, input);
     if (!plan.found || !trace) {

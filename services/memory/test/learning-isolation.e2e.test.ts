@@ -120,6 +120,26 @@ describe("learning stays inside its namespace, through a real pod and a restart"
       await call(c.memory.reinforce.bind(c.memory), memoryV1.ReinforceRequest.fromPartial({ namespace: A, recallId, reward: 1 }));
     });
 
+    it("a memory reward naming a memory the recall did not return is INVALID_ARGUMENT; one forgotten since is NOT_FOUND", async () => {
+      const { recallId, memories } = await recall(A, "deploy");
+      const lsn = await sequenced();
+      const stranger = await reinforce({ namespace: A, recallId, reward: 1, memoryRewards: { "not-in-this-recall": 1 } });
+      expect(stranger.code).toBe(3);
+      expect(decodeStatusDetails(stranger).fieldViolations.map((v) => v.field)).toEqual(["memory_rewards.not-in-this-recall"]);
+      expect(await sequenced()).toBe(lsn);
+
+      const victim = memories.at(-1)!.memory!.id;
+      await call(c.memory.forget.bind(c.memory), memoryV1.ForgetRequest.fromPartial({ namespace: A, ids: [victim] }));
+      const afterForget = await sequenced();
+      const forgotten = await reinforce({ namespace: A, recallId, reward: 1, memoryRewards: { [victim]: 1 } });
+      expect(forgotten.code).toBe(5);
+      expect(decodeStatusDetails(forgotten).errorInfo?.reason).toBe("MEMORY_NOT_FOUND");
+      expect(forgotten.details).toMatch(/no longer remembered/);
+      expect(await sequenced()).toBe(afterForget);
+      // Nothing was consumed: the recall still takes feedback that names no forgotten memory.
+      await call(c.memory.reinforce.bind(c.memory), memoryV1.ReinforceRequest.fromPartial({ namespace: A, recallId, reward: 1 }));
+    });
+
     for (const [name, partial, field] of [
       ["NaN reward", { reward: NaN }, "reward"],
       ["reward below -1", { reward: -1.5 }, "reward"],
