@@ -116,13 +116,44 @@ export function planRemember(state: LearningState, input: RememberInput, context
 /**
  * Promotions (and, in LEARNED namespaces, evictions) that leave room for
  * `incoming` new memories: the item with the least effective evidence goes
- * first; see leaveBuffer.
+ * first; see leaveBuffer. Under per-namespace learning, evidence (which
+ * feedback moves) only ranks memories within a namespace; see
+ * leastEvidenceOfFullest.
  */
 export function makeRoom(state: LearningState, now: Date, incoming: number): Operation[] {
   const excess = Math.min(state.buffer.size + incoming - state.bufferCapacity, state.buffer.size);
   // With room to spare nothing leaves, and nothing needs ranking.
   if (excess <= 0) return [];
-  return leastEvidence(state.buffer.all(), now, excess).map((item) => leaveBuffer(item, now, walV1.RemovalReason.REMOVAL_REASON_CAPACITY, state.retention.keeps(item.memory.namespace)));
+  const leaving = state.learnsPerNamespace ? leastEvidenceOfFullest(state.buffer.all(), now, excess) : leastEvidence(state.buffer.all(), now, excess);
+  return leaving.map((item) => leaveBuffer(item, now, walV1.RemovalReason.REMOVAL_REASON_CAPACITY, state.retention.keeps(item.memory.namespace)));
+}
+
+/**
+ * `count` items to leave the buffer, chosen so that no namespace's feedback
+ * decides which other namespace gives one up (a memory that leaves the
+ * buffer changes its ranking features): each pick comes from the namespace
+ * holding the most buffered memories (ties: the one buffered first), and
+ * within a namespace the least evidence goes first. With one namespace this
+ * is leastEvidence.
+ */
+function leastEvidenceOfFullest(items: Iterable<BufferedItem>, now: Date, count: number): BufferedItem[] {
+  const byNamespace = new Map<string, BufferedItem[]>();
+  for (const item of items) {
+    const group = byNamespace.get(item.memory.namespace);
+    if (group) group.push(item);
+    else byNamespace.set(item.memory.namespace, [item]);
+  }
+  if (byNamespace.size === 1) return leastEvidence(byNamespace.values().next().value!, now, count);
+  const remaining = new Map([...byNamespace].map(([namespace, group]) => [namespace, group.length]));
+  const picks = new Map<string, number>();
+  for (let i = 0; i < count; i++) {
+    let fullest = "";
+    let most = 0;
+    for (const [namespace, left] of remaining) if (left > most) [fullest, most] = [namespace, left];
+    remaining.set(fullest, most - 1);
+    picks.set(fullest, (picks.get(fullest) ?? 0) + 1);
+  }
+  return [...byNamespace].flatMap(([namespace, group]) => (picks.has(namespace) ? leastEvidence(group, now, picks.get(namespace)!) : []));
 }
 
 /** Past this many picks a full sort is cheaper than keeping a sorted shortlist. */

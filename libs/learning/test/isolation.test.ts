@@ -191,6 +191,23 @@ describe("learning stays inside its namespace", () => {
     expect(story.driver.replay().hash()).toEqual(state.hash());
   });
 
+  it("A's rewards do not decide whether B's memory leaves a full buffer (which changes B's features)", () => {
+    const story = (withFeedback: boolean) => {
+      // begin() fills the buffer exactly: A's memories, then B's, at the same instants.
+      const driver = new Driver(mulberry32(7), { startTime: T0 });
+      driver.start({ seed: 3, embeddingDim: DIM, bufferCapacity: 2 * FACTS.length, learningScope: walV1.LearningScope.LEARNING_SCOPE_NAMESPACE }, new Date(T0));
+      const told: Story = { driver, ids: new Map() };
+      for (const namespace of [A, B]) FACTS.forEach((fact, i) => remember(told, namespace, fact, new Date(T0 + i * 1000)));
+      // Rewards raise A's evidence above B's.
+      if (withFeedback) for (let i = 0; i < 20; i++) feedback(told, A, QUERIES[i % QUERIES.length]!, new Date(T0 + 50_000 + i), () => 1);
+      // A third tenant's Remember makes room.
+      remember(told, "tenant-c", "the on-call rota is in the wiki", new Date(T0 + 60_000));
+      return rankings(driver.state, B, new Date(T0 + 70_000));
+    };
+    // (Evidence across namespaces, the rule under SHARED, would send one of B's memories instead of A's.)
+    expect(story(true)).toEqual(story(false));
+  });
+
   it("a recall id of another namespace finds nothing and plans nothing", () => {
     const story = begin(walV1.LearningScope.LEARNING_SCOPE_NAMESPACE);
     const state = story.driver.state;
