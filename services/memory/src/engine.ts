@@ -141,6 +141,9 @@ export async function startEngine(
     recordsReplayed: recovery.recordsReplayed,
     appliedLsn: pipeline.appliedLsn,
     bufferSize: pipeline.durable.buffer.size,
+    // Sharing learning across namespaces is an operator's choice: say which one is in force.
+    learningScope: config.learningScope,
+    learningNamespaces: pipeline.durable.adaptedNamespaces,
     stateHash: pipeline.durable.hash().toString("hex"),
     phasesMs: recovery.phases,
     totalMs: Date.now() - started,
