@@ -21,6 +21,10 @@ export type WalSyncMode = (typeof WAL_SYNC_MODES)[number];
 export const RETENTION_MODES = ["keep", "learned"] as const;
 export type RetentionDefault = (typeof RETENTION_MODES)[number];
 
+/** namespace: each namespace's feedback trains only its own ranking (default); shared: every namespace's feedback trains one scorer for all. */
+export const LEARNING_SCOPES = ["namespace", "shared"] as const;
+export type LearningScope = (typeof LEARNING_SCOPES)[number];
+
 /** minilm: the local sentence model (default); hashing: feature hashing, no model; http: an OpenAI-compatible endpoint. */
 export const EMBEDDERS = ["minilm", "hashing", "http"] as const;
 export type EmbedderKind = (typeof EMBEDDERS)[number];
@@ -47,6 +51,10 @@ export interface Config {
   readonly bufferCapacity: number;
   /** Retention mode of namespaces without a policy of their own (admin SetRetentionPolicy). */
   readonly retentionDefault: RetentionDefault;
+  /** Whose feedback trains whose ranking; sharing across namespaces is an explicit operator choice. */
+  readonly learningScope: LearningScope;
+  /** At most this many namespaces keep learned ranking of their own (least recently updated dropped first). */
+  readonly learningMaxNamespaces: number;
   readonly embeddingDim: number;
   /** Which embedder turns text into vectors; fixed per data directory (store/embedder.json). */
   readonly embedder: EmbedderKind;
@@ -141,6 +149,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     checkpointKeep: read("T4DM_CHECKPOINT_KEEP", "5", (raw) => parseInteger(raw, 1, 100)),
     bufferCapacity: read("T4DM_BUFFER_CAPACITY", "100", (raw) => parseInteger(raw, 1, 1_000_000)),
     retentionDefault: read("T4DM_RETENTION_DEFAULT", "keep", (raw) => parseChoice(raw, RETENTION_MODES)),
+    learningScope: read("T4DM_LEARNING_SCOPE", "namespace", (raw) => parseChoice(raw, LEARNING_SCOPES)),
+    learningMaxNamespaces: read("T4DM_LEARNING_MAX_NAMESPACES", "10000", (raw) => parseInteger(raw, 1, 1_000_000)),
     embeddingDim: read("T4DM_EMBEDDING_DIM", "384", (raw) => parseInteger(raw, 8, 8192)),
     checkpointEveryRecords: read("T4DM_CHECKPOINT_EVERY_RECORDS", "10000", (raw) => parseInteger(raw, 1, 100_000_000)),
     seed: read("T4DM_SEED", "42", (raw) => parseInteger(raw, 0, 0xffffffff)),

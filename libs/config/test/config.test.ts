@@ -85,6 +85,13 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ T4DM_SIDECAR_ADDR: `unix:/${"x".repeat(120)}` }, "/")).toThrow(/T4DM_SIDECAR_ADDR: unix socket path is longer/);
   });
 
+  it("learns per namespace unless the operator shares learning, with a bound on adapted namespaces", () => {
+    expect(loadConfig({}, "/")).toMatchObject({ learningScope: "namespace", learningMaxNamespaces: 10_000 });
+    expect(loadConfig({ T4DM_LEARNING_SCOPE: "shared", T4DM_LEARNING_MAX_NAMESPACES: "50" }, "/")).toMatchObject({ learningScope: "shared", learningMaxNamespaces: 50 });
+    expect(() => loadConfig({ T4DM_LEARNING_SCOPE: "global" }, "/")).toThrow(/T4DM_LEARNING_SCOPE: expected one of namespace, shared/);
+    expect(() => loadConfig({ T4DM_LEARNING_MAX_NAMESPACES: "0" }, "/")).toThrow(/T4DM_LEARNING_MAX_NAMESPACES/);
+  });
+
   it("refuses out-of-range numbers and non-numbers", () => {
     expect(() => loadConfig({ T4DM_GRPC_ADDR: "127.0.0.1:70000" }, "/")).toThrow(/T4DM_GRPC_ADDR/);
     expect(() => loadConfig({ T4DM_CHECKPOINT_INTERVAL: "5m" }, "/")).toThrow(/T4DM_CHECKPOINT_INTERVAL: expected an integer/);

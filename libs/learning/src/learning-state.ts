@@ -10,6 +10,7 @@ import { RetentionPolicies } from "./retention.js";
 import { RequestKeys } from "./request-keys.js";
 import { requestBodyHash } from "./request-match.js";
 import { Scorer } from "./scorer.js";
+import { DEFAULT_MAX_SCORER_ADAPTATIONS, ScorerAdaptations } from "./scorer-adaptations.js";
 import { Traces } from "./traces.js";
 
 export const STATE_FORMAT_VERSION = 1;
@@ -17,7 +18,10 @@ export const STATE_FORMAT_VERSION = 1;
 /** The networks exist once the first SYSTEM_START has shaped the state. */
 export interface Networks {
   gate: Gate;
+  /** The global prior: ranks every namespace without an adaptation, and all of them under SHARED scope. */
   scorer: Scorer;
+  /** Per-namespace copies of the prior, each trained only by its namespace's feedback. */
+  adaptations: ScorerAdaptations;
 }
 
 /** A record was applied out of LSN order: the caller's pipeline is broken. */
@@ -49,9 +53,39 @@ export class LearningState {
   requestKeys = new RequestKeys();
   outbox = new StoreOutbox();
   retention = new RetentionPolicies();
+  /** From the latest SYSTEM_START; UNSPECIFIED (older WALs) means NAMESPACE. */
+  learningScope = walV1.LearningScope.LEARNING_SCOPE_UNSPECIFIED;
+  /** From the latest SYSTEM_START; 0 (older WALs) means DEFAULT_MAX_SCORER_ADAPTATIONS. */
+  maxScorerAdaptations = 0;
 
   get initialized(): boolean {
     return this.networks !== undefined;
+  }
+
+  /** True unless the operator chose to share learning across namespaces. */
+  get learnsPerNamespace(): boolean {
+    return this.learningScope !== walV1.LearningScope.LEARNING_SCOPE_SHARED;
+  }
+
+  /** The scorer that ranks `namespace`: its adaptation if it has one (and learning is per namespace), else the prior. */
+  scorerFor(namespace: string): Scorer {
+    const networks = this.requireNetworks();
+    return this.scorerKeyFor(namespace) === "" ? networks.scorer : networks.adaptations.get(namespace)!;
+  }
+
+  /** The ScorerWeightUpdate.namespace naming the scorer that ranks `namespace` now ("" = the prior). */
+  scorerKeyFor(namespace: string): string {
+    return this.learnsPerNamespace && this.requireNetworks().adaptations.get(namespace) ? namespace : "";
+  }
+
+  /** The ScorerWeightUpdate.namespace a reward in `namespace` trains: itself, or the prior when learning is shared. */
+  scorerTargetFor(namespace: string): string {
+    return this.learnsPerNamespace ? namespace : "";
+  }
+
+  /** Namespaces that hold a scorer adaptation (learned state of their own). */
+  get adaptedNamespaces(): number {
+    return this.networks?.adaptations.size ?? 0;
   }
 
   apply(lsn: number, entry: walV1.WalEntry): void {
@@ -86,6 +120,9 @@ export class LearningState {
       ...this.outbox.snapshot(),
       defaultRetention: this.retention.defaultMode,
       retentionPolicies: this.retention.snapshot(),
+      scorerAdaptations: this.networks?.adaptations.snapshot() ?? [],
+      learningScope: this.learningScope,
+      maxScorerAdaptations: this.maxScorerAdaptations,
     };
   }
 
@@ -115,6 +152,7 @@ export class LearningState {
       state.networks = {
         gate: Gate.restore({ gate: snapshot.gate!, projection: snapshot.gateProjection }, snapshot.embeddingDim),
         scorer: Scorer.restore(snapshot.scorer!),
+        adaptations: ScorerAdaptations.restore(snapshot.scorerAdaptations),
       };
     }
     state.traces = Traces.restore(snapshot.traces);
@@ -125,6 +163,8 @@ export class LearningState {
     for (const key of snapshot.requestKeys) state.requestKeys.add({ ...key, bodySha256: new Uint8Array(key.bodySha256) });
     state.outbox = StoreOutbox.restore(snapshot);
     state.retention = RetentionPolicies.restore(snapshot.defaultRetention, snapshot.retentionPolicies);
+    state.learningScope = snapshot.learningScope;
+    state.maxScorerAdaptations = snapshot.maxScorerAdaptations;
     return state;
   }
 
@@ -182,7 +222,7 @@ export class LearningState {
       case "gateWeightUpdate":
         return this.requireNetworks().gate.apply(operation.value);
       case "scorerWeightUpdate":
-        return this.requireNetworks().scorer.apply(operation.value);
+        return this.applyScorerUpdate(operation.value);
       case "dopamineExpectation":
       case "serotoninMood":
       case "norepinephrineArousal":
@@ -237,15 +277,37 @@ export class LearningState {
     }
   }
 
-  /** The first start shapes the state from its seed; later starts may only change the capacity. */
+  /** An update without a namespace trains the prior (older records, SHARED scope); with one, that namespace's adaptation. */
+  private applyScorerUpdate(update: walV1.ScorerWeightUpdate): void {
+    const networks = this.requireNetworks();
+    if (update.namespace === "") return networks.scorer.apply(update);
+    networks.adaptations.apply(update.namespace, update, networks.scorer, this.adaptationBound());
+  }
+
+  private adaptationBound(): number {
+    return this.maxScorerAdaptations === 0 ? DEFAULT_MAX_SCORER_ADAPTATIONS : this.maxScorerAdaptations;
+  }
+
+  /**
+   * The first start shapes the state from its seed; later starts may only
+   * change the capacity, the retention default and the learning scope and
+   * bound (a lower bound drops the least recently updated adaptations).
+   * Switching to SHARED keeps the adaptations (unused) so switching back
+   * restores each namespace's ranking.
+   */
   private start(start: walV1.SystemStart): void {
     this.bufferCapacity = start.bufferCapacity;
     this.retention.defaultMode = start.defaultRetention;
-    if (this.initialized) return;
+    this.learningScope = start.learningScope;
+    this.maxScorerAdaptations = start.maxScorerAdaptations;
+    if (this.initialized) {
+      this.networks!.adaptations.trim(this.adaptationBound());
+      return;
+    }
     this.seed = start.seed;
     this.embeddingDim = start.embeddingDim;
     this.prng = Prng.fromSeed(start.seed);
-    this.networks = { gate: Gate.init(this.prng, start.embeddingDim), scorer: Scorer.init(this.prng) };
+    this.networks = freshNetworks(this.prng, start.embeddingDim);
   }
 
   /** Fresh networks (continuing the PRNG), no traces, baseline modulators and clusters. */
@@ -255,7 +317,7 @@ export class LearningState {
         this.buffer.apply({ $case: "bufferRemove", value: { memoryId: item.memory.id, reason: walV1.RemovalReason.REMOVAL_REASON_FORGOTTEN } });
       }
     }
-    if (this.initialized) this.networks = { gate: Gate.init(this.prng, this.embeddingDim), scorer: Scorer.init(this.prng) };
+    if (this.initialized) this.networks = freshNetworks(this.prng, this.embeddingDim);
     this.traces = new Traces();
     this.neuromodulators = new Neuromodulators();
     this.clusters = new Clusters();
@@ -284,6 +346,11 @@ export class LearningState {
     if (!this.networks) throw new Error("a weight update arrived before the first SYSTEM_START initialised the networks");
     return this.networks;
   }
+}
+
+/** Xavier-initialised gate and scorer (drawn in that order from `prng`), no adaptations. */
+function freshNetworks(prng: Prng, embeddingDim: number): Networks {
+  return { gate: Gate.init(prng, embeddingDim), scorer: Scorer.init(prng), adaptations: new ScorerAdaptations() };
 }
 
 export function stateHash(encoded: Uint8Array): Buffer {

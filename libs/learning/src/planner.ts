@@ -5,6 +5,7 @@ import type { LearningState, Networks } from "./learning-state.js";
 import type { LayerUpdate } from "./layer-updates.js";
 import { sumLayerUpdates } from "./layer-updates.js";
 import { combine, mergeRecord, nearDuplicate, valuesOf } from "./merge.js";
+import { modulationOf } from "./modulation.js";
 import { matchRequest, requestBodyHash } from "./request-match.js";
 import { rankRecall, type Recalled, type RecallInput } from "./recall-ranking.js";
 import { clamp, cosineWithNorms, frozenNorm, norm } from "./vector.js";
@@ -63,11 +64,12 @@ export function planRemember(state: LearningState, input: RememberInput, context
   if (match.kind === "reused") return { decision: "reused", memoryId: match.memoryId, operations: [] };
 
   const novelty = noveltyOf(state, input.namespace, input.embedding);
+  const levels = modulationOf(state).levels;
   const features = gateFeatures({
     embedding: input.embedding,
     projection: networks.gate.projection,
     novelty,
-    neuromodulators: state.neuromodulators.levels(),
+    neuromodulators: levels,
     contentChars: input.content.length,
     kind: input.kind,
     importance: input.importance,
@@ -83,7 +85,7 @@ export function planRemember(state: LearningState, input: RememberInput, context
     return { decision: "merged", memoryId: twin.memory.id, admitProbability: probability, operations: [{ $case: "memoryMerge", value: record }] };
   }
   const gated = !state.retention.keeps(input.namespace) && !input.always;
-  const admitted = !gated || probability >= networks.gate.threshold(state.neuromodulators.levels().acetylcholine);
+  const admitted = !gated || probability >= networks.gate.threshold(levels.acetylcholine);
   if (!admitted) return { decision: "rejected", admitProbability: probability, operations: [] };
 
   const operations: Operation[] = [...makeRoom(state, context.now, 1)];
@@ -114,13 +116,44 @@ export function planRemember(state: LearningState, input: RememberInput, context
 /**
  * Promotions (and, in LEARNED namespaces, evictions) that leave room for
  * `incoming` new memories: the item with the least effective evidence goes
- * first; see leaveBuffer.
+ * first; see leaveBuffer. Under per-namespace learning, evidence (which
+ * feedback moves) only ranks memories within a namespace; see
+ * leastEvidenceOfFullest.
  */
 export function makeRoom(state: LearningState, now: Date, incoming: number): Operation[] {
   const excess = Math.min(state.buffer.size + incoming - state.bufferCapacity, state.buffer.size);
   // With room to spare nothing leaves, and nothing needs ranking.
   if (excess <= 0) return [];
-  return leastEvidence(state.buffer.all(), now, excess).map((item) => leaveBuffer(item, now, walV1.RemovalReason.REMOVAL_REASON_CAPACITY, state.retention.keeps(item.memory.namespace)));
+  const leaving = state.learnsPerNamespace ? leastEvidenceOfFullest(state.buffer.all(), now, excess) : leastEvidence(state.buffer.all(), now, excess);
+  return leaving.map((item) => leaveBuffer(item, now, walV1.RemovalReason.REMOVAL_REASON_CAPACITY, state.retention.keeps(item.memory.namespace)));
+}
+
+/**
+ * `count` items to leave the buffer, chosen so that no namespace's feedback
+ * decides which other namespace gives one up (a memory that leaves the
+ * buffer changes its ranking features): each pick comes from the namespace
+ * holding the most buffered memories (ties: the one buffered first), and
+ * within a namespace the least evidence goes first. With one namespace this
+ * is leastEvidence.
+ */
+function leastEvidenceOfFullest(items: Iterable<BufferedItem>, now: Date, count: number): BufferedItem[] {
+  const byNamespace = new Map<string, BufferedItem[]>();
+  for (const item of items) {
+    const group = byNamespace.get(item.memory.namespace);
+    if (group) group.push(item);
+    else byNamespace.set(item.memory.namespace, [item]);
+  }
+  if (byNamespace.size === 1) return leastEvidence(byNamespace.values().next().value!, now, count);
+  const remaining = new Map([...byNamespace].map(([namespace, group]) => [namespace, group.length]));
+  const picks = new Map<string, number>();
+  for (let i = 0; i < count; i++) {
+    let fullest = "";
+    let most = 0;
+    for (const [namespace, left] of remaining) if (left > most) [fullest, most] = [namespace, left];
+    remaining.set(fullest, most - 1);
+    picks.set(fullest, (picks.get(fullest) ?? 0) + 1);
+  }
+  return [...byNamespace].flatMap(([namespace, group]) => (picks.has(namespace) ? leastEvidence(group, now, picks.get(namespace)!) : []));
 }
 
 /** Past this many picks a full sort is cheaper than keeping a sorted shortlist. */
@@ -194,7 +227,8 @@ export function planRecall(state: LearningState, input: RecallInput, context: Pl
  * projected one, so evidence builds on every earlier record): older traces
  * decay, this recall's traces are created, buffered hits gain evidence,
  * retrieval moves acetylcholine, and a scorer still on the legacy feature
- * count is widened first, so this recall's traces fit what Reinforce trains.
+ * count (the one ranking this namespace) is widened first, so this recall's
+ * traces fit what Reinforce trains.
  */
 export function planRecallRecords(
   state: LearningState,
@@ -204,10 +238,10 @@ export function planRecallRecords(
   results: readonly Recalled[],
   now: Date,
 ): Operation[] {
-  const networks = requireNetworks(state);
+  requireNetworks(state);
   const operations: Operation[] = [];
-  const widen = networks.scorer.planWiden();
-  if (widen) operations.push({ $case: "scorerWeightUpdate", value: widen });
+  const widen = state.scorerFor(namespace).planWiden();
+  if (widen) operations.push({ $case: "scorerWeightUpdate", value: { ...widen, namespace: state.scorerKeyFor(namespace) } });
   const queryCluster = state.clusters.nearest(namespace, query)?.clusterId;
   if (state.traces.live(namespace).length > 0) operations.push(state.traces.planDecay(namespace));
   const traceContext = `${namespace}#${queryCluster ?? 0}`;
@@ -260,6 +294,12 @@ export type ReinforcePlan =
  * that is mostly negative (or, once ranking works, mostly positive) pushed
  * every score and every admit probability to its bound. Evidence and reward
  * statistics follow, and the recall's traces are consumed.
+ *
+ * Under NAMESPACE scope (the default) the scorer update names the namespace,
+ * so it trains that namespace's adaptation and no other namespace's ranking;
+ * the gate, one network for every namespace, learns only under SHARED scope,
+ * because its admit probability becomes a new memory's initial evidence, a
+ * feature of every namespace's ranking.
  */
 export function planReinforce(state: LearningState, input: ReinforceInput): ReinforcePlan {
   const networks = requireNetworks(state);
@@ -267,7 +307,9 @@ export function planReinforce(state: LearningState, input: ReinforceInput): Rein
   if (!trace || trace.namespace !== input.namespace) return { found: false };
 
   const reward = state.neuromodulators.planReward(trace.context, input.reward);
-  const learningRate = LEARNING_RATE * state.neuromodulators.learningRateScale();
+  const learningRate = LEARNING_RATE * modulationOf(state).learningRateScale;
+  const scorer = state.scorerFor(input.namespace);
+  const gateLearns = !state.learnsPerNamespace;
   const scorerDeltas: LayerUpdate[][] = [];
   const gateDeltas: LayerUpdate[][] = [];
   // Per memory: evidence and reward statistics gained from this reward.
@@ -279,10 +321,10 @@ export function planReinforce(state: LearningState, input: ReinforceInput): Rein
     const eligibility = strength * share;
     if (eligibility === 0) return;
     credited.add(memoryId);
-    scorerDeltas.push(networks.scorer.learn(features, memoryReward, eligibility, learningRate));
+    scorerDeltas.push(scorer.learn(features, memoryReward, eligibility, learningRate));
     const item = state.buffer.get(memoryId) ?? state.buffer.getPromoting(memoryId);
     if (!item) return;
-    if (item.memory.gateFeatures.length > 0) {
+    if (gateLearns && item.memory.gateFeatures.length > 0) {
       gateDeltas.push(networks.gate.learn(Float32Array.from(item.memory.gateFeatures), memoryReward, eligibility, learningRate));
     }
     const gain = gains.get(memoryId) ?? { evidence: 0, reward: 0, count: 0 };
@@ -298,7 +340,9 @@ export function planReinforce(state: LearningState, input: ReinforceInput): Rein
   }
 
   const operations: Operation[] = [...reward.records];
-  if (scorerDeltas.length > 0) operations.push({ $case: "scorerWeightUpdate", value: { layers: sumLayerUpdates(scorerDeltas) } });
+  if (scorerDeltas.length > 0) {
+    operations.push({ $case: "scorerWeightUpdate", value: { layers: sumLayerUpdates(scorerDeltas), namespace: state.scorerTargetFor(input.namespace) } });
+  }
   if (gateDeltas.length > 0) operations.push({ $case: "gateWeightUpdate", value: { layers: sumLayerUpdates(gateDeltas) } });
   for (const [memoryId, gain] of gains) {
     const item = (state.buffer.get(memoryId) ?? state.buffer.getPromoting(memoryId))!;

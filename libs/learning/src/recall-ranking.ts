@@ -69,8 +69,9 @@ export interface Recalled {
 
 /** The recall's results, best first, at most topK, none below minScore. */
 export function rankRecall(state: LearningState, input: RecallInput, now: Date): Recalled[] {
-  const scorer = state.networks?.scorer;
-  if (!scorer) throw new Error("the learning state is not initialised (no SYSTEM_START applied)");
+  if (!state.initialized) throw new Error("the learning state is not initialised (no SYSTEM_START applied)");
+  // The namespace's own adaptation (if its feedback made one), else the prior: never another namespace's learning.
+  const scorer = state.scorerFor(input.namespace);
   const requested = input.mode ?? "semantic";
   const terms = requested === "semantic" ? [] : (input.queryTerms ?? []);
   // A hybrid query with no keyword terms (embedding only, or only stop words) is a semantic one: cosine stays its base.

@@ -122,6 +122,11 @@ export class Scorer {
     return this.appliedUpdates;
   }
 
+  /** An independent scorer with the same weights and update count (a namespace's adaptation starts so). */
+  copy(): Scorer {
+    return Scorer.restore(this.snapshot());
+  }
+
   /** Features the network reads: SCORER_FEATURES, or LEGACY_SCORER_FEATURES until widened. */
   get inputs(): number {
     return this.net.layers[0]!.inputs;
@@ -133,7 +138,8 @@ export class Scorer {
    */
   planWiden(): walV1.ScorerWeightUpdate | undefined {
     if (this.inputs >= SCORER_FEATURES) return undefined;
-    return { layers: [widenedFirstLayer(this.net, SCORER_FEATURES)] };
+    // The caller names the namespace whose scorer this is ("" = the prior).
+    return { layers: [widenedFirstLayer(this.net, SCORER_FEATURES)], namespace: "" };
   }
 
   /** The fused base plus the learned correction; equal to the base (as float32) until trained. */
@@ -171,7 +177,7 @@ export class Scorer {
   }
 
   /** Applies a logged update; throws (and changes nothing) if it does not fit the network. */
-  apply(update: walV1.ScorerWeightUpdate): void {
+  apply(update: Pick<walV1.ScorerWeightUpdate, "layers">): void {
     this.net.apply(update.layers);
     this.appliedUpdates++;
   }

@@ -97,6 +97,8 @@ interface Arrival {
 class Scenario {
   readonly random = mulberry32(20260101);
   readonly driver = new Driver(this.random);
+
+  constructor(readonly learningScope: walV1.LearningScope) {}
   /** Per topic, the ids of the memories that answer its queries. */
   readonly useful: Set<string>[] = TOPICS.map(() => new Set());
   /** Every useful memory, whatever its topic. */
@@ -111,7 +113,7 @@ class Scenario {
   }
 
   setUp(): void {
-    this.driver.start({ seed: 11, embeddingDim: DIM, bufferCapacity: 200, defaultRetention: walV1.RetentionMode.RETENTION_MODE_LEARNED });
+    this.driver.start({ seed: 11, embeddingDim: DIM, bufferCapacity: 200, defaultRetention: walV1.RetentionMode.RETENTION_MODE_LEARNED, learningScope: this.learningScope });
     const initial: Arrival[] = [];
     const later: Arrival[] = [];
     TOPICS.forEach((topic, t) => {
@@ -246,8 +248,13 @@ class Scenario {
   }
 }
 
-describe("learning from Reinforce on a synthetic task", () => {
-  const scenario = new Scenario();
+// The scorer learns in both scopes (per namespace by default, one shared scorer by the operator's
+// choice); the gate, one network for every namespace, learns only when learning is shared.
+describe.each([
+  { scope: walV1.LearningScope.LEARNING_SCOPE_NAMESPACE, name: "per namespace", gateLearns: false },
+  { scope: walV1.LearningScope.LEARNING_SCOPE_SHARED, name: "shared", gateLearns: true },
+])("learning from Reinforce on a synthetic task, learning $name", ({ scope, gateLearns }) => {
+  const scenario = new Scenario(scope);
   let initialMemories = 0;
   let before: Evaluation;
   let after: Evaluation;
@@ -284,7 +291,7 @@ describe("learning from Reinforce on a synthetic task", () => {
     expect(scenario.arrivalsLeft).toBe(0);
     expect(scenario.state.buffer.size).toBe(TOPICS.length * (ARRIVING_FACTS + DISTRACTOR_TEMPLATES.length + ARRIVING_DISTRACTOR_TEMPLATES.length));
     expect(scenario.reinforceCalls).toBe(EPISODES);
-    expect(scenario.state.networks!.scorer.updates).toBe(EPISODES);
+    expect(scenario.state.scorerFor(NAMESPACE).updates).toBe(EPISODES);
     // A cold replay of the log reaches the same state: all the learning is in the records.
     expect(scenario.driver.replay().hash().equals(scenario.state.hash())).toBe(true);
   });
@@ -303,10 +310,16 @@ describe("learning from Reinforce on a synthetic task", () => {
     expect(mean(trainingPrecision.slice(-50))).toBeGreaterThan(mean(trainingPrecision.slice(0, 50)));
   });
 
-  it("after training, the gate admits useful kinds more readily than noise", () => {
+  it.runIf(gateLearns)("after training, the gate admits useful kinds more readily than noise", () => {
     expect(scenario.state.networks!.gate.updates).toBeGreaterThanOrEqual(GATE_WARMUP_UPDATES); // the network alone decides now
     expect(gateAfter.useful).toBeGreaterThanOrEqual(gateAfter.noise + GATE_MARGIN);
     expect(gateAfter.useful - gateAfter.noise).toBeGreaterThan(gateBefore.useful - gateBefore.noise);
     expect(gateAfter.usefulAdmitted).toBeGreaterThan(gateAfter.noiseAdmitted);
+  });
+
+  it.runIf(!gateLearns)("leaves the gate and the shared prior untouched", () => {
+    expect(scenario.state.networks!.gate.updates).toBe(0);
+    expect(scenario.state.networks!.scorer.updates).toBeLessThanOrEqual(1); // at most the widening
+    expect(scenario.state.adaptedNamespaces).toBe(1);
   });
 });

@@ -50,11 +50,18 @@ function step(driver: Driver, recalls: { namespace: string; recallId: string }[]
 
 describe("invariant I1: checkpoint at any LSN + replay equals the live state, bit for bit", () => {
   const covered = new Set<string>();
-  for (const seed of [1, 2, 42]) {
-    it(`seed ${seed}`, () => {
+  // Per-namespace learning (with a bound of 1 adaptation, so two namespaces' feedback keeps
+  // dropping each other's), and shared learning, which trains the gate too.
+  const runs = [
+    { seed: 1, learningScope: walV1.LearningScope.LEARNING_SCOPE_NAMESPACE, maxScorerAdaptations: 0 },
+    { seed: 2, learningScope: walV1.LearningScope.LEARNING_SCOPE_SHARED, maxScorerAdaptations: 0 },
+    { seed: 42, learningScope: walV1.LearningScope.LEARNING_SCOPE_NAMESPACE, maxScorerAdaptations: 1 },
+  ];
+  for (const { seed, learningScope, maxScorerAdaptations } of runs) {
+    it(`seed ${seed}, scope ${walV1.learningScopeToJSON(learningScope)}, at most ${maxScorerAdaptations || "the default"} adaptations`, () => {
       const random = mulberry32(seed);
       const driver = new Driver(random, { recordHashes: true });
-      driver.start({ seed: 7, embeddingDim: DIM, bufferCapacity: 6, defaultRetention: walV1.RetentionMode.RETENTION_MODE_LEARNED });
+      driver.start({ seed: 7, embeddingDim: DIM, bufferCapacity: 6, defaultRetention: walV1.RetentionMode.RETENTION_MODE_LEARNED, learningScope, maxScorerAdaptations });
       const recalls: { namespace: string; recallId: string }[] = [];
       for (let i = 0; i < 250; i++) step(driver, recalls);
       const total = driver.log.length;
@@ -92,7 +99,8 @@ describe("invariant I1: checkpoint at any LSN + replay equals the live state, bi
 
   it("a checkpoint with a legacy 8-input scorer replays to the same bits through the logged widening", () => {
     const driver = new Driver(mulberry32(5));
-    driver.start({ seed: 7, embeddingDim: DIM, bufferCapacity: 6, defaultRetention: walV1.RetentionMode.RETENTION_MODE_LEARNED });
+    // Shared: the code before per-namespace learning trained the one scorer, and wrote no adaptations.
+    driver.start({ seed: 7, embeddingDim: DIM, bufferCapacity: 6, defaultRetention: walV1.RetentionMode.RETENTION_MODE_LEARNED, learningScope: walV1.LearningScope.LEARNING_SCOPE_SHARED });
     const recalls: { namespace: string; recallId: string }[] = [];
     for (let i = 0; i < 120; i++) step(driver, recalls);
     // The checkpoint as the code before hybrid recall wrote it: the scorer's first layer takes 8 inputs.
@@ -142,7 +150,7 @@ describe("invariant I1: checkpoint at any LSN + replay equals the live state, bi
 
   it("refuses a record out of LSN order", () => {
     const state = new LearningState();
-    const start = encodeEntry({ $case: "systemStart", value: { version: "t", recoveryMode: "cold", recoveredLsn: 0, seed: 1, embeddingDim: DIM, bufferCapacity: 4, defaultRetention: 0 } }, new Date(0));
+    const start = encodeEntry({ $case: "systemStart", value: { version: "t", recoveryMode: "cold", recoveredLsn: 0, seed: 1, embeddingDim: DIM, bufferCapacity: 4, defaultRetention: 0, learningScope: 0, maxScorerAdaptations: 0 } }, new Date(0));
     expect(() => state.apply(2, start.entry)).toThrow(/LSN 2 applied where 1 was expected/);
   });
 });

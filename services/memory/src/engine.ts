@@ -120,6 +120,8 @@ export async function startEngine(
           embeddingDim: config.embeddingDim,
           bufferCapacity: config.bufferCapacity,
           defaultRetention: config.retentionDefault === "learned" ? walV1.RetentionMode.RETENTION_MODE_LEARNED : walV1.RetentionMode.RETENTION_MODE_KEEP,
+          learningScope: config.learningScope === "shared" ? walV1.LearningScope.LEARNING_SCOPE_SHARED : walV1.LearningScope.LEARNING_SCOPE_NAMESPACE,
+          maxScorerAdaptations: config.learningMaxNamespaces,
         },
       },
     ],
@@ -139,6 +141,9 @@ export async function startEngine(
     recordsReplayed: recovery.recordsReplayed,
     appliedLsn: pipeline.appliedLsn,
     bufferSize: pipeline.durable.buffer.size,
+    // Sharing learning across namespaces is an operator's choice: say which one is in force.
+    learningScope: config.learningScope,
+    learningNamespaces: pipeline.durable.adaptedNamespaces,
     stateHash: pipeline.durable.hash().toString("hex"),
     phasesMs: recovery.phases,
     totalMs: Date.now() - started,

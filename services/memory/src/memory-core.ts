@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   findReusedRequestIds,
+  modulationOf,
   planRecallRecords,
   planReinforce,
   planRemember,
@@ -14,6 +15,7 @@ import {
 import { memoryV1, walV1 } from "@t4dm/proto";
 import { NotFoundError } from "@t4dm/rpc";
 import { plannedItem, publicEvictionReason, storedItem, toPublicMemory } from "./convert.js";
+import { checkFeedbackTargets } from "./feedback-targets.js";
 import { IdempotentCalls, requestIdReused } from "./idempotent-calls.js";
 import { heldItem } from "./memory-reads.js";
 import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
@@ -96,7 +98,8 @@ export class MemoryCore {
   async recall(request: memoryV1.RecallRequest): Promise<memoryV1.RecallResponse> {
     const valid = validateRecall(request, this.limits);
     const now = this.clock();
-    const fetch = Math.ceil(valid.topK * 2 * this.state.neuromodulators.recallWidening());
+    // Baseline widening under NAMESPACE scope: another tenant's arousal must not resize this pool (modulation.ts).
+    const fetch = Math.ceil(valid.topK * 2 * modulationOf(this.state).recallWidening);
     const filter = toStoreFilter(valid.filter, now);
     // The keyword search needs no embedding: it runs while the model embeds the query.
     const [embedded, lexical] = await Promise.all([
@@ -170,6 +173,12 @@ export class MemoryCore {
   }
 
   private async reinforceOnce(input: ValidReinforce): Promise<memoryV1.ReinforceResponse> {
+    const named = this.pipeline.projected.traces.get(input.recallId);
+    // Procedure recalls name procedures, not memories.
+    if (named?.namespace === input.namespace && !named.context.endsWith(PROCEDURE_CONTEXT)) {
+      await checkFeedbackTargets(this.pipeline.projected, this.stores, named, input.memoryRewards);
+    }
+    // Read again after the store lookups: a concurrent Reinforce may have consumed the recall.
     const trace = this.pipeline.projected.traces.get(input.recallId);
     const plan = planReinforce(this.pipeline.projected, input);
     if (!plan.found || !trace) {

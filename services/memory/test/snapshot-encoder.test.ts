@@ -41,6 +41,13 @@ function bigSnapshot(seed: number): stateV1.LearningState {
     })),
     requestKeys: Array.from({ length: 9000 }, (_, i) => ({ requestId: `r-${seed}-${i}`, memoryId: `m-${seed}-${i}` })),
     traces: [{ recallId: "recall-1", namespace: "ns-1", context: "topic", items: [{ memoryId: "m-1", strength: 1, features: [0.25] }] }],
+    // Fields after the last sliced part, too.
+    scorerAdaptations: Array.from({ length: 150 }, (_, n) => ({
+      namespace: `tenant-${n}`,
+      scorer: { layers: [{ inputs: 2, outputs: 1, weights: [Math.fround(n / 150), 0.5], biases: [Math.fround(seed / 7)] }], updates: n + 1 },
+    })),
+    learningScope: walV1.LearningScope.LEARNING_SCOPE_NAMESPACE,
+    maxScorerAdaptations: 10_000,
   });
 }
 

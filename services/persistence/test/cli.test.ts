@@ -34,7 +34,7 @@ function entry(operation: NonNullable<walV1.WalEntry["operation"]>, opType?: num
   return { opType: opType ?? field, payload: walV1.WalEntry.encode(value).finish(), entry: value };
 }
 
-const start = (version: string) => entry({ $case: "systemStart", value: { version, recoveryMode: "cold", recoveredLsn: 0, seed: 0, embeddingDim: 0, bufferCapacity: 0, defaultRetention: 0 } });
+const start = (version: string) => entry({ $case: "systemStart", value: { version, recoveryMode: "cold", recoveredLsn: 0, seed: 0, embeddingDim: 0, bufferCapacity: 0, defaultRetention: 0, learningScope: 0, maxScorerAdaptations: 0 } });
 const remove = (memoryId: string) =>
   entry({ $case: "bufferRemove", value: { memoryId, reason: walV1.RemovalReason.REMOVAL_REASON_CAPACITY } });
 const commit = (lsn: number) =>

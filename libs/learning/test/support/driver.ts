@@ -39,8 +39,12 @@ export class Driver {
   }
 
   /** The SYSTEM_START that shapes a fresh state. */
-  start(value: { seed: number; embeddingDim: number; bufferCapacity: number; defaultRetention?: walV1.RetentionMode }, time = this.now()): void {
-    this.commit([{ $case: "systemStart", value: { version: "t", recoveryMode: "cold", recoveredLsn: 0, defaultRetention: walV1.RetentionMode.RETENTION_MODE_UNSPECIFIED, ...value } }], time);
+  start(
+    value: { seed: number; embeddingDim: number; bufferCapacity: number; defaultRetention?: walV1.RetentionMode; learningScope?: walV1.LearningScope; maxScorerAdaptations?: number },
+    time = this.now(),
+  ): void {
+    const defaults = { version: "t", recoveryMode: "cold", recoveredLsn: 0, defaultRetention: walV1.RetentionMode.RETENTION_MODE_UNSPECIFIED, learningScope: walV1.LearningScope.LEARNING_SCOPE_UNSPECIFIED, maxScorerAdaptations: 0 };
+    this.commit([{ $case: "systemStart", value: { ...defaults, ...value } }], time);
   }
 
   commit(operations: readonly Operation[], time: Date): void {

@@ -15,7 +15,7 @@ interface Reply {
  * namespace up to 16 centroids), which V8 clones in a few ms; the whole of a
  * 20,000-memory state cloned at once held the event loop for 150-250 ms.
  */
-const SLICE_ENTRIES: Record<SlicedPart, number> = { buffer: 512, promoting: 512, clusters: 32, requestKeys: 4096 };
+const SLICE_ENTRIES: Record<SlicedPart, number> = { buffer: 512, promoting: 512, clusters: 32, requestKeys: 4096, scorerAdaptations: 64 };
 
 /**
  * Serialises checkpoint snapshots off the event loop: the snapshot (a

@@ -1,7 +1,7 @@
 import type { stateV1 } from "@t4dm/proto";
 
 /** The parts of a snapshot large enough to be sent to the encoder worker in slices. */
-export type SlicedPart = "buffer" | "clusters" | "requestKeys" | "promoting";
+export type SlicedPart = "buffer" | "clusters" | "requestKeys" | "promoting" | "scorerAdaptations";
 
 /**
  * The fields of LearningState in the order its generated encoder writes them
@@ -19,6 +19,8 @@ export const ENCODING_ORDER: readonly (SlicedPart | readonly (keyof stateV1.Lear
   ["pendingPromotions"],
   "promoting",
   ["evictions", "pendingDeletes", "pendingConcepts", "defaultRetention", "retentionPolicies"],
+  "scorerAdaptations",
+  ["learningScope", "maxScorerAdaptations"],
 ];
 
 /** The sliced parts in the order the encoding writes them, which is the order they must be sent in. */

@@ -9,6 +9,9 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
 import {
   ConceptForm,
+  LearningScope,
+  learningScopeFromJSON,
+  learningScopeToJSON,
   MemoryRecord,
   RemovalReason,
   removalReasonFromJSON,
@@ -86,6 +89,23 @@ export interface LearningState {
   defaultRetention: RetentionMode;
   /** Operator retention policies, by namespace (sorted). */
   retentionPolicies: RetentionPolicySet[];
+  /**
+   * Per-namespace scorer adaptations, least recently updated first (bounded
+   * by max_scorer_adaptations); `scorer` is the global prior.
+   */
+  scorerAdaptations: ScorerAdaptation[];
+  /** From the latest SYSTEM_START. */
+  learningScope: LearningScope;
+  maxScorerAdaptations: number;
+}
+
+/**
+ * A namespace's own scorer: a copy of the global prior, trained only by
+ * that namespace's feedback.
+ */
+export interface ScorerAdaptation {
+  namespace: string;
+  scorer: Network | undefined;
 }
 
 export interface Eviction {
@@ -209,6 +229,9 @@ function createBaseLearningState(): LearningState {
     pendingConcepts: [],
     defaultRetention: 0,
     retentionPolicies: [],
+    scorerAdaptations: [],
+    learningScope: 0,
+    maxScorerAdaptations: 0,
   };
 }
 
@@ -290,6 +313,15 @@ export const LearningState: MessageFns<LearningState> = {
     }
     for (const v of message.retentionPolicies) {
       RetentionPolicySet.encode(v!, writer.uint32(570).fork()).join();
+    }
+    for (const v of message.scorerAdaptations) {
+      ScorerAdaptation.encode(v!, writer.uint32(642).fork()).join();
+    }
+    if (message.learningScope !== 0) {
+      writer.uint32(648).int32(message.learningScope);
+    }
+    if (message.maxScorerAdaptations !== 0) {
+      writer.uint32(656).uint32(message.maxScorerAdaptations);
     }
     return writer;
   },
@@ -511,6 +543,30 @@ export const LearningState: MessageFns<LearningState> = {
             message.retentionPolicies.push(RetentionPolicySet.decode(reader, reader.uint32()));
             continue;
           }
+          case 80: {
+            if (tag !== 642) {
+              break;
+            }
+
+            message.scorerAdaptations.push(ScorerAdaptation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 81: {
+            if (tag !== 648) {
+              break;
+            }
+
+            message.learningScope = reader.int32() as any;
+            continue;
+          }
+          case 82: {
+            if (tag !== 656) {
+              break;
+            }
+
+            message.maxScorerAdaptations = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -606,6 +662,21 @@ export const LearningState: MessageFns<LearningState> = {
         : globalThis.Array.isArray(object?.retention_policies)
         ? object.retention_policies.map((e: any) => RetentionPolicySet.fromJSON(e))
         : [],
+      scorerAdaptations: globalThis.Array.isArray(object?.scorerAdaptations)
+        ? object.scorerAdaptations.map((e: any) => ScorerAdaptation.fromJSON(e))
+        : globalThis.Array.isArray(object?.scorer_adaptations)
+        ? object.scorer_adaptations.map((e: any) => ScorerAdaptation.fromJSON(e))
+        : [],
+      learningScope: isSet(object.learningScope)
+        ? learningScopeFromJSON(object.learningScope)
+        : isSet(object.learning_scope)
+        ? learningScopeFromJSON(object.learning_scope)
+        : 0,
+      maxScorerAdaptations: isSet(object.maxScorerAdaptations)
+        ? globalThis.Number(object.maxScorerAdaptations)
+        : isSet(object.max_scorer_adaptations)
+        ? globalThis.Number(object.max_scorer_adaptations)
+        : 0,
     };
   },
 
@@ -680,6 +751,15 @@ export const LearningState: MessageFns<LearningState> = {
     if (message.retentionPolicies?.length) {
       obj.retentionPolicies = message.retentionPolicies.map((e) => RetentionPolicySet.toJSON(e));
     }
+    if (message.scorerAdaptations?.length) {
+      obj.scorerAdaptations = message.scorerAdaptations.map((e) => ScorerAdaptation.toJSON(e));
+    }
+    if (message.learningScope !== 0) {
+      obj.learningScope = learningScopeToJSON(message.learningScope);
+    }
+    if (message.maxScorerAdaptations !== 0) {
+      obj.maxScorerAdaptations = Math.round(message.maxScorerAdaptations);
+    }
     return obj;
   },
 
@@ -715,6 +795,96 @@ export const LearningState: MessageFns<LearningState> = {
     message.pendingConcepts = object.pendingConcepts?.map((e) => ConceptForm.fromPartial(e)) || [];
     message.defaultRetention = object.defaultRetention ?? 0;
     message.retentionPolicies = object.retentionPolicies?.map((e) => RetentionPolicySet.fromPartial(e)) || [];
+    message.scorerAdaptations = object.scorerAdaptations?.map((e) => ScorerAdaptation.fromPartial(e)) || [];
+    message.learningScope = object.learningScope ?? 0;
+    message.maxScorerAdaptations = object.maxScorerAdaptations ?? 0;
+    return message;
+  },
+};
+
+function createBaseScorerAdaptation(): ScorerAdaptation {
+  return { namespace: "", scorer: undefined };
+}
+
+export const ScorerAdaptation: MessageFns<ScorerAdaptation> = {
+  encode(message: ScorerAdaptation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.scorer !== undefined) {
+      Network.encode(message.scorer, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScorerAdaptation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScorerAdaptation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.scorer = Network.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScorerAdaptation {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      scorer: isSet(object.scorer) ? Network.fromJSON(object.scorer) : undefined,
+    };
+  },
+
+  toJSON(message: ScorerAdaptation): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.scorer !== undefined) {
+      obj.scorer = Network.toJSON(message.scorer);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScorerAdaptation>, I>>(base?: I): ScorerAdaptation {
+    return ScorerAdaptation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScorerAdaptation>, I>>(object: I): ScorerAdaptation {
+    const message = createBaseScorerAdaptation();
+    message.namespace = object.namespace ?? "";
+    message.scorer = (object.scorer !== undefined && object.scorer !== null)
+      ? Network.fromPartial(object.scorer)
+      : undefined;
     return message;
   },
 };

@@ -350,6 +350,55 @@ export function targetStoreToJSON(object: TargetStore): string {
   }
 }
 
+/** Whose feedback trains whose ranking. */
+export enum LearningScope {
+  /** LEARNING_SCOPE_UNSPECIFIED - Older WALs: treated as NAMESPACE. */
+  LEARNING_SCOPE_UNSPECIFIED = 0,
+  /**
+   * LEARNING_SCOPE_NAMESPACE - Each namespace's feedback trains its own adaptation of the global prior;
+   * one tenant's feedback never moves another's ranking.
+   */
+  LEARNING_SCOPE_NAMESPACE = 1,
+  /**
+   * LEARNING_SCOPE_SHARED - An operator's choice: every namespace's feedback trains the one global
+   * scorer (and the gate) that ranks every namespace.
+   */
+  LEARNING_SCOPE_SHARED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function learningScopeFromJSON(object: any): LearningScope {
+  switch (object) {
+    case 0:
+    case "LEARNING_SCOPE_UNSPECIFIED":
+      return LearningScope.LEARNING_SCOPE_UNSPECIFIED;
+    case 1:
+    case "LEARNING_SCOPE_NAMESPACE":
+      return LearningScope.LEARNING_SCOPE_NAMESPACE;
+    case 2:
+    case "LEARNING_SCOPE_SHARED":
+      return LearningScope.LEARNING_SCOPE_SHARED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return LearningScope.UNRECOGNIZED;
+  }
+}
+
+export function learningScopeToJSON(object: LearningScope): string {
+  switch (object) {
+    case LearningScope.LEARNING_SCOPE_UNSPECIFIED:
+      return "LEARNING_SCOPE_UNSPECIFIED";
+    case LearningScope.LEARNING_SCOPE_NAMESPACE:
+      return "LEARNING_SCOPE_NAMESPACE";
+    case LearningScope.LEARNING_SCOPE_SHARED:
+      return "LEARNING_SCOPE_SHARED";
+    case LearningScope.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * What a namespace's buffer pressure, consolidation and gate may do with an
  * acknowledged memory.
@@ -514,6 +563,12 @@ export interface GateWeightUpdate {
 
 export interface ScorerWeightUpdate {
   layers: LayerUpdate[];
+  /**
+   * Empty: the global prior (every record before per-namespace learning, and
+   * every update under LEARNING_SCOPE_SHARED). Set: that namespace's
+   * adaptation, created as a copy of the prior by its first update.
+   */
+  namespace: string;
 }
 
 export interface DopamineExpectation {
@@ -640,6 +695,16 @@ export interface SystemStart {
    * WALs) means KEEP.
    */
   defaultRetention: RetentionMode;
+  /**
+   * Whose feedback trains whose ranking (T4DM_LEARNING_SCOPE); every start
+   * may change it. UNSPECIFIED (older WALs) means NAMESPACE.
+   */
+  learningScope: LearningScope;
+  /**
+   * At most this many namespaces hold a scorer adaptation
+   * (T4DM_LEARNING_MAX_NAMESPACES); 0 (older WALs) means the default.
+   */
+  maxScorerAdaptations: number;
 }
 
 export interface SystemShutdown {
@@ -2492,13 +2557,16 @@ export const GateWeightUpdate: MessageFns<GateWeightUpdate> = {
 };
 
 function createBaseScorerWeightUpdate(): ScorerWeightUpdate {
-  return { layers: [] };
+  return { layers: [], namespace: "" };
 }
 
 export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
   encode(message: ScorerWeightUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.layers) {
       LayerUpdate.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.namespace !== "") {
+      writer.uint32(642).string(message.namespace);
     }
     return writer;
   },
@@ -2524,6 +2592,14 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
             message.layers.push(LayerUpdate.decode(reader, reader.uint32()));
             continue;
           }
+          case 80: {
+            if (tag !== 642) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2539,6 +2615,7 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
   fromJSON(object: any): ScorerWeightUpdate {
     return {
       layers: globalThis.Array.isArray(object?.layers) ? object.layers.map((e: any) => LayerUpdate.fromJSON(e)) : [],
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
     };
   },
 
@@ -2546,6 +2623,9 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
     const obj: any = {};
     if (message.layers?.length) {
       obj.layers = message.layers.map((e) => LayerUpdate.toJSON(e));
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
     }
     return obj;
   },
@@ -2556,6 +2636,7 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
   fromPartial<I extends Exact<DeepPartial<ScorerWeightUpdate>, I>>(object: I): ScorerWeightUpdate {
     const message = createBaseScorerWeightUpdate();
     message.layers = object.layers?.map((e) => LayerUpdate.fromPartial(e)) || [];
+    message.namespace = object.namespace ?? "";
     return message;
   },
 };
@@ -4006,6 +4087,8 @@ function createBaseSystemStart(): SystemStart {
     embeddingDim: 0,
     bufferCapacity: 0,
     defaultRetention: 0,
+    learningScope: 0,
+    maxScorerAdaptations: 0,
   };
 }
 
@@ -4031,6 +4114,12 @@ export const SystemStart: MessageFns<SystemStart> = {
     }
     if (message.defaultRetention !== 0) {
       writer.uint32(560).int32(message.defaultRetention);
+    }
+    if (message.learningScope !== 0) {
+      writer.uint32(640).int32(message.learningScope);
+    }
+    if (message.maxScorerAdaptations !== 0) {
+      writer.uint32(648).uint32(message.maxScorerAdaptations);
     }
     return writer;
   },
@@ -4104,6 +4193,22 @@ export const SystemStart: MessageFns<SystemStart> = {
             message.defaultRetention = reader.int32() as any;
             continue;
           }
+          case 80: {
+            if (tag !== 640) {
+              break;
+            }
+
+            message.learningScope = reader.int32() as any;
+            continue;
+          }
+          case 81: {
+            if (tag !== 648) {
+              break;
+            }
+
+            message.maxScorerAdaptations = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4145,6 +4250,16 @@ export const SystemStart: MessageFns<SystemStart> = {
         : isSet(object.default_retention)
         ? retentionModeFromJSON(object.default_retention)
         : 0,
+      learningScope: isSet(object.learningScope)
+        ? learningScopeFromJSON(object.learningScope)
+        : isSet(object.learning_scope)
+        ? learningScopeFromJSON(object.learning_scope)
+        : 0,
+      maxScorerAdaptations: isSet(object.maxScorerAdaptations)
+        ? globalThis.Number(object.maxScorerAdaptations)
+        : isSet(object.max_scorer_adaptations)
+        ? globalThis.Number(object.max_scorer_adaptations)
+        : 0,
     };
   },
 
@@ -4171,6 +4286,12 @@ export const SystemStart: MessageFns<SystemStart> = {
     if (message.defaultRetention !== 0) {
       obj.defaultRetention = retentionModeToJSON(message.defaultRetention);
     }
+    if (message.learningScope !== 0) {
+      obj.learningScope = learningScopeToJSON(message.learningScope);
+    }
+    if (message.maxScorerAdaptations !== 0) {
+      obj.maxScorerAdaptations = Math.round(message.maxScorerAdaptations);
+    }
     return obj;
   },
 
@@ -4186,6 +4307,8 @@ export const SystemStart: MessageFns<SystemStart> = {
     message.embeddingDim = object.embeddingDim ?? 0;
     message.bufferCapacity = object.bufferCapacity ?? 0;
     message.defaultRetention = object.defaultRetention ?? 0;
+    message.learningScope = object.learningScope ?? 0;
+    message.maxScorerAdaptations = object.maxScorerAdaptations ?? 0;
     return message;
   },
 };
