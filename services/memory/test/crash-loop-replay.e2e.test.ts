@@ -4,7 +4,8 @@ import { call, connectClients, makeDataDir, ServiceProcess, type LogLine } from 
 
 /** The record-count trigger: small, so a few short lives each apply fewer records than it. */
 const EVERY_RECORDS = 400;
-const CYCLES = 12;
+// Enough lives for the replay to outgrow the trigger at least twice, with room for a few records more or less per life.
+const CYCLES = 16;
 /** Remembers per life: well under EVERY_RECORDS records, so no process reaches the trigger alone. */
 const WRITES_PER_LIFE = 20;
 
