@@ -38,6 +38,8 @@ const INDEX_FILE = "episodic.usearch";
 /** Keyword candidates read and scored per result wanted (FTS5's own ranking picks them). */
 const LEXICAL_CANDIDATES_PER_K = 10;
 const LEXICAL_MIN_CANDIDATES = 100;
+/** A term in more than this share of a namespace's memories does not pick keyword candidates (it still scores them). */
+const COMMON_TERM_SHARE = 0.1;
 const REBUILD_BATCH = 4096;
 
 /**
@@ -283,21 +285,31 @@ export class SqliteEpisodicStore implements EpisodicStore {
     if (!(k > 0)) return { hits: [], corpus };
     k = Math.floor(k);
     const inScope = this.directory.matcher(namespace, filter.kinds);
-    const ranked = (this.statement("SELECT rowid, rank FROM memories_fts WHERE memories_fts MATCH ?").raw().all(ftsQuery(distinct)) as [number, number][])
-      .filter(([key]) => inScope(key))
-      .sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+    const candidates = (candidateTerms: readonly string[]) =>
+      (this.statement("SELECT rowid, rank FROM memories_fts WHERE memories_fts MATCH ?").raw().all(ftsQuery(candidateTerms)) as [number, number][])
+        .filter(([key]) => inScope(key))
+        .sort((a, b) => a[1] - b[1] || a[0] - b[0]);
     const where = filterSql(filter);
     const read = this.statement<{ key: number; id: string; lexical_terms: string; lexical_length: number }>(
       `SELECT key, id, lexical_terms, lexical_length FROM memories WHERE key IN (SELECT value FROM json_each(?)) AND ${where.sql}`,
     );
-    const scored: { key: number; id: string; bm25: number }[] = [];
-    // A selective filter may pass few of the first candidates: read on, in growing steps, until k pass.
-    for (let from = 0, step = Math.max(LEXICAL_CANDIDATES_PER_K * k, LEXICAL_MIN_CANDIDATES); from < ranked.length && scored.length < k; from += step, step *= 2) {
-      const keys = ranked.slice(from, from + step).map(([key]) => key);
-      for (const row of read.all(JSON.stringify(keys), ...where.params)) {
-        scored.push({ key: row.key, id: row.id, bm25: bm25(distinct, queryTermCounts(row.lexical_terms, row.lexical_length, distinct), corpus) });
+    const scoreBest = (ranked: readonly [number, number][]) => {
+      const scored: { key: number; id: string; bm25: number }[] = [];
+      // A selective filter may pass few of the first candidates: read on, in growing steps, until k pass.
+      for (let from = 0, step = Math.max(LEXICAL_CANDIDATES_PER_K * k, LEXICAL_MIN_CANDIDATES); from < ranked.length && scored.length < k; from += step, step *= 2) {
+        const keys = ranked.slice(from, from + step).map(([key]) => key);
+        for (const row of read.all(JSON.stringify(keys), ...where.params)) {
+          scored.push({ key: row.key, id: row.id, bm25: bm25(distinct, queryTermCounts(row.lexical_terms, row.lexical_length, distinct), corpus) });
+        }
       }
-    }
+      return scored;
+    };
+    // Terms held by more than a tenth of the namespace carry little idf and match most of its rows
+    // (FTS5 ranks every match): the rarer terms pick the candidates, every term scores them. If
+    // fewer than k of those pass, all terms pick them.
+    const selective = distinct.filter((term) => documentFrequency.get(term)! <= COMMON_TERM_SHARE * corpus.documents);
+    let scored = selective.length > 0 && selective.length < distinct.length ? scoreBest(candidates(selective)) : [];
+    if (scored.length < k) scored = scoreBest(candidates(distinct));
     const best = scored.sort((a, b) => b.bm25 - a.bm25 || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, k);
     const full = this.statement<MemoryRow>("SELECT * FROM memories WHERE key IN (SELECT value FROM json_each(?))").all(JSON.stringify(best.map((hit) => hit.key)));
     const byKey = new Map(full.map((row) => [row.key, row]));
