@@ -135,6 +135,8 @@ export async function labelledFeedbackRun(sets, seed, options) {
     /** Mean reciprocal rank of the training recalls, per pass (what the trained half saw while learning). */
     const trainingMrr = [];
     let reinforced = 0;
+    /** Documents a training Reinforce gave a negative reward (the held-out half's evidence among them). */
+    const penalised = new Set();
     for (let pass = 0; pass < options.passes; pass++) {
       let rrSum = 0;
       let count = 0;
@@ -150,6 +152,7 @@ export async function labelledFeedbackRun(sets, seed, options) {
           if (got.memories.length === 0) continue;
           if (got.recallId === "") throw new Error(`a learning Recall in ${namespaceOf(split.set)} was not recorded (no recall id)`);
           const { reward, memoryRewards } = feedbackFor(docs, q.relevant, TOP_K, options.negative);
+          docs.forEach((ids, i) => (memoryRewards[i] ?? 0) < 0 && ids.forEach((id) => penalised.add(id)));
           const answer = await call(
             clients.memory.reinforce.bind(clients.memory),
             memoryV1.ReinforceRequest.fromPartial({
@@ -176,6 +179,8 @@ export async function labelledFeedbackRun(sets, seed, options) {
       reinforced,
       trainingMrr,
       bm25,
+      /** Per held-out question (in evaluation order): did a training Reinforce penalise its evidence? */
+      heldOutPenalised: splits.flatMap((s) => s.heldOut.map((q) => [...q.relevant].some((id) => penalised.has(id)))),
       before,
       after,
       ingestSeconds,

@@ -46,6 +46,23 @@ function heldOutChange(r) {
 }
 
 /**
+ * The held-out MRR@10 change, apart for questions whose evidence a training Reinforce penalised
+ * (it was recalled, as a wrong answer, for a trained question) and for the others: is a loss
+ * memorised per memory, or a change of the ranking itself?
+ * @param {Run} r
+ */
+function changeByPenalty(r) {
+  /** @param {boolean} wanted */
+  const group = (wanted) => {
+    const idx = r.heldOutPenalised.flatMap((p, i) => (p === wanted ? [i] : []));
+    const diffs = idx.map((i) => (r.after.heldOut.rr[i] ?? NaN) - (r.before.heldOut.rr[i] ?? NaN));
+    return { questions: idx.length, change: diffs.length ? mean(diffs) : NaN };
+  };
+  if (r.heldOutPenalised.length !== r.before.heldOut.rr.length) throw new Error("the penalty flags and the held-out scores do not line up");
+  return { penalised: group(true), untouched: group(false) };
+}
+
+/**
  * The goal: the median run gains ≥ TARGET_GAIN, and no run loses more than the noise.
  * Noise: the spread (max − min) across runs of the unlearned held-out MRR@10, i.e. how much that
  * figure moves from one seeded split and service seed to the next; unmeasured with one run, then 0.
@@ -96,7 +113,12 @@ function toRows(runs, datasetName) {
     metric: "held-out MRR@10 change after feedback (after − before, paired by question)",
     unit: "",
     value: gain,
-    note: `per run: mean [95% bootstrap interval over questions, 2000 resamples, seeded] ${intervals}`,
+    note:
+      `per run: mean [95% bootstrap interval over questions, 2000 resamples, seeded] ${intervals}; ` +
+      `questions whose evidence a training Reinforce penalised / the others: ${runs
+        .map(changeByPenalty)
+        .map((c) => `${signed(c.penalised.change)} (${c.penalised.questions}) / ${signed(c.untouched.change)} (${c.untouched.questions})`)
+        .join("; ")}`,
   });
   rows.push({
     section,
@@ -137,6 +159,8 @@ export async function realDataSection() {
       `learning (real data): seed ${r.seed}: held-out MRR@10 ${f3(mean(r.before.heldOut.rr))} → ${f3(mean(r.after.heldOut.rr))} ` +
         `(${signed(change.mean)}, 95% [${signed(change.low)}, ${signed(change.high)}]), recall@10 ${f3(mean(r.before.heldOut.recall))} → ${f3(mean(r.after.heldOut.recall))}; ` +
         `trained MRR@10 ${f3(mean(r.before.train.rr))} → ${f3(mean(r.after.train.rr))}, recall@10 ${f3(mean(r.before.train.recall))} → ${f3(mean(r.after.train.recall))}; ` +
+        `held-out change where the evidence was penalised in training ${signed(changeByPenalty(r).penalised.change)} (${changeByPenalty(r).penalised.questions} questions), ` +
+        `elsewhere ${signed(changeByPenalty(r).untouched.change)} (${changeByPenalty(r).untouched.questions}); ` +
         `BM25 held-out MRR@10 ${f3(mean(r.bm25.heldOut.rr))}; training recalls' MRR@10 per pass ${r.trainingMrr.map(f3).join(", ")}; ` +
         `ingest ${r.ingestSeconds.toFixed(0)} s, run ${r.seconds.toFixed(0)} s`,
     );
@@ -151,7 +175,7 @@ export async function realDataSection() {
       negativeReward: NEGATIVE,
       questionLimit: Number.isFinite(QUESTION_LIMIT) ? QUESTION_LIMIT : null,
       noise,
-      runs: runs.map((r) => ({ ...r, heldOutChange: heldOutChange(r) })),
+      runs: runs.map((r) => ({ ...r, heldOutChange: heldOutChange(r), heldOutChangeByPenalty: changeByPenalty(r) })),
     },
   };
 }
