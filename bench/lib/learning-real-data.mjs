@@ -125,7 +125,9 @@ function toRows(runs, datasetName) {
     metric: "run-to-run noise: spread (max − min) of unlearned held-out MRR@10 over the runs",
     unit: "",
     value: summarize(noise === null ? [NaN] : [noise]),
-    note: `${runs.length} runs, each its own seeded split and T4DM_SEED; unlearned held-out MRR@10 per run ${runs.map((r) => f3(mean(r.before.heldOut.rr))).join(", ")}`,
+    note:
+      `${runs.length} runs, each its own seeded split and T4DM_SEED; unlearned held-out MRR@10 per run ${runs.map((r) => f3(mean(r.before.heldOut.rr))).join(", ")}; ` +
+      `for comparison, the spread of the change after feedback ${f3(gain.max - gain.min)}`,
   });
   for (const [metric, metricLabel] of /** @type {const} */ ([["rr", "MRR@10"], ["recall", "recall@10"]])) {
     rows.push({
