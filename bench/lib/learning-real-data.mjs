@@ -36,7 +36,7 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 /** @param {number} x */
 const f3 = (x) => x.toFixed(3);
 /** @param {number} x */
-const signed = (x) => `${x >= 0 ? "+" : ""}${x.toFixed(3)}`;
+const signed = (x) => (Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${x.toFixed(3)}` : "n/a");
 
 /** @typedef {Awaited<ReturnType<typeof labelledFeedbackRun>>} Run */
 
