@@ -25,8 +25,16 @@
  *  traces and evidence, like any recall) out of the training. Seeded and
  *  deterministic apart from wall-clock ages.
  *
+ * Then the real-data section (issue #16, item 4; bench/lib/learning-real-data.mjs): feedback on
+ * half the questions of the retrieval bench's public labelled data set, recall@10 and MRR@10 of
+ * the held-out half before and after, next to the trained half's, with the unlearned hybrid
+ * ranking and exact BM25 as anchors.
+ *
  * Knobs (environment):
- *   BENCH_LEARNING_STEPS=100,300   numbers of Reinforce calls to evaluate after
+ *   BENCH_LEARNING_SECTIONS=synthetic,real   which sections run
+ *   BENCH_LEARNING_STEPS=100,300   numbers of Reinforce calls to evaluate after (synthetic)
+ *   BENCH_LEARNING_QUESTIONS, BENCH_LEARNING_PASSES, BENCH_LEARNING_NEGATIVE, BENCH_RETRIEVAL_DATA
+ *                                  (real data, see bench/lib/learning-real-data.mjs)
  *   BENCH_RUNS=3, BENCH_DATA_ROOT=build/bench/data (see bench/lib/report.mjs)
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -35,6 +43,7 @@ import { cosine, embedText } from "@t4dm/learning";
 import { memoryV1 } from "@t4dm/proto";
 import { call, connectClients, feedbackTask, mulberry32, startPod } from "@t4dm/testkit";
 import { describeMachine, machineFacts } from "./lib/machine.mjs";
+import { realDataSection } from "./lib/learning-real-data.mjs";
 import { makeTask, mean, precision, trainingQuery } from "./lib/recall-feedback-task.mjs";
 import { DATA_ROOT, RUNS, printRows, writeResult } from "./lib/report.mjs";
 import { ratioOfRuns, summarize } from "./lib/stats.mjs";
@@ -46,6 +55,8 @@ const NAMESPACE = "agent";
 const TRAIN_TOP_K = 10;
 const EVAL_K = 5;
 const BASE_SEED = 20260101;
+const SECTIONS = (process.env.BENCH_LEARNING_SECTIONS ?? "synthetic,real").split(",").map((s) => s.trim()).filter(Boolean);
+for (const section of SECTIONS) if (section !== "synthetic" && section !== "real") throw new Error(`BENCH_LEARNING_SECTIONS: unknown section "${section}" (known: synthetic, real)`);
 const STEPS = (process.env.BENCH_LEARNING_STEPS ?? "100,300").split(",").map((s) => {
   const n = Number(s.trim());
   if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_LEARNING_STEPS: not a positive integer list: ${s}`);
@@ -163,11 +174,8 @@ async function trainAndEvaluate(seed, steps) {
   }
 }
 
-async function main() {
-  const started = Date.now();
-  mkdirSync(DATA_ROOT, { recursive: true });
-  const machine = machineFacts(DATA_ROOT);
-  console.log(describeMachine(machine));
+/** The synthetic section: rows and details. */
+async function syntheticSection() {
   const points = [0, ...STEPS];
   /** @type {Awaited<ReturnType<typeof trainAndEvaluate>>[][]} per point, per run */
   const results = points.map(() => []);
@@ -200,6 +208,26 @@ async function main() {
         `${rs[0]?.memories ?? "?"} memories, 15 held-out queries; ratio = learned/cosine (higher is better; "-" when cosine is 0)`,
     };
   });
+  return {
+    rows,
+    details: {
+      task: "libs/learning/test/learning.test.ts synthetic feedback task (5 topics; 70 memories at start, 30 arrive during training)",
+      evalK: EVAL_K,
+      trainTopK: TRAIN_TOP_K,
+      seeds: Array.from({ length: RUNS }, (_, run) => BASE_SEED + run),
+      results: Object.fromEntries(points.map((steps, i) => [String(steps), results[i]])),
+    },
+  };
+}
+
+async function main() {
+  const started = Date.now();
+  mkdirSync(DATA_ROOT, { recursive: true });
+  const machine = machineFacts(DATA_ROOT);
+  console.log(describeMachine(machine));
+  const synthetic = SECTIONS.includes("synthetic") ? await syntheticSection() : null;
+  const real = SECTIONS.includes("real") ? await realDataSection() : null;
+  const rows = [...(synthetic?.rows ?? []), ...(real?.rows ?? [])];
   console.log("");
   printRows(rows);
   const seconds = (Date.now() - started) / 1000;
@@ -208,14 +236,7 @@ async function main() {
     command: "node bench/learning.mjs",
     machine,
     rows,
-    details: {
-      task: "libs/learning/test/learning.test.ts synthetic feedback task (5 topics; 70 memories at start, 30 arrive during training)",
-      evalK: EVAL_K,
-      trainTopK: TRAIN_TOP_K,
-      seeds: Array.from({ length: RUNS }, (_, run) => BASE_SEED + run),
-      results: Object.fromEntries(points.map((steps, i) => [String(steps), results[i]])),
-      seconds,
-    },
+    details: { ...(synthetic?.details ?? {}), ...(real ? { realData: real.details } : {}), sections: SECTIONS, seconds },
   });
   console.log(`\nlearning: done in ${seconds.toFixed(0)} s; wrote ${file}`);
 }
