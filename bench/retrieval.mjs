@@ -148,7 +148,9 @@ async function ingestAndRecall(clients, sets) {
       );
       response.responses.forEach((r, i) => {
         const id = r.memory?.id;
-        if (!id || r.decision !== memoryV1.AdmissionDecision.ADMISSION_DECISION_ADMITTED) throw new Error(`an ALWAYS memory was not admitted: ${batch[i]?.text}`);
+        // MERGED: a repeat of a buffered memory in the same words; that memory stands for both texts.
+        const kept = r.decision === memoryV1.AdmissionDecision.ADMISSION_DECISION_ADMITTED || r.decision === memoryV1.AdmissionDecision.ADMISSION_DECISION_MERGED;
+        if (!id || !kept) throw new Error(`an ALWAYS memory was neither admitted nor merged: ${batch[i]?.text}`);
         byId.set(id, [...(byId.get(id) ?? []), batch[i]?.id ?? ""]);
       });
       memories += batch.length;
