@@ -36,8 +36,8 @@ export type IndexOrigin = "empty" | "loaded" | "caught-up" | "rebuilt";
 const DB_FILE = "episodic.sqlite";
 const INDEX_FILE = "episodic.usearch";
 /** Keyword candidates read and scored per result wanted (FTS5's own ranking picks them). */
-const LEXICAL_CANDIDATES_PER_K = 10;
-const LEXICAL_MIN_CANDIDATES = 100;
+const LEXICAL_CANDIDATES_PER_K = 5;
+const LEXICAL_MIN_CANDIDATES = 50;
 /** A term in more than this share of a namespace's memories does not pick keyword candidates (it still scores them). */
 const COMMON_TERM_SHARE = 0.1;
 const REBUILD_BATCH = 4096;
@@ -263,7 +263,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
   /**
    * FTS5 finds the rows holding any term and orders them by its own bm25()
    * (C, from the index alone); the in-memory directory keeps the namespace's
-   * (and kinds'); the best LEXICAL_CANDIDATES_PER_K · k of those are read and
+   * (and kinds'); the best LEXICAL_CANDIDATES_PER_K · k (at least 50) are read and
    * scored here with the namespace's own statistics (`lexical_stats`, and
    * per-term counts of the namespace's matches), then the filter applies.
    * FTS5's statistics span every namespace, so they only choose which
