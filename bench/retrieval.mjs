@@ -192,8 +192,9 @@ async function ingestAndRecall(clients, sets) {
  * @param {RetrievalSet[]} sets
  * @param {number} seed
  * @param {{ memory?: number, sidecar?: number }} pids the pod's processes: their CPU is ours, not noise
+ * @param {string} httpUrl the memory service's HTTP address (for /metrics)
  */
-async function latencyAtSizes(clients, sets, seed, pids) {
+async function latencyAtSizes(clients, sets, seed, pids, httpUrl) {
   const namespace = "retrieval-filler";
   const random = mulberry32(seed);
   const texts = sets.flatMap((s) => s.docs.map((d) => d.text));
@@ -232,6 +233,9 @@ async function latencyAtSizes(clients, sets, seed, pids) {
     };
     await Promise.all([fillOne(), fillOne(), fillOne(), fillOne()]);
     const fillSeconds = seconds(Number(process.hrtime.bigint() - fillStarted));
+    // Acknowledged is durable in the WAL; the store (SQLite + HNSW) catches up behind it. Timed
+    // Recalls start once it has, or they would time the store's catch-up too.
+    const caughtUpSeconds = await storeCaughtUp(httpUrl);
     let next = 0;
     const recallOnce = async (/** @type {number[]} */ into) => {
       const query = questions[next++ % questions.length] ?? "";
@@ -284,6 +288,7 @@ async function latencyAtSizes(clients, sets, seed, pids) {
     const vectorServiceCpuMsPerRecall = ((memoryCpu() - cpu0) * 1000) / vector.length;
     out[size] = {
       fillSeconds,
+      caughtUpSeconds,
       one: latencyMs(one),
       onePerSecond,
       oneOtherCpuPercent,
@@ -296,7 +301,7 @@ async function latencyAtSizes(clients, sets, seed, pids) {
       vectorServiceCpuMsPerRecall,
     };
     console.log(
-      `retrieval: ${size} memories (filled in ${fillSeconds.toFixed(1)} s): 1 caller p50 ${latencyMs(one).p50Ms.toFixed(2)} ms, ` +
+      `retrieval: ${size} memories (filled in ${fillSeconds.toFixed(1)} s, store caught up ${caughtUpSeconds.toFixed(1)} s later): 1 caller p50 ${latencyMs(one).p50Ms.toFixed(2)} ms, ` +
         `p99 ${latencyMs(one).p99Ms.toFixed(2)} ms, ${onePerSecond.toFixed(0)}/s, ${oneServiceCpuMsPerRecall.toFixed(1)} ms service CPU per Recall; ` +
         `with a client-made query vector p50 ${latencyMs(vector).p50Ms.toFixed(2)} ms, ${vectorServiceCpuMsPerRecall.toFixed(1)} ms CPU; ` +
         `${CALLERS} callers ${manyPerSecond.toFixed(0)}/s, memory service (with its model worker) at ${manyServiceCpuPercent.toFixed(0)}% CPU; ` +
@@ -318,7 +323,7 @@ async function oneRun(seed, sets) {
       `retrieval: ingest ${t4dm.rememberPerSecond.toFixed(1)} memories/s (embedder alone ${anchors.embedderPerSecond.toFixed(1)}/s); recall@10 BM25 ${anchors.bm25.recallAt10.toFixed(3)}, ` +
         `dense ${anchors.dense.recallAt10.toFixed(3)}, ${Object.entries(t4dm.quality).map(([m, q]) => `T4DM ${m} ${q ? q.recallAt10.toFixed(3) : "n/a"}`).join(", ")}`,
     );
-    const latency = await latencyAtSizes(clients, sets, seed, { memory: pod.memory.child.pid, sidecar: pod.sidecar.child.pid });
+    const latency = await latencyAtSizes(clients, sets, seed, { memory: pod.memory.child.pid, sidecar: pod.sidecar.child.pid }, pod.httpUrl);
     if (pod.memory.child.exitCode !== null || pod.sidecar.child.exitCode !== null) throw new Error("a service exited during the retrieval run");
     return { seed, ...anchors, ...t4dm, latency };
   } finally {
@@ -473,3 +478,21 @@ main().catch((error) => {
   console.error(`retrieval bench failed: ${error instanceof Error ? error.stack : String(error)}`);
   process.exit(1);
 });
+
+/**
+ * Waits until the memory service has written every promoted memory to its store
+ * (ww_pending_promotions 0); returns how long that took, in seconds.
+ * @param {string} httpUrl
+ */
+async function storeCaughtUp(httpUrl) {
+  const started = process.hrtime.bigint();
+  const deadline = Date.now() + 1_800_000;
+  for (;;) {
+    const text = await (await fetch(`${httpUrl}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith("ww_pending_promotions "));
+    if (line === undefined) throw new Error("the memory service exports no ww_pending_promotions");
+    if (Number(line.split(" ").at(-1)) === 0) return seconds(Number(process.hrtime.bigint() - started));
+    if (Date.now() > deadline) throw new Error(`the store did not catch up within 30 min (${line})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

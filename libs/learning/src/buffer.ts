@@ -31,6 +31,11 @@ export class MemoryBuffer {
     return this.items.size;
   }
 
+  /** Promoted memories whose store write is not confirmed yet. */
+  get promotingCount(): number {
+    return this.promotingItems.size;
+  }
+
   get(id: string): BufferedItem | undefined {
     return this.items.get(id);
   }
