@@ -19,11 +19,12 @@
  *     retrieval mode this build has (bench/lib/recall-request.mjs): recall@5, recall@10, MRR@10.
  *     A memory the service merged with a near-duplicate stands for every text merged into it.
  *  4. Latency: one more namespace filled to each of BENCH_RETRIEVAL_SIZES memories with
- *     client-supplied embeddings (seeded random unit vectors; contents are the data set's texts
- *     with a serial number), since the model would need ~20 min for 100k texts. The measured
+ *     client-supplied embeddings (each text's model vector from step 1 plus seeded noise, cosine
+ *     about 0.9; contents are the data set's texts with a serial number), since the model would
+ *     need hours for 100k long texts. The store must have caught up (ww_pending_promotions 0). The measured
  *     Recalls are text queries (the data set's questions), so the query embedding is in the
  *     figure. 1 caller, then 16 callers sharing one channel: p50/p99 per call and queries/s; then
- *     the same Recall from one caller with a client-made query vector, the anchor that separates
+ *     the same Recall from one caller with the question's model vector made by the client, the anchor that separates
  *     the text-only work (the model and whatever else a text query costs) from the rest. The
  *     memory service's CPU per Recall and other processes' CPU (noise) are recorded per window.
  *
@@ -118,7 +119,7 @@ async function embedderAndBaselines(sets) {
       }
     }
     const unionRecall = union.reduce((sum, r) => sum + recallAt(r.ranked, r.relevant, 2 * TOP_K), 0) / Math.max(1, union.length);
-    return { embedderPerSecond, texts: texts.length, bm25: scoreRankings(bm25), dense: scoreRankings(dense), unionRecall };
+    return { embedderPerSecond, texts: texts.length, bm25: scoreRankings(bm25), dense: scoreRankings(dense), unionRecall, docVectors, questionVectors };
   } finally {
     await embedder.close();
   }
@@ -193,14 +194,22 @@ async function ingestAndRecall(clients, sets) {
  * @param {number} seed
  * @param {{ memory?: number, sidecar?: number }} pids the pod's processes: their CPU is ours, not noise
  * @param {string} httpUrl the memory service's HTTP address (for /metrics)
+ * @param {{ docVectors: Float32Array[], questionVectors: Float32Array[] }} model the model's vectors of every text and question, from step 1
  */
-async function latencyAtSizes(clients, sets, seed, pids, httpUrl) {
+async function latencyAtSizes(clients, sets, seed, pids, httpUrl, model) {
   const namespace = "retrieval-filler";
   const random = mulberry32(seed);
   const texts = sets.flatMap((s) => s.docs.map((d) => d.text));
   const questions = sets.flatMap((s) => s.questions.map((q) => q.text));
-  const unitVector = () => {
-    const v = Array.from({ length: 384 }, () => random() * 2 - 1);
+  // A filler memory's vector is its text's model vector plus seeded noise (cosine about 0.9 to
+  // it): the namespace then lies where real memories lie. Random vectors did not: a real query's
+  // nearest neighbours were all in the data set's own namespace, and the vector search read
+  // thousands of candidates to find the filler's.
+  /** @param {ArrayLike<number>} base */
+  const near = (base) => {
+    const noise = Array.from({ length: base.length }, () => random() * 2 - 1);
+    const noiseNorm = Math.hypot(...noise);
+    const v = Array.from(base, (x, i) => x + (0.5 * /** @type {number} */ (noise[i])) / noiseNorm);
     const norm = Math.hypot(...v);
     return v.map((x) => x / norm);
   };
@@ -221,7 +230,7 @@ async function latencyAtSizes(clients, sets, seed, pids, httpUrl) {
             requests: Array.from({ length: n }, (_, i) => ({
               namespace,
               content: `${texts[(base + i) % texts.length]} (#${base + i})`,
-              embedding: unitVector(),
+              embedding: near(/** @type {Float32Array} */ (model.docVectors[(base + i) % texts.length])),
               importance: 0.5,
               admission: memoryV1.AdmissionMode.ADMISSION_MODE_ALWAYS,
             })),
@@ -280,7 +289,7 @@ async function latencyAtSizes(clients, sets, seed, pids, httpUrl) {
     deadline = Date.now() + MAX_SECONDS * 1000;
     for (let i = 0; i < QUERIES && Date.now() < deadline; i++) {
       const request = recallRequest({ namespace, query: "", topK: TOP_K, mode: 0 });
-      request.queryEmbedding = unitVector();
+      request.queryEmbedding = Array.from(/** @type {Float32Array} */ (model.questionVectors[i % model.questionVectors.length]));
       const start = process.hrtime.bigint();
       await call(clients.memory.recall.bind(clients.memory), request);
       vector.push(Number(process.hrtime.bigint() - start));
@@ -323,9 +332,10 @@ async function oneRun(seed, sets) {
       `retrieval: ingest ${t4dm.rememberPerSecond.toFixed(1)} memories/s (embedder alone ${anchors.embedderPerSecond.toFixed(1)}/s); recall@10 BM25 ${anchors.bm25.recallAt10.toFixed(3)}, ` +
         `dense ${anchors.dense.recallAt10.toFixed(3)}, ${Object.entries(t4dm.quality).map(([m, q]) => `T4DM ${m} ${q ? q.recallAt10.toFixed(3) : "n/a"}`).join(", ")}`,
     );
-    const latency = await latencyAtSizes(clients, sets, seed, { memory: pod.memory.child.pid, sidecar: pod.sidecar.child.pid }, pod.httpUrl);
+    const latency = await latencyAtSizes(clients, sets, seed, { memory: pod.memory.child.pid, sidecar: pod.sidecar.child.pid }, pod.httpUrl, anchors);
     if (pod.memory.child.exitCode !== null || pod.sidecar.child.exitCode !== null) throw new Error("a service exited during the retrieval run");
-    return { seed, ...anchors, ...t4dm, latency };
+    const { docVectors: _docVectors, questionVectors: _questionVectors, ...figures } = anchors;
+    return { seed, ...figures, ...t4dm, latency };
   } finally {
     clients.close();
     await pod.stop();
