@@ -1,34 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { LearningState } from "@t4dm/learning";
-import { adminV1, memoryV1, walV1, type persistenceV1 } from "@t4dm/proto";
+import type { LearningState } from "@t4dm/learning";
+import { adminV1, memoryV1 } from "@t4dm/proto";
 import { call, connectClients, connectSidecar, makeDataDir, ServiceProcess } from "@t4dm/testkit";
 import { mulberry32 } from "@t4dm/testkit";
+import { independentReplay } from "./support/independent-replay.js";
 
 type SyncMode = "fdatasync" | "none";
 
 
 const WORDS = "deploy cache kubernetes invoice latency budget rollback schema index replica token quota".split(" ");
-
-/** Replays the sidecar's recovery stream into a fresh state, without the memory service. */
-function independentReplay(client: persistenceV1.PersistenceServiceClient): Promise<LearningState> {
-  return new Promise((resolve, reject) => {
-    const chunks: Uint8Array[] = [];
-    let plan: persistenceV1.RecoveryPlan | undefined;
-    let state: LearningState | undefined;
-    const stream = client.recover({});
-    stream.on("data", (response: persistenceV1.RecoverResponse) => {
-      const part = response.part;
-      if (part?.$case === "plan") plan = part.value;
-      if (part?.$case === "checkpointChunk") chunks.push(part.value);
-      if (part?.$case === "records") {
-        state ??= plan?.checkpoint ? LearningState.decode(Buffer.concat(chunks)) : new LearningState();
-        for (const record of part.value.records) state.apply(record.lsn, walV1.WalEntry.decode(record.payload));
-      }
-    });
-    stream.on("error", reject);
-    stream.on("end", () => resolve(state ?? (plan?.checkpoint ? LearningState.decode(Buffer.concat(chunks)) : new LearningState())));
-  });
-}
 
 class Pod {
   sidecar!: ServiceProcess;

@@ -13,11 +13,12 @@ import { createInterface } from "node:readline";
 import { status } from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_EMBEDDING_MODEL_DIR } from "@t4dm/config";
-import { LearningState } from "@t4dm/learning";
-import { memoryV1, walV1, type persistenceV1 } from "@t4dm/proto";
+import type { LearningState } from "@t4dm/learning";
+import { memoryV1, type persistenceV1 } from "@t4dm/proto";
 import { decodeStatusDetails } from "@t4dm/rpc";
 import { call, callError, connectClients, connectSidecar, makeDataDir, REPO_ROOT, ServiceProcess, startPod } from "@t4dm/testkit";
 import { MiniLmEmbedder } from "../dist/embedding/minilm-embedder.js";
+import { independentReplay } from "./support/independent-replay.js";
 
 const MINILM = { T4DM_EMBEDDER: "minilm" };
 const REEMBED = path.join(REPO_ROOT, "services/memory/dist/reembed.js");
@@ -72,27 +73,6 @@ function runReembed(env: Record<string, string>) {
       });
     },
   };
-}
-
-/** Replays the sidecar's recovery stream into a fresh state, without the memory service. */
-function independentReplay(client: persistenceV1.PersistenceServiceClient): Promise<LearningState> {
-  return new Promise((resolve, reject) => {
-    const chunks: Uint8Array[] = [];
-    let plan: persistenceV1.RecoveryPlan | undefined;
-    let state: LearningState | undefined;
-    const stream = client.recover({});
-    stream.on("data", (response: persistenceV1.RecoverResponse) => {
-      const part = response.part;
-      if (part?.$case === "plan") plan = part.value;
-      if (part?.$case === "checkpointChunk") chunks.push(part.value);
-      if (part?.$case === "records") {
-        state ??= plan?.checkpoint ? LearningState.decode(Buffer.concat(chunks)) : new LearningState();
-        for (const record of part.value.records) state.apply(record.lsn, walV1.WalEntry.decode(record.payload));
-      }
-    });
-    stream.on("error", reject);
-    stream.on("end", () => resolve(state ?? (plan?.checkpoint ? LearningState.decode(Buffer.concat(chunks)) : new LearningState())));
-  });
 }
 
 /** A sidecar alone on `dataDir` (the memory service stopped, as the command needs it). */
