@@ -146,7 +146,7 @@ describe("catalog 15: the WAL at its cap recovers by itself", () => {
       memory = ServiceProcess.start("memory", env);
       const again = connectClients(String((await within(STEP_MS, "memory listening after the restart", memory.waitForEvent("grpc.listening"))).addr));
       const restarted = memory;
-      await within(STEP_MS, "memory ready after the restart", restarted.waitFor((l) => l.event === "readiness" && l.ready === true));
+      await within(STEP_MS, "memory ready after the restart", restarted.waitFor((l) => l.event === "readiness" && l.ready === true), restarted);
       await within(STEP_MS, "acknowledged memories read back after the restart", expectAllThere(again, acked));
       again.close();
     } finally {
@@ -178,10 +178,12 @@ async function expectAllThere(c: ReturnType<typeof connectClients>, acked: Map<s
 }
 
 /** `promise`, or a failure naming the step that did not finish within `ms`. */
-async function within<T>(ms: number, step: string, promise: Promise<T>): Promise<T> {
+async function within<T>(ms: number, step: string, promise: Promise<T>, process?: { lines: readonly unknown[] }): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const stuck = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`stuck: ${step} took more than ${ms} ms`)), ms);
+    // The process's last log lines say what it was waiting for (a rare hang after the restart is not understood yet).
+    const last = process ? `; its last log lines:\n${process.lines.slice(-20).map((line) => JSON.stringify(line)).join("\n")}` : "";
+    timer = setTimeout(() => reject(new Error(`stuck: ${step} took more than ${ms} ms${last}`)), ms);
   });
   try {
     return await Promise.race([promise, stuck]);
