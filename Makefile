@@ -31,9 +31,13 @@ model:
 	@tools/model/fetch.sh
 
 # grpcurl for the operator examples and the tests that run it for real.
-tools: $(TOOLS_BIN)/grpcurl promtool script compose
+tools: $(TOOLS_BIN)/grpcurl promtool script compose $(TOOLS_BIN)/grafana-check
 $(TOOLS_BIN)/grpcurl:
 	GOBIN=$(TOOLS_BIN) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
+# Loads deploy/grafana/t4dm.json with Grafana's schema types (tools/grafana-check) for its test.
+$(TOOLS_BIN)/grafana-check: tools/grafana-check/main.go tools/grafana-check/go.mod tools/grafana-check/go.sum
+	cd tools/grafana-check && go build -o $@ .
 
 # promtool (Debian's prometheus package) checks the alert rules and the /metrics output.
 .PHONY: promtool
