@@ -9,8 +9,8 @@ export function isServiceError(error: unknown): error is ServiceError {
 
 /**
  * The memory service's status as an MCP tool error (`isError: true`): the status code's name, the
- * ErrorInfo reason and every field violation, so the agent can correct the call. The same facts
- * go into structuredContent.error for clients that read structure.
+ * ErrorInfo reason and every field violation, so the agent can correct the call. Text only:
+ * clients check structuredContent against the tool's output schema even on errors.
  */
 export function toolErrorFromStatus(error: ServiceError): CallToolResult {
   const decoded = decodeStatusDetails(error);
@@ -22,13 +22,7 @@ export function toolErrorFromStatus(error: ServiceError): CallToolResult {
     (reason ? ` (${reason})` : "") +
     (decoded.message ? `: ${decoded.message}` : "") +
     (violations.length > 0 && !decoded.message.includes(violations[0]!) ? `; ${violations.join("; ")}` : "");
-  return {
-    isError: true,
-    content: [{ type: "text", text }],
-    structuredContent: {
-      error: { code, reason: reason ?? "", message: decoded.message, field_violations: decoded.fieldViolations },
-    },
-  };
+  return { isError: true, content: [{ type: "text", text }] };
 }
 
 /** Anything else: a generic message (internal text never reaches the agent; the log has it). */
