@@ -12,11 +12,12 @@ PACKAGE_JSONS := package.json package-lock.json $(wildcard libs/*/package.json s
 # feed we cannot reach (and do not use).
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: help install model tools neo4j proto proto-deps proto-check build lint test run reembed bench bench-sidecar clean
+.PHONY: help install model tools neo4j proto proto-deps proto-check build lint test run mcp reembed bench bench-sidecar clean
 
 help:
 	@echo "make run    build and start the sidecar and the memory service on the embedded defaults"
 	@echo "make test   install everything, build, check the contracts and run every test"
+	@echo "make mcp    the MCP server for agents over Streamable HTTP, next to make run (README: MCP)"
 	@echo "make reembed  with the services stopped: move the data directory to the T4DM_EMBEDDER* settings (README)"
 	@echo "make build | model | proto | lint | bench (bench-sidecar) | tools | clean"
 
@@ -103,7 +104,15 @@ build/clients/go/bin/example: $(CLIENT_PROTOS) $(shell find clients/go -type f) 
 	clients/go/build.sh
 	@touch $@
 
-test: install model tools neo4j proto-check build clients
+# The Python `mcp` package (pinned) whose client services/mcp/test/mcp-python.e2e.test.ts drives the
+# MCP server with, in build/mcp-python/venv (never committed); rebuilt only when the pins change.
+.PHONY: mcp-python
+mcp-python: build/mcp-python/.built
+build/mcp-python/.built: services/mcp/test/python/requirements.txt services/mcp/build-python-client.sh
+	services/mcp/build-python-client.sh
+	@touch $@
+
+test: install model tools neo4j proto-check build clients mcp-python
 	npx tsc -p tsconfig.test.json
 	npx tsc -p tsconfig.bench.json
 	@mkdir -p build
@@ -111,6 +120,11 @@ test: install model tools neo4j proto-check build clients
 
 run: build model
 	node tools/run-local.mjs
+
+# The MCP server next to `make run`, over Streamable HTTP at http://127.0.0.1:8090/mcp (README). A
+# stdio agent launches `node services/mcp/dist/main.js` itself: make's own output would corrupt stdio.
+mcp: build
+	@T4DM_MCP_TRANSPORT=http node services/mcp/dist/main.js
 
 # Re-embeds the data directory for the embedder the T4DM_EMBEDDER* settings name, with `make run`
 # stopped: starts the sidecar, runs services/memory/dist/reembed.js, stops the sidecar (README).
