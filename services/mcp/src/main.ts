@@ -1,7 +1,8 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { ConfigError } from "@t4dm/config";
+import { ConfigError, isLoopback } from "@t4dm/config";
 import { createLogger } from "@t4dm/telemetry";
 import { startHttpTransport } from "./http-transport.js";
+import { KeysNotInForceError, requireKeysInForce } from "./keys-probe.js";
 import { loadMcpConfig, type McpConfig } from "./mcp-config.js";
 import { MemoryChannel } from "./memory-api.js";
 import { createMcpServer } from "./mcp-server.js";
@@ -38,6 +39,17 @@ async function main(): Promise<void> {
     await server.connect(transport);
     logger.info("MCP over stdio", { event: "stdio.ready", apiKey: config.stdioApiKey !== undefined });
   } else {
+    // Off loopback, the MCP listener is only as closed as the memory service behind it.
+    if (!isLoopback(config.httpAddr.host!) && !config.allowInsecure) {
+      try {
+        await requireKeysInForce(channel.forKey(undefined), logger);
+      } catch (error) {
+        if (!(error instanceof KeysNotInForceError)) throw error;
+        logger.error("refusing to start", { event: "startup.fatal", error });
+        process.stderr.write(`t4dm-mcp: refusing to listen on ${config.httpAddr.raw}: ${error.message}; configure T4DM_API_KEYS_FILE on the memory service, bind 127.0.0.1, or set T4DM_ALLOW_INSECURE=1 to accept the risk\n`);
+        process.exit(2);
+      }
+    }
     await startHttpTransport(config, channel, logger);
   }
   // Nothing to drain: every write is the memory service's, durable before it answered.

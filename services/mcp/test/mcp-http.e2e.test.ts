@@ -112,3 +112,25 @@ describe("MCP over Streamable HTTP (the SDK's client): each request runs with it
     expect(mcp.child.exitCode).toBeNull();
   });
 });
+
+describe("an MCP listener off loopback checks that the memory service behind it enforces keys", () => {
+  it("refuses to start (exit 2) in front of a memory service without keys, and starts in front of one with keys", async () => {
+    const keyDir = makeDataDir("t4dm-mcp-keys-");
+    const keysFile = writeKeysFile(keyDir.dir);
+    const open = await startPod({ env: { T4DM_EMBEDDING_DIM: "32" } });
+    const closed = await startPod({ env: { T4DM_API_KEYS_FILE: keysFile, T4DM_EMBEDDING_DIM: "32" } });
+    try {
+      // The MCP server's own environment claims keys; only the memory service's answer counts.
+      const refused = HttpMcpProcess.start({ T4DM_MCP_MEMORY_ADDR: open.grpcAddr, T4DM_API_KEYS_FILE: keysFile, T4DM_MCP_HTTP_ADDR: "0.0.0.0:0" });
+      await expect(refused.url).rejects.toThrow(/exited \(code 2\) before listening/);
+      expect(await refused.exited).toBe(2);
+      expect(refused.stderr).toMatch(/runs without keys \(development mode\)/);
+      const started = HttpMcpProcess.start({ T4DM_MCP_MEMORY_ADDR: closed.grpcAddr, T4DM_API_KEYS_FILE: keysFile, T4DM_MCP_HTTP_ADDR: "0.0.0.0:0" });
+      expect(await started.url).toMatch(/^http:/);
+      await started.stop();
+    } finally {
+      await Promise.all([open.stop(), closed.stop()]);
+      keyDir.remove();
+    }
+  });
+});
