@@ -38,7 +38,7 @@ async function graphHarness() {
   const dir = await mkdtemp(join(tmpdir(), "t4dm-graph-"));
   const opened: SqliteGraphStore[] = [];
   const open = async () => {
-    const store = new SqliteGraphStore({ dir });
+    const store = new SqliteGraphStore({ dir, dimensions: 8 });
     await store.init();
     opened.push(store);
     return store;
