@@ -66,10 +66,12 @@ $(NEO4J_LAUNCHER): tools/neo4j/pom.xml $(shell find tools/neo4j/src -name '*.jav
 proto-deps: install
 	@tools/proto-deps.sh
 
-# Lint the contracts, regenerate the TypeScript and the reflection descriptor set.
+# Lint the contracts, regenerate the TypeScript (libs/proto and the @t4dm/client package's own
+# copy) and the reflection descriptor set.
 proto: proto-deps
 	$(BUF) lint
 	$(BUF) generate
+	$(BUF) generate --template clients/typescript/buf.gen.yaml
 	$(BUF) build -o libs/proto/descriptor.binpb
 
 # Fails when the committed generated code is stale or a contract broke compatibility.
