@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the contracts into a scratch directory and fails if the
 # committed output under libs/proto or a client's generated code
-# (clients/typescript/src/gen, and the Go stubs via clients/go/check.sh)
+# (clients/typescript/src/gen; the Python and Go stubs are checked by
+# clients/{python,go}/generate.sh --check, which `make clients` runs)
 # differs; then runs `buf breaking`
 # against the main branch (or $T4DM_PROTO_BASE) when there is one.
 set -euo pipefail
