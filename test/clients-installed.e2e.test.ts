@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
 import { makeDataDir, REPO_ROOT, startPod, type Pod } from "@t4dm/testkit";
 
 // Each client as a user gets it, installed into a fresh project outside the repository the way its
@@ -137,6 +138,29 @@ describe("@t4dm/client, npm packed and installed in a separate project", () => {
     const result = await runAgainstLatePod(process.execPath, ["consumer.mjs"], project.dir, "clients-e2e/typescript");
     pod = result.pod;
     expectRoundTrip(result.done);
+  });
+  it("sends the API key as a bearer token; without it the service answers UNAUTHENTICATED", async () => {
+    const key = "clients-installed-key-0123456789";
+    const keysFile = path.join(project.dir, "keys.json");
+    writeFileSync(keysFile, JSON.stringify({ keys: [{ id: "installed", sha256: createHash("sha256").update(key).digest("hex"), namespaces: ["clients-e2e/*"] }] }));
+    const keyed = await startPod({ env: { T4DM_API_KEYS_FILE: keysFile } });
+    try {
+      const script = `
+        import { connect, T4dmCallError } from "@t4dm/client";
+        const [address, key] = process.argv.slice(1);
+        const request = { namespace: "clients-e2e/typescript-keys", content: "keys travel as bearer tokens" };
+        const withKey = connect(address, { apiKey: key });
+        const { memory } = await withKey.remember(request);
+        const without = connect(address, { retries: false });
+        const refused = await without.remember(request).then(() => "accepted", (e) => (e instanceof T4dmCallError ? e.codeName : String(e)));
+        withKey.close();
+        without.close();
+        console.log(JSON.stringify({ id: memory.id, refused }));`;
+      const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script, keyed.grpcAddr, key], { cwd: project.dir });
+      expect(JSON.parse(stdout)).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), refused: "UNAUTHENTICATED" });
+    } finally {
+      await keyed.stop();
+    }
   });
 });
 

@@ -35,9 +35,9 @@ done
 committed=clients/python/src/t4dm
 if [[ "${1:-}" == "--check" ]]; then
   for area in memory admin; do
-    if ! diff -r "$scratch/t4dm/$area" "$committed/$area" >/dev/null; then
+    if ! diff -r -x __pycache__ "$scratch/t4dm/$area" "$committed/$area" >/dev/null; then
       echo "python client: $committed/$area is stale; run clients/python/generate.sh and commit the result" >&2
-      diff -r "$scratch/t4dm/$area" "$committed/$area" | head -40 >&2 || true
+      diff -r -x __pycache__ "$scratch/t4dm/$area" "$committed/$area" | head -40 >&2 || true
       exit 1
     fi
   done
