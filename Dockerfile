@@ -13,6 +13,8 @@ RUN tools/model/fetch.sh && rm -rf .cache/models/wheels
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY libs libs
 COPY services services
+# A workspace (the lockfile and `tsc -b` name it), though the image never runs it.
+COPY clients/typescript clients/typescript
 COPY scripts scripts
 COPY deploy/compose deploy/compose
 # onnxruntime-node ships every platform's binaries; the image keeps only its own.

@@ -71,10 +71,12 @@ $(NEO4J_LAUNCHER): tools/neo4j/pom.xml $(shell find tools/neo4j/src -name '*.jav
 proto-deps: install
 	@tools/proto-deps.sh
 
-# Lint the contracts, regenerate the TypeScript and the reflection descriptor set.
+# Lint the contracts, regenerate the TypeScript (libs/proto and the @t4dm/client package's own
+# copy) and the reflection descriptor set.
 proto: proto-deps
 	$(BUF) lint
 	$(BUF) generate
+	$(BUF) generate --template clients/typescript/buf.gen.yaml
 	$(BUF) build -o libs/proto/descriptor.binpb
 
 # Fails when the committed generated code is stale or a contract broke compatibility.
@@ -91,9 +93,11 @@ lint: proto-deps
 	npx tsc -p tsconfig.test.json
 	npx tsc -p tsconfig.bench.json
 
-# The Python and Go clients, generated from proto/ into build/clients (never committed), with the
-# examples test/clients.e2e.test.ts runs against the real service (clients/README.md). Each is
-# rebuilt only when a contract or one of its files changes.
+# The Python and Go clients (clients/README.md): their committed stubs checked against proto/, the
+# Python package installed into build/clients/python/venv, the Go wrapper's unit tests and the
+# example test/clients.e2e.test.ts runs. The TypeScript client (@t4dm/client) is a workspace that
+# `build` compiles and `proto-check` checks. Each is redone only when a contract or one of its
+# files changes.
 .PHONY: clients
 CLIENT_PROTOS := $(shell find proto -name '*.proto') buf.yaml
 clients: build/clients/python/.built build/clients/go/bin/example
