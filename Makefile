@@ -6,7 +6,7 @@ GRPCURL_VERSION := v1.9.3
 TOOLS_BIN := $(CURDIR)/.tools/bin
 BUF := node_modules/.bin/buf
 INSTALL_STAMP := node_modules/.t4dm-install-stamp
-PACKAGE_JSONS := package.json package-lock.json $(wildcard libs/*/package.json services/*/package.json)
+PACKAGE_JSONS := package.json package-lock.json $(wildcard libs/*/package.json services/*/package.json) clients/typescript/package.json
 
 # onnxruntime-node bundles its CPU binaries; its install script would only fetch CUDA ones from a
 # feed we cannot reach (and do not use).
