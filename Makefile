@@ -76,7 +76,6 @@ proto-deps: install
 proto: proto-deps
 	$(BUF) lint
 	$(BUF) generate
-	$(BUF) generate --template clients/typescript/buf.gen.yaml
 	$(BUF) build -o libs/proto/descriptor.binpb
 
 # Fails when the committed generated code is stale or a contract broke compatibility.
@@ -84,10 +83,16 @@ proto-check: proto-deps
 	$(BUF) lint
 	@tools/proto-check.sh
 
-build: install
+build: install client-gen
 	npx tsc -b
 
-lint: proto-deps
+# The @t4dm/client package's own copy of the public contracts (clients/typescript/buf.gen.yaml),
+# generated at build time and never committed: libs/proto holds the one committed copy.
+.PHONY: client-gen
+client-gen: proto-deps
+	$(BUF) generate --template clients/typescript/buf.gen.yaml
+
+lint: proto-deps client-gen
 	$(BUF) lint
 	npx tsc -b
 	npx tsc -p tsconfig.test.json
