@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 
@@ -63,6 +64,29 @@ export class ServiceProcess {
   kill(signal: NodeJS.Signals = "SIGKILL"): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
+  }
+
+  /**
+   * What the kernel says each of the process's threads is doing (state, the kernel function it
+   * waits in, CPU ticks so far): for a test that finds the process stuck, whether it spins, sleeps
+   * in its event loop, or blocks in a write or on the disk. Linux only; empty elsewhere.
+   */
+  kernelState(): string {
+    const pid = this.child.pid;
+    try {
+      return readdirSync(`/proc/${pid}/task`)
+        .map((tid) => {
+          const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+          // Fields after the command name: state is the 1st, utime and stime the 12th and 13th.
+          const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+          const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+          const wchan = readFileSync(`/proc/${pid}/task/${tid}/wchan`, "utf8");
+          return `${tid} ${name} state=${fields[0]} wchan=${wchan || "-"} cpu_ticks=${Number(fields[11]) + Number(fields[12])}`;
+        })
+        .join("\n");
+    } catch (error) {
+      return `no kernel state for pid ${pid}: ${(error as Error).message}`;
+    }
   }
 
   private onLine(text: string): void {

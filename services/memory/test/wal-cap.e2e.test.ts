@@ -146,7 +146,7 @@ describe("catalog 15: the WAL at its cap recovers by itself", () => {
       memory = ServiceProcess.start("memory", env);
       const again = connectClients(String((await within(STEP_MS, "memory listening after the restart", memory.waitForEvent("grpc.listening"))).addr));
       const restarted = memory;
-      await within(STEP_MS, "memory ready after the restart", restarted.waitFor((l) => l.event === "readiness" && l.ready === true), restarted);
+      await within(STEP_MS, "memory ready after the restart", restarted.waitFor((l) => l.event === "readiness" && l.ready === true), restarted, sidecar);
       await within(STEP_MS, "acknowledged memories read back after the restart", expectAllThere(again, acked));
       again.close();
     } finally {
@@ -178,12 +178,15 @@ async function expectAllThere(c: ReturnType<typeof connectClients>, acked: Map<s
 }
 
 /** `promise`, or a failure naming the step that did not finish within `ms`. */
-async function within<T>(ms: number, step: string, promise: Promise<T>, process?: { lines: readonly unknown[] }): Promise<T> {
+async function within<T>(ms: number, step: string, promise: Promise<T>, ...processes: ServiceProcess[]): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const stuck = new Promise<never>((_, reject) => {
-    // The process's last log lines say what it was waiting for (a rare hang after the restart is not understood yet).
-    const last = process ? `; its last log lines:\n${process.lines.slice(-20).map((line) => JSON.stringify(line)).join("\n")}` : "";
-    timer = setTimeout(() => reject(new Error(`stuck: ${step} took more than ${ms} ms${last}`)), ms);
+    // The processes' last log lines and their threads' kernel state say what they were waiting for
+    // (a rare hang after the restart is not understood yet: the memory service logged nothing after
+    // "gRPC listening", not even HTTP listening or a sidecar retry).
+    const describe = () =>
+      processes.map((p) => `\n${p.name}'s last log lines:\n${p.lines.slice(-20).map((line) => JSON.stringify(line)).join("\n")}\n${p.name}'s threads:\n${p.kernelState()}\nstderr: ${p.stderr.slice(-2000)}`).join("");
+    timer = setTimeout(() => reject(new Error(`stuck: ${step} took more than ${ms} ms${describe()}`)), ms);
   });
   try {
     return await Promise.race([promise, stuck]);
