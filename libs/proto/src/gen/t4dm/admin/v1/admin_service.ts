@@ -19,6 +19,12 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
+import {
+  ExportMemoriesRequest,
+  ExportMemoriesResponse,
+  ImportMemoriesRequest,
+  ImportMemoriesResponse,
+} from "./export.js";
 
 /** What may end an acknowledged memory besides Forget, a TTL and a merge. */
 export enum RetentionMode {
@@ -1757,6 +1763,37 @@ export const AdminServiceService = {
       Buffer.from(GetRetentionPolicyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetRetentionPolicyResponse => GetRetentionPolicyResponse.decode(value),
   },
+  /**
+   * One page of a namespace's memories (with embeddings and statistics),
+   * facts and procedures, for `t4dm export`. The key must allow the namespace.
+   */
+  exportMemories: {
+    path: "/t4dm.admin.v1.AdminService/ExportMemories" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExportMemoriesRequest): Buffer =>
+      Buffer.from(ExportMemoriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportMemoriesRequest => ExportMemoriesRequest.decode(value),
+    responseSerialize: (value: ExportMemoriesResponse): Buffer =>
+      Buffer.from(ExportMemoriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportMemoriesResponse => ExportMemoriesResponse.decode(value),
+  },
+  /**
+   * Writes exported items into a namespace, idempotent by id: memories go
+   * through the WAL like any acknowledged write, facts and procedures to the
+   * graph store exactly as exported. For `t4dm import`.
+   */
+  importMemories: {
+    path: "/t4dm.admin.v1.AdminService/ImportMemories" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportMemoriesRequest): Buffer =>
+      Buffer.from(ImportMemoriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportMemoriesRequest => ImportMemoriesRequest.decode(value),
+    responseSerialize: (value: ImportMemoriesResponse): Buffer =>
+      Buffer.from(ImportMemoriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportMemoriesResponse => ImportMemoriesResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -1777,6 +1814,17 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   setRetentionPolicy: handleUnaryCall<SetRetentionPolicyRequest, SetRetentionPolicyResponse>;
   /** The namespace's retention policy, or the service default. */
   getRetentionPolicy: handleUnaryCall<GetRetentionPolicyRequest, GetRetentionPolicyResponse>;
+  /**
+   * One page of a namespace's memories (with embeddings and statistics),
+   * facts and procedures, for `t4dm export`. The key must allow the namespace.
+   */
+  exportMemories: handleUnaryCall<ExportMemoriesRequest, ExportMemoriesResponse>;
+  /**
+   * Writes exported items into a namespace, idempotent by id: memories go
+   * through the WAL like any acknowledged write, facts and procedures to the
+   * graph store exactly as exported. For `t4dm import`.
+   */
+  importMemories: handleUnaryCall<ImportMemoriesRequest, ImportMemoriesResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -1866,6 +1914,45 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetRetentionPolicyResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * One page of a namespace's memories (with embeddings and statistics),
+   * facts and procedures, for `t4dm export`. The key must allow the namespace.
+   */
+  exportMemories(
+    request: ExportMemoriesRequest,
+    callback: (error: ServiceError | null, response: ExportMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  exportMemories(
+    request: ExportMemoriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExportMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  exportMemories(
+    request: ExportMemoriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExportMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Writes exported items into a namespace, idempotent by id: memories go
+   * through the WAL like any acknowledged write, facts and procedures to the
+   * graph store exactly as exported. For `t4dm import`.
+   */
+  importMemories(
+    request: ImportMemoriesRequest,
+    callback: (error: ServiceError | null, response: ImportMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  importMemories(
+    request: ImportMemoriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  importMemories(
+    request: ImportMemoriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportMemoriesResponse) => void,
   ): ClientUnaryCall;
 }
 
