@@ -43,6 +43,22 @@ export interface GraphStore {
   upsertMemoryNode(node: MemoryNode): Promise<void>;
   getMemoryNode(namespace: string, id: string): Promise<MemoryNode | undefined>;
   deleteMemoryNodes(namespace: string, ids: readonly string[]): Promise<void>;
+  /** The namespace's memory nodes in (createTime, id) order; `after` is exclusive (for export). */
+  listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<MemoryNode[]>;
+
+  /**
+   * Import: writes a fact exactly as given, both timelines included, with no
+   * closing of other facts (the export carries every fact's own end).
+   * Idempotent by (namespace, id); an id that holds another (subject,
+   * predicate, object) is a StoreInputError.
+   */
+  restoreFact(fact: StoredFact): Promise<void>;
+  /**
+   * Import: writes a procedure exactly as given, statistics and times
+   * included. Idempotent by (namespace, id); a name another id holds is a
+   * StoreInputError.
+   */
+  restoreProcedure(procedure: StoredProcedure): Promise<void>;
 
   /** A concept formed by deep consolidation, linked to the episodes it summarises (idempotent by id). */
   upsertConcept(concept: ConceptInput): Promise<void>;

@@ -74,6 +74,18 @@ class PrefixedGraphStore implements GraphStore {
     return this.inner.deleteMemoryNodes(this.prefix + namespace, ids);
   }
 
+  async listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<MemoryNode[]> {
+    return (await this.inner.listMemoryNodes(this.prefix + namespace, page)).map((m) => this.out(m));
+  }
+
+  restoreFact(fact: StoredFact): Promise<void> {
+    return this.inner.restoreFact(this.in(fact));
+  }
+
+  restoreProcedure(procedure: StoredProcedure): Promise<void> {
+    return this.inner.restoreProcedure(this.in(procedure));
+  }
+
   upsertConcept(concept: ConceptInput): Promise<void> {
     return this.inner.upsertConcept(this.in(concept));
   }

@@ -212,21 +212,76 @@ export class SqliteGraphStore implements GraphStore {
 
   async getMemoryNode(namespace: string, id: string): Promise<MemoryNode | undefined> {
     const row = this.statement<MemoryNodeRow>("SELECT * FROM memory_nodes WHERE namespace = ? AND id = ?").get(namespace, id);
-    if (!row) return undefined;
-    return {
-      id: row.id,
-      namespace: row.namespace,
-      kind: row.kind,
-      content: row.content,
-      embedding: fromBlob(row.embedding),
-      metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-      createTime: new Date(row.create_time),
-    };
+    return row ? rowToMemoryNode(row) : undefined;
   }
 
   async deleteMemoryNodes(namespace: string, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     this.statement("DELETE FROM memory_nodes WHERE namespace = ? AND id IN (SELECT value FROM json_each(?))").run(namespace, JSON.stringify(ids));
+  }
+
+  async listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<MemoryNode[]> {
+    this.open();
+    if (!(page.limit > 0)) return [];
+    const after = page.after ? millis(page.after.createTime, "after.createTime") : undefined;
+    const rows =
+      after === undefined
+        ? this.statement<MemoryNodeRow>("SELECT * FROM memory_nodes WHERE namespace = ? ORDER BY create_time, id LIMIT ?").all(namespace, Math.floor(page.limit))
+        : this.statement<MemoryNodeRow>(
+            "SELECT * FROM memory_nodes WHERE namespace = ? AND (create_time > ? OR (create_time = ? AND id > ?)) ORDER BY create_time, id LIMIT ?",
+          ).all(namespace, after, after, page.after!.id, Math.floor(page.limit));
+    return rows.map(rowToMemoryNode);
+  }
+
+  async restoreFact(fact: StoredFact): Promise<void> {
+    const db = this.open();
+    const row = [
+      fact.confidence,
+      millis(fact.validStartTime, "validStartTime"),
+      fact.validEndTime ? millis(fact.validEndTime, "validEndTime") : null,
+      millis(fact.recordTime, "recordTime"),
+      JSON.stringify(fact.metadata ?? {}),
+    ] as const;
+    db.transaction(() => {
+      const stored = this.statement<FactRow>("SELECT * FROM facts WHERE namespace = ? AND id = ?").get(fact.namespace, fact.id);
+      if (stored && (stored.subject !== fact.subject || stored.predicate !== fact.predicate || stored.object !== fact.object)) {
+        throw new StoreInputError(`fact ${fact.id} already holds another (subject, predicate, object)`);
+      }
+      this.statement(
+        `INSERT INTO facts (namespace, id, subject, predicate, object, confidence, valid_start, valid_end, record_time, metadata)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (namespace, id) DO UPDATE SET confidence = excluded.confidence, valid_start = excluded.valid_start,
+           valid_end = excluded.valid_end, record_time = excluded.record_time, metadata = excluded.metadata`,
+      ).run(fact.namespace, fact.id, fact.subject, fact.predicate, fact.object, ...row);
+    })();
+  }
+
+  async restoreProcedure(procedure: StoredProcedure): Promise<void> {
+    const db = this.open();
+    db.transaction(() => {
+      const named = this.statement<ProcedureRow>("SELECT * FROM procedures WHERE namespace = ? AND name = ?").get(procedure.namespace, procedure.name);
+      if (named && named.id !== procedure.id) throw new StoreInputError(`procedure name ${JSON.stringify(procedure.name)} is held by another procedure id`);
+      this.statement(
+        `INSERT INTO procedures (namespace, id, name, trigger_text, trigger_embedding, steps, metadata, success_count, execution_count, create_time, update_time)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (namespace, id) DO UPDATE SET name = excluded.name, trigger_text = excluded.trigger_text,
+           trigger_embedding = excluded.trigger_embedding, steps = excluded.steps, metadata = excluded.metadata,
+           success_count = excluded.success_count, execution_count = excluded.execution_count,
+           create_time = excluded.create_time, update_time = excluded.update_time`,
+      ).run(
+        procedure.namespace,
+        procedure.id,
+        procedure.name,
+        procedure.trigger,
+        toBlob(procedure.triggerEmbedding),
+        JSON.stringify(procedure.steps),
+        JSON.stringify(procedure.metadata ?? {}),
+        procedure.successCount,
+        procedure.executionCount,
+        millis(procedure.createTime, "createTime"),
+        millis(procedure.updateTime, "updateTime"),
+      );
+    })();
   }
 
   async upsertConcept(concept: ConceptInput): Promise<void> {
@@ -291,4 +346,16 @@ export class SqliteGraphStore implements GraphStore {
     if (this.db) return this.db;
     throw new StoreClosedError(this.closed ? "the graph store is closed" : "the graph store is not initialised; call init()");
   }
+}
+
+function rowToMemoryNode(row: MemoryNodeRow): MemoryNode {
+  return {
+    id: row.id,
+    namespace: row.namespace,
+    kind: row.kind,
+    content: row.content,
+    embedding: fromBlob(row.embedding),
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    createTime: new Date(row.create_time),
+  };
 }
