@@ -98,5 +98,18 @@ export function adminHandlers(context: AdminContext): adminV1.AdminServiceServer
       (request: adminV1.GetRetentionPolicyRequest) => ({ namespaces: request.namespace ? [request.namespace] : [], admin: true }),
       async (request: adminV1.GetRetentionPolicyRequest) => ready().retention.get(request),
     ),
+    // Export and import move a tenant's data: the key must be admin and allow the namespace, as for Reset.
+    exportMemories: guarded(
+      context.gate,
+      "AdminService/ExportMemories",
+      (request: adminV1.ExportMemoriesRequest) => ({ namespaces: request.namespace ? [request.namespace] : [], admin: true }),
+      (request: adminV1.ExportMemoriesRequest) => ready().exports.page(request),
+    ),
+    importMemories: guarded(
+      context.gate,
+      "AdminService/ImportMemories",
+      (request: adminV1.ImportMemoriesRequest) => ({ namespaces: request.namespace ? [request.namespace] : [], admin: true }),
+      (request: adminV1.ImportMemoriesRequest) => ready().imports.importBatch(request),
+    ),
   };
 }
