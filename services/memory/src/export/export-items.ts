@@ -16,7 +16,7 @@ export function heldToExport(item: BufferedItem, status: Status): adminV1.Export
   return memoryItem({
     id: memory.id,
     namespace: memory.namespace,
-    type: (memory.kind || walV1.MemoryKind.MEMORY_KIND_EPISODIC) as number as memoryV1.MemoryType,
+    kind: (memory.kind || walV1.MemoryKind.MEMORY_KIND_EPISODIC) as number as memoryV1.MemoryType,
     content: memory.content,
     metadata: memory.metadata,
     importance: memory.importance,
@@ -36,7 +36,7 @@ export function storedToExport(memory: StoredMemory): adminV1.ExportItem {
   return memoryItem({
     id: memory.id,
     namespace: memory.namespace,
-    type: memory.kind as memoryV1.MemoryType,
+    kind: memory.kind as memoryV1.MemoryType,
     content: memory.content,
     metadata: memory.metadata,
     importance: memory.importance,
@@ -58,7 +58,7 @@ export function nodeToExport(node: MemoryNode): adminV1.ExportItem {
     ...adminV1.ExportedMemory.fromPartial({}),
     id: node.id,
     namespace: node.namespace,
-    type: node.kind as memoryV1.MemoryType,
+    kind: node.kind as memoryV1.MemoryType,
     content: node.content,
     metadata: node.metadata,
     status: memoryV1.MemoryStatus.MEMORY_STATUS_STORED,
@@ -104,7 +104,7 @@ function memoryItem(memory: adminV1.ExportedMemory): adminV1.ExportItem {
  * belong to the exporting state's learning, which an import does not carry.
  */
 export function importOperations(memory: adminV1.ExportedMemory, keepBuffered: boolean): NonNullable<walV1.WalEntry["operation"]>[] {
-  const kind = memory.type as number as walV1.MemoryKind;
+  const kind = memory.kind as number as walV1.MemoryKind;
   const record: walV1.MemoryRecord = {
     ...walV1.MemoryRecord.fromPartial({}),
     id: memory.id,

@@ -61,7 +61,7 @@ export function checkEmbedder(request: adminV1.ImportMemoriesRequest, target: ad
 }
 
 function checkMemory(memory: adminV1.ExportedMemory, limits: Limits, field: string, v: Violations): void {
-  if (memory.type === memoryV1.MemoryType.UNRECOGNIZED || memory.type < 1 || memory.type > 4) v.add(`${field}.type`, "must be a known memory type (not unspecified)");
+  if (memory.kind === memoryV1.MemoryType.UNRECOGNIZED || memory.kind < 1 || memory.kind > 4) v.add(`${field}.kind`, "must be a known memory type (not unspecified)");
   if (memory.content.trim().length === 0) v.add(`${field}.content`, "must not be empty");
   const bytes = Buffer.byteLength(memory.content, "utf8");
   if (bytes > limits.maxContentBytes) v.add(`${field}.content`, `is ${bytes} bytes; the limit is ${limits.maxContentBytes}`);
@@ -69,7 +69,7 @@ function checkMemory(memory: adminV1.ExportedMemory, limits: Limits, field: stri
   checkUnit(memory.importance, `${field}.importance`, v);
   if (!IMPORTABLE_STATUSES.has(memory.status)) v.add(`${field}.status`, "must be BUFFERED, PENDING_PROMOTION or STORED");
   if (!memory.createTime) v.add(`${field}.create_time`, "is required");
-  if (memory.expireTime && memory.type !== memoryV1.MemoryType.MEMORY_TYPE_WORKING) v.add(`${field}.expire_time`, "is only for working memory");
+  if (memory.expireTime && memory.kind !== memoryV1.MemoryType.MEMORY_TYPE_WORKING) v.add(`${field}.expire_time`, "is only for working memory");
   const problem = validateEmbedding(memory.embedding, limits.embeddingDim);
   if (problem) v.add(`${field}.embedding`, problem);
   if (!Number.isFinite(memory.evidence) || memory.evidence < 0) v.add(`${field}.evidence`, "must be a finite number, at least 0");

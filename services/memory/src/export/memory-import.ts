@@ -82,10 +82,10 @@ export class MemoryImport {
 
   /** Ids of the batch's memories the namespace's long-term stores already hold. */
   private async storedIds(namespace: string, memories: readonly adminV1.ExportedMemory[]): Promise<Set<string>> {
-    const episodic = memories.filter((m) => !GRAPH_KINDS.has(m.type)).map((m) => m.id);
+    const episodic = memories.filter((m) => !GRAPH_KINDS.has(m.kind)).map((m) => m.id);
     const found = new Set((await this.stores.episodic.getMany(namespace, episodic)).map((m) => m.id));
     for (const memory of memories) {
-      if (GRAPH_KINDS.has(memory.type) && (await this.stores.graph.getMemoryNode(namespace, memory.id))) found.add(memory.id);
+      if (GRAPH_KINDS.has(memory.kind) && (await this.stores.graph.getMemoryNode(namespace, memory.id))) found.add(memory.id);
     }
     return found;
   }

@@ -25,7 +25,8 @@ import {
 export interface ExportedMemory {
   id: string;
   namespace: string;
-  type: MemoryType;
+  /** Named kind, not type: a dump line's "type" says what the line holds. */
+  kind: MemoryType;
   content: string;
   metadata: { [key: string]: any | undefined };
   /** In [0, 1]. */
@@ -147,7 +148,7 @@ function createBaseExportedMemory(): ExportedMemory {
   return {
     id: "",
     namespace: "",
-    type: 0,
+    kind: 0,
     content: "",
     metadata: {},
     importance: 0,
@@ -171,8 +172,8 @@ export const ExportedMemory: MessageFns<ExportedMemory> = {
     if (message.namespace !== "") {
       writer.uint32(18).string(message.namespace);
     }
-    if (message.type !== 0) {
-      writer.uint32(24).int32(message.type);
+    if (message.kind !== 0) {
+      writer.uint32(24).int32(message.kind);
     }
     if (message.content !== "") {
       writer.uint32(34).string(message.content);
@@ -253,7 +254,7 @@ export const ExportedMemory: MessageFns<ExportedMemory> = {
               break;
             }
 
-            message.type = reader.int32() as any;
+            message.kind = reader.int32() as any;
             continue;
           }
           case 4: {
@@ -381,7 +382,7 @@ export const ExportedMemory: MessageFns<ExportedMemory> = {
     return {
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
-      type: isSet(object.type) ? memoryTypeFromJSON(object.type) : 0,
+      kind: isSet(object.kind) ? memoryTypeFromJSON(object.kind) : 0,
       content: isSet(object.content) ? globalThis.String(object.content) : "",
       metadata: isObject(object.metadata)
         ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
@@ -444,8 +445,8 @@ export const ExportedMemory: MessageFns<ExportedMemory> = {
     if (message.namespace !== "") {
       obj.namespace = message.namespace;
     }
-    if (message.type !== 0) {
-      obj.type = memoryTypeToJSON(message.type);
+    if (message.kind !== 0) {
+      obj.kind = memoryTypeToJSON(message.kind);
     }
     if (message.content !== "") {
       obj.content = message.content;
@@ -499,7 +500,7 @@ export const ExportedMemory: MessageFns<ExportedMemory> = {
     const message = createBaseExportedMemory();
     message.id = object.id ?? "";
     message.namespace = object.namespace ?? "";
-    message.type = object.type ?? 0;
+    message.kind = object.kind ?? 0;
     message.content = object.content ?? "";
     message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, any | undefined][]).reduce(
       (acc: { [key: string]: any | undefined }, [key, value]: [string, any | undefined]) => {
