@@ -167,7 +167,8 @@ describe("t4dm export / import (real pods, real CLI)", () => {
 
   it("keys: a non-admin key, or an admin key without the namespace, is PERMISSION_DENIED and nothing is written", async () => {
     const dump = await exportTo("dave");
-    const plain = await importFrom(dump.file, ["--api-key", KEYS.alice]);
+    // dave's own key, but not an admin key.
+    const plain = await importFrom(dump.file, ["--api-key", KEYS.dave]);
     expect(plain.code).toBe(2);
     expect(plain.stderr).toMatch(/PERMISSION_DENIED: .*needs an admin key/);
     const otherTenant = await importFrom(dump.file, ["--api-key", KEYS.aliceAdmin]);
@@ -176,8 +177,9 @@ describe("t4dm export / import (real pods, real CLI)", () => {
     const noKey = await importFrom(dump.file, []);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/UNAUTHENTICATED/);
-    const exportDenied = await runCli(["export", "--addr", source.grpcAddr, "--namespace", "alice", "--api-key", KEYS.alice]);
+    const exportDenied = await runCli(["export", "--addr", source.grpcAddr, "--namespace", "dave", "--api-key", KEYS.dave]);
     expect(exportDenied.code).toBe(2);
+    expect(exportDenied.stderr).toMatch(/PERMISSION_DENIED: .*needs an admin key/);
     expect(exportDenied.stdout).toBe("");
     expect(await memoriesOf(dst, "dave")).toEqual([]);
   });

@@ -8,9 +8,9 @@ import { call, connectClients, REPO_ROOT } from "@t4dm/testkit";
 
 export const CLI = path.join(REPO_ROOT, "services/cli/dist/main.js");
 
-export const KEYS = { ops: "ops-admin-key-0123456789", alice: "alice-user-key-0123456789", aliceAdmin: "alice-admin-key-0123456789" };
+export const KEYS = { ops: "ops-admin-key-0123456789", dave: "dave-user-key-0123456789", aliceAdmin: "alice-admin-key-0123456789" };
 
-/** A keys file: ops is admin everywhere, alice a plain key, aliceAdmin an admin key for namespace alice only. */
+/** A keys file: ops is admin everywhere, dave a plain (non-admin) key for namespace dave, aliceAdmin an admin key for namespace alice only. */
 export function writeKeys(dir: string): string {
   const sha = (key: string) => createHash("sha256").update(key).digest("hex");
   const file = path.join(dir, "keys.json");
@@ -19,7 +19,7 @@ export function writeKeys(dir: string): string {
     JSON.stringify({
       keys: [
         { id: "ops", sha256: sha(KEYS.ops), namespaces: ["*"], admin: true },
-        { id: "alice", sha256: sha(KEYS.alice), namespaces: ["alice"] },
+        { id: "dave", sha256: sha(KEYS.dave), namespaces: ["dave"] },
         { id: "alice-admin", sha256: sha(KEYS.aliceAdmin), namespaces: ["alice"], admin: true },
       ],
     }),
