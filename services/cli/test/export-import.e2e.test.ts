@@ -191,7 +191,8 @@ describe("t4dm export / import (real pods, real CLI)", () => {
     lines[3] = '{"type":"memory","id": oops}';
     const broken = dumpPath("bob-broken");
     writeFileSync(broken, `${lines.join("\n")}\n`);
-    const run = await importFrom(broken, [...ops, "--batch-size", "2"]);
+    // Lines 2 and 3 are still waiting for their batch when line 4 fails: they go in, nothing after.
+    const run = await importFrom(broken);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/line 4: is not JSON .*every line before it was imported, nothing from it on/);
     const held = new Set((await memoriesOf(dst, "bob")).map((m) => m.id));
