@@ -38,7 +38,7 @@ describe("t4dm export / import (real pods, real CLI)", () => {
     const remember = (namespace: string, m: { content: string; metadata?: object; importance?: number; type?: memoryV1.MemoryType }) =>
       asOps(src.memory.remember.bind(src.memory), memoryV1.RememberRequest.fromPartial({ namespace, admission: 2, type: T.MEMORY_TYPE_EPISODIC, ...m } as memoryV1.RememberRequest));
     // Alice last: the buffer (3 places, shared) then still holds some of hers, so both BUFFERED and STORED travel.
-    for (const namespace of ["bob", "carol", "dave", "erin"]) {
+    for (const namespace of ["bob", "carol", "dave", "erin", "frank"]) {
       for (let i = 0; i < 5; i++) await remember(namespace, { content: `${namespace} note number ${i} about the ${["cache", "queue", "ledger", "router", "quota"][i]}` });
     }
     for (const m of ALICE) await remember("alice", m);
@@ -54,7 +54,7 @@ describe("t4dm export / import (real pods, real CLI)", () => {
     for (const success of [true, true, false]) {
       await asOps(src.knowledge.recordProcedureOutcome.bind(src.knowledge), memoryV1.RecordProcedureOutcomeRequest.fromPartial({ namespace: "alice", procedureId: procedure.procedure!.id, success }));
     }
-    for (const namespace of ["alice", "bob", "carol", "dave", "erin"]) await settled(src, namespace);
+    for (const namespace of ["alice", "bob", "carol", "dave", "erin", "frank"]) await settled(src, namespace);
   });
   afterAll(async () => {
     src?.close();
@@ -217,6 +217,18 @@ describe("t4dm export / import (real pods, real CLI)", () => {
     expect(mismatch.code).toBe(2);
     expect(mismatch.stderr).toMatch(/FAILED_PRECONDITION: the dump's vectors are from minilm sha256:abc \(32 dimensions\)/);
     expect(await memoriesOf(dst, "carol")).toEqual([]);
+  });
+
+  it("--resume skips the lines a stopped import already did, and records the last line imported", async () => {
+    const dump = await exportTo("frank");
+    const ids = dump.text.trim().split("\n").map((line) => (JSON.parse(line) as { id?: string }).id);
+    const resume = dumpPath("frank-resume");
+    writeFileSync(resume, "3\n");
+    const run = await importFrom(dump.file, [...ops, "--resume", resume]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/3 imported, 0 already there, 2 skipped by --resume/);
+    expect(readFileSync(resume, "utf8")).toBe("6\n");
+    expect(new Set((await memoriesOf(dst, "frank")).map((m) => m.id))).toEqual(new Set(ids.slice(3, 6)));
   });
 
   it("the admin RPCs refuse bad input with INVALID_ARGUMENT naming the field", async () => {
