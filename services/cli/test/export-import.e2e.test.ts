@@ -32,11 +32,13 @@ describe("t4dm export / import (real pods, real CLI)", () => {
 
   beforeAll(async () => {
     const env = { T4DM_API_KEYS_FILE: writeKeys(keyDir.dir), T4DM_EMBEDDING_DIM: "32", T4DM_BUFFER_CAPACITY: "3", T4DM_RATE_LIMIT: "0" };
-    [source, target] = await Promise.all([startPod({ env }), startPod({ env })]);
+    // The source's messages are small (256 KiB), so large memories must split export pages by size.
+    [source, target] = await Promise.all([startPod({ env: { ...env, T4DM_MAX_MESSAGE_BYTES: String(256 * 1024) } }), startPod({ env })]);
     src = connectClients(source.grpcAddr);
     dst = connectClients(target.grpcAddr);
     const remember = (namespace: string, m: { content: string; metadata?: object; importance?: number; type?: memoryV1.MemoryType }) =>
       asOps(src.memory.remember.bind(src.memory), memoryV1.RememberRequest.fromPartial({ namespace, admission: 2, type: T.MEMORY_TYPE_EPISODIC, ...m } as memoryV1.RememberRequest));
+    for (let i = 0; i < 8; i++) await remember("grace", { content: `grace's long note ${i}: ${"lorem ipsum dolor ".repeat(2700)}` });
     // Alice last: the buffer (3 places, shared) then still holds some of hers, so both BUFFERED and STORED travel.
     for (const namespace of ["bob", "carol", "dave", "erin", "frank"]) {
       for (let i = 0; i < 5; i++) await remember(namespace, { content: `${namespace} note number ${i} about the ${["cache", "queue", "ledger", "router", "quota"][i]}` });
@@ -54,7 +56,7 @@ describe("t4dm export / import (real pods, real CLI)", () => {
     for (const success of [true, true, false]) {
       await asOps(src.knowledge.recordProcedureOutcome.bind(src.knowledge), memoryV1.RecordProcedureOutcomeRequest.fromPartial({ namespace: "alice", procedureId: procedure.procedure!.id, success }));
     }
-    for (const namespace of ["alice", "bob", "carol", "dave", "erin", "frank"]) await settled(src, namespace);
+    for (const namespace of ["alice", "bob", "carol", "dave", "erin", "frank", "grace"]) await settled(src, namespace);
   });
   afterAll(async () => {
     src?.close();
@@ -143,6 +145,11 @@ describe("t4dm export / import (real pods, real CLI)", () => {
     const [small, large] = await Promise.all([exportTo("alice", ["--batch-size", "2"]), exportTo("alice", ["--batch-size", "100"])]);
     expect(dumpItems(small.text)).toEqual(dumpItems(large.text));
     expect(small.stderr).toMatch(/export alice: 7 memories, 2 facts, 1 procedures: done/);
+  });
+
+  it("pages end before the answer outgrows the message limit: memories of ~48 KB each export whole from a service with 256 KiB messages", async () => {
+    const dump = await exportTo("grace", ["--batch-size", "100"]);
+    expect(dump.text.trim().split("\n").filter((line) => line.startsWith('{"type":"memory"'))).toHaveLength(8);
   });
 
   it("import twice = the same state: the second run finds every memory there and changes nothing", async () => {

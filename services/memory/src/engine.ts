@@ -200,7 +200,7 @@ export async function startEngine(
     lifecycle,
     retention,
     knowledge,
-    exports: new MemoryExport(() => pipeline.durable, stores, exportedEmbedder),
+    exports: new MemoryExport(() => pipeline.durable, stores, exportedEmbedder, Math.floor(config.maxMessageBytes / 2)),
     imports: new MemoryImport(pipeline, stores, { ...config, embeddingDim: pipeline.durable.embeddingDim }, exportedEmbedder, clock),
     stores,
     storeSync,

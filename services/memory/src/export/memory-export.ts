@@ -30,6 +30,8 @@ export class MemoryExport {
     private readonly state: () => LearningState,
     private readonly stores: Stores,
     private readonly embedder: () => adminV1.EmbedderIdentity,
+    /** A page's items stay below this many encoded bytes (half the gRPC message limit). */
+    private readonly maxPageBytes: number,
   ) {}
 
   async page(request: adminV1.ExportMemoriesRequest): Promise<adminV1.ExportMemoriesResponse> {
@@ -42,14 +44,21 @@ export class MemoryExport {
 
     const limit = request.pageSize || DEFAULT_PAGE;
     const items: adminV1.ExportItem[] = [];
+    let bytes = 0;
     let cursor: ExportCursor | undefined = start;
-    while (cursor && items.length < limit) {
+    read: while (cursor && items.length < limit) {
       const want = limit - items.length;
       const rows = await this.read(request.namespace, cursor, want);
-      for (const row of rows) if (row.item) items.push(row.item);
-      const last = rows.at(-1);
+      for (const row of rows) {
+        const size = row.item ? adminV1.ExportItem.encode(row.item).finish().length : 0;
+        // Large contents: the page ends before the answer outgrows the message limit (at least one item per page).
+        if (items.length > 0 && bytes + size > this.maxPageBytes) break read;
+        if (row.item) items.push(row.item);
+        bytes += size;
+        cursor = { phase: cursor.phase, after: { time: row.time, id: row.id } };
+      }
       // A short read ends the source; the next page starts at the next one.
-      cursor = rows.length === want && last ? { phase: cursor.phase, after: { time: last.time, id: last.id } } : nextPhase(cursor.phase);
+      if (rows.length < want) cursor = nextPhase(cursor.phase);
     }
     return { items, nextPageToken: cursor ? encodeExportCursor(request.namespace, cursor) : "", embedder: this.embedder() };
   }
