@@ -191,6 +191,23 @@ describe("t4dm export / import (real pods, real CLI)", () => {
     expect(await memoriesOf(dst, "dave")).toEqual([]);
   });
 
+  it("an import can never overwrite another tenant's memory: an id alice holds, imported into henry, is FAILED_PRECONDITION and nothing changes", async () => {
+    const dump = await importAlice();
+    const lines = dump.text.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    const buffered = lines.find((l) => l.status === "MEMORY_STATUS_BUFFERED")!;
+    const aliceBefore = await memoriesOf(dst, "alice");
+    expect(aliceBefore.find((m) => m.id === buffered.id)?.status).toBe(memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED);
+    const forged = dumpPath("henry-forged");
+    const henry = [{ ...lines[0], namespace: "henry" }, { ...buffered, namespace: "henry", content: "henry's text under alice's id" }, { type: "end", items: 1 }];
+    writeFileSync(forged, henry.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    const run = await importFrom(forged);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/FAILED_PRECONDITION: memory id .* is in use; nothing was imported from this batch/);
+    expect(run.stderr).not.toContain("alice");
+    expect(await memoriesOf(dst, "henry")).toEqual([]);
+    expect(await memoriesOf(dst, "alice")).toEqual(aliceBefore);
+  });
+
   it("a malformed line stops the import naming it: every line before it is imported, nothing from it on", async () => {
     const dump = await exportTo("bob");
     const lines = dump.text.trim().split("\n");

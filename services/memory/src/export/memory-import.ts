@@ -51,14 +51,17 @@ export class MemoryImport {
     const planned = new Set<string>();
     for (const memory of memories) {
       const held = projected.buffer.get(memory.id) ?? projected.buffer.getPromoting(memory.id);
-      if (held && held.memory.namespace !== namespace) {
-        // The buffer keys memories by id alone: the same id in another namespace cannot be held twice. Not named, never revealed.
+      const endedElsewhere = (projected.outbox.evictions.get(memory.id)?.namespace ?? namespace) !== namespace;
+      if ((held && held.memory.namespace !== namespace) || endedElsewhere) {
+        // The buffer and the eviction record key memories by id alone: an id another namespace uses cannot be imported. Not named, never revealed.
         throw new FailedPreconditionError(`memory id ${memory.id} is in use; nothing was imported from this batch`, "MEMORY_ID_IN_USE", { metadata: { id: memory.id } });
       }
       if (projected.outbox.pendingDeletes.has(memory.id)) {
         throw new FailedPreconditionError(`memory ${memory.id} is being deleted; retry the import shortly`, "MEMORY_BEING_DELETED", { metadata: { id: memory.id } });
       }
-      if (held || stored.has(memory.id) || planned.has(memory.id)) {
+      // Ended here (evicted, merged) and still remembered as such: GetMemory would keep answering the ending, so it stays ended.
+      const ended = projected.outbox.evictions.get(memory.id)?.namespace === namespace;
+      if (held || ended || stored.has(memory.id) || planned.has(memory.id)) {
         skipped++;
         continue;
       }
