@@ -59,6 +59,8 @@ export interface GraphStore {
    * StoreInputError.
    */
   restoreProcedure(procedure: StoredProcedure): Promise<void>;
+  /** Every namespace holding a fact, a procedure or a memory node, sorted (to export every tenant). */
+  namespaces(): Promise<string[]>;
 
   /** A concept formed by deep consolidation, linked to the episodes it summarises (idempotent by id). */
   upsertConcept(concept: ConceptInput): Promise<void>;

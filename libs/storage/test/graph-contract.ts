@@ -299,6 +299,14 @@ export function describeGraphContract(name: string, make: () => Promise<GraphHar
         expect(await store.listProcedures(A)).toHaveLength(1);
       });
 
+      it("namespaces lists every namespace holding a fact, a procedure or a memory node, sorted", async () => {
+        expect(await store.namespaces()).toEqual([]);
+        await store.upsertFact(fact({ subject: "ada", object: "acme", namespace: "ns-c" }));
+        await store.upsertProcedure(procedure({ id: "p-1", name: "deploy", namespace: B }));
+        await store.upsertMemoryNode({ id: "m-1", namespace: A, kind: 3, content: "x", embedding: axis(1), metadata: {}, createTime: at(0) });
+        expect(await store.namespaces()).toEqual([A, B, "ns-c"]);
+      });
+
       it("listMemoryNodes pages a namespace in (createTime, id) order", async () => {
         const node = (id: string, minutes: number, namespace = A): MemoryNode => ({ id, namespace, kind: 3, content: id, embedding: axis(1), metadata: {}, createTime: at(minutes) });
         for (const n of [node("m-3", 2), node("m-1", 1), node("m-2", 1), node("m-x", 0, B)]) await store.upsertMemoryNode(n);

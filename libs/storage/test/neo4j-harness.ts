@@ -86,6 +86,10 @@ class PrefixedGraphStore implements GraphStore {
     return this.inner.restoreProcedure(this.in(procedure));
   }
 
+  async namespaces(): Promise<string[]> {
+    return (await this.inner.namespaces()).filter((n) => n.startsWith(this.prefix)).map((n) => n.slice(this.prefix.length));
+  }
+
   upsertConcept(concept: ConceptInput): Promise<void> {
     return this.inner.upsertConcept(this.in(concept));
   }

@@ -284,6 +284,14 @@ export class SqliteGraphStore implements GraphStore {
     })();
   }
 
+  async namespaces(): Promise<string[]> {
+    return this.statement<{ namespace: string }>(
+      "SELECT namespace FROM facts UNION SELECT namespace FROM procedures UNION SELECT namespace FROM memory_nodes ORDER BY namespace",
+    )
+      .all()
+      .map((row) => row.namespace);
+  }
+
   async upsertConcept(concept: ConceptInput): Promise<void> {
     const db = this.open();
     const createTime = millis(concept.createTime, "createTime");

@@ -79,6 +79,10 @@ const MEMORY_PAGE = `MATCH (m:Memory) WHERE m.namespace = $namespace
        OR (m.createTime = datetime({epochMillis: $afterTime}) AND m.id > $afterId))
 RETURN ${MEMORY_PROJECTION} AS memory ORDER BY m.createTime, m.id LIMIT $limit`;
 
+const NAMESPACES = `MATCH (m:Memory) RETURN DISTINCT m.namespace AS namespace
+UNION MATCH (p:Procedure) RETURN DISTINCT p.namespace AS namespace
+UNION MATCH ()-[f:FACT]->() RETURN DISTINCT f.namespace AS namespace`;
+
 const CONCEPT_UPSERT = `MERGE (c:Concept {key: $key})
 SET c.namespace = $namespace, c.id = $id, c.label = $label, c.centroid = $centroid,
   c.createTime = datetime({epochMillis: $createTime})
@@ -245,6 +249,11 @@ export class Neo4jGraphStore implements GraphStore {
       if (holder !== undefined && holder !== procedure.id) throw new StoreInputError(`procedure name ${JSON.stringify(procedure.name)} is held by another procedure id`);
       await tx.run(PROCEDURE_RESTORE, params);
     });
+  }
+
+  async namespaces(): Promise<string[]> {
+    const records = await this.read("namespaces", async (tx) => (await tx.run<{ namespace: string }>(NAMESPACES)).records.map((r) => r.get("namespace")));
+    return records.sort();
   }
 
   async upsertConcept(concept: ConceptInput): Promise<void> {
