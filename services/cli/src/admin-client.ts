@@ -7,6 +7,7 @@ import type { CliOptions } from "./cli-args.js";
 export interface AdminCalls {
   exportPage(request: adminV1.ExportMemoriesRequest): Promise<adminV1.ExportMemoriesResponse>;
   importBatch(request: adminV1.ImportMemoriesRequest): Promise<adminV1.ImportMemoriesResponse>;
+  listNamespaces(): Promise<string[]>;
   close(): void;
 }
 
@@ -30,6 +31,7 @@ export function connectAdmin(options: CliOptions): AdminCalls {
   return {
     exportPage: unary(client.exportMemories),
     importBatch: unary(client.importMemories),
+    listNamespaces: async () => (await unary<adminV1.ListNamespacesRequest, adminV1.ListNamespacesResponse>(client.listNamespaces)({})).namespaces,
     close: () => client.close(),
   };
 }

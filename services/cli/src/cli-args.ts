@@ -4,7 +4,7 @@ export interface CliOptions {
   /** host:port of the memory service's gRPC port. */
   addr: string;
   apiKey?: string;
-  /** Export: required, the tenant to export. Import: optional guard, the dump's namespace must be this one. */
+  /** The one tenant to export or import; unset: every namespace the key may use (export), every section of the dump (import). */
   namespace?: string;
   /** Items per export page, lines per import batch. */
   batchSize: number;
@@ -18,9 +18,10 @@ export interface CliOptions {
 export class UsageError extends Error {}
 
 export const USAGE = `usage:
-  t4dm export --namespace NS [--addr HOST:PORT] [--api-key KEY] [--batch-size N] [--tls [--tls-ca FILE]] > dump.jsonl
+  t4dm export [--namespace NS] [--addr HOST:PORT] [--api-key KEY] [--batch-size N] [--tls [--tls-ca FILE]] > dump.jsonl
   t4dm import [--namespace NS] [--resume FILE] [--addr HOST:PORT] [--api-key KEY] [--batch-size N] [--tls [--tls-ca FILE]] < dump.jsonl
-The key (an admin key that allows the namespace) may come from T4DM_API_KEY instead of --api-key; --addr defaults to
+Without --namespace, export writes every namespace the key may use and import reads every one in the dump.
+The key (an admin key that allows the namespaces) may come from T4DM_API_KEY instead of --api-key; --addr defaults to
 T4DM_ADDR or 127.0.0.1:50051. Exit codes: 0 done, 2 refused (bad usage, bad input, a denied key; nothing more was
 written), 1 failed (run it again: import is idempotent).`;
 
@@ -44,7 +45,6 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
   const batchSize = Number(batchText);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) throw new UsageError("--batch-size must be an integer from 1 to 1000");
   const namespace = values.get("--namespace");
-  if (command === "export" && !namespace) throw new UsageError("export needs --namespace (one tenant per dump)");
   if (command === "export" && values.has("--resume")) throw new UsageError("--resume is for import");
   if (values.has("--tls-ca")) tls = true;
   return {

@@ -6,7 +6,7 @@ import { DumpLineError, parseLine, type DumpHeader } from "./dump-lines.js";
 import { ProgressLine } from "./progress.js";
 
 export interface ImportOptions {
-  /** The dump's namespace must be this one. */
+  /** Import only this namespace's section of the dump. */
   namespace?: string;
   batchSize: number;
   /** Records the last line imported; a rerun skips up to it. */
@@ -23,28 +23,37 @@ export class ImportStopped extends Error {
   }
 }
 
+interface Section {
+  header: DumpHeader;
+  items: number;
+  /** Another namespace than the one asked for. */
+  skipped: boolean;
+}
+
 interface Pending {
+  header?: DumpHeader;
   items: adminV1.ExportItem[];
   lines: number[];
 }
 
 /**
- * `t4dm import`: reads JSON Lines and sends them in batches of `batchSize`
- * lines, one batch in memory at a time. Each batch is atomic on the server
- * (checked whole before anything is written). A bad line stops the import
- * with its number: every line before it is imported, nothing from it on.
- * Import is idempotent by id, so a rerun (or `--resume`) finishes a stopped one.
+ * `t4dm import`: reads a dump's sections (header, items, end; one per
+ * namespace) and sends the items in batches of `batchSize` lines, one batch
+ * in memory at a time. Each batch is atomic on the server (checked whole
+ * before anything is written). A bad line stops the import with its number:
+ * every line before it is imported, nothing from it on. Import is idempotent
+ * by id, so a rerun (or `--resume`) finishes a stopped one.
  */
 export async function runImport(admin: AdminCalls, options: ImportOptions, input: NodeJS.ReadableStream, progress: ProgressLine): Promise<{ imported: number; skipped: number }> {
   const resumeAfter = readResume(options.resume);
   const totals = { imported: 0, skipped: 0, resumedPast: 0 };
-  let header: DumpHeader | undefined;
-  let items = 0;
-  let ended: number | undefined;
+  let section: Section | undefined;
+  let sections = 0;
+  let matched = 0;
   let lineNo = 0;
   let pending: Pending = { items: [], lines: [] };
   const say = (rate: number) =>
-    `import ${header?.namespace ?? ""}: line ${lineNo}, ${totals.imported} imported, ${totals.skipped} already there${totals.resumedPast ? `, ${totals.resumedPast} skipped by --resume` : ""}, ${rate.toFixed(0)}/s`;
+    `import ${section?.header.namespace ?? options.namespace ?? ""}: line ${lineNo}, ${totals.imported} imported, ${totals.skipped} already there${totals.resumedPast ? `, ${totals.resumedPast} skipped by --resume` : ""}, ${rate.toFixed(0)}/s`;
 
   const send = async () => {
     if (pending.items.length === 0) return;
@@ -52,7 +61,7 @@ export async function runImport(admin: AdminCalls, options: ImportOptions, input
     pending = { items: [], lines: [] };
     let answer: adminV1.ImportMemoriesResponse;
     try {
-      answer = await admin.importBatch({ namespace: header!.namespace, items: batch.items, embedder: header!.embedder });
+      answer = await admin.importBatch({ namespace: batch.header!.namespace, items: batch.items, embedder: batch.header!.embedder });
     } catch (error) {
       const where = `lines ${batch.lines[0]}-${batch.lines.at(-1)}`;
       const text = describeStatus(error).replace(/items\[(\d+)\]/g, (_, i: string) => `line ${batch.lines[Number(i)]}`);
@@ -70,25 +79,29 @@ export async function runImport(admin: AdminCalls, options: ImportOptions, input
       lineNo++;
       if (text.trim() === "") continue;
       const line = parseLine(text, lineNo);
-      if (ended !== undefined) throw new DumpLineError(lineNo, "follows the end line");
-      if (!header) {
-        if (line.type !== "header") throw new DumpLineError(lineNo, "the dump must start with its header line");
-        if (options.namespace && line.header.namespace !== options.namespace) {
-          throw new DumpLineError(lineNo, `the dump is of namespace ${JSON.stringify(line.header.namespace)}, not ${JSON.stringify(options.namespace)}`);
-        }
-        header = line.header;
+      if (!section) {
+        if (line.type !== "header") throw new DumpLineError(lineNo, "expected a header line (a dump is sections of header, items, end)");
+        const skipped = options.namespace !== undefined && line.header.namespace !== options.namespace;
+        section = { header: line.header, items: 0, skipped };
+        sections++;
+        if (!skipped) matched++;
         continue;
       }
-      if (line.type === "header") throw new DumpLineError(lineNo, "a second header");
+      if (line.type === "header") throw new DumpLineError(lineNo, `a header inside the section of ${JSON.stringify(section.header.namespace)}, which has no end line`);
       if (line.type === "end") {
-        ended = line.items;
+        // A batch never mixes namespaces.
+        await send();
+        if (line.items !== section.items) throw new DumpLineError(lineNo, `the end line says ${line.items} items, but the section of ${JSON.stringify(section.header.namespace)} holds ${section.items}`);
+        section = undefined;
         continue;
       }
-      items++;
+      section.items++;
+      if (section.skipped) continue;
       if (lineNo <= resumeAfter) {
         totals.resumedPast++;
         continue;
       }
+      pending.header = section.header;
       pending.items.push(line.item);
       pending.lines.push(lineNo);
       if (pending.items.length >= options.batchSize) await send();
@@ -100,9 +113,9 @@ export async function runImport(admin: AdminCalls, options: ImportOptions, input
     throw new ImportStopped(`${error.message}; every line before it was imported, nothing from it on`, true);
   }
   await send();
-  if (!header) throw new ImportStopped("the dump is empty (no header line)", true);
-  if (ended === undefined) throw new ImportStopped(`the dump ends at line ${lineNo} without its end line (cut short?); the ${items} items before it were imported`, true);
-  if (ended !== items) throw new ImportStopped(`the end line says ${ended} items but the dump holds ${items}; they were imported`, true);
+  if (sections === 0) throw new ImportStopped("the dump is empty (no header line)", true);
+  if (section) throw new ImportStopped(`the dump ends at line ${lineNo} without the end line of ${JSON.stringify(section.header.namespace)} (cut short?); the lines before it were imported`, true);
+  if (options.namespace !== undefined && matched === 0) throw new ImportStopped(`the dump holds no section of namespace ${JSON.stringify(options.namespace)}; nothing was imported`, true);
   progress.done(`${say(0).replace(/, \d+\/s$/, "")}: done`);
   return totals;
 }

@@ -137,6 +137,39 @@ describe("t4dm export / import (real pods, real CLI)", () => {
     expect(await memoriesOf(dst, "erin")).toEqual([]);
   });
 
+  it("without --namespace: export writes every namespace the key may use, import reads every section (or the one --namespace names)", async () => {
+    const all = await runCli(["export", "--addr", source.grpcAddr, ...ops]);
+    expect(all.code, all.stderr).toBe(0);
+    const headers = (text: string) => text.split("\n").filter((l) => l.startsWith('{"type":"header"')).map((l) => (JSON.parse(l) as { namespace: string }).namespace);
+    expect(headers(all.stdout)).toEqual(["alice", "bob", "carol", "dave", "erin", "frank", "grace"]);
+    // An admin key of one tenant lists and exports that tenant only.
+    const tenant = await runCli(["export", "--addr", source.grpcAddr, "--api-key", KEYS.aliceAdmin]);
+    expect(tenant.code, tenant.stderr).toBe(0);
+    expect(headers(tenant.stdout)).toEqual(["alice"]);
+
+    const file = dumpPath("everything");
+    writeFileSync(file, all.stdout);
+    const data = makeDataDir();
+    const fresh = await startPod({ dataDir: data.dir, env: { T4DM_API_KEYS_FILE: path.join(keyDir.dir, "keys.json"), T4DM_EMBEDDING_DIM: "32", T4DM_BUFFER_CAPACITY: "3", T4DM_RATE_LIMIT: "0" } });
+    const c = connectClients(fresh.grpcAddr);
+    try {
+      const one = await runCli(["import", "--addr", fresh.grpcAddr, "--namespace", "erin", ...ops], { stdin: file });
+      expect(one.code, one.stderr).toBe(0);
+      await settled(c, "erin");
+      expect(await memoriesOf(c, "erin")).toEqual(await memoriesOf(src, "erin"));
+      expect(await memoriesOf(c, "bob")).toEqual([]);
+      const every = await runCli(["import", "--addr", fresh.grpcAddr, ...ops], { stdin: file });
+      expect(every.code, every.stderr).toBe(0);
+      for (const namespace of headers(all.stdout)) await settled(c, namespace);
+      const again = await runCli(["export", "--addr", fresh.grpcAddr, ...ops]);
+      expect(dumpItems(again.stdout)).toEqual(dumpItems(all.stdout));
+    } finally {
+      c.close();
+      await fresh.stop();
+      data.remove();
+    }
+  });
+
   it("keys: a non-admin key, or an admin key without the namespace, is PERMISSION_DENIED and nothing is written", async () => {
     const dump = await exportTo("dave");
     // dave's own key, but not an admin key.

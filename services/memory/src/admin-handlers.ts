@@ -1,4 +1,5 @@
 import { adminV1 } from "@t4dm/proto";
+import { allows } from "./auth/api-keys.js";
 import { guarded, type Gate } from "./auth/guarded.js";
 import type { Logger } from "@t4dm/telemetry";
 import type { Readiness } from "./readiness.js";
@@ -111,5 +112,9 @@ export function adminHandlers(context: AdminContext): adminV1.AdminServiceServer
       (request: adminV1.ImportMemoriesRequest) => ({ namespaces: request.namespace ? [request.namespace] : [], admin: true }),
       (request: adminV1.ImportMemoriesRequest) => ready().imports.importBatch(request),
     ),
+    // Only the namespaces this key may use: another tenant's name is never revealed.
+    listNamespaces: guarded(context.gate, "AdminService/ListNamespaces", ADMIN, async (_request: adminV1.ListNamespacesRequest, principal) => ({
+      namespaces: (await ready().exports.namespaces()).filter((namespace) => allows(principal, namespace)),
+    })),
   };
 }

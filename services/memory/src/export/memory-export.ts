@@ -63,6 +63,17 @@ export class MemoryExport {
     return { items, nextPageToken: cursor ? encodeExportCursor(request.namespace, cursor) : "", embedder: this.embedder() };
   }
 
+  /** Every namespace with something to export: held in the learning state, or in either store. Sorted. */
+  async namespaces(): Promise<string[]> {
+    const state = this.state();
+    const found = new Set<string>();
+    for (const item of state.buffer.all()) found.add(item.memory.namespace);
+    for (const item of state.buffer.promoting()) found.add(item.memory.namespace);
+    const [episodic, graph] = await Promise.all([this.stores.episodic.namespaces(), this.stores.graph.namespaces()]);
+    for (const namespace of [...episodic, ...graph]) found.add(namespace);
+    return [...found].sort();
+  }
+
   private async read(namespace: string, cursor: ExportCursor, limit: number): Promise<Row[]> {
     const after = cursor.after;
     const pendingDelete = (id: string) => this.state().outbox.pendingDeletes.has(id);

@@ -24,6 +24,8 @@ import {
   ExportMemoriesResponse,
   ImportMemoriesRequest,
   ImportMemoriesResponse,
+  ListNamespacesRequest,
+  ListNamespacesResponse,
 } from "./export.js";
 
 /** What may end an acknowledged memory besides Forget, a TTL and a merge. */
@@ -1794,6 +1796,21 @@ export const AdminServiceService = {
       Buffer.from(ImportMemoriesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImportMemoriesResponse => ImportMemoriesResponse.decode(value),
   },
+  /**
+   * The namespaces holding memories, facts or procedures that the key may
+   * use, for `t4dm export` of every tenant.
+   */
+  listNamespaces: {
+    path: "/t4dm.admin.v1.AdminService/ListNamespaces" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListNamespacesRequest): Buffer =>
+      Buffer.from(ListNamespacesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListNamespacesRequest => ListNamespacesRequest.decode(value),
+    responseSerialize: (value: ListNamespacesResponse): Buffer =>
+      Buffer.from(ListNamespacesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListNamespacesResponse => ListNamespacesResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -1825,6 +1842,11 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
    * graph store exactly as exported. For `t4dm import`.
    */
   importMemories: handleUnaryCall<ImportMemoriesRequest, ImportMemoriesResponse>;
+  /**
+   * The namespaces holding memories, facts or procedures that the key may
+   * use, for `t4dm export` of every tenant.
+   */
+  listNamespaces: handleUnaryCall<ListNamespacesRequest, ListNamespacesResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -1953,6 +1975,25 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ImportMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The namespaces holding memories, facts or procedures that the key may
+   * use, for `t4dm export` of every tenant.
+   */
+  listNamespaces(
+    request: ListNamespacesRequest,
+    callback: (error: ServiceError | null, response: ListNamespacesResponse) => void,
+  ): ClientUnaryCall;
+  listNamespaces(
+    request: ListNamespacesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListNamespacesResponse) => void,
+  ): ClientUnaryCall;
+  listNamespaces(
+    request: ListNamespacesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListNamespacesResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -144,6 +144,14 @@ export interface ImportMemoriesResponse {
   lsn: number;
 }
 
+export interface ListNamespacesRequest {
+}
+
+export interface ListNamespacesResponse {
+  /** Sorted; only those the calling key may use. */
+  namespaces: string[];
+}
+
 function createBaseExportedMemory(): ExportedMemory {
   return {
     id: "",
@@ -1643,6 +1651,129 @@ export const ImportMemoriesResponse: MessageFns<ImportMemoriesResponse> = {
     message.imported = object.imported ?? 0;
     message.skipped = object.skipped ?? 0;
     message.lsn = object.lsn ?? 0;
+    return message;
+  },
+};
+
+function createBaseListNamespacesRequest(): ListNamespacesRequest {
+  return {};
+}
+
+export const ListNamespacesRequest: MessageFns<ListNamespacesRequest> = {
+  encode(_: ListNamespacesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListNamespacesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListNamespacesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListNamespacesRequest {
+    return {};
+  },
+
+  toJSON(_: ListNamespacesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListNamespacesRequest>, I>>(base?: I): ListNamespacesRequest {
+    return ListNamespacesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListNamespacesRequest>, I>>(_: I): ListNamespacesRequest {
+    const message = createBaseListNamespacesRequest();
+    return message;
+  },
+};
+
+function createBaseListNamespacesResponse(): ListNamespacesResponse {
+  return { namespaces: [] };
+}
+
+export const ListNamespacesResponse: MessageFns<ListNamespacesResponse> = {
+  encode(message: ListNamespacesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.namespaces) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListNamespacesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListNamespacesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespaces.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListNamespacesResponse {
+    return {
+      namespaces: globalThis.Array.isArray(object?.namespaces)
+        ? object.namespaces.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListNamespacesResponse): unknown {
+    const obj: any = {};
+    if (message.namespaces?.length) {
+      obj.namespaces = message.namespaces;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListNamespacesResponse>, I>>(base?: I): ListNamespacesResponse {
+    return ListNamespacesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListNamespacesResponse>, I>>(object: I): ListNamespacesResponse {
+    const message = createBaseListNamespacesResponse();
+    message.namespaces = object.namespaces?.map((e) => e) || [];
     return message;
   },
 };
