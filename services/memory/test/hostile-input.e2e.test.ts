@@ -32,6 +32,7 @@ const METHODS = [
   "/t4dm.admin.v1.AdminService/Reset",
   "/t4dm.admin.v1.AdminService/ExportMemories",
   "/t4dm.admin.v1.AdminService/ImportMemories",
+  "/t4dm.admin.v1.AdminService/ListNamespaces",
 ];
 
 describe("hostile input: the service stays up, answers with the right codes, and logs nothing refused", () => {
