@@ -1,12 +1,12 @@
 import { adminV1, memoryV1 } from "@t4dm/proto";
 
 /*
- * The dump format, one JSON object per line, each with a `type`:
+ * The dump format: one section per namespace, each one JSON object per line with a `type`:
  *   {"type":"header","format":"t4dm-export/1","namespace":…,"embedder":{…},"exportedAt":…}
  *   {"type":"memory",…}  {"type":"fact",…}  {"type":"procedure",…}   (the proto JSON of
  *       ExportedMemory, t4dm.memory.v1.Fact, ExportedProcedure: embeddings as JSON numbers,
  *       float32 values written out in full, so they read back bit for bit)
- *   {"type":"end","items":N}   (a dump without it was cut short)
+ *   {"type":"end","items":N}   (the section's item count; a section without it was cut short)
  * Pure: no I/O.
  */
 

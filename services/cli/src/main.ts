@@ -6,9 +6,9 @@ import { ImportStopped, runImport } from "./import-command.js";
 import { ProgressLine } from "./progress.js";
 
 /**
- * `t4dm export` / `t4dm import`: a namespace's memories, facts and
- * procedures as JSON Lines, over the admin RPCs (an admin key that allows
- * the namespace). Exit 0 done; 2 refused (bad usage or input, a denied key,
+ * `t4dm export` / `t4dm import`: a namespace's (or every namespace's)
+ * memories, facts and procedures as JSON Lines, over the admin RPCs (an
+ * admin key that allows the namespaces). Exit 0 done; 2 refused (bad usage or input, a denied key,
  * another embedder); 1 failed (run it again).
  */
 async function main(): Promise<void> {
