@@ -3,6 +3,7 @@ import { adminV1, memoryV1 } from "@t4dm/proto";
 /*
  * The dump format: one section per namespace, each one JSON object per line with a `type`:
  *   {"type":"header","format":"t4dm-export/1","namespace":…,"embedder":{…},"exportedAt":…}
+ *   {"type":"retentionPolicy",…}  (the namespace's own retention policy, if it has one)
  *   {"type":"memory",…}  {"type":"fact",…}  {"type":"procedure",…}   (the proto JSON of
  *       ExportedMemory, t4dm.memory.v1.Fact, ExportedProcedure: embeddings as JSON numbers,
  *       float32 values written out in full, so they read back bit for bit)
@@ -37,6 +38,7 @@ const CODECS = {
   memory: adminV1.ExportedMemory,
   fact: memoryV1.Fact,
   procedure: adminV1.ExportedProcedure,
+  retentionPolicy: adminV1.ExportedRetentionPolicy,
 } as const;
 
 type ItemType = keyof typeof CODECS;
@@ -70,7 +72,7 @@ export function parseLine(text: string, line: number): DumpLine {
     if (typeof fields.items !== "number" || !Number.isInteger(fields.items) || fields.items < 0) throw new DumpLineError(line, "an end line needs a non-negative integer `items`");
     return { type: "end", items: fields.items };
   }
-  if (typeof type !== "string" || !(type in CODECS)) throw new DumpLineError(line, `has type ${JSON.stringify(type)}; expected header, memory, fact, procedure or end`);
+  if (typeof type !== "string" || !(type in CODECS)) throw new DumpLineError(line, `has type ${JSON.stringify(type)}; expected header, retentionPolicy, memory, fact, procedure or end`);
   const itemType = type as ItemType;
   const codec = CODECS[itemType] as { fromJSON(json: unknown): object; fromPartial(json: object): object };
   const known = new Set(Object.keys(codec.fromPartial({})));

@@ -11,7 +11,7 @@ import { ProgressLine } from "./progress.js";
  */
 export async function runExport(admin: AdminCalls, namespace: string | undefined, pageSize: number, out: NodeJS.WritableStream, progress: ProgressLine): Promise<number> {
   const namespaces = namespace ? [namespace] : await admin.listNamespaces();
-  const counts = { memory: 0, fact: 0, procedure: 0 };
+  const counts = { memory: 0, fact: 0, procedure: 0, retentionPolicy: 0 };
   let sections = 0;
   const write = async (line: string) => {
     if (!out.write(`${line}\n`)) await once(out, "drain");
@@ -36,5 +36,5 @@ export async function runExport(admin: AdminCalls, namespace: string | undefined
     sections++;
   }
   progress.done(`${say(0).replace(/, \d+\/s$/, "")}: done`);
-  return counts.memory + counts.fact + counts.procedure;
+  return counts.memory + counts.fact + counts.procedure + counts.retentionPolicy;
 }

@@ -43,6 +43,7 @@ describe("t4dm export / import (real pods, real CLI)", () => {
       for (let i = 0; i < 5; i++) await remember(namespace, { content: `${namespace} note number ${i} about the ${["cache", "queue", "ledger", "router", "quota"][i]}` });
     }
     for (const m of ALICE) await remember("alice", m);
+    await asOps(src.admin.setRetentionPolicy.bind(src.admin), { namespace: "alice", policy: { mode: adminV1.RetentionMode.RETENTION_MODE_KEEP, maxMemories: 1000, maxAgeSeconds: 0 } });
     for (const query of QUERIES.slice(0, 2)) await asOps(src.memory.recall.bind(src.memory), memoryV1.RecallRequest.fromPartial({ namespace: "alice", query, topK: 3 }));
     const fact = (object: string, start: number) =>
       asOps(src.knowledge.upsertFact.bind(src.knowledge), memoryV1.UpsertFactRequest.fromPartial({ namespace: "alice", subject: "ada", predicate: "works_at", object, validStartTime: new Date(start), metadata: { source: "hr" } }));
@@ -88,11 +89,14 @@ describe("t4dm export / import (real pods, real CLI)", () => {
     const dump = await importAlice();
     const lines = dump.text.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ type: "header", format: "t4dm-export/1", namespace: "alice", embedder: { embedder: "hashing", dimensions: 32 } });
-    expect(lines.at(-1)).toEqual({ type: "end", items: ALICE.length + 3 });
+    expect(lines.at(-1)).toEqual({ type: "end", items: 1 + ALICE.length + 3 });
+    expect(lines[1]).toEqual({ type: "retentionPolicy", namespace: "alice", policy: { mode: "RETENTION_MODE_KEEP", maxMemories: 1000 } });
     expect(lines.filter((l) => l.type === "memory").map((l) => l.status)).toEqual(expect.arrayContaining(["MEMORY_STATUS_BUFFERED", "MEMORY_STATUS_STORED"]));
     expect(lines.filter((l) => l.type === "fact").map((l) => Boolean(l.validEndTime)).sort()).toEqual([false, true]);
     expect(lines.find((l) => l.type === "procedure")).toMatchObject({ name: "release", successCount: 2, executionCount: 3 });
 
+    const policy = (c: Clients) => asOps(c.admin.getRetentionPolicy.bind(c.admin), { namespace: "alice" });
+    expect(await policy(dst)).toEqual({ ...(await policy(src)), isDefault: false });
     const [before, after] = await Promise.all([memoriesOf(src, "alice"), memoriesOf(dst, "alice")]);
     expect(after.map((m) => m.id)).toEqual(before.map((m) => m.id));
     expect(after).toEqual(before);
@@ -122,7 +126,8 @@ describe("t4dm export / import (real pods, real CLI)", () => {
     const before = await memoriesOf(dst, "alice");
     const again = await importFrom(dump.file);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toMatch(new RegExp(`${ALICE.length} already there`));
+    // Every memory and the retention policy.
+    expect(again.stderr).toMatch(new RegExp(`${ALICE.length + 1} already there`));
     expect(await memoriesOf(dst, "alice")).toEqual(before);
     expect(dumpItems((await runCli(["export", "--addr", target.grpcAddr, "--namespace", "alice", ...ops])).stdout)).toEqual(dumpItems(dump.text));
   });

@@ -69,6 +69,11 @@ describe("validateImport (the whole batch, before anything is written)", () => {
       "items[0].procedure.success_count",
     ]);
     expect(violations([memory({ expireTime: T0 })])).toEqual(["items[0].memory.expire_time"]);
+    expect(violations([{ item: { $case: "retentionPolicy", value: { namespace: "ns", policy: { mode: 0, maxMemories: -1, maxAgeSeconds: 0 } } } }])).toEqual([
+      "items[0].retentionPolicy.policy.mode",
+      "items[0].retentionPolicy.policy.max_memories",
+    ]);
+    expect(violations([{ item: { $case: "retentionPolicy", value: { namespace: "ns", policy: undefined } } }])).toEqual(["items[0].retentionPolicy.policy"]);
     expect(violations([{ item: undefined }])).toEqual(["items[0]"]);
   });
 

@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
 import type { FieldViolation } from "@t4dm/rpc";
 
-/** An export walks these sources in this order; memories first, so an import can recreate them before anything refers to them. */
-export const EXPORT_PHASES = ["held", "episodic", "nodes", "facts", "procedures"] as const;
+/**
+ * An export walks these sources in this order: the retention policy first (an import sets it
+ * before the memories it governs arrive), then memories, facts, procedures.
+ */
+export const EXPORT_PHASES = ["policy", "held", "episodic", "nodes", "facts", "procedures"] as const;
 export type ExportPhase = (typeof EXPORT_PHASES)[number];
 
 /** Where the next export page starts: a source, and the last item's sort key in it (none at a source's start). */

@@ -92,6 +92,10 @@ export function procedureToExport(procedure: StoredProcedure): adminV1.ExportIte
   };
 }
 
+export function policyToExport(namespace: string, policy: adminV1.RetentionPolicy): adminV1.ExportItem {
+  return { item: { $case: "retentionPolicy", value: { namespace, policy } } };
+}
+
 function memoryItem(memory: adminV1.ExportedMemory): adminV1.ExportItem {
   return { item: { $case: "memory", value: memory } };
 }

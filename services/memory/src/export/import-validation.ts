@@ -1,6 +1,7 @@
 import { validateEmbedding } from "@t4dm/learning";
 import { adminV1, memoryV1 } from "@t4dm/proto";
-import { FailedPreconditionError } from "@t4dm/rpc";
+import { FailedPreconditionError, InvalidArgumentError } from "@t4dm/rpc";
+import { validatePolicy } from "../retention.js";
 import { checkMetadata, checkNamespace, Violations, type Limits } from "../validation.js";
 
 /** The statuses an export writes: the live ones. */
@@ -26,10 +27,10 @@ export function validateImport(request: adminV1.ImportMemoriesRequest, limits: L
     const at = `items[${i}]`;
     const item = entry.item;
     if (!item) return v.add(at, "must hold a memory, a fact or a procedure");
-    const value = item.value;
     const field = `${at}.${item.$case}`;
-    checkId(value.id, `${field}.id`, v);
-    if (value.namespace !== request.namespace) v.add(`${field}.namespace`, "must equal the request's namespace");
+    if (item.value.namespace !== request.namespace) v.add(`${field}.namespace`, "must equal the request's namespace");
+    if (item.$case === "retentionPolicy") return checkPolicy(item.value, field, v);
+    checkId(item.value.id, `${field}.id`, v);
     switch (item.$case) {
       case "memory":
         return checkMemory(item.value, limits, field, v);
@@ -99,6 +100,15 @@ function checkProcedure(procedure: adminV1.ExportedProcedure, limits: Limits, fi
   if (!procedure.createTime) v.add(`${field}.create_time`, "is required");
   if (!procedure.updateTime) v.add(`${field}.update_time`, "is required");
   checkMetadata(procedure.metadata, limits, `${field}.metadata`, v);
+}
+
+function checkPolicy(exported: adminV1.ExportedRetentionPolicy, field: string, v: Violations): void {
+  try {
+    validatePolicy({ namespace: exported.namespace, policy: exported.policy });
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    for (const violation of error.violations) if (violation.field !== "namespace") v.add(`${field}.${violation.field}`, violation.description);
+  }
 }
 
 function checkId(id: string, field: string, v: Violations): void {

@@ -4,7 +4,8 @@ import { InvalidArgumentError, type FieldViolation } from "@t4dm/rpc";
 import type { Stores } from "../storage/store-sync.js";
 import { checkNamespaceValue } from "../validation.js";
 import { decodeExportCursor, encodeExportCursor, EXPORT_PHASES, type ExportCursor, type ExportPhase } from "./export-cursor.js";
-import { factToExport, heldToExport, nodeToExport, procedureToExport, storedToExport } from "./export-items.js";
+import { publicPolicy } from "../retention.js";
+import { factToExport, heldToExport, nodeToExport, policyToExport, procedureToExport, storedToExport } from "./export-items.js";
 
 const DEFAULT_PAGE = 500;
 const MAX_PAGE = 1000;
@@ -17,8 +18,8 @@ interface Row {
 }
 
 /**
- * ExportMemories: one page at a time through the namespace's memories held in
- * the learning state (buffered, promoting), the episodic store, the graph's
+ * ExportMemories: one page at a time through the namespace's retention policy,
+ * its memories held in the learning state (buffered, promoting), the episodic store, the graph's
  * memory nodes, then facts (all of history, by record time) and procedures.
  * Each source pages by its own (time, id) key, so a page costs at most one
  * page of memory whatever the namespace holds. Held memories are read first:
@@ -78,6 +79,11 @@ export class MemoryExport {
     const after = cursor.after;
     const pendingDelete = (id: string) => this.state().outbox.pendingDeletes.has(id);
     switch (cursor.phase) {
+      case "policy": {
+        // Only a policy of its own: a namespace on the service default follows the target's default.
+        const policy = this.state().retention.get(namespace);
+        return policy && !after ? [{ time: 0, id: "policy", item: policyToExport(namespace, publicPolicy(policy)) }] : [];
+      }
       case "held":
         return this.held(namespace, after, limit);
       case "episodic": {

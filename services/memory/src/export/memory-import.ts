@@ -1,8 +1,9 @@
-import { adminV1, memoryV1 } from "@t4dm/proto";
+import { adminV1, memoryV1, type walV1 } from "@t4dm/proto";
 import { FailedPreconditionError } from "@t4dm/rpc";
 import { StoreInputError } from "@t4dm/storage";
 import type { CommitPipeline } from "../pipeline/commit-pipeline.js";
 import type { Stores } from "../storage/store-sync.js";
+import { validatePolicy } from "../retention.js";
 import type { Limits } from "../validation.js";
 import { factFromExport, importOperations, procedureFromExport } from "./export-items.js";
 import { checkEmbedder, validateImport } from "./import-validation.js";
@@ -34,10 +35,12 @@ export class MemoryImport {
     const memories: adminV1.ExportedMemory[] = [];
     const facts: memoryV1.Fact[] = [];
     const procedures: adminV1.ExportedProcedure[] = [];
+    const policies: adminV1.ExportedRetentionPolicy[] = [];
     for (const { item } of request.items) {
       if (item?.$case === "memory") memories.push(item.value);
       else if (item?.$case === "fact") facts.push(item.value);
       else if (item?.$case === "procedure") procedures.push(item.value);
+      else if (item?.$case === "retentionPolicy") policies.push(item.value);
     }
     await this.checkProcedureNames(namespace, procedures);
 
@@ -45,8 +48,15 @@ export class MemoryImport {
     // From here to submit in one tick: planned against the projected state, like every write.
     const projected = this.pipeline.projected;
     let room = Math.max(0, projected.bufferCapacity - projected.buffer.size);
-    const operations = [];
+    const operations: NonNullable<walV1.WalEntry["operation"]>[] = [];
     let skipped = 0;
+    // The policy goes first, through the same record SetRetentionPolicy writes; the one in force already is skipped.
+    for (const exported of policies) {
+      const record = validatePolicy({ namespace, policy: exported.policy });
+      const current = projected.retention.get(namespace);
+      if (current && current.mode === record.mode && current.maxMemories === record.maxMemories && current.maxAgeSeconds === record.maxAgeSeconds) skipped++;
+      else operations.push({ $case: "retentionPolicySet", value: record });
+    }
     // An export may list a memory twice (promoted while it ran): the first one counts.
     const planned = new Set<string>();
     for (const memory of memories) {
@@ -80,7 +90,7 @@ export class MemoryImport {
       if (error instanceof StoreInputError) throw new FailedPreconditionError(`${error.message}; the batch's memories were imported`, "IMPORT_CONFLICT", { cause: error });
       throw error;
     }
-    return { imported: memories.length - skipped + facts.length + procedures.length, skipped, lsn };
+    return { imported: memories.length + policies.length - skipped + facts.length + procedures.length, skipped, lsn };
   }
 
   /** Ids of the batch's memories the namespace's long-term stores already hold. */
