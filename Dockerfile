@@ -13,10 +13,12 @@ RUN tools/model/fetch.sh && rm -rf .cache/models/wheels
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY libs libs
 COPY services services
+# A workspace the lockfile names, though the image neither builds nor runs it.
+COPY clients/typescript/package.json clients/typescript/package.json
 COPY scripts scripts
 COPY deploy/compose deploy/compose
 # onnxruntime-node ships every platform's binaries; the image keeps only its own.
-RUN npm ci --no-audit --no-fund && npx tsc -b && npm prune --omit=dev \
+RUN npm ci --no-audit --no-fund && npx tsc -b services/persistence services/memory services/mcp && npm prune --omit=dev \
   && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 -type d ! -path "*/linux/$(node -p 'process.arch')" -exec rm -rf {} +
 
 FROM node:20-bookworm-slim

@@ -6,17 +6,18 @@ GRPCURL_VERSION := v1.9.3
 TOOLS_BIN := $(CURDIR)/.tools/bin
 BUF := node_modules/.bin/buf
 INSTALL_STAMP := node_modules/.t4dm-install-stamp
-PACKAGE_JSONS := package.json package-lock.json $(wildcard libs/*/package.json services/*/package.json)
+PACKAGE_JSONS := package.json package-lock.json $(wildcard libs/*/package.json services/*/package.json) clients/typescript/package.json
 
 # onnxruntime-node bundles its CPU binaries; its install script would only fetch CUDA ones from a
 # feed we cannot reach (and do not use).
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: help install model tools neo4j proto proto-deps proto-check build lint test run reembed bench bench-sidecar clean
+.PHONY: help install model tools neo4j proto proto-deps proto-check build lint test run mcp reembed bench bench-sidecar clean
 
 help:
 	@echo "make run    build and start the sidecar and the memory service on the embedded defaults"
 	@echo "make test   install everything, build, check the contracts and run every test"
+	@echo "make mcp    the MCP server for agents over Streamable HTTP, next to make run (README: MCP)"
 	@echo "make reembed  with the services stopped: move the data directory to the T4DM_EMBEDDER* settings (README)"
 	@echo "make build | model | proto | lint | bench (bench-sidecar) | tools | clean"
 
@@ -70,7 +71,8 @@ $(NEO4J_LAUNCHER): tools/neo4j/pom.xml $(shell find tools/neo4j/src -name '*.jav
 proto-deps: install
 	@tools/proto-deps.sh
 
-# Lint the contracts, regenerate the TypeScript and the reflection descriptor set.
+# Lint the contracts, regenerate the TypeScript (libs/proto and the @t4dm/client package's own
+# copy) and the reflection descriptor set.
 proto: proto-deps
 	$(BUF) lint
 	$(BUF) generate
@@ -81,18 +83,26 @@ proto-check: proto-deps
 	$(BUF) lint
 	@tools/proto-check.sh
 
-build: install
+build: install client-gen
 	npx tsc -b
 
-lint: proto-deps
+# The @t4dm/client package's own copy of the public contracts (clients/typescript/buf.gen.yaml),
+# generated at build time and never committed: libs/proto holds the one committed copy.
+.PHONY: client-gen
+client-gen: proto-deps
+	$(BUF) generate --template clients/typescript/buf.gen.yaml
+
+lint: proto-deps client-gen
 	$(BUF) lint
 	npx tsc -b
 	npx tsc -p tsconfig.test.json
 	npx tsc -p tsconfig.bench.json
 
-# The Python and Go clients, generated from proto/ into build/clients (never committed), with the
-# examples test/clients.e2e.test.ts runs against the real service (clients/README.md). Each is
-# rebuilt only when a contract or one of its files changes.
+# The Python and Go clients (clients/README.md): their committed stubs checked against proto/, the
+# Python package installed into build/clients/python/venv, the Go wrapper's unit tests and the
+# example test/clients.e2e.test.ts runs. The TypeScript client (@t4dm/client) is a workspace that
+# `build` compiles and `proto-check` checks. Each is redone only when a contract or one of its
+# files changes.
 .PHONY: clients
 CLIENT_PROTOS := $(shell find proto -name '*.proto') buf.yaml
 clients: build/clients/python/.built build/clients/go/bin/example
@@ -103,7 +113,15 @@ build/clients/go/bin/example: $(CLIENT_PROTOS) $(shell find clients/go -type f) 
 	clients/go/build.sh
 	@touch $@
 
-test: install model tools neo4j proto-check build clients
+# The Python `mcp` package (pinned) whose client services/mcp/test/mcp-python.e2e.test.ts drives the
+# MCP server with, in build/mcp-python/venv (never committed); rebuilt only when the pins change.
+.PHONY: mcp-python
+mcp-python: build/mcp-python/.built
+build/mcp-python/.built: services/mcp/test/python/requirements.txt services/mcp/build-python-client.sh
+	services/mcp/build-python-client.sh
+	@touch $@
+
+test: install model tools neo4j proto-check build clients mcp-python
 	npx tsc -p tsconfig.test.json
 	npx tsc -p tsconfig.bench.json
 	@mkdir -p build
@@ -111,6 +129,11 @@ test: install model tools neo4j proto-check build clients
 
 run: build model
 	node tools/run-local.mjs
+
+# The MCP server next to `make run`, over Streamable HTTP at http://127.0.0.1:8090/mcp (README). A
+# stdio agent launches `node services/mcp/dist/main.js` itself: make's own output would corrupt stdio.
+mcp: build
+	@T4DM_MCP_TRANSPORT=http node services/mcp/dist/main.js
 
 # Re-embeds the data directory for the embedder the T4DM_EMBEDDER* settings name, with `make run`
 # stopped: starts the sidecar, runs services/memory/dist/reembed.js, stops the sidecar (README).

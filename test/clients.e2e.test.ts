@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminV1 } from "@t4dm/proto";
 import { call, connectClients, makeDataDir, REPO_ROOT, startPod, type Pod } from "@t4dm/testkit";
 
-// The Python and Go clients are generated at build time (`make clients`, which `make test` runs
-// first); these are the real example programs, run as child processes against a real pod.
+// `make clients` (which `make test` runs first) installs the Python package into its venv and
+// builds the Go example; these are the real example programs, run as child processes against a
+// real pod. test/clients-installed.e2e.test.ts installs each client outside the repository.
 const EXAMPLES = {
   python: [path.join(REPO_ROOT, "build/clients/python/venv/bin/python"), path.join(REPO_ROOT, "clients/python/example.py")],
   go: [path.join(REPO_ROOT, "build/clients/go/bin/example")],

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the contracts into a scratch directory and fails if the
-# committed output under libs/proto differs; then runs `buf breaking`
+# committed output under libs/proto differs (the Python and Go client stubs
+# are checked by clients/{python,go}/generate.sh --check, which `make clients`
+# runs; the TypeScript client's copy is generated at build time); then runs `buf breaking`
 # against the main branch (or $T4DM_PROTO_BASE) when there is one.
 set -euo pipefail
 cd "$(dirname "$0")/.."

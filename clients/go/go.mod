@@ -3,7 +3,6 @@ module github.com/t4dm/t4dm/clients/go
 go 1.26.0
 
 require (
-	github.com/t4dm/t4dm/clients/go/gen v0.0.0
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
@@ -14,6 +13,3 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 )
-
-// The generated stubs are built into build/ by build.sh, never committed.
-replace github.com/t4dm/t4dm/clients/go/gen => ../../build/clients/go/gen

@@ -6,7 +6,8 @@ first, reinforces that recall with reward 1 and prints the three answers as
 JSON (proto3 JSON mapping) on stdout. Exits 1 when a call fails or the recall
 does not return what was remembered, 2 on bad arguments.
 
-Run it with the client's virtualenv, which `make clients` builds:
+Run it where the t4dm package is installed (`pip install ./clients/python`),
+e.g. the virtualenv `make clients` builds:
 
     build/clients/python/venv/bin/python clients/python/example.py --addr 127.0.0.1:50051
 
@@ -21,24 +22,16 @@ import os
 import sys
 import uuid
 
-import grpc
 from google.protobuf import json_format
 
-try:
-    from t4dm.memory.v1 import memory_pb2, memory_service_pb2, memory_service_pb2_grpc
-except ImportError as error:  # the stubs are generated at build time, not committed
-    sys.exit(f"example: {error}; run `make clients` and use build/clients/python/venv/bin/python")
+import t4dm
+from t4dm.memory.v1 import memory_pb2
 
 MEMORIES = (
     "The staging deploy key rotates every Monday at 09:00 UTC.",
     "The coffee machine on the third floor only takes oat milk.",
 )
 QUERY = "When does the staging deploy key rotate?"
-TIMEOUT_SECONDS = 10.0
-
-
-class CallFailed(Exception):
-    pass
 
 
 def to_json(message):
@@ -46,41 +39,28 @@ def to_json(message):
     return json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
 
 
-def run(stub, namespace, metadata):
-    def call(name, method, request):
-        try:
-            return method(request, timeout=TIMEOUT_SECONDS, metadata=metadata)
-        except grpc.RpcError as error:
-            raise CallFailed(f"{name} failed: {error.code().name}: {error.details()}") from error
-
+def run(client, namespace):
+    """Raises t4dm.CallError ("Remember failed: UNAUTHENTICATED: ...") when a call fails."""
     remembered = [
-        call(
-            "Remember",
-            stub.Remember,
-            memory_service_pb2.RememberRequest(
-                namespace=namespace,
-                content=content,
-                # Bypass the learned gate: an example must not depend on what it decides.
-                admission=memory_pb2.ADMISSION_MODE_ALWAYS,
-            ),
-        )
+        # Bypass the learned gate: an example must not depend on what it decides.
+        client.remember(namespace, content, admission=memory_pb2.ADMISSION_MODE_ALWAYS)
         for content in MEMORIES
     ]
-    recall = call("Recall", stub.Recall, memory_service_pb2.RecallRequest(namespace=namespace, query=QUERY, top_k=2))
+    recall = client.recall(namespace, QUERY, top_k=2)
     ids = {r.memory.id for r in remembered}
     if not any(m.memory.id in ids for m in recall.memories):
-        raise CallFailed(f"Recall returned none of the remembered memories ({len(recall.memories)} results)")
-    reinforce = call(
-        "Reinforce",
-        stub.Reinforce,
-        memory_service_pb2.ReinforceRequest(namespace=namespace, recall_id=recall.recall_id, reward=1.0),
-    )
+        raise RecallMissed(f"Recall returned none of the remembered memories ({len(recall.memories)} results)")
+    reinforce = client.reinforce(namespace, recall.recall_id, 1.0)
     return {
         "namespace": namespace,
         "remembered": [to_json(r) for r in remembered],
         "recall": to_json(recall),
         "reinforce": to_json(reinforce),
     }
+
+
+class RecallMissed(Exception):
+    pass
 
 
 def main(argv=None):
@@ -90,11 +70,15 @@ def main(argv=None):
     parser.add_argument("--namespace", default=f"examples/python-{uuid.uuid4().hex[:12]}", help="where to remember")
     args = parser.parse_args(argv)
 
-    metadata = [("authorization", f"Bearer {args.api_key}")] if args.api_key else []
-    with grpc.insecure_channel(args.addr) as channel:
+    try:
+        client = t4dm.Client(args.addr, api_key=args.api_key or None)
+    except t4dm.OptionError as error:
+        print(f"example: {error}", file=sys.stderr)
+        return 2
+    with client:
         try:
-            result = run(memory_service_pb2_grpc.MemoryServiceStub(channel), args.namespace, metadata)
-        except CallFailed as error:
+            result = run(client, args.namespace)
+        except (t4dm.CallError, RecallMissed) as error:
             print(f"example: {error}", file=sys.stderr)
             return 1
     print(json.dumps(result, indent=2))

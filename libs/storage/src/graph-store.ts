@@ -1,4 +1,4 @@
-import type { StoreHealth } from "./episodic-store.js";
+import type { AccessUpdate, LexicalSearchResult, SearchHit, StoreFilter, StoredMemory, StoreHealth } from "./episodic-store.js";
 
 /**
  * Semantic and procedural memory as a graph: entities and the facts between
@@ -17,6 +17,14 @@ import type { StoreHealth } from "./episodic-store.js";
  *   (no validEnd or validEnd > t), unless includeHistory.
  * - Procedures are unique by (namespace, name); an upsert replaces trigger,
  *   steps and metadata and keeps the success statistics.
+ * - Memory nodes are searched as EpisodicStore searches memories, with the
+ *   same shapes and semantics (`searchMemoryNodes` ≙ `search`,
+ *   `lexicalSearchMemoryNodes` ≙ `lexicalSearch`: cosine, BM25 with k1 1.2,
+ *   b 0.75 and Lucene's IDF over the namespace's memory nodes, the corpus
+ *   statistics returned, filters applied before ranking, ties by id), so a
+ *   recall can merge both stores' hits into one candidate set. An upsert of a
+ *   memory node keeps its access and reward statistics (a replayed promotion
+ *   must not reset them).
  * - `health` never throws.
  */
 export interface GraphStore {
@@ -41,10 +49,17 @@ export interface GraphStore {
    * :Entity nodes facts connect: a memory is text about things, not a thing.
    */
   upsertMemoryNode(node: MemoryNode): Promise<void>;
-  getMemoryNode(namespace: string, id: string): Promise<MemoryNode | undefined>;
+  /** The node with its access and reward statistics. */
+  getMemoryNode(namespace: string, id: string): Promise<StoredMemory | undefined>;
+  /** Found nodes in the order of `ids`; missing ids are left out. */
+  getMemoryNodes(namespace: string, ids: readonly string[]): Promise<StoredMemory[]>;
   deleteMemoryNodes(namespace: string, ids: readonly string[]): Promise<void>;
+  searchMemoryNodes(namespace: string, query: Float32Array, k: number, filter: StoreFilter): Promise<SearchHit[]>;
+  lexicalSearchMemoryNodes(namespace: string, terms: readonly string[], k: number, filter: StoreFilter): Promise<LexicalSearchResult>;
+  /** Best-effort access and reward statistics of memory nodes, as EpisodicStore.recordAccess. */
+  recordAccess(namespace: string, updates: readonly AccessUpdate[]): Promise<void>;
   /** The namespace's memory nodes in (createTime, id) order; `after` is exclusive (for export). */
-  listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<MemoryNode[]>;
+  listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<StoredMemory[]>;
 
   /**
    * Import: writes a fact exactly as given, both timelines included, with no
@@ -123,14 +138,38 @@ export interface StoredProcedure extends Omit<ProcedureInput, "now"> {
   updateTime: Date;
 }
 
+/**
+ * A promoted memory, with what ranking it needs (as StoredMemory, less the
+ * access statistics the store keeps itself). Nodes written before these were
+ * kept read back with importance 0.5, evidence 0, cluster 0 (none) and no
+ * expire time (MEMORY_NODE_DEFAULTS).
+ */
 export interface MemoryNode {
   id: string;
   namespace: string;
   kind: number;
   content: string;
+  /** Unit length. */
   embedding: Float32Array;
   metadata: Record<string, unknown>;
   createTime: Date;
+  importance: number;
+  evidence: number;
+  clusterId: number;
+  expireTime?: Date;
+}
+
+export const MEMORY_NODE_DEFAULTS = { importance: 0.5, evidence: 0, clusterId: 0 } as const;
+
+/** A node as a stored memory with fresh statistics, or with `previous`'s (an upsert keeps them). */
+export function memoryNodeAsStored(node: MemoryNode, previous?: StoredMemory): StoredMemory {
+  return {
+    ...node,
+    accessCount: previous?.accessCount ?? 0,
+    lastAccessTime: previous?.lastAccessTime,
+    rewardSum: previous?.rewardSum ?? 0,
+    rewardCount: previous?.rewardCount ?? 0,
+  };
 }
 
 export interface ConceptInput {

@@ -1,4 +1,4 @@
-export type { EpisodicStore, StoredMemory, SearchHit, LexicalHit, LexicalSearchResult, PageCursor, StoreFilter, StoreHealth } from "./episodic-store.js";
+export type { AccessUpdate, EpisodicStore, StoredMemory, SearchHit, LexicalHit, LexicalSearchResult, PageCursor, StoreFilter, StoreHealth } from "./episodic-store.js";
 export type {
   GraphStore,
   FactInput,
@@ -13,7 +13,7 @@ export type {
 } from "./graph-store.js";
 export { StoreClosedError, StoreConfigError, StoreInputError, StoreUnavailableError } from "./errors.js";
 export { SqliteEpisodicStore, type SqliteEpisodicStoreOptions, type IndexOrigin } from "./embedded/sqlite-episodic-store.js";
-export { SqliteGraphStore, type SqliteGraphStoreOptions } from "./embedded/sqlite-graph-store.js";
+export { GRAPH_MEMORY_LAYOUT, SqliteGraphStore, type SqliteGraphStoreOptions } from "./embedded/sqlite-graph-store.js";
 export type { HnswParams } from "./embedded/vector-index.js";
 export { openEmbeddedStores } from "./embedded/open-embedded-stores.js";
 export { Neo4jGraphStore, type Neo4jGraphStoreOptions } from "./neo4j/neo4j-graph-store.js";

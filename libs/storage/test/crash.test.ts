@@ -39,7 +39,7 @@ describe("embedded stores after SIGKILL of the writing process", () => {
     try {
       const last = await writeThenKill(dir, 300);
       const episodic = new SqliteEpisodicStore({ dir, dimensions: DIMS });
-      const graph = new SqliteGraphStore({ dir });
+      const graph = new SqliteGraphStore({ dir, dimensions: DIMS });
       await episodic.init();
       await graph.init();
       expect(["caught-up", "rebuilt"]).toContain(episodic.indexOrigin);

@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,7 +39,7 @@ async function graphHarness() {
   const dir = await mkdtemp(join(tmpdir(), "t4dm-graph-"));
   const opened: SqliteGraphStore[] = [];
   const open = async () => {
-    const store = new SqliteGraphStore({ dir });
+    const store = new SqliteGraphStore({ dir, dimensions: 8 });
     await store.init();
     opened.push(store);
     return store;
@@ -233,6 +234,37 @@ describe("SqliteEpisodicStore: a store made before the keyword index (schema ver
       expect((await again.lexicalSearch("ns-a", ["alice"], 10, {})).hits).toHaveLength(2);
     } finally {
       await again.close();
+    }
+  });
+});
+
+describe("embedded graph store: a schema-1 data directory", () => {
+  it("opens, moving its memory nodes into the searchable memory table with default ranking fields", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "t4dm-graph-v1-"));
+    try {
+      // What schema version 1 wrote: memory nodes in graph.sqlite's memory_nodes table.
+      const old = new Database(join(dir, "graph.sqlite"));
+      old.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema_version', '1');
+        CREATE TABLE memory_nodes (namespace TEXT NOT NULL, id TEXT NOT NULL, kind INTEGER NOT NULL, content TEXT NOT NULL,
+          embedding BLOB NOT NULL, metadata TEXT NOT NULL, create_time INTEGER NOT NULL, PRIMARY KEY (namespace, id));`);
+      const vector = unitVector([1, 0, 0, 0, 0, 0, 0, 0]);
+      old.prepare("INSERT INTO memory_nodes VALUES (?, ?, ?, ?, ?, ?, ?)").run("ns", "n1", 3, "an old semantic note", Buffer.from(vector.buffer), '{"k":1}', 1000);
+      old.close();
+
+      const store = new SqliteGraphStore({ dir, dimensions: 8 });
+      await store.init();
+      expect(await store.getMemoryNode("ns", "n1")).toMatchObject({ kind: 3, content: "an old semantic note", metadata: { k: 1 }, importance: 0.5, evidence: 0, clusterId: 0, accessCount: 0 });
+      expect((await store.searchMemoryNodes("ns", vector, 1, {})).map((hit) => hit.memory.id)).toEqual(["n1"]);
+      expect((await store.lexicalSearchMemoryNodes("ns", ["semantic"], 1, {})).hits.map((hit) => hit.memory.id)).toEqual(["n1"]);
+      await store.close();
+      // Migrated once: a reopen finds the same single node.
+      const again = new SqliteGraphStore({ dir, dimensions: 8 });
+      await again.init();
+      expect((await again.searchMemoryNodes("ns", vector, 5, {})).map((hit) => hit.memory.id)).toEqual(["n1"]);
+      await again.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

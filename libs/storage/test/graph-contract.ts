@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { FactInput, FactQuery, GraphStore, MemoryNode, ProcedureInput, StoredFact } from "../src/index.js";
+import { bm25, documentTerms, queryTerms } from "@t4dm/learning";
+import type { FactInput, FactQuery, GraphStore, MemoryNode, ProcedureInput, StoredFact, StoredMemory } from "../src/index.js";
 import { sorted } from "./support/memories.js";
 import { unitVector } from "./support/vectors.js";
 
@@ -252,17 +253,21 @@ export function describeGraphContract(name: string, make: () => Promise<GraphHar
         embedding: axis(2),
         metadata: { k: "v" },
         createTime: at(1),
+        importance: 0.7,
+        evidence: 0.4,
+        clusterId: 2,
         ...overrides,
       });
+      const stored = (n: MemoryNode, stats: Partial<StoredMemory> = {}): StoredMemory => ({ ...n, accessCount: 0, rewardSum: 0, rewardCount: 0, ...stats });
 
       it("upserts idempotently by id, replaces, and deletes (missing ids are fine)", async () => {
         const n1 = node({ id: "n1" });
         await store.upsertMemoryNode(n1);
         await store.upsertMemoryNode(n1);
-        expect(await store.getMemoryNode(A, "n1")).toEqual(n1);
-        const replaced = node({ id: "n1", kind: 4, content: "changed", embedding: axis(5), metadata: { k: "w" } });
+        expect(await store.getMemoryNode(A, "n1")).toEqual(stored(n1));
+        const replaced = node({ id: "n1", kind: 4, content: "changed", embedding: axis(5), metadata: { k: "w" }, expireTime: at(50) });
         await store.upsertMemoryNode(replaced);
-        expect(await store.getMemoryNode(A, "n1")).toEqual(replaced);
+        expect(await store.getMemoryNode(A, "n1")).toEqual(stored(replaced));
         await store.deleteMemoryNodes(A, ["n1", "never-was"]);
         await store.deleteMemoryNodes(A, []);
         expect(await store.getMemoryNode(A, "n1")).toBeUndefined();
@@ -274,6 +279,78 @@ export function describeGraphContract(name: string, make: () => Promise<GraphHar
         await store.deleteMemoryNodes(B, ["n"]);
         expect((await store.getMemoryNode(A, "n"))?.content).toBe("A's");
         expect(await store.getMemoryNode(B, "n")).toBeUndefined();
+      });
+
+      it("keeps access statistics across a re-upsert (a replayed promotion); getMemoryNodes keeps the order asked", async () => {
+        const n1 = node({ id: "n1" });
+        await store.upsertMemoryNode(n1);
+        await store.upsertMemoryNode(node({ id: "n2" }));
+        await store.recordAccess(A, [{ id: "n1", accessCount: 3, lastAccessTime: at(9), rewardSum: 1.5, rewardCount: 2 }, { id: "gone", accessCount: 1, lastAccessTime: at(9), rewardSum: 0, rewardCount: 0 }]);
+        await store.upsertMemoryNode(n1);
+        expect(await store.getMemoryNode(A, "n1")).toEqual(stored(n1, { accessCount: 3, lastAccessTime: at(9), rewardSum: 1.5, rewardCount: 2 }));
+        expect((await store.getMemoryNodes(A, ["n2", "missing", "n1"])).map((m) => m.id)).toEqual(["n2", "n1"]);
+        expect(await store.getMemoryNodes(B, ["n1"])).toEqual([]);
+      });
+
+      describe("search", () => {
+        const near = (i: number, j: number, w: number) => unitVector(Array.from({ length: D }, (_, n) => (n === i ? 1 : n === j ? w : 0)));
+        beforeEach(async () => {
+          await store.upsertMemoryNode(node({ id: "s1", kind: 3, content: "espresso machine descaling steps", embedding: near(0, 1, 0.1), metadata: { team: "ops", level: 3 } }));
+          await store.upsertMemoryNode(node({ id: "s2", kind: 3, content: "espresso beans storage and espresso grind", embedding: near(0, 1, 0.5), metadata: { team: "dev", level: 7 } }));
+          await store.upsertMemoryNode(node({ id: "p1", kind: 4, content: "how to deploy the espresso service", embedding: near(0, 1, 0.9), metadata: { team: "ops", level: "7" }, createTime: at(5) }));
+          await store.upsertMemoryNode(node({ id: "x1", kind: 3, content: "old espresso note", embedding: near(0, 1, 0.2), metadata: { team: "ops" }, expireTime: at(10) }));
+          await store.upsertMemoryNode(node({ id: "b1", namespace: B, kind: 3, content: "espresso espresso espresso", embedding: axis(0), metadata: {} }));
+        });
+
+        it("finds the k nearest nodes of the namespace by cosine, best first, with what ranking needs", async () => {
+          const hits = await store.searchMemoryNodes(A, axis(0), 3, {});
+          expect(hits.map((h) => h.memory.id)).toEqual(["s1", "x1", "s2"]);
+          expect(hits[0]!.similarity).toBeCloseTo(1 / Math.sqrt(1.01), 5);
+          expect(hits[0]!.memory).toMatchObject({ namespace: A, importance: 0.7, evidence: 0.4, clusterId: 2, accessCount: 0 });
+          expect(await store.searchMemoryNodes("ns-empty", axis(0), 3, {})).toEqual([]);
+          expect(await store.searchMemoryNodes(A, axis(0), 0, {})).toEqual([]);
+        });
+
+        it("applies the filter before ranking: kinds, typed metadata, ranges, create time, expiry", async () => {
+          const ids = async (filter: Parameters<GraphStore["searchMemoryNodes"]>[3]) => (await store.searchMemoryNodes(A, axis(0), 1, filter)).map((h) => h.memory.id);
+          expect(await ids({ kinds: [4] })).toEqual(["p1"]);
+          expect(await ids({ equals: [{ key: "team", value: "dev" }] })).toEqual(["s2"]);
+          expect(await ids({ ranges: [{ key: "level", gte: 5 }] })).toEqual(["s2"]);
+          expect(await ids({ equals: [{ key: "level", value: 7 }] })).toEqual(["s2"]);
+          expect(await ids({ createdAfter: at(2) })).toEqual(["p1"]);
+          expect(await ids({ aliveAt: at(10) })).toEqual(["s1"]);
+          expect(await ids({ createdBefore: at(2), aliveAt: at(10), equals: [{ key: "team", value: "ops" }] })).toEqual(["s1"]);
+        });
+
+        it("keyword search scores BM25 over the namespace's nodes and returns the corpus statistics", async () => {
+          const terms = queryTerms("espresso grind");
+          const result = await store.lexicalSearchMemoryNodes(A, terms, 10, {});
+          const contents = ["espresso machine descaling steps", "espresso beans storage and espresso grind", "how to deploy the espresso service", "old espresso note"];
+          const lengths = contents.map((c) => documentTerms(c).length);
+          expect(result.corpus.documents).toBe(4);
+          expect(result.corpus.totalLength).toBe(lengths.reduce((a, b) => a + b, 0));
+          expect(Object.fromEntries(result.corpus.documentFrequency)).toEqual({ espresso: 4, grind: 1 });
+          expect(result.hits[0]!.memory.id).toBe("s2");
+          expect(result.hits[0]!.bm25).toBeCloseTo(bm25(terms, documentTerms(contents[1]!), result.corpus), 6);
+          expect(result.hits.map((h) => h.memory.id).sort()).toEqual(["p1", "s1", "s2", "x1"]);
+          const filtered = await store.lexicalSearchMemoryNodes(A, terms, 1, { kinds: [4] });
+          expect(filtered.hits.map((h) => h.memory.id)).toEqual(["p1"]);
+          expect(filtered.corpus.documents).toBe(4);
+          const byMetadata = await store.lexicalSearchMemoryNodes(A, terms, 1, { equals: [{ key: "team", value: "ops" }], aliveAt: at(10) });
+          expect(byMetadata.hits.map((h) => h.memory.id)).toEqual(["p1"]);
+          const other = await store.lexicalSearchMemoryNodes(B, terms, 10, {});
+          expect(other.corpus.documents).toBe(1);
+          expect(other.hits.map((h) => h.memory.id)).toEqual(["b1"]);
+          expect((await store.lexicalSearchMemoryNodes(A, queryTerms("unheard"), 10, {})).hits).toEqual([]);
+        });
+
+        it("a deleted node is no longer found by either search", async () => {
+          await store.deleteMemoryNodes(A, ["s2"]);
+          expect((await store.searchMemoryNodes(A, axis(0), 10, {})).map((h) => h.memory.id)).not.toContain("s2");
+          const result = await store.lexicalSearchMemoryNodes(A, ["grind"], 10, {});
+          expect(result.hits).toEqual([]);
+          expect(result.corpus.documents).toBe(3);
+        });
       });
     });
 
@@ -303,17 +380,17 @@ export function describeGraphContract(name: string, make: () => Promise<GraphHar
         expect(await store.namespaces()).toEqual([]);
         await store.upsertFact(fact({ subject: "ada", object: "acme", namespace: "ns-c" }));
         await store.upsertProcedure(procedure({ id: "p-1", name: "deploy", namespace: B }));
-        await store.upsertMemoryNode({ id: "m-1", namespace: A, kind: 3, content: "x", embedding: axis(1), metadata: {}, createTime: at(0) });
+        await store.upsertMemoryNode({ id: "m-1", namespace: A, kind: 3, content: "x", embedding: axis(1), metadata: {}, createTime: at(0), importance: 0.5, evidence: 0, clusterId: 0 });
         expect(await store.namespaces()).toEqual([A, B, "ns-c"]);
       });
 
       it("listMemoryNodes pages a namespace in (createTime, id) order", async () => {
-        const node = (id: string, minutes: number, namespace = A): MemoryNode => ({ id, namespace, kind: 3, content: id, embedding: axis(1), metadata: {}, createTime: at(minutes) });
+        const node = (id: string, minutes: number, namespace = A): MemoryNode => ({ id, namespace, kind: 3, content: id, embedding: axis(1), metadata: {}, createTime: at(minutes), importance: 0.5, evidence: 0, clusterId: 0 });
         for (const n of [node("m-3", 2), node("m-1", 1), node("m-2", 1), node("m-x", 0, B)]) await store.upsertMemoryNode(n);
         const first = await store.listMemoryNodes(A, { limit: 2 });
         expect(first.map((n) => n.id)).toEqual(["m-1", "m-2"]);
         const rest = await store.listMemoryNodes(A, { after: { createTime: first[1]!.createTime, id: first[1]!.id }, limit: 2 });
-        expect(rest).toEqual([node("m-3", 2)]);
+        expect(rest).toEqual([{ ...node("m-3", 2), accessCount: 0, rewardSum: 0, rewardCount: 0 }]);
       });
     });
 
@@ -353,7 +430,7 @@ export function describeGraphContract(name: string, make: () => Promise<GraphHar
       await store.upsertFact(f2);
       await store.upsertProcedure(procedure({ id: "p1", name: "deploy" }));
       await store.recordOutcome(A, "p1", true, at(3));
-      const n = { id: "n1", namespace: A, kind: 3, content: "node", embedding: axis(4), metadata: {}, createTime: at(2) };
+      const n = { id: "n1", namespace: A, kind: 3, content: "a node about gardening", embedding: axis(4), metadata: {}, createTime: at(2), importance: 0.5, evidence: 0, clusterId: 0 };
       await store.upsertMemoryNode(n);
       const concept = { id: "c1", namespace: A, label: "L", centroid: axis(6), episodeIds: ["e1", "e2"], createTime: at(4) };
       await store.upsertConcept(concept);
@@ -363,7 +440,9 @@ export function describeGraphContract(name: string, make: () => Promise<GraphHar
       const reopened = await harness.reopen();
       expect(await reopened.queryFacts({ namespace: A, asOf: at(0), includeHistory: true, limit: 10 })).toEqual([{ ...f1, validEndTime: at(10) }, f2]);
       expect(await reopened.listProcedures(A)).toEqual(procedures);
-      expect(await reopened.getMemoryNode(A, "n1")).toEqual(n);
+      expect(await reopened.getMemoryNode(A, "n1")).toEqual({ ...n, accessCount: 0, rewardSum: 0, rewardCount: 0 });
+      expect((await reopened.searchMemoryNodes(A, axis(4), 1, {})).map((h) => h.memory.id)).toEqual(["n1"]);
+      expect((await reopened.lexicalSearchMemoryNodes(A, ["gardening"], 1, {})).hits.map((h) => h.memory.id)).toEqual(["n1"]);
       expect(await reopened.listConcepts(A)).toEqual([concept]);
     });
   });

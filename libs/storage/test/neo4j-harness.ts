@@ -1,6 +1,11 @@
 import { randomBytes } from "node:crypto";
 import neo4j from "neo4j-driver";
 import type {
+  AccessUpdate,
+  LexicalSearchResult,
+  SearchHit,
+  StoredMemory,
+  StoreFilter,
   ConceptInput,
   FactInput,
   FactQuery,
@@ -66,15 +71,32 @@ class PrefixedGraphStore implements GraphStore {
     return this.inner.upsertMemoryNode(this.in(node));
   }
 
-  async getMemoryNode(namespace: string, id: string): Promise<MemoryNode | undefined> {
+  async getMemoryNode(namespace: string, id: string): Promise<StoredMemory | undefined> {
     return this.maybeOut(await this.inner.getMemoryNode(this.prefix + namespace, id));
+  }
+
+  async getMemoryNodes(namespace: string, ids: readonly string[]): Promise<StoredMemory[]> {
+    return (await this.inner.getMemoryNodes(this.prefix + namespace, ids)).map((m) => this.out(m));
+  }
+
+  async searchMemoryNodes(namespace: string, query: Float32Array, k: number, filter: StoreFilter): Promise<SearchHit[]> {
+    return (await this.inner.searchMemoryNodes(this.prefix + namespace, query, k, filter)).map((hit) => ({ ...hit, memory: this.out(hit.memory) }));
+  }
+
+  async lexicalSearchMemoryNodes(namespace: string, terms: readonly string[], k: number, filter: StoreFilter): Promise<LexicalSearchResult> {
+    const result = await this.inner.lexicalSearchMemoryNodes(this.prefix + namespace, terms, k, filter);
+    return { ...result, hits: result.hits.map((hit) => ({ ...hit, memory: this.out(hit.memory) })) };
+  }
+
+  recordAccess(namespace: string, updates: readonly AccessUpdate[]): Promise<void> {
+    return this.inner.recordAccess(this.prefix + namespace, updates);
   }
 
   deleteMemoryNodes(namespace: string, ids: readonly string[]): Promise<void> {
     return this.inner.deleteMemoryNodes(this.prefix + namespace, ids);
   }
 
-  async listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<MemoryNode[]> {
+  async listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<StoredMemory[]> {
     return (await this.inner.listMemoryNodes(this.prefix + namespace, page)).map((m) => this.out(m));
   }
 
@@ -123,8 +145,11 @@ class PrefixedGraphStore implements GraphStore {
 const run = randomBytes(4).toString("hex");
 let harnesses = 0;
 
+/** The graph contract's dimension (graph-contract.ts). */
+export const CONTRACT_DIMENSIONS = 8;
+
 export function storeOptions(connection: Neo4jConnection, tuning: Partial<Neo4jGraphStoreOptions> = {}): Neo4jGraphStoreOptions {
-  return { uri: connection.uri, user: connection.user, password: connection.password, ...tuning };
+  return { uri: connection.uri, user: connection.user, password: connection.password, dimensions: CONTRACT_DIMENSIONS, ...tuning };
 }
 
 /** Deletes every node (and so every relationship) under the namespace prefix. */

@@ -24,7 +24,7 @@ describe("Neo4jVectorRewrite on a real server", () => {
     const store = new Neo4jGraphStore(options);
     await store.init();
     for (const [id, content] of [["m1", "a fact about cats"], ["m2", "another fact"]] as const) {
-      await store.upsertMemoryNode({ id, namespace: "n", kind: 3, content, embedding: unitVector([1, 0, 0, 0]), metadata: {}, createTime: new Date(0) });
+      await store.upsertMemoryNode({ id, namespace: "n", kind: 3, content, embedding: unitVector([1, 0, 0, 0]), metadata: {}, createTime: new Date(0), importance: 0.5, evidence: 0, clusterId: 0 });
     }
     await store.upsertProcedure({ id: "p1", namespace: "n", name: "deploy", trigger: "when asked to deploy", triggerEmbedding: unitVector([0, 1, 0, 0]), steps: [], metadata: {}, now: new Date(0) });
 

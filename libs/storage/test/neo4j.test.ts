@@ -133,7 +133,7 @@ describe("Neo4jGraphStore on a real server", () => {
   });
 
   it("start-up fails fast and names the URI when nothing listens there", async () => {
-    const unreachable = new Neo4jGraphStore({ uri: "bolt://127.0.0.1:1", password: "x".repeat(8), connectionTimeoutMs: 2_000 });
+    const unreachable = new Neo4jGraphStore({ uri: "bolt://127.0.0.1:1", password: "x".repeat(8), connectionTimeoutMs: 2_000, dimensions: 8 });
     const started = Date.now();
     const error = await unreachable.init().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Neo4jUnavailableError);
@@ -144,7 +144,7 @@ describe("Neo4jGraphStore on a real server", () => {
 
   it("start-up fails, naming the URI, on wrong credentials", async () => {
     const { uri } = shared();
-    const error = await new Neo4jGraphStore({ uri, user: "neo4j", password: "not-the-password" }).init().catch((e: unknown) => e);
+    const error = await new Neo4jGraphStore({ uri, user: "neo4j", password: "not-the-password", dimensions: 8 }).init().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Neo4jRequestError);
     expect((error as Error).message).toContain(uri);
     expect((error as Neo4jRequestError).code).toMatch(/Unauthorized/);
@@ -162,7 +162,7 @@ describe("Neo4j restarted mid-run", () => {
     async () => {
       // Its own server: stopping the shared one would break the tests running beside this file.
       server = await Neo4jServer.start();
-      const store = new Neo4jGraphStore({ ...server.connection, connectionTimeoutMs: 2_000, maxRetryTimeMs: 3_000 });
+      const store = new Neo4jGraphStore({ ...server.connection, connectionTimeoutMs: 2_000, maxRetryTimeMs: 3_000, dimensions: 8 });
       try {
         await store.init();
         const fact = { id: "f1", namespace: "ns", subject: "ada", predicate: "works_at", object: "acme", confidence: 0.9, validStartTime: at(0), recordTime: at(0), metadata: {} };

@@ -24,9 +24,9 @@ async function storeWithFive(): Promise<string> {
     ["a", "b", "c", "d", "e"].map((id, i) => memory({ id, content: `text ${id}`, embedding: unitVector([1, i, 0, 0]), clusterId: i < 2 ? 7 : 0 })),
   );
   await store.close();
-  const graph = new SqliteGraphStore({ dir });
+  const graph = new SqliteGraphStore({ dir, dimensions: 4 });
   await graph.init();
-  await graph.upsertMemoryNode({ id: "s", namespace: "ns-a", kind: 3, content: "a fact", embedding: unitVector([0, 0, 0, 1]), metadata: {}, createTime: new Date(0) });
+  await graph.upsertMemoryNode({ id: "s", namespace: "ns-a", kind: 3, content: "a fact", embedding: unitVector([0, 0, 0, 1]), metadata: {}, createTime: new Date(0), importance: 0.5, evidence: 0, clusterId: 0 });
   await graph.close();
   return dir;
 }
@@ -84,16 +84,18 @@ describe("SqliteVectorRewrite", () => {
     await other.close();
   });
 
-  it("the graph store's memory nodes are rewritten too", async () => {
+  it("the graph store's memory nodes are rewritten too, and its vector index follows", async () => {
     const dir = await storeWithFive();
-    const rewrite = SqliteVectorRewrite.graph(dir, "target-b");
+    const rewrite = SqliteVectorRewrite.graphMemories(dir, "target-b");
     expect(await rewrite.progress()).toEqual({ done: 0, total: 1 });
     await stageSome(rewrite, 10);
     await rewrite.commit(3);
     await rewrite.close();
-    const graph = new SqliteGraphStore({ dir });
+    const graph = new SqliteGraphStore({ dir, dimensions: 3 });
     await graph.init();
     expect(Array.from((await graph.getMemoryNode("ns-a", "s"))!.embedding)).toEqual(Array.from(embed("a fact")));
+    expect((await graph.searchMemoryNodes("ns-a", embed("a fact"), 1, {})).map((hit) => hit.memory.id)).toEqual(["s"]);
+    expect((await graph.health()).healthy).toBe(true);
     await graph.close();
   });
 });

@@ -21,6 +21,7 @@ import { heldItem } from "./memory-reads.js";
 import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
 import { embedMissing, embedMissingDetailed } from "./embedding/embed-inputs.js";
 import type { Embedder } from "./embedding/embedder.js";
+import { LongTermMemories } from "./storage/long-term-memories.js";
 import type { Stores } from "./storage/store-sync.js";
 import { toStoreFilter } from "./storage/store-filter.js";
 import { validateBatch, validateRecall, validateReinforce, validateRemember, type Limits, type ValidReinforce, type ValidRemember } from "./validation.js";
@@ -37,6 +38,7 @@ export const PROCEDURE_CONTEXT = "#procedures";
  */
 export class MemoryCore {
   private readonly reinforced = new IdempotentCalls<memoryV1.ReinforceResponse>();
+  private readonly longTerm: LongTermMemories;
 
   constructor(
     private readonly pipeline: CommitPipeline,
@@ -53,7 +55,9 @@ export class MemoryCore {
       onRecallRecordsLost?: (error: unknown) => void;
     } = {},
     private readonly newId: () => string = randomUUID,
-  ) {}
+  ) {
+    this.longTerm = new LongTermMemories(stores);
+  }
 
   /** What readers see: the durable state only. */
   get state(): LearningState {
@@ -104,10 +108,10 @@ export class MemoryCore {
     // The keyword search needs no embedding: it runs while the model embeds the query.
     const [embedded, lexical] = await Promise.all([
       embedMissingDetailed(this.embedder, [{ embedding: valid.query, text: valid.queryText, field: "query" }]),
-      valid.queryTerms.length === 0 ? undefined : this.stores.episodic.lexicalSearch(valid.namespace, valid.queryTerms, fetch, filter),
+      valid.queryTerms.length === 0 ? undefined : this.longTerm.lexicalSearch(valid.namespace, valid.queryTerms, fetch, filter),
     ]);
     const input = { ...valid, query: embedded.vectors[0]! };
-    const vectorHits = input.mode === "keyword" ? [] : await this.stores.episodic.search(input.namespace, input.query, fetch, filter);
+    const vectorHits = input.mode === "keyword" ? [] : await this.longTerm.search(input.namespace, input.query, fetch, filter);
     const results = rankRecall(
       this.state,
       {
@@ -147,8 +151,15 @@ export class MemoryCore {
     // Access statistics of stored memories are store data, not learning state: best effort.
     const accessed = results
       .filter((result) => result.source === "store")
-      .map(({ item }) => ({ id: item.memory.id, accessCount: item.accessCount + 1, lastAccessTime: now, rewardSum: item.rewardSum, rewardCount: item.rewardCount }));
-    void this.stores.episodic.recordAccess(namespace, accessed).catch(() => undefined);
+      .map(({ item }) => ({
+        id: item.memory.id,
+        kind: item.memory.kind,
+        accessCount: item.accessCount + 1,
+        lastAccessTime: now,
+        rewardSum: item.rewardSum,
+        rewardCount: item.rewardCount,
+      }));
+    void this.longTerm.recordAccess(namespace, accessed).catch(() => undefined);
     return recallId;
   }
 
@@ -203,11 +214,12 @@ export class MemoryCore {
     const stored = ids.filter((id) => !state.buffer.get(id) && !state.buffer.getPromoting(id));
     if (stored.length === 0) return;
     try {
-      const memories = await this.stores.episodic.getMany(namespace, stored);
-      await this.stores.episodic.recordAccess(
+      const memories = await this.longTerm.getMany(namespace, stored);
+      await this.longTerm.recordAccess(
         namespace,
         memories.map((memory) => ({
           id: memory.id,
+          kind: memory.kind,
           accessCount: memory.accessCount,
           lastAccessTime: memory.lastAccessTime ?? memory.createTime,
           rewardSum: memory.rewardSum + rewardOf(memory.id),

@@ -40,23 +40,9 @@ export class MemoryReads {
     if (state.outbox.pendingDeletes.has(id)) throw notFound();
     const stored = await this.stores.episodic.get(namespace, id);
     if (stored) return { memory: storedToPublic(stored, request.includeEmbedding) };
+    // Graph-held memories carry the same statistics as stored ones (importance, access, reward).
     const node = await this.stores.graph.getMemoryNode(namespace, id);
-    if (node) {
-      return {
-        memory: {
-          ...emptyMemory(),
-          id: node.id,
-          namespace: node.namespace,
-          type: node.kind as number as memoryV1.MemoryType,
-          content: node.content,
-          metadata: node.metadata,
-          status: memoryV1.MemoryStatus.MEMORY_STATUS_STORED,
-          createTime: node.createTime,
-          updateTime: node.createTime,
-          embedding: request.includeEmbedding ? Array.from(node.embedding) : [],
-        },
-      };
-    }
+    if (node) return { memory: storedToPublic(node, request.includeEmbedding) };
     throw notFound();
   }
 

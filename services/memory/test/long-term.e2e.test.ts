@@ -194,7 +194,7 @@ describe("long-term memory on the embedded stores", () => {
       const deep = await call(oc.memory.consolidate.bind(oc.memory), memoryV1.ConsolidateRequest.fromPartial({ namespace: "deep", mode: memoryV1.ConsolidationMode.CONSOLIDATION_MODE_DEEP }));
       expect(deep.conceptsCreated).toBeGreaterThanOrEqual(1);
       // The concept reaches the graph store (read here through a second connection to its file).
-      const graph = new SqliteGraphStore({ dir: path.join(own.dataDir, "store") });
+      const graph = new SqliteGraphStore({ dir: path.join(own.dataDir, "store"), dimensions: 64 });
       await graph.init();
       for (;;) {
         const concepts = await graph.listConcepts("deep");

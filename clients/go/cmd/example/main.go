@@ -1,5 +1,5 @@
 // Command example remembers, recalls and reinforces against a T4DM memory
-// service through the generated Go client.
+// service through the Go client (package t4dm).
 //
 // It remembers two memories in a namespace, recalls with a query that matches
 // the first, reinforces that recall with reward 1 and prints the three answers
@@ -22,16 +22,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/code"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	memoryv1 "github.com/t4dm/t4dm/clients/go/gen/t4dm/memory/v1"
+	"github.com/t4dm/t4dm/clients/go/t4dm"
 )
 
 var memories = []string{
@@ -39,10 +35,7 @@ var memories = []string{
 	"The coffee machine on the third floor only takes oat milk.",
 }
 
-const (
-	query       = "When does the staging deploy key rotate?"
-	callTimeout = 10 * time.Second
-)
+const query = "When does the staging deploy key rotate?"
 
 func main() {
 	os.Exit(realMain())
@@ -62,18 +55,14 @@ func realMain() int {
 		// Read here, not as the flag's default, so -h never prints the key.
 		*apiKey = os.Getenv("T4DM_API_KEY")
 	}
-	options := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
-	if *apiKey != "" {
-		options = append(options, grpc.WithPerRPCCredentials(bearer(*apiKey)))
-	}
-	conn, err := grpc.NewClient(*addr, options...)
+	client, err := t4dm.Dial(*addr, t4dm.Options{APIKey: *apiKey})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "example: %v\n", err)
 		return 2
 	}
-	defer conn.Close()
+	defer client.Close()
 
-	result, err := run(memoryv1.NewMemoryServiceClient(conn), *namespace)
+	result, err := run(context.Background(), client, *namespace)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "example: %v\n", err)
 		return 1
@@ -95,11 +84,12 @@ type output struct {
 	Reinforce  json.RawMessage   `json:"reinforce"`
 }
 
-func run(client memoryv1.MemoryServiceClient, namespace string) (*output, error) {
+// run's errors are t4dm.CallErrors: "Remember failed: UNAUTHENTICATED: ...".
+func run(ctx context.Context, client *t4dm.Client, namespace string) (*output, error) {
 	result := &output{Namespace: namespace}
 	ids := map[string]bool{}
 	for _, content := range memories {
-		remembered, err := call("Remember", client.Remember, &memoryv1.RememberRequest{
+		remembered, err := client.Remember(ctx, &memoryv1.RememberRequest{
 			Namespace: namespace,
 			Content:   content,
 			// Bypass the learned gate: an example must not depend on what it decides.
@@ -112,7 +102,7 @@ func run(client memoryv1.MemoryServiceClient, namespace string) (*output, error)
 		result.Remembered = append(result.Remembered, toJSON(remembered))
 	}
 
-	recall, err := call("Recall", client.Recall, &memoryv1.RecallRequest{Namespace: namespace, Query: query, TopK: 2})
+	recall, err := client.Recall(ctx, &memoryv1.RecallRequest{Namespace: namespace, Query: query, TopK: 2})
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +115,7 @@ func run(client memoryv1.MemoryServiceClient, namespace string) (*output, error)
 	}
 	result.Recall = toJSON(recall)
 
-	reinforce, err := call("Reinforce", client.Reinforce, &memoryv1.ReinforceRequest{
+	reinforce, err := client.Reinforce(ctx, &memoryv1.ReinforceRequest{
 		Namespace: namespace,
 		RecallId:  recall.GetRecallId(),
 		Reward:    1,
@@ -137,19 +127,6 @@ func run(client memoryv1.MemoryServiceClient, namespace string) (*output, error)
 	return result, nil
 }
 
-// call runs one unary RPC with a deadline and names it in the error.
-func call[Req, Res any](name string, method func(context.Context, Req, ...grpc.CallOption) (Res, error), request Req) (Res, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	response, err := method(ctx, request)
-	if err != nil {
-		s, _ := status.FromError(err)
-		// The canonical code name (UNAUTHENTICATED), as every other gRPC language prints it.
-		return response, fmt.Errorf("%s failed: %s: %s", name, code.Code(s.Code()), s.Message())
-	}
-	return response, nil
-}
-
 // toJSON renders unpopulated fields too, so a zero reward prediction error still shows up as a number.
 func toJSON(message proto.Message) json.RawMessage {
 	out, err := protojson.MarshalOptions{EmitUnpopulated: true}.Marshal(message)
@@ -158,16 +135,6 @@ func toJSON(message proto.Message) json.RawMessage {
 	}
 	return out
 }
-
-// bearer sends an API key as `authorization: Bearer <key>` on every call.
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(b)}, nil
-}
-
-// The example dials plaintext (like grpcurl -plaintext); with TLS in front, the key travels encrypted.
-func (bearer) RequireTransportSecurity() bool { return false }
 
 func randomSuffix() string {
 	b := make([]byte, 6)

@@ -1,7 +1,8 @@
 import type { ProcedureStep, StoredFact, StoredProcedure } from "../graph-store.js";
 import { fromBlob } from "./embedding-blob.js";
 
-export const GRAPH_SCHEMA_VERSION = 1;
+/** 2 moved memory nodes to their own memory table (sqlite-graph-store.ts); a version-1 store is migrated on open. */
+export const GRAPH_SCHEMA_VERSION = 2;
 
 /**
  * Facts are bi-temporal: valid_start/valid_end say when the fact held in the
@@ -43,6 +44,7 @@ CREATE TABLE IF NOT EXISTS procedures (
   UNIQUE (namespace, name)
 );
 
+-- Schema version 1's memory nodes; empty from version 2 on (kept so a re-embed of a version-1 store still finds it).
 CREATE TABLE IF NOT EXISTS memory_nodes (
   namespace   TEXT    NOT NULL,
   id          TEXT    NOT NULL,

@@ -6,7 +6,7 @@ import { SqliteGraphStore } from "./sqlite-graph-store.js";
 /** Opens (and initialises) both embedded stores over one directory; if either fails, neither stays open. */
 export async function openEmbeddedStores(options: SqliteEpisodicStoreOptions): Promise<{ episodic: EpisodicStore; graph: GraphStore }> {
   const episodic = new SqliteEpisodicStore(options);
-  const graph = new SqliteGraphStore({ dir: options.dir });
+  const graph = new SqliteGraphStore({ ...options });
   try {
     await episodic.init();
     await graph.init();

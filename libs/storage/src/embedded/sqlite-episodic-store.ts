@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { bm25, type DocumentTerms } from "@t4dm/learning";
+import { bm25 } from "@t4dm/learning";
 import type { AccessUpdate, EpisodicStore, LexicalSearchResult, PageCursor, SearchHit, StoreFilter, StoreHealth, StoredMemory } from "../episodic-store.js";
 import { StoreClosedError, StoreConfigError, StoreInputError } from "../errors.js";
 import { checkEmbedding, cosine, fromBlob, millis, toBlob } from "./embedding-blob.js";
@@ -8,7 +8,7 @@ import { filterSql } from "./filter-sql.js";
 import { EPISODIC_SCHEMA, EPISODIC_SCHEMA_VERSION, type MemoryRow, rowToMemory } from "./episodic-schema.js";
 import { checkSchemaVersion, MetaTable, openDatabase, type SqliteDatabase, StatementCache, type Statement } from "./sqlite-database.js";
 import { buildLexicalIndex, lexicalColumns } from "./lexical-schema.js";
-import { termFrequency } from "./term-frequency.js";
+import { queryTermCounts } from "./term-frequency.js";
 import { ScopeDirectory } from "./scope-directory.js";
 import { DEFAULT_HNSW, type HnswParams, VectorIndex } from "./vector-index.js";
 
@@ -28,13 +28,26 @@ export interface SqliteEpisodicStoreOptions {
    * tests and benchmarks of the index path).
    */
   searchStrategy?: "auto" | "index";
+  /**
+   * Which files and health label this memory table uses: the episodic store's
+   * by default; the embedded graph store keeps its memory nodes in a second
+   * table of the same kind (GRAPH_MEMORY_LAYOUT).
+   */
+  layout?: MemoryTableLayout;
 }
+
+/** The files of one embedded memory table, and the store name its health reports under. */
+export interface MemoryTableLayout {
+  database: string;
+  index: string;
+  store: string;
+}
+
+export const EPISODIC_LAYOUT: MemoryTableLayout = { database: "episodic.sqlite", index: "episodic.usearch", store: "episodic" };
 
 /** How the vector index came to be at the last `init()`. */
 export type IndexOrigin = "empty" | "loaded" | "caught-up" | "rebuilt";
 
-const DB_FILE = "episodic.sqlite";
-const INDEX_FILE = "episodic.usearch";
 /** Keyword candidates read and scored per result wanted (FTS5's own ranking picks them). */
 const LEXICAL_CANDIDATES_PER_K = 5;
 const LEXICAL_MIN_CANDIDATES = 50;
@@ -69,8 +82,10 @@ export class SqliteEpisodicStore implements EpisodicStore {
   private origin: IndexOrigin = "empty";
   private indexSaveError: string | undefined;
   private statements: StatementCache | undefined;
+  private readonly layout: MemoryTableLayout;
 
   constructor(private readonly options: SqliteEpisodicStoreOptions) {
+    this.layout = options.layout ?? EPISODIC_LAYOUT;
     if (!Number.isInteger(options.dimensions) || options.dimensions <= 0) {
       throw new StoreConfigError(`dimensions must be a positive integer, got ${options.dimensions}`);
     }
@@ -85,10 +100,10 @@ export class SqliteEpisodicStore implements EpisodicStore {
   }
 
   async init(): Promise<void> {
-    if (this.closed) throw new StoreClosedError("the episodic store is closed");
+    if (this.closed) throw new StoreClosedError(`the ${this.layout.store} store is closed`);
     if (this.db) return;
     mkdirSync(this.options.dir, { recursive: true });
-    const file = join(this.options.dir, DB_FILE);
+    const file = join(this.options.dir, this.layout.database);
     const db = openDatabase(file);
     try {
       const meta = new MetaTable(db);
@@ -367,7 +382,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
   }
 
   async health(): Promise<StoreHealth> {
-    const report = (healthy: boolean, detail: string): StoreHealth => ({ store: "episodic", backend: this.backend, healthy, detail });
+    const report = (healthy: boolean, detail: string): StoreHealth => ({ store: this.layout.store, backend: this.backend, healthy, detail });
     try {
       if (!this.db) return report(false, this.closed ? "closed" : "not initialised");
       const rows = this.statement<{ n: number }>("SELECT count(*) AS n FROM memories").get()!.n;
@@ -403,7 +418,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
 
   private open(): SqliteDatabase {
     if (this.db) return this.db;
-    throw new StoreClosedError(this.closed ? "the episodic store is closed" : "the episodic store is not initialised; call init()");
+    throw new StoreClosedError(`the ${this.layout.store} store is ${this.closed ? "closed" : "not initialised; call init()"}`);
   }
 
   /** Loads, catches up or rebuilds the vector index so it holds exactly the SQLite rows. */
@@ -411,7 +426,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
     const meta = this.meta!;
     const rows = this.statement<{ n: number }>("SELECT count(*) AS n FROM memories").get()!.n;
     const savedAt = Number(meta.get("index_generation") ?? -1);
-    const path = join(this.options.dir, INDEX_FILE);
+    const path = join(this.options.dir, this.layout.index);
     if (savedAt >= 0 && savedAt <= this.generation && this.vectors.loadVerified(path, meta.get("index_sha256"))) {
       if (savedAt < this.generation) this.catchUp(savedAt);
       if (this.vectors.size === rows) {
@@ -479,7 +494,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
     const db = this.db!;
     const meta = this.meta!;
     if (!force && Number(meta.get("index_generation") ?? -1) === this.generation && this.changesSinceSave === 0) return;
-    const digest = this.vectors.saveAtomically(join(this.options.dir, INDEX_FILE));
+    const digest = this.vectors.saveAtomically(join(this.options.dir, this.layout.index));
     db.transaction(() => {
       meta.set("index_generation", this.generation);
       meta.set("index_sha256", digest);
@@ -516,18 +531,6 @@ export class SqliteEpisodicStore implements EpisodicStore {
 /** An FTS5 query matching any of the terms; each is quoted, so no term is read as an operator. */
 function ftsQuery(terms: readonly string[]): string {
   return terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(" OR ");
-}
-
-/** A row's counts of the query's terms only (all BM25 reads), without splitting the whole row. */
-function queryTermCounts(terms: string, length: number, queryTerms: readonly string[]): DocumentTerms {
-  const counts = new Map<string, number>();
-  if (length > 0) {
-    for (const term of queryTerms) {
-      const tf = termFrequency(terms, term);
-      if (tf > 0) counts.set(term, tf);
-    }
-  }
-  return { length, counts };
 }
 
 interface CandidateRow {

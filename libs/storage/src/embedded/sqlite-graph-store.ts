@@ -1,17 +1,19 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { StoreHealth } from "../episodic-store.js";
+import type { AccessUpdate, LexicalSearchResult, SearchHit, StoreFilter, StoredMemory, StoreHealth } from "../episodic-store.js";
 import { StoreClosedError, StoreInputError } from "../errors.js";
-import type {
-  ConceptInput,
-  FactInput,
-  FactQuery,
-  GraphStore,
-  MemoryNode,
-  ProcedureInput,
-  StoredConcept,
-  StoredFact,
-  StoredProcedure,
+import {
+  type ConceptInput,
+  type FactInput,
+  type FactQuery,
+  type GraphStore,
+  MEMORY_NODE_DEFAULTS,
+  type MemoryNode,
+  memoryNodeAsStored,
+  type ProcedureInput,
+  type StoredConcept,
+  type StoredFact,
+  type StoredProcedure,
 } from "../graph-store.js";
 import { fromBlob, millis, toBlob } from "./embedding-blob.js";
 import {
@@ -25,11 +27,17 @@ import {
   rowToProcedure,
 } from "./graph-schema.js";
 import { checkSchemaVersion, MetaTable, openDatabase, type SqliteDatabase, StatementCache, type Statement } from "./sqlite-database.js";
+import { type MemoryTableLayout, SqliteEpisodicStore, type SqliteEpisodicStoreOptions } from "./sqlite-episodic-store.js";
 
-export interface SqliteGraphStoreOptions {
-  /** The store directory ($T4DM_DATA_DIR/store); created if missing. */
-  dir: string;
-}
+export interface SqliteGraphStoreOptions extends Omit<SqliteEpisodicStoreOptions, "layout"> {}
+
+/**
+ * Memory nodes live in a memory table of their own, the episodic store's
+ * kind (rows in SQLite, an HNSW index, FTS5 keyword index and per-namespace
+ * statistics), so they are searched exactly as episodic memories are.
+ */
+export const GRAPH_MEMORY_LAYOUT: MemoryTableLayout = { database: "graph-memories.sqlite", index: "graph-memories.usearch", store: "graph memories" };
+const MIGRATION_BATCH = 1024;
 
 const DB_FILE = "graph.sqlite";
 
@@ -46,14 +54,21 @@ const DB_FILE = "graph.sqlite";
  *   fact started after the new one, the new fact is older news and is stored
  *   already closed at the open fact's start instead (so no interval ever
  *   ends before it begins).
+ *
+ * Promoted memories are in `graph-memories.sqlite` (GRAPH_MEMORY_LAYOUT);
+ * schema version 1 kept them in `memory_nodes`, which the first open by
+ * this version moves over (see migrateMemoryNodes).
  */
 export class SqliteGraphStore implements GraphStore {
   readonly backend = "embedded";
   private db: SqliteDatabase | undefined;
   private statements: StatementCache | undefined;
   private closed = false;
+  private readonly memories: SqliteEpisodicStore;
 
-  constructor(private readonly options: SqliteGraphStoreOptions) {}
+  constructor(private readonly options: SqliteGraphStoreOptions) {
+    this.memories = new SqliteEpisodicStore({ ...options, layout: GRAPH_MEMORY_LAYOUT });
+  }
 
   async init(): Promise<void> {
     if (this.closed) throw new StoreClosedError("the graph store is closed");
@@ -63,11 +78,19 @@ export class SqliteGraphStore implements GraphStore {
     const db = openDatabase(file);
     try {
       const meta = new MetaTable(db);
+      const version = meta.get("schema_version");
       db.transaction(() => {
-        checkSchemaVersion(meta, file, GRAPH_SCHEMA_VERSION);
+        // Version 1 (memory nodes in graph.sqlite) is migrated below; anything else must be this version.
+        if (version !== "1") checkSchemaVersion(meta, file, GRAPH_SCHEMA_VERSION);
         db.exec(GRAPH_SCHEMA);
       })();
+      await this.memories.init();
+      if (version === "1") {
+        await migrateMemoryNodes(db, this.memories);
+        meta.set("schema_version", GRAPH_SCHEMA_VERSION);
+      }
     } catch (error) {
+      await this.memories.close();
       db.close();
       throw error;
     }
@@ -194,43 +217,46 @@ export class SqliteGraphStore implements GraphStore {
     return row ? rowToProcedure(row) : undefined;
   }
 
+  /** Keeps the node's access statistics: read, then written, by the one process that owns the store. */
   async upsertMemoryNode(node: MemoryNode): Promise<void> {
-    this.statement(
-      `INSERT INTO memory_nodes (namespace, id, kind, content, embedding, metadata, create_time) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (namespace, id) DO UPDATE SET kind = excluded.kind, content = excluded.content, embedding = excluded.embedding,
-         metadata = excluded.metadata, create_time = excluded.create_time`,
-    ).run(
-      node.namespace,
-      node.id,
-      node.kind,
-      node.content,
-      toBlob(node.embedding),
-      JSON.stringify(node.metadata ?? {}),
-      millis(node.createTime, "createTime"),
-    );
+    this.open();
+    const previous = await this.memories.get(node.namespace, node.id);
+    await this.memories.upsert([memoryNodeAsStored(node, previous)]);
   }
 
-  async getMemoryNode(namespace: string, id: string): Promise<MemoryNode | undefined> {
-    const row = this.statement<MemoryNodeRow>("SELECT * FROM memory_nodes WHERE namespace = ? AND id = ?").get(namespace, id);
-    return row ? rowToMemoryNode(row) : undefined;
+  async getMemoryNode(namespace: string, id: string): Promise<StoredMemory | undefined> {
+    this.open();
+    return this.memories.get(namespace, id);
+  }
+
+  async getMemoryNodes(namespace: string, ids: readonly string[]): Promise<StoredMemory[]> {
+    this.open();
+    return this.memories.getMany(namespace, ids);
   }
 
   async deleteMemoryNodes(namespace: string, ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    this.statement("DELETE FROM memory_nodes WHERE namespace = ? AND id IN (SELECT value FROM json_each(?))").run(namespace, JSON.stringify(ids));
+    this.open();
+    await this.memories.delete(namespace, ids);
   }
 
-  async listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<MemoryNode[]> {
+  async searchMemoryNodes(namespace: string, query: Float32Array, k: number, filter: StoreFilter): Promise<SearchHit[]> {
     this.open();
-    if (!(page.limit > 0)) return [];
-    const after = page.after ? millis(page.after.createTime, "after.createTime") : undefined;
-    const rows =
-      after === undefined
-        ? this.statement<MemoryNodeRow>("SELECT * FROM memory_nodes WHERE namespace = ? ORDER BY create_time, id LIMIT ?").all(namespace, Math.floor(page.limit))
-        : this.statement<MemoryNodeRow>(
-            "SELECT * FROM memory_nodes WHERE namespace = ? AND (create_time > ? OR (create_time = ? AND id > ?)) ORDER BY create_time, id LIMIT ?",
-          ).all(namespace, after, after, page.after!.id, Math.floor(page.limit));
-    return rows.map(rowToMemoryNode);
+    return this.memories.search(namespace, query, k, filter);
+  }
+
+  async lexicalSearchMemoryNodes(namespace: string, terms: readonly string[], k: number, filter: StoreFilter): Promise<LexicalSearchResult> {
+    this.open();
+    return this.memories.lexicalSearch(namespace, terms, k, filter);
+  }
+
+  async recordAccess(namespace: string, updates: readonly AccessUpdate[]): Promise<void> {
+    this.open();
+    await this.memories.recordAccess(namespace, updates);
+  }
+
+  async listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<StoredMemory[]> {
+    this.open();
+    return this.memories.list(namespace, {}, page);
   }
 
   async restoreFact(fact: StoredFact): Promise<void> {
@@ -285,11 +311,9 @@ export class SqliteGraphStore implements GraphStore {
   }
 
   async namespaces(): Promise<string[]> {
-    return this.statement<{ namespace: string }>(
-      "SELECT namespace FROM facts UNION SELECT namespace FROM procedures UNION SELECT namespace FROM memory_nodes ORDER BY namespace",
-    )
-      .all()
-      .map((row) => row.namespace);
+    this.open();
+    const graph = this.statement<{ namespace: string }>("SELECT namespace FROM facts UNION SELECT namespace FROM procedures").all();
+    return [...new Set([...graph.map((row) => row.namespace), ...(await this.memories.namespaces())])].sort();
   }
 
   async upsertConcept(concept: ConceptInput): Promise<void> {
@@ -330,7 +354,8 @@ export class SqliteGraphStore implements GraphStore {
     try {
       if (!this.db) return report(false, this.closed ? "closed" : "not initialised");
       this.statement("SELECT 1").get();
-      return report(true, "sqlite ok");
+      const memories = await this.memories.health();
+      return report(memories.healthy, `sqlite ok; memory nodes: ${memories.detail}`);
     } catch (error) {
       return report(false, `sqlite error: ${(error as Error).message}`);
     }
@@ -342,7 +367,11 @@ export class SqliteGraphStore implements GraphStore {
     const db = this.db;
     this.db = undefined;
     this.statements = undefined;
-    db?.close();
+    try {
+      await this.memories.close();
+    } finally {
+      db?.close();
+    }
   }
 
   private statement<Row = unknown>(sql: string): Statement<unknown[], Row> {
@@ -356,14 +385,29 @@ export class SqliteGraphStore implements GraphStore {
   }
 }
 
-function rowToMemoryNode(row: MemoryNodeRow): MemoryNode {
-  return {
-    id: row.id,
-    namespace: row.namespace,
-    kind: row.kind,
-    content: row.content,
-    embedding: fromBlob(row.embedding),
-    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-    createTime: new Date(row.create_time),
-  };
+/**
+ * Moves schema version 1's memory nodes into the memory table (with the
+ * defaults for what version 1 did not keep), then empties `memory_nodes`.
+ * Upserts are idempotent, so a crash half-way repeats the copy on the next
+ * open (the version stays 1 until the end).
+ */
+async function migrateMemoryNodes(db: SqliteDatabase, memories: SqliteEpisodicStore): Promise<void> {
+  const batch = db.prepare<[number, number], MemoryNodeRow & { rowid: number }>("SELECT rowid, * FROM memory_nodes WHERE rowid > ? ORDER BY rowid LIMIT ?");
+  for (let rows = batch.all(0, MIGRATION_BATCH); rows.length > 0; rows = batch.all(rows[rows.length - 1]!.rowid, MIGRATION_BATCH)) {
+    await memories.upsert(
+      rows.map((row) =>
+        memoryNodeAsStored({
+          id: row.id,
+          namespace: row.namespace,
+          kind: row.kind,
+          content: row.content,
+          embedding: fromBlob(row.embedding),
+          metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+          createTime: new Date(row.create_time),
+          ...MEMORY_NODE_DEFAULTS,
+        }),
+      ),
+    );
+  }
+  db.exec("DELETE FROM memory_nodes");
 }

@@ -22,17 +22,27 @@ interface Layout {
   onCommit?: (db: SqliteDatabase, meta: MetaTable, dimensions: number) => void;
 }
 
+// The HNSW file holds the old vectors: forgetting its hash makes the next open rebuild it from the rows.
+function forgetVectorIndex(_db: SqliteDatabase, meta: MetaTable, dimensions: number): void {
+  meta.set("dimensions", dimensions);
+  meta.set("generation", Number(meta.get("generation") ?? 0) + 1);
+  meta.set("index_generation", -1);
+  meta.set("index_sha256", "");
+}
+
 const EPISODIC: Layout = {
   name: "episodic",
   file: "episodic.sqlite",
   tables: [{ table: "memories", text: "content", vector: "embedding", cluster: "cluster_id" }],
-  // The HNSW file holds the old vectors: forgetting its hash makes the next open rebuild it from the rows.
-  onCommit: (_db, meta, dimensions) => {
-    meta.set("dimensions", dimensions);
-    meta.set("generation", Number(meta.get("generation") ?? 0) + 1);
-    meta.set("index_generation", -1);
-    meta.set("index_sha256", "");
-  },
+  onCommit: forgetVectorIndex,
+};
+
+// Graph memory nodes are in no cluster of the learning state (its clusters are the episodic store's and the buffer's).
+const GRAPH_MEMORIES: Layout = {
+  name: "graph memories",
+  file: "graph-memories.sqlite",
+  tables: [{ table: "memories", text: "content", vector: "embedding" }],
+  onCommit: forgetVectorIndex,
 };
 
 const GRAPH: Layout = {
@@ -66,6 +76,11 @@ export class SqliteVectorRewrite implements VectorRewrite {
 
   static graph(dir: string, target: string): SqliteVectorRewrite {
     return SqliteVectorRewrite.open(GRAPH, dir, target);
+  }
+
+  /** The embedded graph store's memory nodes (their own memory table, see SqliteGraphStore). */
+  static graphMemories(dir: string, target: string): SqliteVectorRewrite {
+    return SqliteVectorRewrite.open(GRAPH_MEMORIES, dir, target);
   }
 
   get name(): string {

@@ -1,5 +1,7 @@
+import { lexicalTerms } from "@t4dm/learning";
 import neo4j, { type Driver, type ManagedTransaction, type Session } from "neo4j-driver";
-import type { StoreHealth } from "../episodic-store.js";
+import type { AccessUpdate, LexicalSearchResult, SearchHit, StoredMemory, StoreFilter, StoreHealth } from "../episodic-store.js";
+import { millis } from "../embedded/embedding-blob.js";
 import { StoreClosedError, StoreConfigError, StoreInputError } from "../errors.js";
 import type {
   ConceptInput,
@@ -24,10 +26,20 @@ import {
   PROCEDURE_PROJECTION,
   type ProcedureRecord,
   toConcept,
-  toMemoryNode,
   toProcedure,
+  toStoredMemory,
 } from "./neo4j-records.js";
-import { constraintStatement, INDEX_STATEMENTS, keyOf, missingConstraints, type ShownConstraint, UNIQUE_CONSTRAINTS } from "./neo4j-schema.js";
+import { Neo4jMemorySearch } from "./neo4j-memory-search.js";
+import {
+  constraintStatement,
+  INDEX_STATEMENTS,
+  keyOf,
+  MEMORY_VECTOR_INDEX,
+  memoryVectorIndexStatement,
+  missingConstraints,
+  type ShownConstraint,
+  UNIQUE_CONSTRAINTS,
+} from "./neo4j-schema.js";
 
 export interface Neo4jGraphStoreOptions {
   /** A Bolt URI: bolt://host:7687 for one server, neo4j://host:7687 for a cluster (routing). */
@@ -44,6 +56,10 @@ export interface Neo4jGraphStoreOptions {
    * connections (a restarting server, a leader switch) before it rejects. Default 15 s.
    */
   maxRetryTimeMs?: number;
+  /** Embedding dimension of memory nodes (the vector index's). */
+  dimensions: number;
+  /** Memory-node searches whose namespace and kinds hold at most this many nodes are exact scans. Default 1024. */
+  exactSearchBelow?: number;
 }
 
 const PROCEDURE_RENAME = `MATCH (p:Procedure {key: $key})
@@ -63,9 +79,22 @@ SET p.successCount = p.successCount + $successes, p.executionCount = p.execution
   p.updateTime = datetime({epochMillis: $at})
 RETURN ${PROCEDURE_PROJECTION} AS procedure`;
 
+// Access statistics start at zero and survive a re-upsert (a replayed promotion).
 const MEMORY_UPSERT = `MERGE (m:Memory {key: $key})
+ON CREATE SET m.accessCount = 0.0, m.rewardSum = 0.0, m.rewardCount = 0.0
 SET m.namespace = $namespace, m.id = $id, m.kind = $kind, m.content = $content, m.embedding = $embedding,
-  m.metadata = $metadata, m.createTime = datetime({epochMillis: $createTime})`;
+  m.metadata = $metadata, m.createTime = datetime({epochMillis: $createTime}), m.importance = $importance,
+  m.evidence = $evidence, m.clusterId = $clusterId,
+  m.expireTime = CASE WHEN $expireTime IS NULL THEN null ELSE datetime({epochMillis: $expireTime}) END,
+  m.lexicalTerms = $lexicalTerms, m.lexicalLength = $lexicalLength`;
+
+const MEMORY_ACCESS = `UNWIND $updates AS u
+MATCH (m:Memory {key: u.key})
+SET m.accessCount = u.accessCount, m.lastAccessTime = datetime({epochMillis: u.lastAccessTime}),
+  m.rewardSum = u.rewardSum, m.rewardCount = u.rewardCount`;
+
+/** Nodes written before graph search have no terms: they get them at start-up, in batches of this size. */
+const TERMS_BACKFILL_BATCH = 1000;
 
 // Import: the procedure as exported, statistics and times included (a name held by another id fails on nameKey's constraint).
 const PROCEDURE_RESTORE = `MERGE (p:Procedure {key: $key})
@@ -109,8 +138,13 @@ export class Neo4jGraphStore implements GraphStore {
   private driver: Driver | undefined;
   private starting: Promise<void> | undefined;
   private closed = false;
+  /** The vector index's dimension at start-up (undefined: none), for health and the search path. */
+  private vectorIndexDimensions: number | undefined;
+  private readonly memorySearch: Neo4jMemorySearch;
 
-  constructor(private readonly options: Neo4jGraphStoreOptions) {}
+  constructor(private readonly options: Neo4jGraphStoreOptions) {
+    this.memorySearch = new Neo4jMemorySearch(options.exactSearchBelow ?? 1_024, () => this.vectorIndexDimensions === options.dimensions);
+  }
 
   /** Connects, then creates and verifies the constraints; fails naming the URI when Neo4j cannot be reached. */
   init(): Promise<void> {
@@ -179,6 +213,7 @@ export class Neo4jGraphStore implements GraphStore {
   }
 
   async upsertMemoryNode(node: MemoryNode): Promise<void> {
+    const terms = lexicalTerms(node.content);
     const params = {
       key: keyOf(node.namespace, node.id),
       namespace: node.namespace,
@@ -188,19 +223,58 @@ export class Neo4jGraphStore implements GraphStore {
       embedding: floatList(node.embedding, "embedding"),
       metadata: JSON.stringify(node.metadata ?? {}),
       createTime: epochMillis(node.createTime, "createTime"),
+      importance: node.importance,
+      evidence: node.evidence,
+      clusterId: neo4j.int(node.clusterId),
+      expireTime: node.expireTime ? epochMillis(node.expireTime, "expireTime") : null,
+      lexicalTerms: terms.join(" "),
+      lexicalLength: neo4j.int(terms.length),
     };
     await this.write("upsertMemoryNode", async (tx) => {
       await tx.run(MEMORY_UPSERT, params);
     });
   }
 
-  async getMemoryNode(namespace: string, id: string): Promise<MemoryNode | undefined> {
-    const key = keyOf(namespace, id);
-    const record = await this.read("getMemoryNode", async (tx) => {
-      const result = await tx.run<{ memory: MemoryRecord }>(`MATCH (m:Memory {key: $key}) RETURN ${MEMORY_PROJECTION} AS memory`, { key });
-      return result.records[0]?.get("memory");
+  async getMemoryNode(namespace: string, id: string): Promise<StoredMemory | undefined> {
+    return (await this.getMemoryNodes(namespace, [id]))[0];
+  }
+
+  async getMemoryNodes(namespace: string, ids: readonly string[]): Promise<StoredMemory[]> {
+    if (ids.length === 0) return [];
+    const unique = [...new Set(ids)];
+    const keys = unique.map((id) => keyOf(namespace, id));
+    const records = await this.read("getMemoryNodes", async (tx) => {
+      const result = await tx.run<{ memory: MemoryRecord }>(`UNWIND $keys AS key MATCH (m:Memory {key: key}) RETURN ${MEMORY_PROJECTION} AS memory`, { keys });
+      return result.records.map((r) => r.get("memory"));
     });
-    return record ? toMemoryNode(record) : undefined;
+    const byId = new Map(records.map((record) => [record.id, toStoredMemory(record)]));
+    return unique.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  async searchMemoryNodes(namespace: string, query: Float32Array, k: number, filter: StoreFilter): Promise<SearchHit[]> {
+    const vector = floatList(query, "the query");
+    if (vector.length !== this.options.dimensions) throw new StoreConfigError(`the query has ${vector.length} dimensions; the store ${this.options.dimensions}`);
+    keyOf(namespace, "");
+    return this.read("searchMemoryNodes", (tx) => this.memorySearch.search(tx, namespace, query, k, filter));
+  }
+
+  async lexicalSearchMemoryNodes(namespace: string, terms: readonly string[], k: number, filter: StoreFilter): Promise<LexicalSearchResult> {
+    keyOf(namespace, "");
+    return this.read("lexicalSearchMemoryNodes", (tx) => this.memorySearch.lexicalSearch(tx, namespace, terms, k, filter));
+  }
+
+  async recordAccess(namespace: string, updates: readonly AccessUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const rows = updates.map((update) => ({
+      key: keyOf(namespace, update.id),
+      accessCount: update.accessCount,
+      lastAccessTime: neo4j.int(millis(update.lastAccessTime, "lastAccessTime")),
+      rewardSum: update.rewardSum,
+      rewardCount: update.rewardCount,
+    }));
+    await this.write("recordAccess", async (tx) => {
+      await tx.run(MEMORY_ACCESS, { updates: rows });
+    });
   }
 
   async deleteMemoryNodes(namespace: string, ids: readonly string[]): Promise<void> {
@@ -211,7 +285,7 @@ export class Neo4jGraphStore implements GraphStore {
     });
   }
 
-  async listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<MemoryNode[]> {
+  async listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<StoredMemory[]> {
     if (!(page.limit > 0)) return [];
     const params = {
       namespace,
@@ -220,7 +294,7 @@ export class Neo4jGraphStore implements GraphStore {
       limit: neo4j.int(Math.floor(page.limit)),
     };
     const records = await this.read("listMemoryNodes", async (tx) => (await tx.run<{ memory: MemoryRecord }>(MEMORY_PAGE, params)).records.map((r) => r.get("memory")));
-    return records.map(toMemoryNode);
+    return records.map(toStoredMemory);
   }
 
   async restoreFact(fact: StoredFact): Promise<void> {
@@ -297,7 +371,11 @@ export class Neo4jGraphStore implements GraphStore {
       } finally {
         await session.close();
       }
-      return report(true, "neo4j ok");
+      const vectors =
+        this.vectorIndexDimensions === this.options.dimensions
+          ? "memory vector index ok"
+          : `memory vector index ${this.vectorIndexDimensions === undefined ? "missing" : `has ${this.vectorIndexDimensions} dimensions, the store ${this.options.dimensions}`}: vector searches scan exactly`;
+      return report(true, `neo4j ok; ${vectors}`);
     } catch (error) {
       return report(false, `neo4j error: ${(error as Error).message}`);
     }
@@ -351,7 +429,7 @@ export class Neo4jGraphStore implements GraphStore {
   private async ensureSchema(driver: Driver): Promise<void> {
     const session = this.session(driver, neo4j.session.WRITE);
     try {
-      for (const statement of [...UNIQUE_CONSTRAINTS.map(constraintStatement), ...INDEX_STATEMENTS]) {
+      for (const statement of [...UNIQUE_CONSTRAINTS.map(constraintStatement), ...INDEX_STATEMENTS, memoryVectorIndexStatement(this.options.dimensions)]) {
         await session.executeWrite(async (tx) => {
           await tx.run(statement);
         });
@@ -369,8 +447,35 @@ export class Neo4jGraphStore implements GraphStore {
       await session.executeRead(async (tx) => {
         await tx.run("CALL db.awaitIndexes(300)");
       });
+      const vectorIndex = await session.executeRead((tx) =>
+        tx.run<{ dimensions: unknown }>("SHOW VECTOR INDEXES YIELD name, options WHERE name = $name RETURN options.indexConfig['vector.dimensions'] AS dimensions", {
+          name: MEMORY_VECTOR_INDEX,
+        }),
+      );
+      const dimensions = vectorIndex.records[0]?.get("dimensions");
+      this.vectorIndexDimensions = typeof dimensions === "number" ? dimensions : undefined;
+      await this.backfillTerms(session);
     } finally {
       await session.close();
+    }
+  }
+
+  /** Gives memory nodes written before graph search their lexical terms (the fulltext index and BM25 read them). */
+  private async backfillTerms(session: Session): Promise<void> {
+    for (;;) {
+      const missing = await session.executeRead((tx) =>
+        tx.run<{ key: string; content: string }>("MATCH (m:Memory) WHERE m.lexicalTerms IS NULL RETURN m.key AS key, m.content AS content LIMIT $limit", {
+          limit: neo4j.int(TERMS_BACKFILL_BATCH),
+        }),
+      );
+      if (missing.records.length === 0) return;
+      const rows = missing.records.map((record) => {
+        const terms = lexicalTerms(record.get("content") ?? "");
+        return { key: record.get("key"), terms: terms.join(" "), length: neo4j.int(terms.length) };
+      });
+      await session.executeWrite(async (tx) => {
+        await tx.run("UNWIND $rows AS row MATCH (m:Memory {key: row.key}) SET m.lexicalTerms = row.terms, m.lexicalLength = row.length", { rows });
+      });
     }
   }
 

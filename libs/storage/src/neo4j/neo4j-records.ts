@@ -1,7 +1,8 @@
 import neo4j, { type Integer } from "neo4j-driver";
 import { millis } from "../embedded/embedding-blob.js";
 import { StoreInputError } from "../errors.js";
-import type { MemoryNode, ProcedureStep, StoredConcept, StoredFact, StoredProcedure } from "../graph-store.js";
+import type { StoredMemory } from "../episodic-store.js";
+import { MEMORY_NODE_DEFAULTS, type ProcedureStep, type StoredConcept, type StoredFact, type StoredProcedure } from "../graph-store.js";
 
 /*
  * What the Cypher returns and how it becomes the interface's types. Every query projects
@@ -84,9 +85,12 @@ export function toProcedure(record: ProcedureRecord): StoredProcedure {
   };
 }
 
-/** Binds `m:Memory`. */
+/** Binds `m:Memory`. Nodes written before graph search lack the ranking properties (null here, defaults in toStoredMemory). */
 export const MEMORY_PROJECTION = `{id: m.id, namespace: m.namespace, kind: m.kind, content: m.content,
-  embedding: m.embedding, metadata: m.metadata, createTime: m.createTime.epochMillis}`;
+  embedding: m.embedding, metadata: m.metadata, createTime: m.createTime.epochMillis, importance: m.importance,
+  evidence: m.evidence, clusterId: m.clusterId, expireTime: m.expireTime.epochMillis, accessCount: m.accessCount,
+  lastAccessTime: m.lastAccessTime.epochMillis, rewardSum: m.rewardSum, rewardCount: m.rewardCount,
+  lexicalTerms: m.lexicalTerms, lexicalLength: m.lexicalLength}`;
 
 export interface MemoryRecord {
   id: string;
@@ -96,10 +100,21 @@ export interface MemoryRecord {
   embedding: number[];
   metadata: string;
   createTime: number;
+  importance: number | null;
+  evidence: number | null;
+  clusterId: number | null;
+  expireTime: number | null;
+  accessCount: number | null;
+  lastAccessTime: number | null;
+  rewardSum: number | null;
+  rewardCount: number | null;
+  /** The shared tokenizer's terms joined by spaces (what the fulltext index holds). */
+  lexicalTerms: string | null;
+  lexicalLength: number | null;
 }
 
-export function toMemoryNode(record: MemoryRecord): MemoryNode {
-  return {
+export function toStoredMemory(record: MemoryRecord): StoredMemory {
+  const memory: StoredMemory = {
     id: record.id,
     namespace: record.namespace,
     kind: record.kind,
@@ -107,7 +122,16 @@ export function toMemoryNode(record: MemoryRecord): MemoryNode {
     embedding: Float32Array.from(record.embedding),
     metadata: JSON.parse(record.metadata) as Record<string, unknown>,
     createTime: new Date(record.createTime),
+    importance: record.importance ?? MEMORY_NODE_DEFAULTS.importance,
+    evidence: record.evidence ?? MEMORY_NODE_DEFAULTS.evidence,
+    clusterId: record.clusterId ?? MEMORY_NODE_DEFAULTS.clusterId,
+    accessCount: record.accessCount ?? 0,
+    rewardSum: record.rewardSum ?? 0,
+    rewardCount: record.rewardCount ?? 0,
   };
+  if (record.expireTime !== null) memory.expireTime = new Date(record.expireTime);
+  if (record.lastAccessTime !== null) memory.lastAccessTime = new Date(record.lastAccessTime);
+  return memory;
 }
 
 /** Binds `c:Concept`; the episodes in link order. */

@@ -10,9 +10,13 @@ import { StoreInputError } from "../errors.js";
  *   because property values cannot be maps.
  * - `(:Procedure {key, nameKey, namespace, id, name, trigger, triggerEmbedding, steps,
  *   metadata, successCount, executionCount, createTime, updateTime})`.
- * - `(:Memory {key, namespace, id, kind, content, embedding, metadata, createTime})` — a
- *   promoted semantic or procedural memory. Not `:Entity`, so a memory id can never merge
- *   with (or, on delete, detach the facts of) an entity that happens to share its text.
+ * - `(:Memory {key, namespace, id, kind, content, embedding, metadata, createTime,
+ *   importance, evidence, clusterId, expireTime, accessCount, lastAccessTime, rewardSum,
+ *   rewardCount, lexicalTerms, lexicalLength})` — a promoted semantic or procedural memory.
+ *   Not `:Entity`, so a memory id can never merge with (or, on delete, detach the facts of)
+ *   an entity that happens to share its text. `lexicalTerms` is the shared tokenizer's
+ *   output joined by spaces, indexed by a whitespace-analysed fulltext index, so Lucene
+ *   matches exactly the terms our BM25 counts; `embedding` has a cosine vector index.
  * - `(:Concept {key, namespace, id, label, centroid, createTime})-[:SUMMARISES {position}]->
  *   (:Episode {key, namespace, id})` — an episode is a reference to an episodic memory,
  *   which lives in the episodic store.
@@ -50,12 +54,30 @@ export function constraintStatement(c: UniqueConstraint): string {
   return `CREATE CONSTRAINT ${c.name} IF NOT EXISTS FOR ${pattern} REQUIRE x.${c.property} IS UNIQUE`;
 }
 
+export const MEMORY_VECTOR_INDEX = "t4dm_memory_embedding";
+export const MEMORY_TERMS_INDEX = "t4dm_memory_terms";
+
 /** Range indexes for the namespace-wide scans (listing, paging facts by record time). */
 export const INDEX_STATEMENTS: readonly string[] = [
   "CREATE INDEX t4dm_fact_record_time IF NOT EXISTS FOR ()-[f:FACT]-() ON (f.namespace, f.recordTime)",
   "CREATE INDEX t4dm_procedure_namespace IF NOT EXISTS FOR (p:Procedure) ON (p.namespace)",
   "CREATE INDEX t4dm_concept_namespace IF NOT EXISTS FOR (c:Concept) ON (c.namespace)",
+  "CREATE INDEX t4dm_memory_namespace IF NOT EXISTS FOR (m:Memory) ON (m.namespace, m.kind)",
+  `CREATE FULLTEXT INDEX ${MEMORY_TERMS_INDEX} IF NOT EXISTS FOR (m:Memory) ON EACH [m.lexicalTerms]
+   OPTIONS {indexConfig: {\`fulltext.analyzer\`: 'whitespace', \`fulltext.eventually_consistent\`: false}}`,
 ];
+
+/**
+ * The vector index over memory embeddings. One per database (Neo4j allows one vector index
+ * per label and property), so its dimension is the first creator's: a store configured for
+ * another dimension searches by exact scan instead (see Neo4jMemorySearch), and a re-embed
+ * drops it so the next start creates it for the new dimension.
+ */
+export function memoryVectorIndexStatement(dimensions: number): string {
+  if (!Number.isInteger(dimensions) || dimensions <= 0 || dimensions > 4096) throw new StoreInputError(`a vector index needs 1 to 4096 dimensions, got ${dimensions}`);
+  return `CREATE VECTOR INDEX ${MEMORY_VECTOR_INDEX} IF NOT EXISTS FOR (m:Memory) ON m.embedding
+   OPTIONS {indexConfig: {\`vector.dimensions\`: ${dimensions}, \`vector.similarity_function\`: 'cosine'}}`;
+}
 
 export interface ShownConstraint {
   name: string;

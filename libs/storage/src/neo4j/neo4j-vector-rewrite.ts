@@ -3,6 +3,10 @@ import { StoreConfigError, StoreInputError } from "../errors.js";
 import type { RewriteItem, StagedVector, VectorRewrite } from "../vector-rewrite.js";
 import { neo4jError } from "./neo4j-errors.js";
 import type { Neo4jGraphStoreOptions } from "./neo4j-graph-store.js";
+import { MEMORY_VECTOR_INDEX } from "./neo4j-schema.js";
+
+/** How to reach the server: the store's options less those of the store itself. */
+type Neo4jConnectionOptions = Omit<Neo4jGraphStoreOptions, "dimensions" | "exactSearchBelow">;
 
 /** The node labels whose vectors are rewritten, the text each is embedded from, and the vector property. */
 const LABELS = [
@@ -15,18 +19,21 @@ const LABELS = [
  * property next to `reembedTarget` (the target it was made for); `commit`
  * moves every staged vector into place in one transaction and keeps the
  * target, so a node is pending while its target is not this one. Concept
- * centroids are left as they are (nothing searches by them).
+ * centroids are left as they are (nothing searches by them). The memory
+ * vector index has a fixed dimension: a commit to another one drops it, and
+ * the store's next start creates it for the new dimension (until then its
+ * searches scan exactly).
  */
 export class Neo4jVectorRewrite implements VectorRewrite {
   readonly name = "graph (neo4j)";
 
   private constructor(
     private readonly driver: Driver,
-    private readonly options: Neo4jGraphStoreOptions,
+    private readonly options: Neo4jConnectionOptions,
     private readonly target: string,
   ) {}
 
-  static async open(options: Neo4jGraphStoreOptions, target: string): Promise<Neo4jVectorRewrite> {
+  static async open(options: Neo4jConnectionOptions, target: string): Promise<Neo4jVectorRewrite> {
     const driver = neo4j.driver(options.uri, options.password === undefined ? undefined : neo4j.auth.basic(options.user ?? "neo4j", options.password), {
       disableLosslessIntegers: true,
       connectionTimeout: options.connectionTimeoutMs ?? 5_000,
@@ -100,6 +107,16 @@ export class Neo4jVectorRewrite implements VectorRewrite {
           await tx.run(`MATCH (n:${label}) WHERE n.reembedVector IS NOT NULL SET n.${vector} = n.reembedVector REMOVE n.reembedVector`);
         }
       });
+      // Schema changes cannot share the data's transaction; an index of the old dimension would only be passed over anyway.
+      const index = await session.executeRead((tx) =>
+        tx.run("SHOW VECTOR INDEXES YIELD name, options WHERE name = $name RETURN options.indexConfig['vector.dimensions'] AS dimensions", { name: MEMORY_VECTOR_INDEX }),
+      );
+      const indexed = index.records[0]?.get("dimensions");
+      if (indexed !== undefined && Number(indexed) !== dimensions) {
+        await session.executeWrite(async (tx) => {
+          await tx.run(`DROP INDEX ${MEMORY_VECTOR_INDEX} IF EXISTS`);
+        });
+      }
     } catch (error) {
       if (error instanceof StoreConfigError) throw error;
       throw neo4jError(this.options.uri, "switching to the re-embedded vectors", error);

@@ -7,7 +7,7 @@ import { SqliteEpisodicStore, SqliteGraphStore } from "../../dist/index.js";
 const [dir, dims] = process.argv.slice(2);
 const dimensions = Number(dims);
 const episodic = new SqliteEpisodicStore({ dir, dimensions, saveIndexEvery: 64 });
-const graph = new SqliteGraphStore({ dir });
+const graph = new SqliteGraphStore({ dir, dimensions, saveIndexEvery: 64 });
 await episodic.init();
 await graph.init();
 

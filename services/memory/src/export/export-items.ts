@@ -1,6 +1,6 @@
 import type { BufferedItem } from "@t4dm/learning";
 import { adminV1, memoryV1, walV1 } from "@t4dm/proto";
-import type { MemoryNode, StoredFact, StoredMemory, StoredProcedure } from "@t4dm/storage";
+import type { StoredFact, StoredMemory, StoredProcedure } from "@t4dm/storage";
 
 /*
  * What export writes and import reads, in both directions: every field a
@@ -32,6 +32,7 @@ export function heldToExport(item: BufferedItem, status: Status): adminV1.Export
   });
 }
 
+/** A memory of the episodic store, or a graph memory node (which keeps the same statistics). */
 export function storedToExport(memory: StoredMemory): adminV1.ExportItem {
   return memoryItem({
     id: memory.id,
@@ -49,21 +50,6 @@ export function storedToExport(memory: StoredMemory): adminV1.ExportItem {
     lastAccessTime: memory.lastAccessTime,
     rewardSum: memory.rewardSum,
     rewardCount: memory.rewardCount,
-  });
-}
-
-/** Graph memory nodes keep no statistics; they export as zero. */
-export function nodeToExport(node: MemoryNode): adminV1.ExportItem {
-  return memoryItem({
-    ...adminV1.ExportedMemory.fromPartial({}),
-    id: node.id,
-    namespace: node.namespace,
-    kind: node.kind as memoryV1.MemoryType,
-    content: node.content,
-    metadata: node.metadata,
-    status: memoryV1.MemoryStatus.MEMORY_STATUS_STORED,
-    createTime: node.createTime,
-    embedding: Array.from(node.embedding),
   });
 }
 

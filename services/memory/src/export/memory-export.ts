@@ -5,7 +5,7 @@ import type { Stores } from "../storage/store-sync.js";
 import { checkNamespaceValue } from "../validation.js";
 import { decodeExportCursor, encodeExportCursor, EXPORT_PHASES, type ExportCursor, type ExportPhase } from "./export-cursor.js";
 import { publicPolicy } from "../retention.js";
-import { factToExport, heldToExport, nodeToExport, policyToExport, procedureToExport, storedToExport } from "./export-items.js";
+import { factToExport, heldToExport, policyToExport, procedureToExport, storedToExport } from "./export-items.js";
 
 const DEFAULT_PAGE = 500;
 const MAX_PAGE = 1000;
@@ -92,7 +92,7 @@ export class MemoryExport {
       }
       case "nodes": {
         const nodes = await this.stores.graph.listMemoryNodes(namespace, { after: after && { createTime: new Date(after.time), id: after.id }, limit });
-        return nodes.map((n) => ({ time: n.createTime.getTime(), id: n.id, item: pendingDelete(n.id) ? undefined : nodeToExport(n) }));
+        return nodes.map((n) => ({ time: n.createTime.getTime(), id: n.id, item: pendingDelete(n.id) ? undefined : storedToExport(n) }));
       }
       case "facts": {
         const facts = await this.stores.graph.queryFacts({

@@ -101,6 +101,7 @@ async function openRewrites(config: Config, target: EmbedderIdentity): Promise<V
         ? await Neo4jVectorRewrite.open({ uri: config.neo4jUri, user: config.neo4jUser, password: config.neo4jPassword, database: config.neo4jDatabase }, name)
         : SqliteVectorRewrite.graph(dir, name),
     );
+    if (!config.neo4jUri) rewrites.push(SqliteVectorRewrite.graphMemories(dir, name));
     return rewrites;
   } catch (error) {
     for (const rewrite of rewrites) await rewrite.close();

@@ -25,8 +25,8 @@ export async function openStores(config: Config, dimensions: number, logger: Log
     ? new QdrantEpisodicStore({ url: config.qdrantUrl, apiKey: config.qdrantApiKey, dimensions })
     : new SqliteEpisodicStore({ dir, dimensions });
   const graph: GraphStore = config.neo4jUri
-    ? new Neo4jGraphStore({ uri: config.neo4jUri, user: config.neo4jUser, password: config.neo4jPassword, database: config.neo4jDatabase })
-    : new SqliteGraphStore({ dir });
+    ? new Neo4jGraphStore({ uri: config.neo4jUri, user: config.neo4jUser, password: config.neo4jPassword, database: config.neo4jDatabase, dimensions })
+    : new SqliteGraphStore({ dir, dimensions });
   try {
     await episodic.init();
   } catch (error) {

@@ -89,6 +89,7 @@ export class StoreSync {
     const graph = promoting.filter((item) => !isEpisodic(item.memory.kind));
     if (episodic.length > 0) await this.stores.episodic.upsert(episodic.map(toStoredMemory));
     for (const item of graph) {
+      // What ranking needs comes along, so a recall scores the node as it scored the buffered memory.
       await this.stores.graph.upsertMemoryNode({
         id: item.memory.id,
         namespace: item.memory.namespace,
@@ -97,6 +98,10 @@ export class StoreSync {
         embedding: item.embedding,
         metadata: item.memory.metadata,
         createTime: item.memory.createTime ?? this.clock(),
+        importance: item.memory.importance,
+        evidence: item.evidence,
+        clusterId: item.memory.clusterId,
+        expireTime: item.memory.expireTime,
       });
     }
     for (const [namespace, ids] of groupByNamespace(deletes)) {
@@ -130,7 +135,8 @@ function hasWork(state: LearningState): boolean {
   return state.buffer.promoting().next().done === false || state.outbox.pendingDeletes.size > 0 || state.outbox.pendingConcepts.size > 0;
 }
 
-function isEpisodic(kind: number): boolean {
+/** Whether memories of this kind live in the episodic store (else in the graph store, as memory nodes). */
+export function isEpisodic(kind: number): boolean {
   return kind === walV1.MemoryKind.MEMORY_KIND_EPISODIC || kind === walV1.MemoryKind.MEMORY_KIND_WORKING || kind === walV1.MemoryKind.MEMORY_KIND_UNSPECIFIED;
 }
 
