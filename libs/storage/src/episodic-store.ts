@@ -38,6 +38,8 @@ export interface EpisodicStore {
   lexicalSearch(namespace: string, terms: readonly string[], k: number, filter: StoreFilter): Promise<LexicalSearchResult>;
   list(namespace: string, filter: StoreFilter, page: { after?: PageCursor; limit: number }): Promise<StoredMemory[]>;
   count(namespace: string): Promise<number>;
+  /** Every namespace holding at least one memory, sorted (to export every tenant). */
+  namespaces(): Promise<string[]>;
   /**
    * Best-effort statistics (recall hits, rewards); not part of the learning
    * state. Takes every update of one recall or reward at once, so a store can

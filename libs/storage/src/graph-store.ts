@@ -58,6 +58,24 @@ export interface GraphStore {
   lexicalSearchMemoryNodes(namespace: string, terms: readonly string[], k: number, filter: StoreFilter): Promise<LexicalSearchResult>;
   /** Best-effort access and reward statistics of memory nodes, as EpisodicStore.recordAccess. */
   recordAccess(namespace: string, updates: readonly AccessUpdate[]): Promise<void>;
+  /** The namespace's memory nodes in (createTime, id) order; `after` is exclusive (for export). */
+  listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<StoredMemory[]>;
+
+  /**
+   * Import: writes a fact exactly as given, both timelines included, with no
+   * closing of other facts (the export carries every fact's own end).
+   * Idempotent by (namespace, id); an id that holds another (subject,
+   * predicate, object) is a StoreInputError.
+   */
+  restoreFact(fact: StoredFact): Promise<void>;
+  /**
+   * Import: writes a procedure exactly as given, statistics and times
+   * included. Idempotent by (namespace, id); a name another id holds is a
+   * StoreInputError.
+   */
+  restoreProcedure(procedure: StoredProcedure): Promise<void>;
+  /** Every namespace holding a fact, a procedure or a memory node, sorted (to export every tenant). */
+  namespaces(): Promise<string[]>;
 
   /** A concept formed by deep consolidation, linked to the episodes it summarises (idempotent by id). */
   upsertConcept(concept: ConceptInput): Promise<void>;

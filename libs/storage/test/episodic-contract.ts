@@ -542,6 +542,14 @@ export function describeEpisodicContract(name: string, make: (options: { dimensi
       expect(await store.count(A)).toBe(5);
     });
 
+    it("namespaces lists every namespace holding a memory, sorted", async () => {
+      expect(await store.namespaces()).toEqual([]);
+      await store.upsert([memory({ id: "b1", namespace: B, embedding: axis(0) }), memory({ id: "a1", embedding: axis(1) }), memory({ id: "a2", kind: 2, embedding: axis(2) })]);
+      expect(await store.namespaces()).toEqual([A, B]);
+      await store.delete(B, ["b1"]);
+      expect(await store.namespaces()).toEqual([A]);
+    });
+
     it("recordAccess updates the statistics only, all of one call's updates, skipping missing ids", async () => {
       const m = memory({ id: "m", embedding: axis(0), content: "unchanged" });
       const n = memory({ id: "n", embedding: axis(1), content: "also unchanged" });

@@ -354,6 +354,46 @@ export function describeGraphContract(name: string, make: () => Promise<GraphHar
       });
     });
 
+    describe("import (restore, list memory nodes)", () => {
+      it("restoreFact writes both timelines exactly, closes nothing, and is idempotent by id", async () => {
+        const open = fact({ subject: "ada", object: "globex", validStartTime: at(60), recordTime: at(90) });
+        await store.upsertFact(open);
+        const closed: StoredFact = { ...fact({ subject: "ada", object: "acme", validStartTime: at(0), recordTime: at(0) }), validEndTime: at(60) };
+        await store.restoreFact(closed);
+        await store.restoreFact(closed);
+        expect(await query({ asOf: at(0), includeHistory: true })).toEqual([closed, open]);
+        await expect(store.restoreFact({ ...closed, object: "initech" })).rejects.toThrow(/another/);
+        expect(await store.queryFacts({ namespace: B, asOf: at(0), includeHistory: true, limit: 10 })).toEqual([]);
+      });
+
+      it("restoreProcedure keeps the given statistics and times, and refuses a name another id holds", async () => {
+        const stored = { ...procedure({ id: "p-1", name: "deploy" }), successCount: 3, executionCount: 5, createTime: at(1), updateTime: at(7) };
+        const { now: _now, ...restored } = stored;
+        await store.restoreProcedure(restored);
+        await store.restoreProcedure(restored);
+        expect(await store.getProcedure(A, "p-1")).toEqual(restored);
+        await expect(store.restoreProcedure({ ...restored, id: "p-2" })).rejects.toThrow(/held by another/);
+        expect(await store.listProcedures(A)).toHaveLength(1);
+      });
+
+      it("namespaces lists every namespace holding a fact, a procedure or a memory node, sorted", async () => {
+        expect(await store.namespaces()).toEqual([]);
+        await store.upsertFact(fact({ subject: "ada", object: "acme", namespace: "ns-c" }));
+        await store.upsertProcedure(procedure({ id: "p-1", name: "deploy", namespace: B }));
+        await store.upsertMemoryNode({ id: "m-1", namespace: A, kind: 3, content: "x", embedding: axis(1), metadata: {}, createTime: at(0), importance: 0.5, evidence: 0, clusterId: 0 });
+        expect(await store.namespaces()).toEqual([A, B, "ns-c"]);
+      });
+
+      it("listMemoryNodes pages a namespace in (createTime, id) order", async () => {
+        const node = (id: string, minutes: number, namespace = A): MemoryNode => ({ id, namespace, kind: 3, content: id, embedding: axis(1), metadata: {}, createTime: at(minutes), importance: 0.5, evidence: 0, clusterId: 0 });
+        for (const n of [node("m-3", 2), node("m-1", 1), node("m-2", 1), node("m-x", 0, B)]) await store.upsertMemoryNode(n);
+        const first = await store.listMemoryNodes(A, { limit: 2 });
+        expect(first.map((n) => n.id)).toEqual(["m-1", "m-2"]);
+        const rest = await store.listMemoryNodes(A, { after: { createTime: first[1]!.createTime, id: first[1]!.id }, limit: 2 });
+        expect(rest).toEqual([{ ...node("m-3", 2), accessCount: 0, rewardSum: 0, rewardCount: 0 }]);
+      });
+    });
+
     describe("concepts", () => {
       it("upserts with episode links, replacing the links on a re-upsert", async () => {
         const concept = { id: "c1", namespace: A, label: "coffee", centroid: axis(1), episodeIds: ["e3", "e1", "e2"], createTime: at(1) };

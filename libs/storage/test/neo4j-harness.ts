@@ -96,6 +96,22 @@ class PrefixedGraphStore implements GraphStore {
     return this.inner.deleteMemoryNodes(this.prefix + namespace, ids);
   }
 
+  async listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<StoredMemory[]> {
+    return (await this.inner.listMemoryNodes(this.prefix + namespace, page)).map((m) => this.out(m));
+  }
+
+  restoreFact(fact: StoredFact): Promise<void> {
+    return this.inner.restoreFact(this.in(fact));
+  }
+
+  restoreProcedure(procedure: StoredProcedure): Promise<void> {
+    return this.inner.restoreProcedure(this.in(procedure));
+  }
+
+  async namespaces(): Promise<string[]> {
+    return (await this.inner.namespaces()).filter((n) => n.startsWith(this.prefix)).map((n) => n.slice(this.prefix.length));
+  }
+
   upsertConcept(concept: ConceptInput): Promise<void> {
     return this.inner.upsertConcept(this.in(concept));
   }

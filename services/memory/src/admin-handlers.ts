@@ -1,4 +1,5 @@
 import { adminV1 } from "@t4dm/proto";
+import { allows } from "./auth/api-keys.js";
 import { guarded, type Gate } from "./auth/guarded.js";
 import type { Logger } from "@t4dm/telemetry";
 import type { Readiness } from "./readiness.js";
@@ -98,5 +99,22 @@ export function adminHandlers(context: AdminContext): adminV1.AdminServiceServer
       (request: adminV1.GetRetentionPolicyRequest) => ({ namespaces: request.namespace ? [request.namespace] : [], admin: true }),
       async (request: adminV1.GetRetentionPolicyRequest) => ready().retention.get(request),
     ),
+    // Export and import move a tenant's data: the key must be admin and allow the namespace, as for Reset.
+    exportMemories: guarded(
+      context.gate,
+      "AdminService/ExportMemories",
+      (request: adminV1.ExportMemoriesRequest) => ({ namespaces: request.namespace ? [request.namespace] : [], admin: true }),
+      (request: adminV1.ExportMemoriesRequest) => ready().exports.page(request),
+    ),
+    importMemories: guarded(
+      context.gate,
+      "AdminService/ImportMemories",
+      (request: adminV1.ImportMemoriesRequest) => ({ namespaces: request.namespace ? [request.namespace] : [], admin: true }),
+      (request: adminV1.ImportMemoriesRequest) => ready().imports.importBatch(request),
+    ),
+    // Only the namespaces this key may use: another tenant's name is never revealed.
+    listNamespaces: guarded(context.gate, "AdminService/ListNamespaces", ADMIN, async (_request: adminV1.ListNamespacesRequest, principal) => ({
+      namespaces: (await ready().exports.namespaces()).filter((namespace) => allows(principal, namespace)),
+    })),
   };
 }

@@ -11,6 +11,8 @@ import type { EmbedderSource } from "./embedding/open-embedder.js";
 import { MemoryCore } from "./memory-core.js";
 import { MemoryLifecycle } from "./memory-lifecycle.js";
 import { MemoryReads } from "./memory-reads.js";
+import { MemoryExport } from "./export/memory-export.js";
+import { MemoryImport } from "./export/memory-import.js";
 import { Retention } from "./retention.js";
 import { StoreSync, type Stores } from "./storage/store-sync.js";
 import { Checkpointer, WAL_FULL_REASON } from "./pipeline/checkpointer.js";
@@ -32,6 +34,9 @@ export interface Engine {
   lifecycle: MemoryLifecycle;
   retention: Retention;
   knowledge: KnowledgeCore;
+  /** AdminService ExportMemories / ImportMemories (`t4dm export`, `t4dm import`). */
+  exports: MemoryExport;
+  imports: MemoryImport;
   stores: Stores;
   storeSync: StoreSync;
   embedder: Embedder;
@@ -170,6 +175,7 @@ export async function startEngine(
       }),
   });
   const retention = new Retention(pipeline, stores, clock);
+  const exportedEmbedder = () => ({ embedder: identity.embedder, model: identity.model, dimensions: pipeline.durable.embeddingDim });
   const lifecycle = new MemoryLifecycle(pipeline, stores, clock, retention);
   const expiry = setInterval(() => void lifecycle.expire().catch(() => undefined), 30_000);
   expiry.unref();
@@ -194,6 +200,8 @@ export async function startEngine(
     lifecycle,
     retention,
     knowledge,
+    exports: new MemoryExport(() => pipeline.durable, stores, exportedEmbedder, Math.floor(config.maxMessageBytes / 2)),
+    imports: new MemoryImport(pipeline, stores, { ...config, embeddingDim: pipeline.durable.embeddingDim }, exportedEmbedder, clock),
     stores,
     storeSync,
     embedder,

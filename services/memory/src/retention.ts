@@ -105,7 +105,7 @@ const MODES = new Map<adminV1.RetentionMode, walV1.RetentionMode>([
   [adminV1.RetentionMode.RETENTION_MODE_LEARNED, walV1.RetentionMode.RETENTION_MODE_LEARNED],
 ]);
 
-function publicPolicy(record: walV1.RetentionPolicySet): adminV1.RetentionPolicy {
+export function publicPolicy(record: walV1.RetentionPolicySet): adminV1.RetentionPolicy {
   const mode = record.mode === walV1.RetentionMode.RETENTION_MODE_LEARNED ? adminV1.RetentionMode.RETENTION_MODE_LEARNED : adminV1.RetentionMode.RETENTION_MODE_KEEP;
   return { mode, maxMemories: record.maxMemories, maxAgeSeconds: record.maxAgeSeconds };
 }

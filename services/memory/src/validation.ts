@@ -96,7 +96,7 @@ function toValidRemember(request: memoryV1.RememberRequest, limits: Limits, now:
   };
 }
 
-function checkMetadata(metadata: Record<string, unknown>, limits: Limits, field: string, v: Violations): void {
+export function checkMetadata(metadata: Record<string, unknown>, limits: Limits, field: string, v: Violations): void {
   const keys = Object.keys(metadata);
   if (keys.length > limits.maxMetadataEntries) v.add(field, `has ${keys.length} entries; the limit is ${limits.maxMetadataEntries}`);
   for (const key of keys) {

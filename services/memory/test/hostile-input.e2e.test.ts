@@ -30,6 +30,9 @@ const METHODS = [
   "/t4dm.memory.v1.KnowledgeService/QueryFacts",
   "/t4dm.memory.v1.KnowledgeService/MatchProcedures",
   "/t4dm.admin.v1.AdminService/Reset",
+  "/t4dm.admin.v1.AdminService/ExportMemories",
+  "/t4dm.admin.v1.AdminService/ImportMemories",
+  "/t4dm.admin.v1.AdminService/ListNamespaces",
 ];
 
 describe("hostile input: the service stays up, answers with the right codes, and logs nothing refused", () => {

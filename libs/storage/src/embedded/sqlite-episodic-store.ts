@@ -352,6 +352,10 @@ export class SqliteEpisodicStore implements EpisodicStore {
     return this.statement<{ n: number }>("SELECT count(*) AS n FROM memories WHERE namespace = ?").get(namespace)!.n;
   }
 
+  async namespaces(): Promise<string[]> {
+    return this.statement<{ namespace: string }>("SELECT DISTINCT namespace FROM memories ORDER BY namespace").all().map((row) => row.namespace);
+  }
+
   /**
    * One transaction for all the updates, committed without its own fsync
    * (synchronous=NORMAL for this commit only): statistics are best effort,

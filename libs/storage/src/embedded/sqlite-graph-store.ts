@@ -254,6 +254,68 @@ export class SqliteGraphStore implements GraphStore {
     await this.memories.recordAccess(namespace, updates);
   }
 
+  async listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<StoredMemory[]> {
+    this.open();
+    return this.memories.list(namespace, {}, page);
+  }
+
+  async restoreFact(fact: StoredFact): Promise<void> {
+    const db = this.open();
+    const row = [
+      fact.confidence,
+      millis(fact.validStartTime, "validStartTime"),
+      fact.validEndTime ? millis(fact.validEndTime, "validEndTime") : null,
+      millis(fact.recordTime, "recordTime"),
+      JSON.stringify(fact.metadata ?? {}),
+    ] as const;
+    db.transaction(() => {
+      const stored = this.statement<FactRow>("SELECT * FROM facts WHERE namespace = ? AND id = ?").get(fact.namespace, fact.id);
+      if (stored && (stored.subject !== fact.subject || stored.predicate !== fact.predicate || stored.object !== fact.object)) {
+        throw new StoreInputError(`fact ${fact.id} already holds another (subject, predicate, object)`);
+      }
+      this.statement(
+        `INSERT INTO facts (namespace, id, subject, predicate, object, confidence, valid_start, valid_end, record_time, metadata)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (namespace, id) DO UPDATE SET confidence = excluded.confidence, valid_start = excluded.valid_start,
+           valid_end = excluded.valid_end, record_time = excluded.record_time, metadata = excluded.metadata`,
+      ).run(fact.namespace, fact.id, fact.subject, fact.predicate, fact.object, ...row);
+    })();
+  }
+
+  async restoreProcedure(procedure: StoredProcedure): Promise<void> {
+    const db = this.open();
+    db.transaction(() => {
+      const named = this.statement<ProcedureRow>("SELECT * FROM procedures WHERE namespace = ? AND name = ?").get(procedure.namespace, procedure.name);
+      if (named && named.id !== procedure.id) throw new StoreInputError(`procedure name ${JSON.stringify(procedure.name)} is held by another procedure id`);
+      this.statement(
+        `INSERT INTO procedures (namespace, id, name, trigger_text, trigger_embedding, steps, metadata, success_count, execution_count, create_time, update_time)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (namespace, id) DO UPDATE SET name = excluded.name, trigger_text = excluded.trigger_text,
+           trigger_embedding = excluded.trigger_embedding, steps = excluded.steps, metadata = excluded.metadata,
+           success_count = excluded.success_count, execution_count = excluded.execution_count,
+           create_time = excluded.create_time, update_time = excluded.update_time`,
+      ).run(
+        procedure.namespace,
+        procedure.id,
+        procedure.name,
+        procedure.trigger,
+        toBlob(procedure.triggerEmbedding),
+        JSON.stringify(procedure.steps),
+        JSON.stringify(procedure.metadata ?? {}),
+        procedure.successCount,
+        procedure.executionCount,
+        millis(procedure.createTime, "createTime"),
+        millis(procedure.updateTime, "updateTime"),
+      );
+    })();
+  }
+
+  async namespaces(): Promise<string[]> {
+    this.open();
+    const graph = this.statement<{ namespace: string }>("SELECT namespace FROM facts UNION SELECT namespace FROM procedures").all();
+    return [...new Set([...graph.map((row) => row.namespace), ...(await this.memories.namespaces())])].sort();
+  }
+
   async upsertConcept(concept: ConceptInput): Promise<void> {
     const db = this.open();
     const createTime = millis(concept.createTime, "createTime");

@@ -128,3 +128,35 @@ export async function queryFactsIn(tx: ManagedTransaction, query: FactQuery): Pr
   });
   return result.records.map((r) => toFact(r.get("fact")));
 }
+
+// Import: the fact as exported, both timelines included; nothing else on its timeline moves.
+const RESTORE = `MERGE (s:Entity {key: $subjectKey}) ON CREATE SET s.namespace = $namespace, s.name = $subject
+MERGE (o:Entity {key: $objectKey}) ON CREATE SET o.namespace = $namespace, o.name = $object
+MERGE (s)-[f:FACT {key: $key}]->(o)
+SET f.namespace = $namespace, f.id = $id, f.predicate = $predicate, f.confidence = $confidence,
+  f.validStart = datetime({epochMillis: $validStart}),
+  f.validEnd = CASE WHEN $validEnd IS NULL THEN null ELSE datetime({epochMillis: $validEnd}) END,
+  f.recordTime = datetime({epochMillis: $recordTime}), f.metadata = $metadata`;
+
+export async function restoreFactIn(tx: ManagedTransaction, fact: StoredFact): Promise<void> {
+  const key = keyOf(fact.namespace, fact.id);
+  const stored = (await tx.run<{ fact: FactRecord }>(BY_KEY, { key })).records[0]?.get("fact");
+  if (stored && (stored.subject !== fact.subject || stored.predicate !== fact.predicate || stored.object !== fact.object)) {
+    throw new StoreInputError(`fact ${fact.id} already holds another (subject, predicate, object)`);
+  }
+  await tx.run(RESTORE, {
+    key,
+    subjectKey: keyOf(fact.namespace, fact.subject),
+    objectKey: keyOf(fact.namespace, fact.object),
+    namespace: fact.namespace,
+    id: fact.id,
+    subject: fact.subject,
+    predicate: fact.predicate,
+    object: fact.object,
+    confidence: fact.confidence,
+    validStart: epochMillis(fact.validStartTime, "validStartTime"),
+    validEnd: fact.validEndTime ? epochMillis(fact.validEndTime, "validEndTime") : null,
+    recordTime: epochMillis(fact.recordTime, "recordTime"),
+    metadata: JSON.stringify(fact.metadata ?? {}),
+  });
+}

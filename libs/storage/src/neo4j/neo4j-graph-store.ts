@@ -2,7 +2,7 @@ import { lexicalTerms } from "@t4dm/learning";
 import neo4j, { type Driver, type ManagedTransaction, type Session } from "neo4j-driver";
 import type { AccessUpdate, LexicalSearchResult, SearchHit, StoredMemory, StoreFilter, StoreHealth } from "../episodic-store.js";
 import { millis } from "../embedded/embedding-blob.js";
-import { StoreClosedError, StoreConfigError } from "../errors.js";
+import { StoreClosedError, StoreConfigError, StoreInputError } from "../errors.js";
 import type {
   ConceptInput,
   FactInput,
@@ -15,7 +15,7 @@ import type {
   StoredProcedure,
 } from "../graph-store.js";
 import { neo4jError } from "./neo4j-errors.js";
-import { queryFactsIn, upsertFactIn } from "./neo4j-facts.js";
+import { queryFactsIn, restoreFactIn, upsertFactIn } from "./neo4j-facts.js";
 import {
   CONCEPT_PROJECTION,
   type ConceptRecord,
@@ -95,6 +95,22 @@ SET m.accessCount = u.accessCount, m.lastAccessTime = datetime({epochMillis: u.l
 
 /** Nodes written before graph search have no terms: they get them at start-up, in batches of this size. */
 const TERMS_BACKFILL_BATCH = 1000;
+
+// Import: the procedure as exported, statistics and times included (a name held by another id fails on nameKey's constraint).
+const PROCEDURE_RESTORE = `MERGE (p:Procedure {key: $key})
+SET p.nameKey = $nameKey, p.namespace = $namespace, p.id = $id, p.name = $name, p.trigger = $trigger,
+  p.triggerEmbedding = $triggerEmbedding, p.steps = $steps, p.metadata = $metadata,
+  p.successCount = $successCount, p.executionCount = $executionCount,
+  p.createTime = datetime({epochMillis: $createTime}), p.updateTime = datetime({epochMillis: $updateTime})`;
+
+const MEMORY_PAGE = `MATCH (m:Memory) WHERE m.namespace = $namespace
+  AND ($afterTime IS NULL OR m.createTime > datetime({epochMillis: $afterTime})
+       OR (m.createTime = datetime({epochMillis: $afterTime}) AND m.id > $afterId))
+RETURN ${MEMORY_PROJECTION} AS memory ORDER BY m.createTime, m.id LIMIT $limit`;
+
+const NAMESPACES = `MATCH (m:Memory) RETURN DISTINCT m.namespace AS namespace
+UNION MATCH (p:Procedure) RETURN DISTINCT p.namespace AS namespace
+UNION MATCH ()-[f:FACT]->() RETURN DISTINCT f.namespace AS namespace`;
 
 const CONCEPT_UPSERT = `MERGE (c:Concept {key: $key})
 SET c.namespace = $namespace, c.id = $id, c.label = $label, c.centroid = $centroid,
@@ -267,6 +283,51 @@ export class Neo4jGraphStore implements GraphStore {
     await this.write("deleteMemoryNodes", async (tx) => {
       await tx.run("UNWIND $keys AS key MATCH (m:Memory {key: key}) DETACH DELETE m", { keys });
     });
+  }
+
+  async listMemoryNodes(namespace: string, page: { after?: { createTime: Date; id: string }; limit: number }): Promise<StoredMemory[]> {
+    if (!(page.limit > 0)) return [];
+    const params = {
+      namespace,
+      afterTime: page.after ? epochMillis(page.after.createTime, "after.createTime") : null,
+      afterId: page.after?.id ?? null,
+      limit: neo4j.int(Math.floor(page.limit)),
+    };
+    const records = await this.read("listMemoryNodes", async (tx) => (await tx.run<{ memory: MemoryRecord }>(MEMORY_PAGE, params)).records.map((r) => r.get("memory")));
+    return records.map(toStoredMemory);
+  }
+
+  async restoreFact(fact: StoredFact): Promise<void> {
+    await this.write("restoreFact", (tx) => restoreFactIn(tx, fact));
+  }
+
+  async restoreProcedure(procedure: StoredProcedure): Promise<void> {
+    const params = {
+      key: keyOf(procedure.namespace, procedure.id),
+      nameKey: keyOf(procedure.namespace, procedure.name),
+      namespace: procedure.namespace,
+      id: procedure.id,
+      name: procedure.name,
+      trigger: procedure.trigger,
+      triggerEmbedding: floatList(procedure.triggerEmbedding, "triggerEmbedding"),
+      steps: JSON.stringify(procedure.steps),
+      metadata: JSON.stringify(procedure.metadata ?? {}),
+      successCount: neo4j.int(procedure.successCount),
+      executionCount: neo4j.int(procedure.executionCount),
+      createTime: epochMillis(procedure.createTime, "createTime"),
+      updateTime: epochMillis(procedure.updateTime, "updateTime"),
+    };
+    await this.write("restoreProcedure", async (tx) => {
+      const held = await tx.run<{ id: string }>("MATCH (p:Procedure {nameKey: $nameKey}) RETURN p.id AS id", params);
+      const holder = held.records[0]?.get("id");
+      if (holder !== undefined && holder !== procedure.id) throw new StoreInputError(`procedure name ${JSON.stringify(procedure.name)} is held by another procedure id`);
+      await tx.run(PROCEDURE_RESTORE, params);
+    });
+  }
+
+  async namespaces(): Promise<string[]> {
+    const records = await this.read("namespaces", async (tx) => (await tx.run<{ namespace: string }>(NAMESPACES)).records.map((r) => r.get("namespace")));
+    return records.sort();
   }
 
   async upsertConcept(concept: ConceptInput): Promise<void> {

@@ -46,6 +46,9 @@ const PAYLOAD_INDEXES: readonly { field: string; schema: Schemas["PayloadFieldSc
   { field: FIELD.lexicalTerms, schema: "keyword", type: "keyword" },
   { field: FIELD.lexicalLength, schema: "integer", type: "integer" },
 ];
+/** The most namespaces `namespaces()` lists per collection. */
+const MAX_NAMESPACES = 1_000_000;
+
 /** Candidates the sparse query fetches per collection before exact scoring: this many times k, at least k + 32. */
 const LEXICAL_OVERFETCH = 4;
 /** Distinct lengths a facet may report; a namespace's lengths beyond it would be missed in the total. */
@@ -302,6 +305,18 @@ export class QdrantEpisodicStore implements EpisodicStore {
       ),
     );
     return counts.reduce((sum, result) => sum + result.count, 0);
+  }
+
+  /** From the namespace payload index (Qdrant's facet counts, 1.12 and later), every collection. */
+  async namespaces(): Promise<string[]> {
+    this.open();
+    const facets = await settleAll(
+      [...this.collections.values()].map((name) =>
+        this.request(`list namespaces of ${name}`, () => this.client.facet(name, { key: "namespace", limit: MAX_NAMESPACES, exact: true })),
+      ),
+    );
+    const found = new Set(facets.flatMap((facet) => facet.hits.map((hit) => String(hit.value))));
+    return [...found].sort();
   }
 
   async recordAccess(namespace: string, updates: readonly AccessUpdate[]): Promise<void> {

@@ -104,6 +104,20 @@ export class StoreSync {
         expireTime: item.memory.expireTime,
       });
     }
+    // Statistics earned while buffered (recall hits, rewards; an import's own) stay with the node, as toStoredMemory keeps them for the episodic store.
+    const earned = graph.filter((item) => item.accessCount > 0 || item.rewardCount > 0);
+    for (const [namespace, items] of groupItemsByNamespace(earned)) {
+      await this.stores.graph.recordAccess(
+        namespace,
+        items.map((item) => ({
+          id: item.memory.id,
+          accessCount: item.accessCount,
+          lastAccessTime: item.lastAccessTime ?? item.memory.createTime ?? this.clock(),
+          rewardSum: item.rewardSum,
+          rewardCount: item.rewardCount,
+        })),
+      );
+    }
     for (const [namespace, ids] of groupByNamespace(deletes)) {
       await this.stores.episodic.delete(namespace, ids);
       await this.stores.graph.deleteMemoryNodes(namespace, ids);
@@ -167,6 +181,16 @@ function groupByNamespace(entries: readonly [string, string][]): Map<string, str
     const ids = groups.get(namespace) ?? [];
     ids.push(id);
     groups.set(namespace, ids);
+  }
+  return groups;
+}
+
+function groupItemsByNamespace(items: readonly BufferedItem[]): Map<string, BufferedItem[]> {
+  const groups = new Map<string, BufferedItem[]>();
+  for (const item of items) {
+    const group = groups.get(item.memory.namespace) ?? [];
+    group.push(item);
+    groups.set(item.memory.namespace, group);
   }
   return groups;
 }

@@ -18,7 +18,17 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Value } from "../../../google/protobuf/struct.js";
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
+import { Fact, ProcedureStep } from "../../memory/v1/knowledge.js";
+import {
+  MemoryStatus,
+  memoryStatusFromJSON,
+  memoryStatusToJSON,
+  MemoryType,
+  memoryTypeFromJSON,
+  memoryTypeToJSON,
+} from "../../memory/v1/memory.js";
 
 /** What may end an acknowledged memory besides Forget, a TTL and a merge. */
 export enum RetentionMode {
@@ -231,6 +241,148 @@ export interface GetStatusResponse {
    * at its size cap, a checkpoint pending); empty when writes are accepted.
    */
   degraded: string[];
+}
+
+/**
+ * One memory as export and import carry it: everything needed to recreate it
+ * exactly (id, times, embedding, statistics), unlike the public Memory view.
+ */
+export interface ExportedMemory {
+  id: string;
+  namespace: string;
+  /** Named kind, not type: a dump line's "type" says what the line holds. */
+  kind: MemoryType;
+  content: string;
+  metadata: { [key: string]: any | undefined };
+  /** In [0, 1]. */
+  importance: number;
+  /**
+   * BUFFERED, PENDING_PROMOTION or STORED. Import keeps a BUFFERED memory
+   * buffered while the target's buffer has room; everything else is stored.
+   */
+  status: MemoryStatus;
+  createTime:
+    | Date
+    | undefined;
+  /** Working memory only. */
+  expireTime:
+    | Date
+    | undefined;
+  /** Unit length, of the exporting data directory's dimension. */
+  embedding: number[];
+  evidence: number;
+  accessCount: number;
+  lastAccessTime: Date | undefined;
+  rewardSum: number;
+  rewardCount: number;
+}
+
+export interface ExportedMemory_MetadataEntry {
+  key: string;
+  value: any | undefined;
+}
+
+/** A procedure with its trigger embedding and success statistics. */
+export interface ExportedProcedure {
+  id: string;
+  namespace: string;
+  name: string;
+  trigger: string;
+  triggerEmbedding: number[];
+  steps: ProcedureStep[];
+  metadata: { [key: string]: any | undefined };
+  successCount: number;
+  executionCount: number;
+  createTime: Date | undefined;
+  updateTime: Date | undefined;
+}
+
+export interface ExportedProcedure_MetadataEntry {
+  key: string;
+  value: any | undefined;
+}
+
+/** One exported thing; a JSON Lines dump holds one per line. */
+export interface ExportItem {
+  item:
+    | { $case: "memory"; value: ExportedMemory }
+    | //
+    /** A fact with both timelines (valid time and record time). */
+    { $case: "fact"; value: Fact }
+    | { $case: "procedure"; value: ExportedProcedure }
+    | //
+    /** The namespace's own retention policy (none when it follows the service default). */
+    { $case: "retentionPolicy"; value: ExportedRetentionPolicy }
+    | undefined;
+}
+
+export interface ExportedRetentionPolicy {
+  namespace: string;
+  policy: RetentionPolicy | undefined;
+}
+
+/** Which embedder made a dump's vectors; import refuses vectors of another. */
+export interface EmbedderIdentity {
+  /** "minilm", "hashing" or "http". */
+  embedder: string;
+  /** The model, e.g. "sha256:…" for minilm. */
+  model: string;
+  dimensions: number;
+}
+
+export interface ExportMemoriesRequest {
+  /** Required: the namespace (tenant) to export. */
+  namespace: string;
+  /** Items per page; 0 means 500, at most 1000. */
+  pageSize: number;
+  /** From the previous response; empty for the first page. */
+  pageToken: string;
+}
+
+export interface ExportMemoriesResponse {
+  /**
+   * Memories first (held in the learning state, then the episodic store,
+   * then graph memory nodes), then facts by record time, then procedures.
+   * A memory promoted while the export runs may appear twice; import is
+   * idempotent by id.
+   */
+  items: ExportItem[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+  embedder: EmbedderIdentity | undefined;
+}
+
+export interface ImportMemoriesRequest {
+  /** Required: every item must belong to this namespace. */
+  namespace: string;
+  /**
+   * At most T4DM_MAX_BATCH_SIZE items. The whole batch is checked first: one
+   * bad item answers INVALID_ARGUMENT naming it and nothing is written.
+   */
+  items: ExportItem[];
+  /**
+   * The embedder that made the items' vectors (the dump's header). Required
+   * when any item carries a vector; another embedder than the target's
+   * answers FAILED_PRECONDITION (EMBEDDER_MISMATCH).
+   */
+  embedder: EmbedderIdentity | undefined;
+}
+
+export interface ImportMemoriesResponse {
+  /** Items written by this call. */
+  imported: number;
+  /** Memories already present with this id (import is idempotent by id). */
+  skipped: number;
+  /** The LSN of the last WAL record the memories went through (0 if none). */
+  lsn: number;
+}
+
+export interface ListNamespacesRequest {
+}
+
+export interface ListNamespacesResponse {
+  /** Sorted; only those the calling key may use. */
+  namespaces: string[];
 }
 
 function createBaseRetentionPolicy(): RetentionPolicy {
@@ -1693,6 +1845,1742 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
   },
 };
 
+function createBaseExportedMemory(): ExportedMemory {
+  return {
+    id: "",
+    namespace: "",
+    kind: 0,
+    content: "",
+    metadata: {},
+    importance: 0,
+    status: 0,
+    createTime: undefined,
+    expireTime: undefined,
+    embedding: [],
+    evidence: 0,
+    accessCount: 0,
+    lastAccessTime: undefined,
+    rewardSum: 0,
+    rewardCount: 0,
+  };
+}
+
+export const ExportedMemory: MessageFns<ExportedMemory> = {
+  encode(message: ExportedMemory, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(18).string(message.namespace);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(24).int32(message.kind);
+    }
+    if (message.content !== "") {
+      writer.uint32(34).string(message.content);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, any | undefined]) => {
+      if (value !== undefined) {
+        ExportedMemory_MetadataEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
+      }
+    });
+    if (message.importance !== 0) {
+      writer.uint32(53).float(message.importance);
+    }
+    if (message.status !== 0) {
+      writer.uint32(56).int32(message.status);
+    }
+    if (message.createTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(66).fork()).join();
+    }
+    if (message.expireTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.expireTime), writer.uint32(74).fork()).join();
+    }
+    if (message.embedding.length !== 0) {
+      writer.uint32(82).fork();
+      for (const v of message.embedding) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    if (message.evidence !== 0) {
+      writer.uint32(93).float(message.evidence);
+    }
+    if (message.accessCount !== 0) {
+      writer.uint32(96).uint32(message.accessCount);
+    }
+    if (message.lastAccessTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastAccessTime), writer.uint32(106).fork()).join();
+    }
+    if (message.rewardSum !== 0) {
+      writer.uint32(117).float(message.rewardSum);
+    }
+    if (message.rewardCount !== 0) {
+      writer.uint32(120).uint32(message.rewardCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportedMemory {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportedMemory();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.content = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            const entry5 = ExportedMemory_MetadataEntry.decode(reader, reader.uint32());
+            if (entry5.value !== undefined) {
+              message.metadata[entry5.key] = entry5.value;
+            }
+            continue;
+          }
+          case 6: {
+            if (tag !== 53) {
+              break;
+            }
+
+            message.importance = reader.float();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.expireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag === 85) {
+              message.embedding.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 82) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.embedding.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 11: {
+            if (tag !== 93) {
+              break;
+            }
+
+            message.evidence = reader.float();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.accessCount = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.lastAccessTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 117) {
+              break;
+            }
+
+            message.rewardSum = reader.float();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.rewardCount = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportedMemory {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      kind: isSet(object.kind) ? memoryTypeFromJSON(object.kind) : 0,
+      content: isSet(object.content) ? globalThis.String(object.content) : "",
+      metadata: isObject(object.metadata)
+        ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
+          (acc: { [key: string]: any | undefined }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: value as any | undefined,
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      importance: isSet(object.importance) ? globalThis.Number(object.importance) : 0,
+      status: isSet(object.status) ? memoryStatusFromJSON(object.status) : 0,
+      createTime: isSet(object.createTime)
+        ? fromJsonTimestamp(object.createTime)
+        : isSet(object.create_time)
+        ? fromJsonTimestamp(object.create_time)
+        : undefined,
+      expireTime: isSet(object.expireTime)
+        ? fromJsonTimestamp(object.expireTime)
+        : isSet(object.expire_time)
+        ? fromJsonTimestamp(object.expire_time)
+        : undefined,
+      embedding: globalThis.Array.isArray(object?.embedding)
+        ? object.embedding.map((e: any) => globalThis.Number(e))
+        : [],
+      evidence: isSet(object.evidence) ? globalThis.Number(object.evidence) : 0,
+      accessCount: isSet(object.accessCount)
+        ? globalThis.Number(object.accessCount)
+        : isSet(object.access_count)
+        ? globalThis.Number(object.access_count)
+        : 0,
+      lastAccessTime: isSet(object.lastAccessTime)
+        ? fromJsonTimestamp(object.lastAccessTime)
+        : isSet(object.last_access_time)
+        ? fromJsonTimestamp(object.last_access_time)
+        : undefined,
+      rewardSum: isSet(object.rewardSum)
+        ? globalThis.Number(object.rewardSum)
+        : isSet(object.reward_sum)
+        ? globalThis.Number(object.reward_sum)
+        : 0,
+      rewardCount: isSet(object.rewardCount)
+        ? globalThis.Number(object.rewardCount)
+        : isSet(object.reward_count)
+        ? globalThis.Number(object.reward_count)
+        : 0,
+    };
+  },
+
+  toJSON(message: ExportedMemory): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.kind !== 0) {
+      obj.kind = memoryTypeToJSON(message.kind);
+    }
+    if (message.content !== "") {
+      obj.content = message.content;
+    }
+    if (message.metadata) {
+      const entries = globalThis.Object.entries(message.metadata) as [string, any | undefined][];
+      if (entries.length > 0) {
+        obj.metadata = {};
+        entries.forEach(([k, v]) => {
+          obj.metadata[k] = v;
+        });
+      }
+    }
+    if (message.importance !== 0) {
+      obj.importance = floatToJson(message.importance);
+    }
+    if (message.status !== 0) {
+      obj.status = memoryStatusToJSON(message.status);
+    }
+    if (message.createTime !== undefined) {
+      obj.createTime = message.createTime.toISOString();
+    }
+    if (message.expireTime !== undefined) {
+      obj.expireTime = message.expireTime.toISOString();
+    }
+    if (message.embedding?.length) {
+      obj.embedding = message.embedding.map((e) => floatToJson(e));
+    }
+    if (message.evidence !== 0) {
+      obj.evidence = floatToJson(message.evidence);
+    }
+    if (message.accessCount !== 0) {
+      obj.accessCount = Math.round(message.accessCount);
+    }
+    if (message.lastAccessTime !== undefined) {
+      obj.lastAccessTime = message.lastAccessTime.toISOString();
+    }
+    if (message.rewardSum !== 0) {
+      obj.rewardSum = floatToJson(message.rewardSum);
+    }
+    if (message.rewardCount !== 0) {
+      obj.rewardCount = Math.round(message.rewardCount);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportedMemory>, I>>(base?: I): ExportedMemory {
+    return ExportedMemory.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportedMemory>, I>>(object: I): ExportedMemory {
+    const message = createBaseExportedMemory();
+    message.id = object.id ?? "";
+    message.namespace = object.namespace ?? "";
+    message.kind = object.kind ?? 0;
+    message.content = object.content ?? "";
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, any | undefined][]).reduce(
+      (acc: { [key: string]: any | undefined }, [key, value]: [string, any | undefined]) => {
+        if (value !== undefined) {
+          acc[key] = value;
+        }
+        return acc;
+      },
+      {},
+    );
+    message.importance = object.importance ?? 0;
+    message.status = object.status ?? 0;
+    message.createTime = object.createTime ?? undefined;
+    message.expireTime = object.expireTime ?? undefined;
+    message.embedding = object.embedding?.map((e) => e) || [];
+    message.evidence = object.evidence ?? 0;
+    message.accessCount = object.accessCount ?? 0;
+    message.lastAccessTime = object.lastAccessTime ?? undefined;
+    message.rewardSum = object.rewardSum ?? 0;
+    message.rewardCount = object.rewardCount ?? 0;
+    return message;
+  },
+};
+
+function createBaseExportedMemory_MetadataEntry(): ExportedMemory_MetadataEntry {
+  return { key: "", value: undefined };
+}
+
+export const ExportedMemory_MetadataEntry: MessageFns<ExportedMemory_MetadataEntry> = {
+  encode(message: ExportedMemory_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(Value.wrap(message.value), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportedMemory_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportedMemory_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportedMemory_MetadataEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object?.value) ? object.value : undefined,
+    };
+  },
+
+  toJSON(message: ExportedMemory_MetadataEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportedMemory_MetadataEntry>, I>>(base?: I): ExportedMemory_MetadataEntry {
+    return ExportedMemory_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportedMemory_MetadataEntry>, I>>(object: I): ExportedMemory_MetadataEntry {
+    const message = createBaseExportedMemory_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value === undefined ? undefined : object.value;
+    return message;
+  },
+};
+
+function createBaseExportedProcedure(): ExportedProcedure {
+  return {
+    id: "",
+    namespace: "",
+    name: "",
+    trigger: "",
+    triggerEmbedding: [],
+    steps: [],
+    metadata: {},
+    successCount: 0,
+    executionCount: 0,
+    createTime: undefined,
+    updateTime: undefined,
+  };
+}
+
+export const ExportedProcedure: MessageFns<ExportedProcedure> = {
+  encode(message: ExportedProcedure, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(18).string(message.namespace);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.trigger !== "") {
+      writer.uint32(34).string(message.trigger);
+    }
+    if (message.triggerEmbedding.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.triggerEmbedding) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    for (const v of message.steps) {
+      ProcedureStep.encode(v!, writer.uint32(50).fork()).join();
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, any | undefined]) => {
+      if (value !== undefined) {
+        ExportedProcedure_MetadataEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+      }
+    });
+    if (message.successCount !== 0) {
+      writer.uint32(64).uint32(message.successCount);
+    }
+    if (message.executionCount !== 0) {
+      writer.uint32(72).uint32(message.executionCount);
+    }
+    if (message.createTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(82).fork()).join();
+    }
+    if (message.updateTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportedProcedure {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportedProcedure();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.trigger = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag === 45) {
+              message.triggerEmbedding.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.triggerEmbedding.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.steps.push(ProcedureStep.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = ExportedProcedure_MetadataEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.metadata[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.successCount = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.executionCount = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportedProcedure {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      trigger: isSet(object.trigger) ? globalThis.String(object.trigger) : "",
+      triggerEmbedding: globalThis.Array.isArray(object?.triggerEmbedding)
+        ? object.triggerEmbedding.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.trigger_embedding)
+        ? object.trigger_embedding.map((e: any) => globalThis.Number(e))
+        : [],
+      steps: globalThis.Array.isArray(object?.steps) ? object.steps.map((e: any) => ProcedureStep.fromJSON(e)) : [],
+      metadata: isObject(object.metadata)
+        ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
+          (acc: { [key: string]: any | undefined }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: value as any | undefined,
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      successCount: isSet(object.successCount)
+        ? globalThis.Number(object.successCount)
+        : isSet(object.success_count)
+        ? globalThis.Number(object.success_count)
+        : 0,
+      executionCount: isSet(object.executionCount)
+        ? globalThis.Number(object.executionCount)
+        : isSet(object.execution_count)
+        ? globalThis.Number(object.execution_count)
+        : 0,
+      createTime: isSet(object.createTime)
+        ? fromJsonTimestamp(object.createTime)
+        : isSet(object.create_time)
+        ? fromJsonTimestamp(object.create_time)
+        : undefined,
+      updateTime: isSet(object.updateTime)
+        ? fromJsonTimestamp(object.updateTime)
+        : isSet(object.update_time)
+        ? fromJsonTimestamp(object.update_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ExportedProcedure): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.trigger !== "") {
+      obj.trigger = message.trigger;
+    }
+    if (message.triggerEmbedding?.length) {
+      obj.triggerEmbedding = message.triggerEmbedding.map((e) => floatToJson(e));
+    }
+    if (message.steps?.length) {
+      obj.steps = message.steps.map((e) => ProcedureStep.toJSON(e));
+    }
+    if (message.metadata) {
+      const entries = globalThis.Object.entries(message.metadata) as [string, any | undefined][];
+      if (entries.length > 0) {
+        obj.metadata = {};
+        entries.forEach(([k, v]) => {
+          obj.metadata[k] = v;
+        });
+      }
+    }
+    if (message.successCount !== 0) {
+      obj.successCount = Math.round(message.successCount);
+    }
+    if (message.executionCount !== 0) {
+      obj.executionCount = Math.round(message.executionCount);
+    }
+    if (message.createTime !== undefined) {
+      obj.createTime = message.createTime.toISOString();
+    }
+    if (message.updateTime !== undefined) {
+      obj.updateTime = message.updateTime.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportedProcedure>, I>>(base?: I): ExportedProcedure {
+    return ExportedProcedure.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportedProcedure>, I>>(object: I): ExportedProcedure {
+    const message = createBaseExportedProcedure();
+    message.id = object.id ?? "";
+    message.namespace = object.namespace ?? "";
+    message.name = object.name ?? "";
+    message.trigger = object.trigger ?? "";
+    message.triggerEmbedding = object.triggerEmbedding?.map((e) => e) || [];
+    message.steps = object.steps?.map((e) => ProcedureStep.fromPartial(e)) || [];
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, any | undefined][]).reduce(
+      (acc: { [key: string]: any | undefined }, [key, value]: [string, any | undefined]) => {
+        if (value !== undefined) {
+          acc[key] = value;
+        }
+        return acc;
+      },
+      {},
+    );
+    message.successCount = object.successCount ?? 0;
+    message.executionCount = object.executionCount ?? 0;
+    message.createTime = object.createTime ?? undefined;
+    message.updateTime = object.updateTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseExportedProcedure_MetadataEntry(): ExportedProcedure_MetadataEntry {
+  return { key: "", value: undefined };
+}
+
+export const ExportedProcedure_MetadataEntry: MessageFns<ExportedProcedure_MetadataEntry> = {
+  encode(message: ExportedProcedure_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(Value.wrap(message.value), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportedProcedure_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportedProcedure_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportedProcedure_MetadataEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object?.value) ? object.value : undefined,
+    };
+  },
+
+  toJSON(message: ExportedProcedure_MetadataEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportedProcedure_MetadataEntry>, I>>(base?: I): ExportedProcedure_MetadataEntry {
+    return ExportedProcedure_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportedProcedure_MetadataEntry>, I>>(
+    object: I,
+  ): ExportedProcedure_MetadataEntry {
+    const message = createBaseExportedProcedure_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value === undefined ? undefined : object.value;
+    return message;
+  },
+};
+
+function createBaseExportItem(): ExportItem {
+  return { item: undefined };
+}
+
+export const ExportItem: MessageFns<ExportItem> = {
+  encode(message: ExportItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.item?.$case) {
+      case "memory":
+        ExportedMemory.encode(message.item.value, writer.uint32(10).fork()).join();
+        break;
+      case "fact":
+        Fact.encode(message.item.value, writer.uint32(18).fork()).join();
+        break;
+      case "procedure":
+        ExportedProcedure.encode(message.item.value, writer.uint32(26).fork()).join();
+        break;
+      case "retentionPolicy":
+        ExportedRetentionPolicy.encode(message.item.value, writer.uint32(34).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.item = { $case: "memory", value: ExportedMemory.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.item = { $case: "fact", value: Fact.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.item = { $case: "procedure", value: ExportedProcedure.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.item = { $case: "retentionPolicy", value: ExportedRetentionPolicy.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportItem {
+    return {
+      item: isSet(object.memory)
+        ? { $case: "memory", value: ExportedMemory.fromJSON(object.memory) }
+        : isSet(object.fact)
+        ? { $case: "fact", value: Fact.fromJSON(object.fact) }
+        : isSet(object.procedure)
+        ? { $case: "procedure", value: ExportedProcedure.fromJSON(object.procedure) }
+        : isSet(object.retentionPolicy)
+        ? { $case: "retentionPolicy", value: ExportedRetentionPolicy.fromJSON(object.retentionPolicy) }
+        : isSet(object.retention_policy)
+        ? { $case: "retentionPolicy", value: ExportedRetentionPolicy.fromJSON(object.retention_policy) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: ExportItem): unknown {
+    const obj: any = {};
+    if (message.item?.$case === "memory") {
+      obj.memory = ExportedMemory.toJSON(message.item.value);
+    } else if (message.item?.$case === "fact") {
+      obj.fact = Fact.toJSON(message.item.value);
+    } else if (message.item?.$case === "procedure") {
+      obj.procedure = ExportedProcedure.toJSON(message.item.value);
+    } else if (message.item?.$case === "retentionPolicy") {
+      obj.retentionPolicy = ExportedRetentionPolicy.toJSON(message.item.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportItem>, I>>(base?: I): ExportItem {
+    return ExportItem.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportItem>, I>>(object: I): ExportItem {
+    const message = createBaseExportItem();
+    switch (object.item?.$case) {
+      case "memory": {
+        if (object.item?.value !== undefined && object.item?.value !== null) {
+          message.item = { $case: "memory", value: ExportedMemory.fromPartial(object.item.value) };
+        }
+        break;
+      }
+      case "fact": {
+        if (object.item?.value !== undefined && object.item?.value !== null) {
+          message.item = { $case: "fact", value: Fact.fromPartial(object.item.value) };
+        }
+        break;
+      }
+      case "procedure": {
+        if (object.item?.value !== undefined && object.item?.value !== null) {
+          message.item = { $case: "procedure", value: ExportedProcedure.fromPartial(object.item.value) };
+        }
+        break;
+      }
+      case "retentionPolicy": {
+        if (object.item?.value !== undefined && object.item?.value !== null) {
+          message.item = { $case: "retentionPolicy", value: ExportedRetentionPolicy.fromPartial(object.item.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseExportedRetentionPolicy(): ExportedRetentionPolicy {
+  return { namespace: "", policy: undefined };
+}
+
+export const ExportedRetentionPolicy: MessageFns<ExportedRetentionPolicy> = {
+  encode(message: ExportedRetentionPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.policy !== undefined) {
+      RetentionPolicy.encode(message.policy, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportedRetentionPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportedRetentionPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.policy = RetentionPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportedRetentionPolicy {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      policy: isSet(object.policy) ? RetentionPolicy.fromJSON(object.policy) : undefined,
+    };
+  },
+
+  toJSON(message: ExportedRetentionPolicy): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.policy !== undefined) {
+      obj.policy = RetentionPolicy.toJSON(message.policy);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportedRetentionPolicy>, I>>(base?: I): ExportedRetentionPolicy {
+    return ExportedRetentionPolicy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportedRetentionPolicy>, I>>(object: I): ExportedRetentionPolicy {
+    const message = createBaseExportedRetentionPolicy();
+    message.namespace = object.namespace ?? "";
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? RetentionPolicy.fromPartial(object.policy)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseEmbedderIdentity(): EmbedderIdentity {
+  return { embedder: "", model: "", dimensions: 0 };
+}
+
+export const EmbedderIdentity: MessageFns<EmbedderIdentity> = {
+  encode(message: EmbedderIdentity, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.embedder !== "") {
+      writer.uint32(10).string(message.embedder);
+    }
+    if (message.model !== "") {
+      writer.uint32(18).string(message.model);
+    }
+    if (message.dimensions !== 0) {
+      writer.uint32(24).uint32(message.dimensions);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmbedderIdentity {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmbedderIdentity();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.embedder = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.dimensions = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EmbedderIdentity {
+    return {
+      embedder: isSet(object.embedder) ? globalThis.String(object.embedder) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      dimensions: isSet(object.dimensions) ? globalThis.Number(object.dimensions) : 0,
+    };
+  },
+
+  toJSON(message: EmbedderIdentity): unknown {
+    const obj: any = {};
+    if (message.embedder !== "") {
+      obj.embedder = message.embedder;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.dimensions !== 0) {
+      obj.dimensions = Math.round(message.dimensions);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EmbedderIdentity>, I>>(base?: I): EmbedderIdentity {
+    return EmbedderIdentity.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EmbedderIdentity>, I>>(object: I): EmbedderIdentity {
+    const message = createBaseEmbedderIdentity();
+    message.embedder = object.embedder ?? "";
+    message.model = object.model ?? "";
+    message.dimensions = object.dimensions ?? 0;
+    return message;
+  },
+};
+
+function createBaseExportMemoriesRequest(): ExportMemoriesRequest {
+  return { namespace: "", pageSize: 0, pageToken: "" };
+}
+
+export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
+  encode(message: ExportMemoriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportMemoriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportMemoriesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportMemoriesRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ExportMemoriesRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportMemoriesRequest>, I>>(base?: I): ExportMemoriesRequest {
+    return ExportMemoriesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportMemoriesRequest>, I>>(object: I): ExportMemoriesRequest {
+    const message = createBaseExportMemoriesRequest();
+    message.namespace = object.namespace ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseExportMemoriesResponse(): ExportMemoriesResponse {
+  return { items: [], nextPageToken: "", embedder: undefined };
+}
+
+export const ExportMemoriesResponse: MessageFns<ExportMemoriesResponse> = {
+  encode(message: ExportMemoriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.items) {
+      ExportItem.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    if (message.embedder !== undefined) {
+      EmbedderIdentity.encode(message.embedder, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportMemoriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportMemoriesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.items.push(ExportItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.embedder = EmbedderIdentity.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportMemoriesResponse {
+    return {
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => ExportItem.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+      embedder: isSet(object.embedder) ? EmbedderIdentity.fromJSON(object.embedder) : undefined,
+    };
+  },
+
+  toJSON(message: ExportMemoriesResponse): unknown {
+    const obj: any = {};
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => ExportItem.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    if (message.embedder !== undefined) {
+      obj.embedder = EmbedderIdentity.toJSON(message.embedder);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportMemoriesResponse>, I>>(base?: I): ExportMemoriesResponse {
+    return ExportMemoriesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportMemoriesResponse>, I>>(object: I): ExportMemoriesResponse {
+    const message = createBaseExportMemoriesResponse();
+    message.items = object.items?.map((e) => ExportItem.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    message.embedder = (object.embedder !== undefined && object.embedder !== null)
+      ? EmbedderIdentity.fromPartial(object.embedder)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseImportMemoriesRequest(): ImportMemoriesRequest {
+  return { namespace: "", items: [], embedder: undefined };
+}
+
+export const ImportMemoriesRequest: MessageFns<ImportMemoriesRequest> = {
+  encode(message: ImportMemoriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    for (const v of message.items) {
+      ExportItem.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.embedder !== undefined) {
+      EmbedderIdentity.encode(message.embedder, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportMemoriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportMemoriesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.items.push(ExportItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.embedder = EmbedderIdentity.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportMemoriesRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => ExportItem.fromJSON(e)) : [],
+      embedder: isSet(object.embedder) ? EmbedderIdentity.fromJSON(object.embedder) : undefined,
+    };
+  },
+
+  toJSON(message: ImportMemoriesRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => ExportItem.toJSON(e));
+    }
+    if (message.embedder !== undefined) {
+      obj.embedder = EmbedderIdentity.toJSON(message.embedder);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportMemoriesRequest>, I>>(base?: I): ImportMemoriesRequest {
+    return ImportMemoriesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportMemoriesRequest>, I>>(object: I): ImportMemoriesRequest {
+    const message = createBaseImportMemoriesRequest();
+    message.namespace = object.namespace ?? "";
+    message.items = object.items?.map((e) => ExportItem.fromPartial(e)) || [];
+    message.embedder = (object.embedder !== undefined && object.embedder !== null)
+      ? EmbedderIdentity.fromPartial(object.embedder)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseImportMemoriesResponse(): ImportMemoriesResponse {
+  return { imported: 0, skipped: 0, lsn: 0 };
+}
+
+export const ImportMemoriesResponse: MessageFns<ImportMemoriesResponse> = {
+  encode(message: ImportMemoriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.imported !== 0) {
+      writer.uint32(8).uint32(message.imported);
+    }
+    if (message.skipped !== 0) {
+      writer.uint32(16).uint32(message.skipped);
+    }
+    if (message.lsn !== 0) {
+      writer.uint32(24).uint64(message.lsn);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportMemoriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportMemoriesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.imported = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.skipped = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lsn = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportMemoriesResponse {
+    return {
+      imported: isSet(object.imported) ? globalThis.Number(object.imported) : 0,
+      skipped: isSet(object.skipped) ? globalThis.Number(object.skipped) : 0,
+      lsn: isSet(object.lsn) ? globalThis.Number(object.lsn) : 0,
+    };
+  },
+
+  toJSON(message: ImportMemoriesResponse): unknown {
+    const obj: any = {};
+    if (message.imported !== 0) {
+      obj.imported = Math.round(message.imported);
+    }
+    if (message.skipped !== 0) {
+      obj.skipped = Math.round(message.skipped);
+    }
+    if (message.lsn !== 0) {
+      obj.lsn = Math.round(message.lsn);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportMemoriesResponse>, I>>(base?: I): ImportMemoriesResponse {
+    return ImportMemoriesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportMemoriesResponse>, I>>(object: I): ImportMemoriesResponse {
+    const message = createBaseImportMemoriesResponse();
+    message.imported = object.imported ?? 0;
+    message.skipped = object.skipped ?? 0;
+    message.lsn = object.lsn ?? 0;
+    return message;
+  },
+};
+
+function createBaseListNamespacesRequest(): ListNamespacesRequest {
+  return {};
+}
+
+export const ListNamespacesRequest: MessageFns<ListNamespacesRequest> = {
+  encode(_: ListNamespacesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListNamespacesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListNamespacesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListNamespacesRequest {
+    return {};
+  },
+
+  toJSON(_: ListNamespacesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListNamespacesRequest>, I>>(base?: I): ListNamespacesRequest {
+    return ListNamespacesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListNamespacesRequest>, I>>(_: I): ListNamespacesRequest {
+    const message = createBaseListNamespacesRequest();
+    return message;
+  },
+};
+
+function createBaseListNamespacesResponse(): ListNamespacesResponse {
+  return { namespaces: [] };
+}
+
+export const ListNamespacesResponse: MessageFns<ListNamespacesResponse> = {
+  encode(message: ListNamespacesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.namespaces) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListNamespacesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListNamespacesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespaces.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListNamespacesResponse {
+    return {
+      namespaces: globalThis.Array.isArray(object?.namespaces)
+        ? object.namespaces.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListNamespacesResponse): unknown {
+    const obj: any = {};
+    if (message.namespaces?.length) {
+      obj.namespaces = message.namespaces;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListNamespacesResponse>, I>>(base?: I): ListNamespacesResponse {
+    return ListNamespacesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListNamespacesResponse>, I>>(object: I): ListNamespacesResponse {
+    const message = createBaseListNamespacesResponse();
+    message.namespaces = object.namespaces?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /** Operator calls. All need an admin key once keys are configured. */
 export type AdminServiceService = typeof AdminServiceService;
 export const AdminServiceService = {
@@ -1757,6 +3645,52 @@ export const AdminServiceService = {
       Buffer.from(GetRetentionPolicyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetRetentionPolicyResponse => GetRetentionPolicyResponse.decode(value),
   },
+  /**
+   * One page of a namespace's memories (with embeddings and statistics),
+   * facts and procedures, for `t4dm export`. The key must allow the namespace.
+   */
+  exportMemories: {
+    path: "/t4dm.admin.v1.AdminService/ExportMemories" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExportMemoriesRequest): Buffer =>
+      Buffer.from(ExportMemoriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportMemoriesRequest => ExportMemoriesRequest.decode(value),
+    responseSerialize: (value: ExportMemoriesResponse): Buffer =>
+      Buffer.from(ExportMemoriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportMemoriesResponse => ExportMemoriesResponse.decode(value),
+  },
+  /**
+   * Writes exported items into a namespace, idempotent by id: memories go
+   * through the WAL like any acknowledged write, facts and procedures to the
+   * graph store exactly as exported. For `t4dm import`.
+   */
+  importMemories: {
+    path: "/t4dm.admin.v1.AdminService/ImportMemories" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportMemoriesRequest): Buffer =>
+      Buffer.from(ImportMemoriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportMemoriesRequest => ImportMemoriesRequest.decode(value),
+    responseSerialize: (value: ImportMemoriesResponse): Buffer =>
+      Buffer.from(ImportMemoriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportMemoriesResponse => ImportMemoriesResponse.decode(value),
+  },
+  /**
+   * The namespaces holding memories, facts or procedures that the key may
+   * use, for `t4dm export` of every tenant.
+   */
+  listNamespaces: {
+    path: "/t4dm.admin.v1.AdminService/ListNamespaces" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListNamespacesRequest): Buffer =>
+      Buffer.from(ListNamespacesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListNamespacesRequest => ListNamespacesRequest.decode(value),
+    responseSerialize: (value: ListNamespacesResponse): Buffer =>
+      Buffer.from(ListNamespacesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListNamespacesResponse => ListNamespacesResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -1777,6 +3711,22 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   setRetentionPolicy: handleUnaryCall<SetRetentionPolicyRequest, SetRetentionPolicyResponse>;
   /** The namespace's retention policy, or the service default. */
   getRetentionPolicy: handleUnaryCall<GetRetentionPolicyRequest, GetRetentionPolicyResponse>;
+  /**
+   * One page of a namespace's memories (with embeddings and statistics),
+   * facts and procedures, for `t4dm export`. The key must allow the namespace.
+   */
+  exportMemories: handleUnaryCall<ExportMemoriesRequest, ExportMemoriesResponse>;
+  /**
+   * Writes exported items into a namespace, idempotent by id: memories go
+   * through the WAL like any acknowledged write, facts and procedures to the
+   * graph store exactly as exported. For `t4dm import`.
+   */
+  importMemories: handleUnaryCall<ImportMemoriesRequest, ImportMemoriesResponse>;
+  /**
+   * The namespaces holding memories, facts or procedures that the key may
+   * use, for `t4dm export` of every tenant.
+   */
+  listNamespaces: handleUnaryCall<ListNamespacesRequest, ListNamespacesResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -1867,6 +3817,64 @@ export interface AdminServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetRetentionPolicyResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * One page of a namespace's memories (with embeddings and statistics),
+   * facts and procedures, for `t4dm export`. The key must allow the namespace.
+   */
+  exportMemories(
+    request: ExportMemoriesRequest,
+    callback: (error: ServiceError | null, response: ExportMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  exportMemories(
+    request: ExportMemoriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExportMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  exportMemories(
+    request: ExportMemoriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExportMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Writes exported items into a namespace, idempotent by id: memories go
+   * through the WAL like any acknowledged write, facts and procedures to the
+   * graph store exactly as exported. For `t4dm import`.
+   */
+  importMemories(
+    request: ImportMemoriesRequest,
+    callback: (error: ServiceError | null, response: ImportMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  importMemories(
+    request: ImportMemoriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  importMemories(
+    request: ImportMemoriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The namespaces holding memories, facts or procedures that the key may
+   * use, for `t4dm export` of every tenant.
+   */
+  listNamespaces(
+    request: ListNamespacesRequest,
+    callback: (error: ServiceError | null, response: ListNamespacesResponse) => void,
+  ): ClientUnaryCall;
+  listNamespaces(
+    request: ListNamespacesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListNamespacesResponse) => void,
+  ): ClientUnaryCall;
+  listNamespaces(
+    request: ListNamespacesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListNamespacesResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const AdminServiceClient = makeGenericClientConstructor(
@@ -1951,6 +3959,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {
