@@ -7,8 +7,10 @@
 package adminv1
 
 import (
+	v1 "github.com/t4dm/t4dm/clients/go/gen/t4dm/memory/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -960,11 +962,870 @@ func (x *GetStatusResponse) GetDegraded() []string {
 	return nil
 }
 
+// One memory as export and import carry it: everything needed to recreate it
+// exactly (id, times, embedding, statistics), unlike the public Memory view.
+type ExportedMemory struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Namespace string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Named kind, not type: a dump line's "type" says what the line holds.
+	Kind     v1.MemoryType              `protobuf:"varint,3,opt,name=kind,proto3,enum=t4dm.memory.v1.MemoryType" json:"kind,omitempty"`
+	Content  string                     `protobuf:"bytes,4,opt,name=content,proto3" json:"content,omitempty"`
+	Metadata map[string]*structpb.Value `protobuf:"bytes,5,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// In [0, 1].
+	Importance float32 `protobuf:"fixed32,6,opt,name=importance,proto3" json:"importance,omitempty"`
+	// BUFFERED, PENDING_PROMOTION or STORED. Import keeps a BUFFERED memory
+	// buffered while the target's buffer has room; everything else is stored.
+	Status     v1.MemoryStatus        `protobuf:"varint,7,opt,name=status,proto3,enum=t4dm.memory.v1.MemoryStatus" json:"status,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Working memory only.
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// Unit length, of the exporting data directory's dimension.
+	Embedding      []float32              `protobuf:"fixed32,10,rep,packed,name=embedding,proto3" json:"embedding,omitempty"`
+	Evidence       float32                `protobuf:"fixed32,11,opt,name=evidence,proto3" json:"evidence,omitempty"`
+	AccessCount    uint32                 `protobuf:"varint,12,opt,name=access_count,json=accessCount,proto3" json:"access_count,omitempty"`
+	LastAccessTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=last_access_time,json=lastAccessTime,proto3" json:"last_access_time,omitempty"`
+	RewardSum      float32                `protobuf:"fixed32,14,opt,name=reward_sum,json=rewardSum,proto3" json:"reward_sum,omitempty"`
+	RewardCount    uint32                 `protobuf:"varint,15,opt,name=reward_count,json=rewardCount,proto3" json:"reward_count,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ExportedMemory) Reset() {
+	*x = ExportedMemory{}
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportedMemory) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportedMemory) ProtoMessage() {}
+
+func (x *ExportedMemory) ProtoReflect() protoreflect.Message {
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportedMemory.ProtoReflect.Descriptor instead.
+func (*ExportedMemory) Descriptor() ([]byte, []int) {
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ExportedMemory) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ExportedMemory) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ExportedMemory) GetKind() v1.MemoryType {
+	if x != nil {
+		return x.Kind
+	}
+	return v1.MemoryType(0)
+}
+
+func (x *ExportedMemory) GetContent() string {
+	if x != nil {
+		return x.Content
+	}
+	return ""
+}
+
+func (x *ExportedMemory) GetMetadata() map[string]*structpb.Value {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *ExportedMemory) GetImportance() float32 {
+	if x != nil {
+		return x.Importance
+	}
+	return 0
+}
+
+func (x *ExportedMemory) GetStatus() v1.MemoryStatus {
+	if x != nil {
+		return x.Status
+	}
+	return v1.MemoryStatus(0)
+}
+
+func (x *ExportedMemory) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *ExportedMemory) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+func (x *ExportedMemory) GetEmbedding() []float32 {
+	if x != nil {
+		return x.Embedding
+	}
+	return nil
+}
+
+func (x *ExportedMemory) GetEvidence() float32 {
+	if x != nil {
+		return x.Evidence
+	}
+	return 0
+}
+
+func (x *ExportedMemory) GetAccessCount() uint32 {
+	if x != nil {
+		return x.AccessCount
+	}
+	return 0
+}
+
+func (x *ExportedMemory) GetLastAccessTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastAccessTime
+	}
+	return nil
+}
+
+func (x *ExportedMemory) GetRewardSum() float32 {
+	if x != nil {
+		return x.RewardSum
+	}
+	return 0
+}
+
+func (x *ExportedMemory) GetRewardCount() uint32 {
+	if x != nil {
+		return x.RewardCount
+	}
+	return 0
+}
+
+// A procedure with its trigger embedding and success statistics.
+type ExportedProcedure struct {
+	state            protoimpl.MessageState     `protogen:"open.v1"`
+	Id               string                     `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Namespace        string                     `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Name             string                     `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Trigger          string                     `protobuf:"bytes,4,opt,name=trigger,proto3" json:"trigger,omitempty"`
+	TriggerEmbedding []float32                  `protobuf:"fixed32,5,rep,packed,name=trigger_embedding,json=triggerEmbedding,proto3" json:"trigger_embedding,omitempty"`
+	Steps            []*v1.ProcedureStep        `protobuf:"bytes,6,rep,name=steps,proto3" json:"steps,omitempty"`
+	Metadata         map[string]*structpb.Value `protobuf:"bytes,7,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	SuccessCount     uint32                     `protobuf:"varint,8,opt,name=success_count,json=successCount,proto3" json:"success_count,omitempty"`
+	ExecutionCount   uint32                     `protobuf:"varint,9,opt,name=execution_count,json=executionCount,proto3" json:"execution_count,omitempty"`
+	CreateTime       *timestamppb.Timestamp     `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime       *timestamppb.Timestamp     `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ExportedProcedure) Reset() {
+	*x = ExportedProcedure{}
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportedProcedure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportedProcedure) ProtoMessage() {}
+
+func (x *ExportedProcedure) ProtoReflect() protoreflect.Message {
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportedProcedure.ProtoReflect.Descriptor instead.
+func (*ExportedProcedure) Descriptor() ([]byte, []int) {
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ExportedProcedure) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ExportedProcedure) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ExportedProcedure) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ExportedProcedure) GetTrigger() string {
+	if x != nil {
+		return x.Trigger
+	}
+	return ""
+}
+
+func (x *ExportedProcedure) GetTriggerEmbedding() []float32 {
+	if x != nil {
+		return x.TriggerEmbedding
+	}
+	return nil
+}
+
+func (x *ExportedProcedure) GetSteps() []*v1.ProcedureStep {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *ExportedProcedure) GetMetadata() map[string]*structpb.Value {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *ExportedProcedure) GetSuccessCount() uint32 {
+	if x != nil {
+		return x.SuccessCount
+	}
+	return 0
+}
+
+func (x *ExportedProcedure) GetExecutionCount() uint32 {
+	if x != nil {
+		return x.ExecutionCount
+	}
+	return 0
+}
+
+func (x *ExportedProcedure) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *ExportedProcedure) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// One exported thing; a JSON Lines dump holds one per line.
+type ExportItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Item:
+	//
+	//	*ExportItem_Memory
+	//	*ExportItem_Fact
+	//	*ExportItem_Procedure
+	//	*ExportItem_RetentionPolicy
+	Item          isExportItem_Item `protobuf_oneof:"item"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportItem) Reset() {
+	*x = ExportItem{}
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportItem) ProtoMessage() {}
+
+func (x *ExportItem) ProtoReflect() protoreflect.Message {
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportItem.ProtoReflect.Descriptor instead.
+func (*ExportItem) Descriptor() ([]byte, []int) {
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ExportItem) GetItem() isExportItem_Item {
+	if x != nil {
+		return x.Item
+	}
+	return nil
+}
+
+func (x *ExportItem) GetMemory() *ExportedMemory {
+	if x != nil {
+		if x, ok := x.Item.(*ExportItem_Memory); ok {
+			return x.Memory
+		}
+	}
+	return nil
+}
+
+func (x *ExportItem) GetFact() *v1.Fact {
+	if x != nil {
+		if x, ok := x.Item.(*ExportItem_Fact); ok {
+			return x.Fact
+		}
+	}
+	return nil
+}
+
+func (x *ExportItem) GetProcedure() *ExportedProcedure {
+	if x != nil {
+		if x, ok := x.Item.(*ExportItem_Procedure); ok {
+			return x.Procedure
+		}
+	}
+	return nil
+}
+
+func (x *ExportItem) GetRetentionPolicy() *ExportedRetentionPolicy {
+	if x != nil {
+		if x, ok := x.Item.(*ExportItem_RetentionPolicy); ok {
+			return x.RetentionPolicy
+		}
+	}
+	return nil
+}
+
+type isExportItem_Item interface {
+	isExportItem_Item()
+}
+
+type ExportItem_Memory struct {
+	Memory *ExportedMemory `protobuf:"bytes,1,opt,name=memory,proto3,oneof"`
+}
+
+type ExportItem_Fact struct {
+	// A fact with both timelines (valid time and record time).
+	Fact *v1.Fact `protobuf:"bytes,2,opt,name=fact,proto3,oneof"`
+}
+
+type ExportItem_Procedure struct {
+	Procedure *ExportedProcedure `protobuf:"bytes,3,opt,name=procedure,proto3,oneof"`
+}
+
+type ExportItem_RetentionPolicy struct {
+	// The namespace's own retention policy (none when it follows the service default).
+	RetentionPolicy *ExportedRetentionPolicy `protobuf:"bytes,4,opt,name=retention_policy,json=retentionPolicy,proto3,oneof"`
+}
+
+func (*ExportItem_Memory) isExportItem_Item() {}
+
+func (*ExportItem_Fact) isExportItem_Item() {}
+
+func (*ExportItem_Procedure) isExportItem_Item() {}
+
+func (*ExportItem_RetentionPolicy) isExportItem_Item() {}
+
+type ExportedRetentionPolicy struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Namespace     string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Policy        *RetentionPolicy       `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportedRetentionPolicy) Reset() {
+	*x = ExportedRetentionPolicy{}
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportedRetentionPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportedRetentionPolicy) ProtoMessage() {}
+
+func (x *ExportedRetentionPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportedRetentionPolicy.ProtoReflect.Descriptor instead.
+func (*ExportedRetentionPolicy) Descriptor() ([]byte, []int) {
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ExportedRetentionPolicy) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ExportedRetentionPolicy) GetPolicy() *RetentionPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+// Which embedder made a dump's vectors; import refuses vectors of another.
+type EmbedderIdentity struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "minilm", "hashing" or "http".
+	Embedder string `protobuf:"bytes,1,opt,name=embedder,proto3" json:"embedder,omitempty"`
+	// The model, e.g. "sha256:…" for minilm.
+	Model         string `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
+	Dimensions    uint32 `protobuf:"varint,3,opt,name=dimensions,proto3" json:"dimensions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmbedderIdentity) Reset() {
+	*x = EmbedderIdentity{}
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmbedderIdentity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmbedderIdentity) ProtoMessage() {}
+
+func (x *EmbedderIdentity) ProtoReflect() protoreflect.Message {
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmbedderIdentity.ProtoReflect.Descriptor instead.
+func (*EmbedderIdentity) Descriptor() ([]byte, []int) {
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *EmbedderIdentity) GetEmbedder() string {
+	if x != nil {
+		return x.Embedder
+	}
+	return ""
+}
+
+func (x *EmbedderIdentity) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *EmbedderIdentity) GetDimensions() uint32 {
+	if x != nil {
+		return x.Dimensions
+	}
+	return 0
+}
+
+type ExportMemoriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required: the namespace (tenant) to export.
+	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Items per page; 0 means 500, at most 1000.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From the previous response; empty for the first page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportMemoriesRequest) Reset() {
+	*x = ExportMemoriesRequest{}
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportMemoriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportMemoriesRequest) ProtoMessage() {}
+
+func (x *ExportMemoriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportMemoriesRequest.ProtoReflect.Descriptor instead.
+func (*ExportMemoriesRequest) Descriptor() ([]byte, []int) {
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ExportMemoriesRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ExportMemoriesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ExportMemoriesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ExportMemoriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Memories first (held in the learning state, then the episodic store,
+	// then graph memory nodes), then facts by record time, then procedures.
+	// A memory promoted while the export runs may appear twice; import is
+	// idempotent by id.
+	Items []*ExportItem `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	// Empty on the last page.
+	NextPageToken string            `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	Embedder      *EmbedderIdentity `protobuf:"bytes,3,opt,name=embedder,proto3" json:"embedder,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportMemoriesResponse) Reset() {
+	*x = ExportMemoriesResponse{}
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportMemoriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportMemoriesResponse) ProtoMessage() {}
+
+func (x *ExportMemoriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportMemoriesResponse.ProtoReflect.Descriptor instead.
+func (*ExportMemoriesResponse) Descriptor() ([]byte, []int) {
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ExportMemoriesResponse) GetItems() []*ExportItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *ExportMemoriesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ExportMemoriesResponse) GetEmbedder() *EmbedderIdentity {
+	if x != nil {
+		return x.Embedder
+	}
+	return nil
+}
+
+type ImportMemoriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required: every item must belong to this namespace.
+	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// At most T4DM_MAX_BATCH_SIZE items. The whole batch is checked first: one
+	// bad item answers INVALID_ARGUMENT naming it and nothing is written.
+	Items []*ExportItem `protobuf:"bytes,2,rep,name=items,proto3" json:"items,omitempty"`
+	// The embedder that made the items' vectors (the dump's header). Required
+	// when any item carries a vector; another embedder than the target's
+	// answers FAILED_PRECONDITION (EMBEDDER_MISMATCH).
+	Embedder      *EmbedderIdentity `protobuf:"bytes,3,opt,name=embedder,proto3" json:"embedder,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportMemoriesRequest) Reset() {
+	*x = ImportMemoriesRequest{}
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportMemoriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportMemoriesRequest) ProtoMessage() {}
+
+func (x *ImportMemoriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportMemoriesRequest.ProtoReflect.Descriptor instead.
+func (*ImportMemoriesRequest) Descriptor() ([]byte, []int) {
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ImportMemoriesRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ImportMemoriesRequest) GetItems() []*ExportItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *ImportMemoriesRequest) GetEmbedder() *EmbedderIdentity {
+	if x != nil {
+		return x.Embedder
+	}
+	return nil
+}
+
+type ImportMemoriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Items written by this call.
+	Imported uint32 `protobuf:"varint,1,opt,name=imported,proto3" json:"imported,omitempty"`
+	// Memories already present with this id (import is idempotent by id).
+	Skipped uint32 `protobuf:"varint,2,opt,name=skipped,proto3" json:"skipped,omitempty"`
+	// The LSN of the last WAL record the memories went through (0 if none).
+	Lsn           uint64 `protobuf:"varint,3,opt,name=lsn,proto3" json:"lsn,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportMemoriesResponse) Reset() {
+	*x = ImportMemoriesResponse{}
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportMemoriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportMemoriesResponse) ProtoMessage() {}
+
+func (x *ImportMemoriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportMemoriesResponse.ProtoReflect.Descriptor instead.
+func (*ImportMemoriesResponse) Descriptor() ([]byte, []int) {
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ImportMemoriesResponse) GetImported() uint32 {
+	if x != nil {
+		return x.Imported
+	}
+	return 0
+}
+
+func (x *ImportMemoriesResponse) GetSkipped() uint32 {
+	if x != nil {
+		return x.Skipped
+	}
+	return 0
+}
+
+func (x *ImportMemoriesResponse) GetLsn() uint64 {
+	if x != nil {
+		return x.Lsn
+	}
+	return 0
+}
+
+type ListNamespacesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListNamespacesRequest) Reset() {
+	*x = ListNamespacesRequest{}
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListNamespacesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListNamespacesRequest) ProtoMessage() {}
+
+func (x *ListNamespacesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListNamespacesRequest.ProtoReflect.Descriptor instead.
+func (*ListNamespacesRequest) Descriptor() ([]byte, []int) {
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{22}
+}
+
+type ListNamespacesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Sorted; only those the calling key may use.
+	Namespaces    []string `protobuf:"bytes,1,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListNamespacesResponse) Reset() {
+	*x = ListNamespacesResponse{}
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListNamespacesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListNamespacesResponse) ProtoMessage() {}
+
+func (x *ListNamespacesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListNamespacesResponse.ProtoReflect.Descriptor instead.
+func (*ListNamespacesResponse) Descriptor() ([]byte, []int) {
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListNamespacesResponse) GetNamespaces() []string {
+	if x != nil {
+		return x.Namespaces
+	}
+	return nil
+}
+
 var File_t4dm_admin_v1_admin_service_proto protoreflect.FileDescriptor
 
 const file_t4dm_admin_v1_admin_service_proto_rawDesc = "" +
 	"\n" +
-	"!t4dm/admin/v1/admin_service.proto\x12\rt4dm.admin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8e\x01\n" +
+	"!t4dm/admin/v1/admin_service.proto\x12\rt4dm.admin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1et4dm/memory/v1/knowledge.proto\x1a\x1bt4dm/memory/v1/memory.proto\"\x8e\x01\n" +
 	"\x0fRetentionPolicy\x120\n" +
 	"\x04mode\x18\x01 \x01(\x0e2\x1c.t4dm.admin.v1.RetentionModeR\x04mode\x12!\n" +
 	"\fmax_memories\x18\x02 \x01(\x03R\vmaxMemories\x12&\n" +
@@ -1027,7 +1888,88 @@ const file_t4dm_admin_v1_admin_service_proto_rawDesc = "" +
 	"start_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12\x1d\n" +
 	"\n" +
 	"state_hash\x18\x0f \x01(\fR\tstateHash\x12\x1a\n" +
-	"\bdegraded\x18\x10 \x03(\tR\bdegraded*d\n" +
+	"\bdegraded\x18\x10 \x03(\tR\bdegraded\"\xdb\x05\n" +
+	"\x0eExportedMemory\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12.\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1a.t4dm.memory.v1.MemoryTypeR\x04kind\x12\x18\n" +
+	"\acontent\x18\x04 \x01(\tR\acontent\x12G\n" +
+	"\bmetadata\x18\x05 \x03(\v2+.t4dm.admin.v1.ExportedMemory.MetadataEntryR\bmetadata\x12\x1e\n" +
+	"\n" +
+	"importance\x18\x06 \x01(\x02R\n" +
+	"importance\x124\n" +
+	"\x06status\x18\a \x01(\x0e2\x1c.t4dm.memory.v1.MemoryStatusR\x06status\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vexpire_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\x12\x1c\n" +
+	"\tembedding\x18\n" +
+	" \x03(\x02R\tembedding\x12\x1a\n" +
+	"\bevidence\x18\v \x01(\x02R\bevidence\x12!\n" +
+	"\faccess_count\x18\f \x01(\rR\vaccessCount\x12D\n" +
+	"\x10last_access_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\x0elastAccessTime\x12\x1d\n" +
+	"\n" +
+	"reward_sum\x18\x0e \x01(\x02R\trewardSum\x12!\n" +
+	"\freward_count\x18\x0f \x01(\rR\vrewardCount\x1aS\n" +
+	"\rMetadataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01\"\xba\x04\n" +
+	"\x11ExportedProcedure\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x18\n" +
+	"\atrigger\x18\x04 \x01(\tR\atrigger\x12+\n" +
+	"\x11trigger_embedding\x18\x05 \x03(\x02R\x10triggerEmbedding\x123\n" +
+	"\x05steps\x18\x06 \x03(\v2\x1d.t4dm.memory.v1.ProcedureStepR\x05steps\x12J\n" +
+	"\bmetadata\x18\a \x03(\v2..t4dm.admin.v1.ExportedProcedure.MetadataEntryR\bmetadata\x12#\n" +
+	"\rsuccess_count\x18\b \x01(\rR\fsuccessCount\x12'\n" +
+	"\x0fexecution_count\x18\t \x01(\rR\x0eexecutionCount\x12;\n" +
+	"\vcreate_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x1aS\n" +
+	"\rMetadataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01\"\x90\x02\n" +
+	"\n" +
+	"ExportItem\x127\n" +
+	"\x06memory\x18\x01 \x01(\v2\x1d.t4dm.admin.v1.ExportedMemoryH\x00R\x06memory\x12*\n" +
+	"\x04fact\x18\x02 \x01(\v2\x14.t4dm.memory.v1.FactH\x00R\x04fact\x12@\n" +
+	"\tprocedure\x18\x03 \x01(\v2 .t4dm.admin.v1.ExportedProcedureH\x00R\tprocedure\x12S\n" +
+	"\x10retention_policy\x18\x04 \x01(\v2&.t4dm.admin.v1.ExportedRetentionPolicyH\x00R\x0fretentionPolicyB\x06\n" +
+	"\x04item\"o\n" +
+	"\x17ExportedRetentionPolicy\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x126\n" +
+	"\x06policy\x18\x02 \x01(\v2\x1e.t4dm.admin.v1.RetentionPolicyR\x06policy\"d\n" +
+	"\x10EmbedderIdentity\x12\x1a\n" +
+	"\bembedder\x18\x01 \x01(\tR\bembedder\x12\x14\n" +
+	"\x05model\x18\x02 \x01(\tR\x05model\x12\x1e\n" +
+	"\n" +
+	"dimensions\x18\x03 \x01(\rR\n" +
+	"dimensions\"q\n" +
+	"\x15ExportMemoriesRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xae\x01\n" +
+	"\x16ExportMemoriesResponse\x12/\n" +
+	"\x05items\x18\x01 \x03(\v2\x19.t4dm.admin.v1.ExportItemR\x05items\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12;\n" +
+	"\bembedder\x18\x03 \x01(\v2\x1f.t4dm.admin.v1.EmbedderIdentityR\bembedder\"\xa3\x01\n" +
+	"\x15ImportMemoriesRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12/\n" +
+	"\x05items\x18\x02 \x03(\v2\x19.t4dm.admin.v1.ExportItemR\x05items\x12;\n" +
+	"\bembedder\x18\x03 \x01(\v2\x1f.t4dm.admin.v1.EmbedderIdentityR\bembedder\"`\n" +
+	"\x16ImportMemoriesResponse\x12\x1a\n" +
+	"\bimported\x18\x01 \x01(\rR\bimported\x12\x18\n" +
+	"\askipped\x18\x02 \x01(\rR\askipped\x12\x10\n" +
+	"\x03lsn\x18\x03 \x01(\x04R\x03lsn\"\x17\n" +
+	"\x15ListNamespacesRequest\"8\n" +
+	"\x16ListNamespacesResponse\x12\x1e\n" +
+	"\n" +
+	"namespaces\x18\x01 \x03(\tR\n" +
+	"namespaces*d\n" +
 	"\rRetentionMode\x12\x1e\n" +
 	"\x1aRETENTION_MODE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13RETENTION_MODE_KEEP\x10\x01\x12\x1a\n" +
@@ -1035,14 +1977,17 @@ const file_t4dm_admin_v1_admin_service_proto_rawDesc = "" +
 	"\fRecoveryMode\x12\x1d\n" +
 	"\x19RECOVERY_MODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12RECOVERY_MODE_WARM\x10\x01\x12\x16\n" +
-	"\x12RECOVERY_MODE_COLD\x10\x022\xcb\x03\n" +
+	"\x12RECOVERY_MODE_COLD\x10\x022\xe8\x05\n" +
 	"\fAdminService\x12Q\n" +
 	"\n" +
 	"Checkpoint\x12 .t4dm.admin.v1.CheckpointRequest\x1a!.t4dm.admin.v1.CheckpointResponse\x12B\n" +
 	"\x05Reset\x12\x1b.t4dm.admin.v1.ResetRequest\x1a\x1c.t4dm.admin.v1.ResetResponse\x12N\n" +
 	"\tGetStatus\x12\x1f.t4dm.admin.v1.GetStatusRequest\x1a .t4dm.admin.v1.GetStatusResponse\x12i\n" +
 	"\x12SetRetentionPolicy\x12(.t4dm.admin.v1.SetRetentionPolicyRequest\x1a).t4dm.admin.v1.SetRetentionPolicyResponse\x12i\n" +
-	"\x12GetRetentionPolicy\x12(.t4dm.admin.v1.GetRetentionPolicyRequest\x1a).t4dm.admin.v1.GetRetentionPolicyResponseB\xb7\x01\n" +
+	"\x12GetRetentionPolicy\x12(.t4dm.admin.v1.GetRetentionPolicyRequest\x1a).t4dm.admin.v1.GetRetentionPolicyResponse\x12]\n" +
+	"\x0eExportMemories\x12$.t4dm.admin.v1.ExportMemoriesRequest\x1a%.t4dm.admin.v1.ExportMemoriesResponse\x12]\n" +
+	"\x0eImportMemories\x12$.t4dm.admin.v1.ImportMemoriesRequest\x1a%.t4dm.admin.v1.ImportMemoriesResponse\x12]\n" +
+	"\x0eListNamespaces\x12$.t4dm.admin.v1.ListNamespacesRequest\x1a%.t4dm.admin.v1.ListNamespacesResponseB\xb7\x01\n" +
 	"\x11com.t4dm.admin.v1B\x11AdminServiceProtoP\x01Z9github.com/t4dm/t4dm/clients/go/gen/t4dm/admin/v1;adminv1\xa2\x02\x03TAX\xaa\x02\rT4dm.Admin.V1\xca\x02\rT4dm\\Admin\\V1\xe2\x02\x19T4dm\\Admin\\V1\\GPBMetadata\xea\x02\x0fT4dm::Admin::V1b\x06proto3"
 
 var (
@@ -1058,7 +2003,7 @@ func file_t4dm_admin_v1_admin_service_proto_rawDescGZIP() []byte {
 }
 
 var file_t4dm_admin_v1_admin_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_t4dm_admin_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_t4dm_admin_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_t4dm_admin_v1_admin_service_proto_goTypes = []any{
 	(RetentionMode)(0),                 // 0: t4dm.admin.v1.RetentionMode
 	(RecoveryMode)(0),                  // 1: t4dm.admin.v1.RecoveryMode
@@ -1075,7 +2020,25 @@ var file_t4dm_admin_v1_admin_service_proto_goTypes = []any{
 	(*NeuromodulatorLevels)(nil),       // 12: t4dm.admin.v1.NeuromodulatorLevels
 	(*StorageHealth)(nil),              // 13: t4dm.admin.v1.StorageHealth
 	(*GetStatusResponse)(nil),          // 14: t4dm.admin.v1.GetStatusResponse
-	(*timestamppb.Timestamp)(nil),      // 15: google.protobuf.Timestamp
+	(*ExportedMemory)(nil),             // 15: t4dm.admin.v1.ExportedMemory
+	(*ExportedProcedure)(nil),          // 16: t4dm.admin.v1.ExportedProcedure
+	(*ExportItem)(nil),                 // 17: t4dm.admin.v1.ExportItem
+	(*ExportedRetentionPolicy)(nil),    // 18: t4dm.admin.v1.ExportedRetentionPolicy
+	(*EmbedderIdentity)(nil),           // 19: t4dm.admin.v1.EmbedderIdentity
+	(*ExportMemoriesRequest)(nil),      // 20: t4dm.admin.v1.ExportMemoriesRequest
+	(*ExportMemoriesResponse)(nil),     // 21: t4dm.admin.v1.ExportMemoriesResponse
+	(*ImportMemoriesRequest)(nil),      // 22: t4dm.admin.v1.ImportMemoriesRequest
+	(*ImportMemoriesResponse)(nil),     // 23: t4dm.admin.v1.ImportMemoriesResponse
+	(*ListNamespacesRequest)(nil),      // 24: t4dm.admin.v1.ListNamespacesRequest
+	(*ListNamespacesResponse)(nil),     // 25: t4dm.admin.v1.ListNamespacesResponse
+	nil,                                // 26: t4dm.admin.v1.ExportedMemory.MetadataEntry
+	nil,                                // 27: t4dm.admin.v1.ExportedProcedure.MetadataEntry
+	(*timestamppb.Timestamp)(nil),      // 28: google.protobuf.Timestamp
+	(v1.MemoryType)(0),                 // 29: t4dm.memory.v1.MemoryType
+	(v1.MemoryStatus)(0),               // 30: t4dm.memory.v1.MemoryStatus
+	(*v1.ProcedureStep)(nil),           // 31: t4dm.memory.v1.ProcedureStep
+	(*v1.Fact)(nil),                    // 32: t4dm.memory.v1.Fact
+	(*structpb.Value)(nil),             // 33: google.protobuf.Value
 }
 var file_t4dm_admin_v1_admin_service_proto_depIdxs = []int32{
 	0,  // 0: t4dm.admin.v1.RetentionPolicy.mode:type_name -> t4dm.admin.v1.RetentionMode
@@ -1083,25 +2046,52 @@ var file_t4dm_admin_v1_admin_service_proto_depIdxs = []int32{
 	2,  // 2: t4dm.admin.v1.SetRetentionPolicyResponse.policy:type_name -> t4dm.admin.v1.RetentionPolicy
 	2,  // 3: t4dm.admin.v1.GetRetentionPolicyResponse.policy:type_name -> t4dm.admin.v1.RetentionPolicy
 	1,  // 4: t4dm.admin.v1.GetStatusResponse.recovery_mode:type_name -> t4dm.admin.v1.RecoveryMode
-	15, // 5: t4dm.admin.v1.GetStatusResponse.checkpoint_time:type_name -> google.protobuf.Timestamp
+	28, // 5: t4dm.admin.v1.GetStatusResponse.checkpoint_time:type_name -> google.protobuf.Timestamp
 	12, // 6: t4dm.admin.v1.GetStatusResponse.neuromodulators:type_name -> t4dm.admin.v1.NeuromodulatorLevels
 	13, // 7: t4dm.admin.v1.GetStatusResponse.storage:type_name -> t4dm.admin.v1.StorageHealth
-	15, // 8: t4dm.admin.v1.GetStatusResponse.start_time:type_name -> google.protobuf.Timestamp
-	7,  // 9: t4dm.admin.v1.AdminService.Checkpoint:input_type -> t4dm.admin.v1.CheckpointRequest
-	9,  // 10: t4dm.admin.v1.AdminService.Reset:input_type -> t4dm.admin.v1.ResetRequest
-	11, // 11: t4dm.admin.v1.AdminService.GetStatus:input_type -> t4dm.admin.v1.GetStatusRequest
-	3,  // 12: t4dm.admin.v1.AdminService.SetRetentionPolicy:input_type -> t4dm.admin.v1.SetRetentionPolicyRequest
-	5,  // 13: t4dm.admin.v1.AdminService.GetRetentionPolicy:input_type -> t4dm.admin.v1.GetRetentionPolicyRequest
-	8,  // 14: t4dm.admin.v1.AdminService.Checkpoint:output_type -> t4dm.admin.v1.CheckpointResponse
-	10, // 15: t4dm.admin.v1.AdminService.Reset:output_type -> t4dm.admin.v1.ResetResponse
-	14, // 16: t4dm.admin.v1.AdminService.GetStatus:output_type -> t4dm.admin.v1.GetStatusResponse
-	4,  // 17: t4dm.admin.v1.AdminService.SetRetentionPolicy:output_type -> t4dm.admin.v1.SetRetentionPolicyResponse
-	6,  // 18: t4dm.admin.v1.AdminService.GetRetentionPolicy:output_type -> t4dm.admin.v1.GetRetentionPolicyResponse
-	14, // [14:19] is the sub-list for method output_type
-	9,  // [9:14] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	28, // 8: t4dm.admin.v1.GetStatusResponse.start_time:type_name -> google.protobuf.Timestamp
+	29, // 9: t4dm.admin.v1.ExportedMemory.kind:type_name -> t4dm.memory.v1.MemoryType
+	26, // 10: t4dm.admin.v1.ExportedMemory.metadata:type_name -> t4dm.admin.v1.ExportedMemory.MetadataEntry
+	30, // 11: t4dm.admin.v1.ExportedMemory.status:type_name -> t4dm.memory.v1.MemoryStatus
+	28, // 12: t4dm.admin.v1.ExportedMemory.create_time:type_name -> google.protobuf.Timestamp
+	28, // 13: t4dm.admin.v1.ExportedMemory.expire_time:type_name -> google.protobuf.Timestamp
+	28, // 14: t4dm.admin.v1.ExportedMemory.last_access_time:type_name -> google.protobuf.Timestamp
+	31, // 15: t4dm.admin.v1.ExportedProcedure.steps:type_name -> t4dm.memory.v1.ProcedureStep
+	27, // 16: t4dm.admin.v1.ExportedProcedure.metadata:type_name -> t4dm.admin.v1.ExportedProcedure.MetadataEntry
+	28, // 17: t4dm.admin.v1.ExportedProcedure.create_time:type_name -> google.protobuf.Timestamp
+	28, // 18: t4dm.admin.v1.ExportedProcedure.update_time:type_name -> google.protobuf.Timestamp
+	15, // 19: t4dm.admin.v1.ExportItem.memory:type_name -> t4dm.admin.v1.ExportedMemory
+	32, // 20: t4dm.admin.v1.ExportItem.fact:type_name -> t4dm.memory.v1.Fact
+	16, // 21: t4dm.admin.v1.ExportItem.procedure:type_name -> t4dm.admin.v1.ExportedProcedure
+	18, // 22: t4dm.admin.v1.ExportItem.retention_policy:type_name -> t4dm.admin.v1.ExportedRetentionPolicy
+	2,  // 23: t4dm.admin.v1.ExportedRetentionPolicy.policy:type_name -> t4dm.admin.v1.RetentionPolicy
+	17, // 24: t4dm.admin.v1.ExportMemoriesResponse.items:type_name -> t4dm.admin.v1.ExportItem
+	19, // 25: t4dm.admin.v1.ExportMemoriesResponse.embedder:type_name -> t4dm.admin.v1.EmbedderIdentity
+	17, // 26: t4dm.admin.v1.ImportMemoriesRequest.items:type_name -> t4dm.admin.v1.ExportItem
+	19, // 27: t4dm.admin.v1.ImportMemoriesRequest.embedder:type_name -> t4dm.admin.v1.EmbedderIdentity
+	33, // 28: t4dm.admin.v1.ExportedMemory.MetadataEntry.value:type_name -> google.protobuf.Value
+	33, // 29: t4dm.admin.v1.ExportedProcedure.MetadataEntry.value:type_name -> google.protobuf.Value
+	7,  // 30: t4dm.admin.v1.AdminService.Checkpoint:input_type -> t4dm.admin.v1.CheckpointRequest
+	9,  // 31: t4dm.admin.v1.AdminService.Reset:input_type -> t4dm.admin.v1.ResetRequest
+	11, // 32: t4dm.admin.v1.AdminService.GetStatus:input_type -> t4dm.admin.v1.GetStatusRequest
+	3,  // 33: t4dm.admin.v1.AdminService.SetRetentionPolicy:input_type -> t4dm.admin.v1.SetRetentionPolicyRequest
+	5,  // 34: t4dm.admin.v1.AdminService.GetRetentionPolicy:input_type -> t4dm.admin.v1.GetRetentionPolicyRequest
+	20, // 35: t4dm.admin.v1.AdminService.ExportMemories:input_type -> t4dm.admin.v1.ExportMemoriesRequest
+	22, // 36: t4dm.admin.v1.AdminService.ImportMemories:input_type -> t4dm.admin.v1.ImportMemoriesRequest
+	24, // 37: t4dm.admin.v1.AdminService.ListNamespaces:input_type -> t4dm.admin.v1.ListNamespacesRequest
+	8,  // 38: t4dm.admin.v1.AdminService.Checkpoint:output_type -> t4dm.admin.v1.CheckpointResponse
+	10, // 39: t4dm.admin.v1.AdminService.Reset:output_type -> t4dm.admin.v1.ResetResponse
+	14, // 40: t4dm.admin.v1.AdminService.GetStatus:output_type -> t4dm.admin.v1.GetStatusResponse
+	4,  // 41: t4dm.admin.v1.AdminService.SetRetentionPolicy:output_type -> t4dm.admin.v1.SetRetentionPolicyResponse
+	6,  // 42: t4dm.admin.v1.AdminService.GetRetentionPolicy:output_type -> t4dm.admin.v1.GetRetentionPolicyResponse
+	21, // 43: t4dm.admin.v1.AdminService.ExportMemories:output_type -> t4dm.admin.v1.ExportMemoriesResponse
+	23, // 44: t4dm.admin.v1.AdminService.ImportMemories:output_type -> t4dm.admin.v1.ImportMemoriesResponse
+	25, // 45: t4dm.admin.v1.AdminService.ListNamespaces:output_type -> t4dm.admin.v1.ListNamespacesResponse
+	38, // [38:46] is the sub-list for method output_type
+	30, // [30:38] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_t4dm_admin_v1_admin_service_proto_init() }
@@ -1109,13 +2099,19 @@ func file_t4dm_admin_v1_admin_service_proto_init() {
 	if File_t4dm_admin_v1_admin_service_proto != nil {
 		return
 	}
+	file_t4dm_admin_v1_admin_service_proto_msgTypes[15].OneofWrappers = []any{
+		(*ExportItem_Memory)(nil),
+		(*ExportItem_Fact)(nil),
+		(*ExportItem_Procedure)(nil),
+		(*ExportItem_RetentionPolicy)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_t4dm_admin_v1_admin_service_proto_rawDesc), len(file_t4dm_admin_v1_admin_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   13,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,9 @@ const (
 	AdminService_GetStatus_FullMethodName          = "/t4dm.admin.v1.AdminService/GetStatus"
 	AdminService_SetRetentionPolicy_FullMethodName = "/t4dm.admin.v1.AdminService/SetRetentionPolicy"
 	AdminService_GetRetentionPolicy_FullMethodName = "/t4dm.admin.v1.AdminService/GetRetentionPolicy"
+	AdminService_ExportMemories_FullMethodName     = "/t4dm.admin.v1.AdminService/ExportMemories"
+	AdminService_ImportMemories_FullMethodName     = "/t4dm.admin.v1.AdminService/ImportMemories"
+	AdminService_ListNamespaces_FullMethodName     = "/t4dm.admin.v1.AdminService/ListNamespaces"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -45,6 +48,16 @@ type AdminServiceClient interface {
 	SetRetentionPolicy(ctx context.Context, in *SetRetentionPolicyRequest, opts ...grpc.CallOption) (*SetRetentionPolicyResponse, error)
 	// The namespace's retention policy, or the service default.
 	GetRetentionPolicy(ctx context.Context, in *GetRetentionPolicyRequest, opts ...grpc.CallOption) (*GetRetentionPolicyResponse, error)
+	// One page of a namespace's memories (with embeddings and statistics),
+	// facts and procedures, for `t4dm export`. The key must allow the namespace.
+	ExportMemories(ctx context.Context, in *ExportMemoriesRequest, opts ...grpc.CallOption) (*ExportMemoriesResponse, error)
+	// Writes exported items into a namespace, idempotent by id: memories go
+	// through the WAL like any acknowledged write, facts and procedures to the
+	// graph store exactly as exported. For `t4dm import`.
+	ImportMemories(ctx context.Context, in *ImportMemoriesRequest, opts ...grpc.CallOption) (*ImportMemoriesResponse, error)
+	// The namespaces holding memories, facts or procedures that the key may
+	// use, for `t4dm export` of every tenant.
+	ListNamespaces(ctx context.Context, in *ListNamespacesRequest, opts ...grpc.CallOption) (*ListNamespacesResponse, error)
 }
 
 type adminServiceClient struct {
@@ -105,6 +118,36 @@ func (c *adminServiceClient) GetRetentionPolicy(ctx context.Context, in *GetRete
 	return out, nil
 }
 
+func (c *adminServiceClient) ExportMemories(ctx context.Context, in *ExportMemoriesRequest, opts ...grpc.CallOption) (*ExportMemoriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExportMemoriesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ExportMemories_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ImportMemories(ctx context.Context, in *ImportMemoriesRequest, opts ...grpc.CallOption) (*ImportMemoriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ImportMemoriesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ImportMemories_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListNamespaces(ctx context.Context, in *ListNamespacesRequest, opts ...grpc.CallOption) (*ListNamespacesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListNamespacesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListNamespaces_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -124,6 +167,16 @@ type AdminServiceServer interface {
 	SetRetentionPolicy(context.Context, *SetRetentionPolicyRequest) (*SetRetentionPolicyResponse, error)
 	// The namespace's retention policy, or the service default.
 	GetRetentionPolicy(context.Context, *GetRetentionPolicyRequest) (*GetRetentionPolicyResponse, error)
+	// One page of a namespace's memories (with embeddings and statistics),
+	// facts and procedures, for `t4dm export`. The key must allow the namespace.
+	ExportMemories(context.Context, *ExportMemoriesRequest) (*ExportMemoriesResponse, error)
+	// Writes exported items into a namespace, idempotent by id: memories go
+	// through the WAL like any acknowledged write, facts and procedures to the
+	// graph store exactly as exported. For `t4dm import`.
+	ImportMemories(context.Context, *ImportMemoriesRequest) (*ImportMemoriesResponse, error)
+	// The namespaces holding memories, facts or procedures that the key may
+	// use, for `t4dm export` of every tenant.
+	ListNamespaces(context.Context, *ListNamespacesRequest) (*ListNamespacesResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -148,6 +201,15 @@ func (UnimplementedAdminServiceServer) SetRetentionPolicy(context.Context, *SetR
 }
 func (UnimplementedAdminServiceServer) GetRetentionPolicy(context.Context, *GetRetentionPolicyRequest) (*GetRetentionPolicyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRetentionPolicy not implemented")
+}
+func (UnimplementedAdminServiceServer) ExportMemories(context.Context, *ExportMemoriesRequest) (*ExportMemoriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportMemories not implemented")
+}
+func (UnimplementedAdminServiceServer) ImportMemories(context.Context, *ImportMemoriesRequest) (*ImportMemoriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ImportMemories not implemented")
+}
+func (UnimplementedAdminServiceServer) ListNamespaces(context.Context, *ListNamespacesRequest) (*ListNamespacesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListNamespaces not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -260,6 +322,60 @@ func _AdminService_GetRetentionPolicy_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_ExportMemories_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportMemoriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ExportMemories(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ExportMemories_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ExportMemories(ctx, req.(*ExportMemoriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ImportMemories_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportMemoriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ImportMemories(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ImportMemories_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ImportMemories(ctx, req.(*ImportMemoriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListNamespaces_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListNamespacesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListNamespaces(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListNamespaces_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListNamespaces(ctx, req.(*ListNamespacesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -286,6 +402,18 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetRetentionPolicy",
 			Handler:    _AdminService_GetRetentionPolicy_Handler,
+		},
+		{
+			MethodName: "ExportMemories",
+			Handler:    _AdminService_ExportMemories_Handler,
+		},
+		{
+			MethodName: "ImportMemories",
+			Handler:    _AdminService_ImportMemories_Handler,
+		},
+		{
+			MethodName: "ListNamespaces",
+			Handler:    _AdminService_ListNamespaces_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -22,46 +22,79 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from t4dm.memory.v1 import knowledge_pb2 as t4dm_dot_memory_dot_v1_dot_knowledge__pb2
+from t4dm.memory.v1 import memory_pb2 as t4dm_dot_memory_dot_v1_dot_memory__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!t4dm/admin/v1/admin_service.proto\x12\rt4dm.admin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"l\n\x0fRetentionPolicy\x12*\n\x04mode\x18\x01 \x01(\x0e\x32\x1c.t4dm.admin.v1.RetentionMode\x12\x14\n\x0cmax_memories\x18\x02 \x01(\x03\x12\x17\n\x0fmax_age_seconds\x18\x03 \x01(\x03\"^\n\x19SetRetentionPolicyRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12.\n\x06policy\x18\x02 \x01(\x0b\x32\x1e.t4dm.admin.v1.RetentionPolicy\"Y\n\x1aSetRetentionPolicyResponse\x12.\n\x06policy\x18\x01 \x01(\x0b\x32\x1e.t4dm.admin.v1.RetentionPolicy\x12\x0b\n\x03lsn\x18\x02 \x01(\x04\".\n\x19GetRetentionPolicyRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\"`\n\x1aGetRetentionPolicyResponse\x12.\n\x06policy\x18\x01 \x01(\x0b\x32\x1e.t4dm.admin.v1.RetentionPolicy\x12\x12\n\nis_default\x18\x02 \x01(\x08\"\x13\n\x11\x43heckpointRequest\"H\n\x12\x43heckpointResponse\x12\x0b\n\x03lsn\x18\x01 \x01(\x04\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x04\"K\n\x0cResetRequest\x12\x0f\n\x07\x63onfirm\x18\x01 \x01(\x08\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12\x17\n\x0f\x64\x65lete_memories\x18\x03 \x01(\x08\"5\n\rResetResponse\x12\x0b\n\x03lsn\x18\x01 \x01(\x04\x12\x17\n\x0f\x66orgotten_count\x18\x02 \x01(\r\"\x12\n\x10GetStatusRequest\"j\n\x14NeuromodulatorLevels\x12\x10\n\x08\x64opamine\x18\x01 \x01(\x02\x12\x11\n\tserotonin\x18\x02 \x01(\x02\x12\x16\n\x0enorepinephrine\x18\x03 \x01(\x02\x12\x15\n\racetylcholine\x18\x04 \x01(\x02\"P\n\rStorageHealth\x12\r\n\x05store\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12\x0f\n\x07healthy\x18\x03 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"\x81\x04\n\x11GetStatusResponse\x12\r\n\x05ready\x18\x01 \x01(\x08\x12\x32\n\rrecovery_mode\x18\x02 \x01(\x0e\x32\x1b.t4dm.admin.v1.RecoveryMode\x12\x13\n\x0b\x61pplied_lsn\x18\x03 \x01(\x04\x12\x13\n\x0b\x64urable_lsn\x18\x04 \x01(\x04\x12\x16\n\x0e\x63heckpoint_lsn\x18\x05 \x01(\x04\x12\x33\n\x0f\x63heckpoint_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x62uffer_size\x18\x07 \x01(\r\x12\x17\n\x0f\x62uffer_capacity\x18\x08 \x01(\r\x12\x15\n\rin_flight_ops\x18\t \x01(\r\x12<\n\x0fneuromodulators\x18\n \x01(\x0b\x32#.t4dm.admin.v1.NeuromodulatorLevels\x12-\n\x07storage\x18\x0b \x03(\x0b\x32\x1c.t4dm.admin.v1.StorageHealth\x12\x19\n\x11sidecar_connected\x18\x0c \x01(\x08\x12\x0f\n\x07version\x18\r \x01(\t\x12.\n\nstart_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nstate_hash\x18\x0f \x01(\x0c\x12\x10\n\x08\x64\x65graded\x18\x10 \x03(\t*d\n\rRetentionMode\x12\x1e\n\x1aRETENTION_MODE_UNSPECIFIED\x10\x00\x12\x17\n\x13RETENTION_MODE_KEEP\x10\x01\x12\x1a\n\x16RETENTION_MODE_LEARNED\x10\x02*]\n\x0cRecoveryMode\x12\x1d\n\x19RECOVERY_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12RECOVERY_MODE_WARM\x10\x01\x12\x16\n\x12RECOVERY_MODE_COLD\x10\x02\x32\xcb\x03\n\x0c\x41\x64minService\x12Q\n\nCheckpoint\x12 .t4dm.admin.v1.CheckpointRequest\x1a!.t4dm.admin.v1.CheckpointResponse\x12\x42\n\x05Reset\x12\x1b.t4dm.admin.v1.ResetRequest\x1a\x1c.t4dm.admin.v1.ResetResponse\x12N\n\tGetStatus\x12\x1f.t4dm.admin.v1.GetStatusRequest\x1a .t4dm.admin.v1.GetStatusResponse\x12i\n\x12SetRetentionPolicy\x12(.t4dm.admin.v1.SetRetentionPolicyRequest\x1a).t4dm.admin.v1.SetRetentionPolicyResponse\x12i\n\x12GetRetentionPolicy\x12(.t4dm.admin.v1.GetRetentionPolicyRequest\x1a).t4dm.admin.v1.GetRetentionPolicyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!t4dm/admin/v1/admin_service.proto\x12\rt4dm.admin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1et4dm/memory/v1/knowledge.proto\x1a\x1bt4dm/memory/v1/memory.proto\"l\n\x0fRetentionPolicy\x12*\n\x04mode\x18\x01 \x01(\x0e\x32\x1c.t4dm.admin.v1.RetentionMode\x12\x14\n\x0cmax_memories\x18\x02 \x01(\x03\x12\x17\n\x0fmax_age_seconds\x18\x03 \x01(\x03\"^\n\x19SetRetentionPolicyRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12.\n\x06policy\x18\x02 \x01(\x0b\x32\x1e.t4dm.admin.v1.RetentionPolicy\"Y\n\x1aSetRetentionPolicyResponse\x12.\n\x06policy\x18\x01 \x01(\x0b\x32\x1e.t4dm.admin.v1.RetentionPolicy\x12\x0b\n\x03lsn\x18\x02 \x01(\x04\".\n\x19GetRetentionPolicyRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\"`\n\x1aGetRetentionPolicyResponse\x12.\n\x06policy\x18\x01 \x01(\x0b\x32\x1e.t4dm.admin.v1.RetentionPolicy\x12\x12\n\nis_default\x18\x02 \x01(\x08\"\x13\n\x11\x43heckpointRequest\"H\n\x12\x43heckpointResponse\x12\x0b\n\x03lsn\x18\x01 \x01(\x04\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x04\"K\n\x0cResetRequest\x12\x0f\n\x07\x63onfirm\x18\x01 \x01(\x08\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12\x17\n\x0f\x64\x65lete_memories\x18\x03 \x01(\x08\"5\n\rResetResponse\x12\x0b\n\x03lsn\x18\x01 \x01(\x04\x12\x17\n\x0f\x66orgotten_count\x18\x02 \x01(\r\"\x12\n\x10GetStatusRequest\"j\n\x14NeuromodulatorLevels\x12\x10\n\x08\x64opamine\x18\x01 \x01(\x02\x12\x11\n\tserotonin\x18\x02 \x01(\x02\x12\x16\n\x0enorepinephrine\x18\x03 \x01(\x02\x12\x15\n\racetylcholine\x18\x04 \x01(\x02\"P\n\rStorageHealth\x12\r\n\x05store\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12\x0f\n\x07healthy\x18\x03 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"\x81\x04\n\x11GetStatusResponse\x12\r\n\x05ready\x18\x01 \x01(\x08\x12\x32\n\rrecovery_mode\x18\x02 \x01(\x0e\x32\x1b.t4dm.admin.v1.RecoveryMode\x12\x13\n\x0b\x61pplied_lsn\x18\x03 \x01(\x04\x12\x13\n\x0b\x64urable_lsn\x18\x04 \x01(\x04\x12\x16\n\x0e\x63heckpoint_lsn\x18\x05 \x01(\x04\x12\x33\n\x0f\x63heckpoint_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x62uffer_size\x18\x07 \x01(\r\x12\x17\n\x0f\x62uffer_capacity\x18\x08 \x01(\r\x12\x15\n\rin_flight_ops\x18\t \x01(\r\x12<\n\x0fneuromodulators\x18\n \x01(\x0b\x32#.t4dm.admin.v1.NeuromodulatorLevels\x12-\n\x07storage\x18\x0b \x03(\x0b\x32\x1c.t4dm.admin.v1.StorageHealth\x12\x19\n\x11sidecar_connected\x18\x0c \x01(\x08\x12\x0f\n\x07version\x18\r \x01(\t\x12.\n\nstart_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nstate_hash\x18\x0f \x01(\x0c\x12\x10\n\x08\x64\x65graded\x18\x10 \x03(\t\"\xb1\x04\n\x0e\x45xportedMemory\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12(\n\x04kind\x18\x03 \x01(\x0e\x32\x1a.t4dm.memory.v1.MemoryType\x12\x0f\n\x07\x63ontent\x18\x04 \x01(\t\x12=\n\x08metadata\x18\x05 \x03(\x0b\x32+.t4dm.admin.v1.ExportedMemory.MetadataEntry\x12\x12\n\nimportance\x18\x06 \x01(\x02\x12,\n\x06status\x18\x07 \x01(\x0e\x32\x1c.t4dm.memory.v1.MemoryStatus\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tembedding\x18\n \x03(\x02\x12\x10\n\x08\x65vidence\x18\x0b \x01(\x02\x12\x14\n\x0c\x61\x63\x63\x65ss_count\x18\x0c \x01(\r\x12\x34\n\x10last_access_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nreward_sum\x18\x0e \x01(\x02\x12\x14\n\x0creward_count\x18\x0f \x01(\r\x1aG\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value:\x02\x38\x01\"\xb7\x03\n\x11\x45xportedProcedure\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07trigger\x18\x04 \x01(\t\x12\x19\n\x11trigger_embedding\x18\x05 \x03(\x02\x12,\n\x05steps\x18\x06 \x03(\x0b\x32\x1d.t4dm.memory.v1.ProcedureStep\x12@\n\x08metadata\x18\x07 \x03(\x0b\x32..t4dm.admin.v1.ExportedProcedure.MetadataEntry\x12\x15\n\rsuccess_count\x18\x08 \x01(\r\x12\x17\n\x0f\x65xecution_count\x18\t \x01(\r\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1aG\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value:\x02\x38\x01\"\xe6\x01\n\nExportItem\x12/\n\x06memory\x18\x01 \x01(\x0b\x32\x1d.t4dm.admin.v1.ExportedMemoryH\x00\x12$\n\x04\x66\x61\x63t\x18\x02 \x01(\x0b\x32\x14.t4dm.memory.v1.FactH\x00\x12\x35\n\tprocedure\x18\x03 \x01(\x0b\x32 .t4dm.admin.v1.ExportedProcedureH\x00\x12\x42\n\x10retention_policy\x18\x04 \x01(\x0b\x32&.t4dm.admin.v1.ExportedRetentionPolicyH\x00\x42\x06\n\x04item\"\\\n\x17\x45xportedRetentionPolicy\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12.\n\x06policy\x18\x02 \x01(\x0b\x32\x1e.t4dm.admin.v1.RetentionPolicy\"G\n\x10\x45mbedderIdentity\x12\x10\n\x08\x65mbedder\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x12\n\ndimensions\x18\x03 \x01(\r\"Q\n\x15\x45xportMemoriesRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\x8e\x01\n\x16\x45xportMemoriesResponse\x12(\n\x05items\x18\x01 \x03(\x0b\x32\x19.t4dm.admin.v1.ExportItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x31\n\x08\x65mbedder\x18\x03 \x01(\x0b\x32\x1f.t4dm.admin.v1.EmbedderIdentity\"\x87\x01\n\x15ImportMemoriesRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12(\n\x05items\x18\x02 \x03(\x0b\x32\x19.t4dm.admin.v1.ExportItem\x12\x31\n\x08\x65mbedder\x18\x03 \x01(\x0b\x32\x1f.t4dm.admin.v1.EmbedderIdentity\"H\n\x16ImportMemoriesResponse\x12\x10\n\x08imported\x18\x01 \x01(\r\x12\x0f\n\x07skipped\x18\x02 \x01(\r\x12\x0b\n\x03lsn\x18\x03 \x01(\x04\"\x17\n\x15ListNamespacesRequest\",\n\x16ListNamespacesResponse\x12\x12\n\nnamespaces\x18\x01 \x03(\t*d\n\rRetentionMode\x12\x1e\n\x1aRETENTION_MODE_UNSPECIFIED\x10\x00\x12\x17\n\x13RETENTION_MODE_KEEP\x10\x01\x12\x1a\n\x16RETENTION_MODE_LEARNED\x10\x02*]\n\x0cRecoveryMode\x12\x1d\n\x19RECOVERY_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12RECOVERY_MODE_WARM\x10\x01\x12\x16\n\x12RECOVERY_MODE_COLD\x10\x02\x32\xe8\x05\n\x0c\x41\x64minService\x12Q\n\nCheckpoint\x12 .t4dm.admin.v1.CheckpointRequest\x1a!.t4dm.admin.v1.CheckpointResponse\x12\x42\n\x05Reset\x12\x1b.t4dm.admin.v1.ResetRequest\x1a\x1c.t4dm.admin.v1.ResetResponse\x12N\n\tGetStatus\x12\x1f.t4dm.admin.v1.GetStatusRequest\x1a .t4dm.admin.v1.GetStatusResponse\x12i\n\x12SetRetentionPolicy\x12(.t4dm.admin.v1.SetRetentionPolicyRequest\x1a).t4dm.admin.v1.SetRetentionPolicyResponse\x12i\n\x12GetRetentionPolicy\x12(.t4dm.admin.v1.GetRetentionPolicyRequest\x1a).t4dm.admin.v1.GetRetentionPolicyResponse\x12]\n\x0e\x45xportMemories\x12$.t4dm.admin.v1.ExportMemoriesRequest\x1a%.t4dm.admin.v1.ExportMemoriesResponse\x12]\n\x0eImportMemories\x12$.t4dm.admin.v1.ImportMemoriesRequest\x1a%.t4dm.admin.v1.ImportMemoriesResponse\x12]\n\x0eListNamespaces\x12$.t4dm.admin.v1.ListNamespacesRequest\x1a%.t4dm.admin.v1.ListNamespacesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 't4dm.admin.v1.admin_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RETENTIONMODE']._serialized_start=1481
-  _globals['_RETENTIONMODE']._serialized_end=1581
-  _globals['_RECOVERYMODE']._serialized_start=1583
-  _globals['_RECOVERYMODE']._serialized_end=1676
-  _globals['_RETENTIONPOLICY']._serialized_start=85
-  _globals['_RETENTIONPOLICY']._serialized_end=193
-  _globals['_SETRETENTIONPOLICYREQUEST']._serialized_start=195
-  _globals['_SETRETENTIONPOLICYREQUEST']._serialized_end=289
-  _globals['_SETRETENTIONPOLICYRESPONSE']._serialized_start=291
-  _globals['_SETRETENTIONPOLICYRESPONSE']._serialized_end=380
-  _globals['_GETRETENTIONPOLICYREQUEST']._serialized_start=382
-  _globals['_GETRETENTIONPOLICYREQUEST']._serialized_end=428
-  _globals['_GETRETENTIONPOLICYRESPONSE']._serialized_start=430
-  _globals['_GETRETENTIONPOLICYRESPONSE']._serialized_end=526
-  _globals['_CHECKPOINTREQUEST']._serialized_start=528
-  _globals['_CHECKPOINTREQUEST']._serialized_end=547
-  _globals['_CHECKPOINTRESPONSE']._serialized_start=549
-  _globals['_CHECKPOINTRESPONSE']._serialized_end=621
-  _globals['_RESETREQUEST']._serialized_start=623
-  _globals['_RESETREQUEST']._serialized_end=698
-  _globals['_RESETRESPONSE']._serialized_start=700
-  _globals['_RESETRESPONSE']._serialized_end=753
-  _globals['_GETSTATUSREQUEST']._serialized_start=755
-  _globals['_GETSTATUSREQUEST']._serialized_end=773
-  _globals['_NEUROMODULATORLEVELS']._serialized_start=775
-  _globals['_NEUROMODULATORLEVELS']._serialized_end=881
-  _globals['_STORAGEHEALTH']._serialized_start=883
-  _globals['_STORAGEHEALTH']._serialized_end=963
-  _globals['_GETSTATUSRESPONSE']._serialized_start=966
-  _globals['_GETSTATUSRESPONSE']._serialized_end=1479
-  _globals['_ADMINSERVICE']._serialized_start=1679
-  _globals['_ADMINSERVICE']._serialized_end=2138
+  _globals['_EXPORTEDMEMORY_METADATAENTRY']._loaded_options = None
+  _globals['_EXPORTEDMEMORY_METADATAENTRY']._serialized_options = b'8\001'
+  _globals['_EXPORTEDPROCEDURE_METADATAENTRY']._loaded_options = None
+  _globals['_EXPORTEDPROCEDURE_METADATAENTRY']._serialized_options = b'8\001'
+  _globals['_RETENTIONMODE']._serialized_start=3489
+  _globals['_RETENTIONMODE']._serialized_end=3589
+  _globals['_RECOVERYMODE']._serialized_start=3591
+  _globals['_RECOVERYMODE']._serialized_end=3684
+  _globals['_RETENTIONPOLICY']._serialized_start=176
+  _globals['_RETENTIONPOLICY']._serialized_end=284
+  _globals['_SETRETENTIONPOLICYREQUEST']._serialized_start=286
+  _globals['_SETRETENTIONPOLICYREQUEST']._serialized_end=380
+  _globals['_SETRETENTIONPOLICYRESPONSE']._serialized_start=382
+  _globals['_SETRETENTIONPOLICYRESPONSE']._serialized_end=471
+  _globals['_GETRETENTIONPOLICYREQUEST']._serialized_start=473
+  _globals['_GETRETENTIONPOLICYREQUEST']._serialized_end=519
+  _globals['_GETRETENTIONPOLICYRESPONSE']._serialized_start=521
+  _globals['_GETRETENTIONPOLICYRESPONSE']._serialized_end=617
+  _globals['_CHECKPOINTREQUEST']._serialized_start=619
+  _globals['_CHECKPOINTREQUEST']._serialized_end=638
+  _globals['_CHECKPOINTRESPONSE']._serialized_start=640
+  _globals['_CHECKPOINTRESPONSE']._serialized_end=712
+  _globals['_RESETREQUEST']._serialized_start=714
+  _globals['_RESETREQUEST']._serialized_end=789
+  _globals['_RESETRESPONSE']._serialized_start=791
+  _globals['_RESETRESPONSE']._serialized_end=844
+  _globals['_GETSTATUSREQUEST']._serialized_start=846
+  _globals['_GETSTATUSREQUEST']._serialized_end=864
+  _globals['_NEUROMODULATORLEVELS']._serialized_start=866
+  _globals['_NEUROMODULATORLEVELS']._serialized_end=972
+  _globals['_STORAGEHEALTH']._serialized_start=974
+  _globals['_STORAGEHEALTH']._serialized_end=1054
+  _globals['_GETSTATUSRESPONSE']._serialized_start=1057
+  _globals['_GETSTATUSRESPONSE']._serialized_end=1570
+  _globals['_EXPORTEDMEMORY']._serialized_start=1573
+  _globals['_EXPORTEDMEMORY']._serialized_end=2134
+  _globals['_EXPORTEDMEMORY_METADATAENTRY']._serialized_start=2063
+  _globals['_EXPORTEDMEMORY_METADATAENTRY']._serialized_end=2134
+  _globals['_EXPORTEDPROCEDURE']._serialized_start=2137
+  _globals['_EXPORTEDPROCEDURE']._serialized_end=2576
+  _globals['_EXPORTEDPROCEDURE_METADATAENTRY']._serialized_start=2063
+  _globals['_EXPORTEDPROCEDURE_METADATAENTRY']._serialized_end=2134
+  _globals['_EXPORTITEM']._serialized_start=2579
+  _globals['_EXPORTITEM']._serialized_end=2809
+  _globals['_EXPORTEDRETENTIONPOLICY']._serialized_start=2811
+  _globals['_EXPORTEDRETENTIONPOLICY']._serialized_end=2903
+  _globals['_EMBEDDERIDENTITY']._serialized_start=2905
+  _globals['_EMBEDDERIDENTITY']._serialized_end=2976
+  _globals['_EXPORTMEMORIESREQUEST']._serialized_start=2978
+  _globals['_EXPORTMEMORIESREQUEST']._serialized_end=3059
+  _globals['_EXPORTMEMORIESRESPONSE']._serialized_start=3062
+  _globals['_EXPORTMEMORIESRESPONSE']._serialized_end=3204
+  _globals['_IMPORTMEMORIESREQUEST']._serialized_start=3207
+  _globals['_IMPORTMEMORIESREQUEST']._serialized_end=3342
+  _globals['_IMPORTMEMORIESRESPONSE']._serialized_start=3344
+  _globals['_IMPORTMEMORIESRESPONSE']._serialized_end=3416
+  _globals['_LISTNAMESPACESREQUEST']._serialized_start=3418
+  _globals['_LISTNAMESPACESREQUEST']._serialized_end=3441
+  _globals['_LISTNAMESPACESRESPONSE']._serialized_start=3443
+  _globals['_LISTNAMESPACESRESPONSE']._serialized_end=3487
+  _globals['_ADMINSERVICE']._serialized_start=3687
+  _globals['_ADMINSERVICE']._serialized_end=4431
 # @@protoc_insertion_point(module_scope)

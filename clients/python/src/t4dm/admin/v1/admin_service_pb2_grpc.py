@@ -60,6 +60,21 @@ class AdminServiceStub:
                 request_serializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.GetRetentionPolicyRequest.SerializeToString,
                 response_deserializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.GetRetentionPolicyResponse.FromString,
                 _registered_method=True)
+        self.ExportMemories = channel.unary_unary(
+                '/t4dm.admin.v1.AdminService/ExportMemories',
+                request_serializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ExportMemoriesRequest.SerializeToString,
+                response_deserializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ExportMemoriesResponse.FromString,
+                _registered_method=True)
+        self.ImportMemories = channel.unary_unary(
+                '/t4dm.admin.v1.AdminService/ImportMemories',
+                request_serializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ImportMemoriesRequest.SerializeToString,
+                response_deserializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ImportMemoriesResponse.FromString,
+                _registered_method=True)
+        self.ListNamespaces = channel.unary_unary(
+                '/t4dm.admin.v1.AdminService/ListNamespaces',
+                request_serializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ListNamespacesRequest.SerializeToString,
+                response_deserializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ListNamespacesResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -104,6 +119,31 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportMemories(self, request, context):
+        """One page of a namespace's memories (with embeddings and statistics),
+        facts and procedures, for `t4dm export`. The key must allow the namespace.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportMemories(self, request, context):
+        """Writes exported items into a namespace, idempotent by id: memories go
+        through the WAL like any acknowledged write, facts and procedures to the
+        graph store exactly as exported. For `t4dm import`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListNamespaces(self, request, context):
+        """The namespaces holding memories, facts or procedures that the key may
+        use, for `t4dm export` of every tenant.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -131,6 +171,21 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetRetentionPolicy,
                     request_deserializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.GetRetentionPolicyRequest.FromString,
                     response_serializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.GetRetentionPolicyResponse.SerializeToString,
+            ),
+            'ExportMemories': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportMemories,
+                    request_deserializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ExportMemoriesRequest.FromString,
+                    response_serializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ExportMemoriesResponse.SerializeToString,
+            ),
+            'ImportMemories': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportMemories,
+                    request_deserializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ImportMemoriesRequest.FromString,
+                    response_serializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ImportMemoriesResponse.SerializeToString,
+            ),
+            'ListNamespaces': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNamespaces,
+                    request_deserializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ListNamespacesRequest.FromString,
+                    response_serializer=t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ListNamespacesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -269,6 +324,87 @@ class AdminService:
             '/t4dm.admin.v1.AdminService/GetRetentionPolicy',
             t4dm_dot_admin_dot_v1_dot_admin__service__pb2.GetRetentionPolicyRequest.SerializeToString,
             t4dm_dot_admin_dot_v1_dot_admin__service__pb2.GetRetentionPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportMemories(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/t4dm.admin.v1.AdminService/ExportMemories',
+            t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ExportMemoriesRequest.SerializeToString,
+            t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ExportMemoriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportMemories(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/t4dm.admin.v1.AdminService/ImportMemories',
+            t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ImportMemoriesRequest.SerializeToString,
+            t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ImportMemoriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNamespaces(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/t4dm.admin.v1.AdminService/ListNamespaces',
+            t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ListNamespacesRequest.SerializeToString,
+            t4dm_dot_admin_dot_v1_dot_admin__service__pb2.ListNamespacesResponse.FromString,
             options,
             channel_credentials,
             insecure,
