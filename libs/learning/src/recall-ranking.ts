@@ -120,7 +120,8 @@ export function rankRecall(state: LearningState, input: RecallInput, now: Date):
       bm25: lexical,
       ...fused[i]!,
     });
-    const correction = scorer.correction(features);
+    // What ranking adds: the shadow guard's trust times the learned correction.
+    const correction = scorer.appliedCorrection(features);
     scored.push({
       item,
       fromBuffer,

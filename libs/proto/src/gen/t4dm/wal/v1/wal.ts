@@ -569,6 +569,31 @@ export interface ScorerWeightUpdate {
    * adaptation, created as a copy of the prior by its first update.
    */
   namespace: string;
+  /**
+   * Set by a Reinforce whose rewards could judge a ranking: the trained
+   * scorer's shadow guard after comparing, before this update, its ranking
+   * with the unlearned one on that recall. Applied as recorded; absent (older
+   * records, widenings) leaves the guard as it was.
+   */
+  guard: ScorerGuard | undefined;
+}
+
+/**
+ * How far a scorer's learned correction is trusted, from a running comparison
+ * of its ranking with the unlearned (fused base) ranking on each Reinforce
+ * before the scorer learned from it: score = fused + trust * correction.
+ */
+export interface ScorerGuard {
+  /** Reinforces compared so far. */
+  observations: number;
+  /**
+   * Exponentially weighted mean and variance of the difference in pairwise
+   * ordering accuracy, learned minus unlearned, in [-1, 1].
+   */
+  mean: number;
+  variance: number;
+  /** In [0, 1]. */
+  trust: number;
 }
 
 export interface DopamineExpectation {
@@ -2557,7 +2582,7 @@ export const GateWeightUpdate: MessageFns<GateWeightUpdate> = {
 };
 
 function createBaseScorerWeightUpdate(): ScorerWeightUpdate {
-  return { layers: [], namespace: "" };
+  return { layers: [], namespace: "", guard: undefined };
 }
 
 export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
@@ -2567,6 +2592,9 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
     }
     if (message.namespace !== "") {
       writer.uint32(642).string(message.namespace);
+    }
+    if (message.guard !== undefined) {
+      ScorerGuard.encode(message.guard, writer.uint32(650).fork()).join();
     }
     return writer;
   },
@@ -2600,6 +2628,14 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
             message.namespace = reader.string();
             continue;
           }
+          case 81: {
+            if (tag !== 650) {
+              break;
+            }
+
+            message.guard = ScorerGuard.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2616,6 +2652,7 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
     return {
       layers: globalThis.Array.isArray(object?.layers) ? object.layers.map((e: any) => LayerUpdate.fromJSON(e)) : [],
       namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      guard: isSet(object.guard) ? ScorerGuard.fromJSON(object.guard) : undefined,
     };
   },
 
@@ -2627,6 +2664,9 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
     if (message.namespace !== "") {
       obj.namespace = message.namespace;
     }
+    if (message.guard !== undefined) {
+      obj.guard = ScorerGuard.toJSON(message.guard);
+    }
     return obj;
   },
 
@@ -2637,6 +2677,126 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
     const message = createBaseScorerWeightUpdate();
     message.layers = object.layers?.map((e) => LayerUpdate.fromPartial(e)) || [];
     message.namespace = object.namespace ?? "";
+    message.guard = (object.guard !== undefined && object.guard !== null)
+      ? ScorerGuard.fromPartial(object.guard)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseScorerGuard(): ScorerGuard {
+  return { observations: 0, mean: 0, variance: 0, trust: 0 };
+}
+
+export const ScorerGuard: MessageFns<ScorerGuard> = {
+  encode(message: ScorerGuard, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.observations !== 0) {
+      writer.uint32(8).uint64(message.observations);
+    }
+    if (message.mean !== 0) {
+      writer.uint32(17).double(message.mean);
+    }
+    if (message.variance !== 0) {
+      writer.uint32(25).double(message.variance);
+    }
+    if (message.trust !== 0) {
+      writer.uint32(37).float(message.trust);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScorerGuard {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScorerGuard();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.observations = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.mean = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.variance = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 37) {
+              break;
+            }
+
+            message.trust = reader.float();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScorerGuard {
+    return {
+      observations: isSet(object.observations) ? globalThis.Number(object.observations) : 0,
+      mean: isSet(object.mean) ? globalThis.Number(object.mean) : 0,
+      variance: isSet(object.variance) ? globalThis.Number(object.variance) : 0,
+      trust: isSet(object.trust) ? globalThis.Number(object.trust) : 0,
+    };
+  },
+
+  toJSON(message: ScorerGuard): unknown {
+    const obj: any = {};
+    if (message.observations !== 0) {
+      obj.observations = Math.round(message.observations);
+    }
+    if (message.mean !== 0) {
+      obj.mean = floatToJson(message.mean);
+    }
+    if (message.variance !== 0) {
+      obj.variance = floatToJson(message.variance);
+    }
+    if (message.trust !== 0) {
+      obj.trust = floatToJson(message.trust);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScorerGuard>, I>>(base?: I): ScorerGuard {
+    return ScorerGuard.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScorerGuard>, I>>(object: I): ScorerGuard {
+    const message = createBaseScorerGuard();
+    message.observations = object.observations ?? 0;
+    message.mean = object.mean ?? 0;
+    message.variance = object.variance ?? 0;
+    message.trust = object.trust ?? 0;
     return message;
   },
 };
