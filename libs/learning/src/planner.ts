@@ -8,8 +8,8 @@ import { combine, mergeRecord, nearDuplicate, valuesOf } from "./merge.js";
 import { modulationOf } from "./modulation.js";
 import { matchRequest, requestBodyHash } from "./request-match.js";
 import { rankRecall, type Recalled, type RecallInput } from "./recall-ranking.js";
-import { FUSED_FEATURE, type Scorer } from "./scorer.js";
-import { observe, shadowDifference } from "./shadow-guard.js";
+import type { Scorer } from "./scorer.js";
+import { judge, observe } from "./shadow-guard.js";
 import type { TraceState } from "./traces.js";
 import { clamp, cosineWithNorms, frozenNorm, norm } from "./vector.js";
 
@@ -248,7 +248,7 @@ export function planRecallRecords(
   const queryCluster = state.clusters.nearest(namespace, query)?.clusterId;
   if (state.traces.live(namespace).length > 0) operations.push(state.traces.planDecay(namespace));
   const traceContext = `${namespace}#${queryCluster ?? 0}`;
-  operations.push(state.traces.planCreate(recallId, namespace, traceContext, results.map((r) => ({ memoryId: r.item.memory.id, features: r.features }))));
+  operations.push(state.traces.planCreate(recallId, namespace, traceContext, results.map((r, i) => ({ memoryId: r.item.memory.id, features: r.features, servedRank: i + 1, baseRank: r.baseRank, learnedRank: r.learnedRank }))));
   results.forEach((result, rank) => {
     // Stored memories' access statistics live in the store, updated by the caller.
     if (result.source === "store") return;
@@ -368,21 +368,15 @@ export function planReinforce(state: LearningState, input: ReinforceInput): Rein
 }
 
 /**
- * The shadow guard of `scorer` after judging its full learned ranking of the
- * recall's traced items against the unlearned one, with the rewards given as
+ * The shadow guard of `scorer` after judging the recall's served and full
+ * learned rankings against the unlearned one, with the rewards given as
  * labels; undefined (the guard stays as it is) when the rewards judge no
- * order or the trace predates the fused base feature.
+ * order or the trace predates the guard (no ranks).
  */
 function judgeScorer(scorer: Scorer, trace: TraceState, input: ReinforceInput): walV1.ScorerGuard | undefined {
-  if (trace.items.some((item) => item.features.length <= FUSED_FEATURE)) return undefined;
-  const difference = shadowDifference(
-    trace.items.map((item) => ({
-      base: item.features[FUSED_FEATURE]!,
-      learned: scorer.shadowScore(item.features),
-      reward: input.memoryRewards[item.memoryId] ?? input.reward,
-    })),
-  );
-  return difference === undefined ? undefined : observe(scorer.guard, difference);
+  if (trace.items.some((item) => item.baseRank === 0 || item.learnedRank === 0 || item.servedRank === 0)) return undefined;
+  const differences = judge(trace.items.map((item) => ({ ...item, reward: input.memoryRewards[item.memoryId] ?? input.reward })));
+  return differences === undefined ? undefined : observe(scorer.guard, differences);
 }
 
 /** 1 − the highest similarity to the namespace's clusters and buffered memories. */

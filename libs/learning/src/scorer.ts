@@ -166,17 +166,7 @@ export class Scorer {
    * trusts it; equal to the base (as float32) until trained, and at trust 0.
    */
   score(features: Float32Array): number {
-    return features[FUSED_FEATURE]! + this.appliedCorrection(features);
-  }
-
-  /** The correction ranking adds: trust × correction. */
-  appliedCorrection(features: Float32Array): number {
-    return this.trust * this.correction(features);
-  }
-
-  /** The full learned ranking's score, whatever the trust: what the shadow guard judges. */
-  shadowScore(features: Float32Array): number {
-    return features[FUSED_FEATURE]! + this.correction(features);
+    return features[FUSED_FEATURE]! + this.trust * this.correction(features);
   }
 
   /**

@@ -2,99 +2,161 @@
  * The shadow guard (issue #16: learning must never make ranking worse than
  * the unlearned ranking by more than noise). Pure logic, no state of its own.
  *
- * When a Reinforce arrives, before its update is applied, the scorer's full
- * learned ranking of that recall's traced items and the unlearned (fused
- * base) ranking are both judged against the rewards given, as labels. The
- * weights never saw this feedback, so each comparison is a held-out one
- * (prequential). The difference in pairwise ordering accuracy, learned minus
- * unlearned, feeds an exponentially weighted mean and variance; from them a
- * trust in [0, 1] scales the correction: score = fused + trust × correction.
+ * A recall traces, for each memory it returned, its position in the results
+ * and its rank among every candidate by the unlearned fused base and by the
+ * full learned score (whatever the trust). When a Reinforce arrives, before
+ * its update is applied, the rankings are judged against the rewards given,
+ * as labels: the weights that ranked never saw this feedback, so each
+ * comparison is a held-out one (prequential). Two differences from the
+ * unlearned ranking (rankDifference) are kept as exponentially weighted
+ * means and variances:
  *
- * Trust falls fast when the learned ranking is worse than the unlearned one
- * by more than noise (the mean's upper confidence bound is below 0) and
- * rises slowly only once it is better beyond noise (the lower bound is above
- * 0); in between it holds. The learned ranking is always judged at full
- * strength, so a backed-off scorer keeps being evaluated in the shadow and
- * earns its way back. Trust 0 ranks exactly as the fused base.
+ *  - served: the ranking the caller got (fused + trust × correction). Trust
+ *    drops when it is worse than the unlearned one by more than noise (the
+ *    mean's upper confidence bound is below 0).
+ *  - shadow: the full learned ranking. Trust rises when it is better beyond
+ *    noise (the lower bound is above 0), so a backed-off scorer keeps being
+ *    judged and earns its way back.
  *
- * The result is logged in the Reinforce's ScorerWeightUpdate (the guard's
- * new values, never "re-run the rule"), so replay sets it as recorded (I1).
+ * Evidence about what was served is only about the trust it was served at,
+ * so it starts afresh whenever trust changes. Feedback that turns against
+ * whatever it is shown (it punishes the top and rewards the bottom of any
+ * ranking) makes the full learned ranking look better whenever it is not
+ * served and worse whenever it is. So trust climbs back by doubling from a
+ * sliver (TRUST_RISE_FROM), each drop is a strike, and each strike doubles
+ * the calm (observations without a drop) needed before trust may rise: such
+ * feedback gets only rare, small chances, each ended as soon as its harm
+ * shows beyond noise.
+ *
+ * The guard's new values are logged in the Reinforce's ScorerWeightUpdate
+ * (never "re-run the rule"), so replay sets them as recorded (I1). Trust 0
+ * ranks exactly as the fused base.
  */
 import type { walV1 } from "@t4dm/proto";
 
-/** Observations the running statistic mostly remembers (the EW mean's window). */
+/** Observations the running statistics mostly remember (the EW mean's window). */
 export const GUARD_WINDOW = 32;
 /** Standard errors of the mean a difference must clear to count as beyond noise. */
 export const GUARD_Z = 2;
-/** Comparisons before trust may move: the spread of fewer is not an estimate. */
+/** Comparisons a statistic needs before trust may move on it: the spread of fewer is not an estimate. */
 export const GUARD_MIN_OBSERVATIONS = 5;
-/** Trust lost per comparison that finds the learned ranking worse beyond noise. */
+/** Trust lost per comparison that finds the served ranking worse beyond noise. */
 export const TRUST_DROP = 0.25;
-/** Trust regained per comparison that finds it better beyond noise. */
-export const TRUST_RISE = 0.05;
+/**
+ * A rise doubles trust, from at least this: a backed-off scorer is served
+ * again first at a sliver of its correction, where harm stays within noise,
+ * and only climbs while what is served holds up.
+ */
+export const TRUST_RISE_FROM = 1 / 64;
+/** Strikes past this no longer lengthen the calm a rise needs (GUARD_MIN_OBSERVATIONS × 2^5 = 160 observations). */
+export const MAX_STRIKES = 5;
 
 /** A guard that has judged nothing: the correction is trusted fully (what every scorer did before the guard). */
-export const UNJUDGED: Readonly<walV1.ScorerGuard> = { observations: 0, mean: 0, variance: 0, trust: 1 };
+export const UNJUDGED: Readonly<walV1.ScorerGuard> = {
+  observations: 0,
+  servedMean: 0,
+  servedVariance: 0,
+  servedObservations: 0,
+  shadowMean: 0,
+  shadowVariance: 0,
+  trust: 1,
+  strikes: 0,
+  calm: 0,
+};
 
-/** One traced item of a recall: both rankings' scores and the reward it was given. */
+/** One traced item of a recall: its ranks among every candidate by each ranking, and the reward it was given. */
 export interface JudgedItem {
-  base: number;
-  learned: number;
+  /** 1-based position in the results served. */
+  servedRank: number;
+  /** 1-based, by the unlearned fused base. */
+  baseRank: number;
+  /** 1-based, by the full learned score. */
+  learnedRank: number;
   reward: number;
 }
 
+/** DCG's discount of a 1-based rank. */
+export function discount(rank: number): number {
+  return 1 / Math.log2(1 + rank);
+}
+
 /**
- * Share of the pairs with different rewards that `score` orders as the
- * rewards do (ties count one half); undefined when every reward is equal,
- * because such feedback says nothing about an order.
+ * How much more discounted gain the ranking `rankOf` picks gave the
+ * recall's rewards than the unlearned one, in [−1, 1]; undefined when every
+ * reward is equal (such feedback says nothing about an order).
+ *
+ * Ranks are over every candidate, not only the ones returned: a learned
+ * ranking mostly does harm by what it pushes out of the results, which an
+ * order of the returned items alone cannot show. Rewards are centred on
+ * their mean, because the returned items are the ones the served ranking
+ * placed high: uncentred, uniform praise would credit whatever ranking
+ * served, and uniform blame would condemn it.
  */
-export function pairwiseAccuracy(items: readonly JudgedItem[], score: (item: JudgedItem) => number): number | undefined {
-  let pairs = 0;
-  let agreed = 0;
-  for (let i = 0; i < items.length; i++) {
-    for (let j = i + 1; j < items.length; j++) {
-      const a = items[i]!;
-      const b = items[j]!;
-      if (a.reward === b.reward) continue;
-      pairs += 1;
-      const [better, worse] = a.reward > b.reward ? [a, b] : [b, a];
-      const difference = score(better) - score(worse);
-      agreed += difference > 0 ? 1 : difference === 0 ? 0.5 : 0;
-    }
+export function rankDifference(items: readonly JudgedItem[], rankOf: (item: JudgedItem) => number): number | undefined {
+  if (items.length === 0) return undefined;
+  const meanReward = items.reduce((sum, item) => sum + item.reward, 0) / items.length;
+  let difference = 0;
+  let scale = 0;
+  for (const item of items) {
+    const centred = item.reward - meanReward;
+    const judged = discount(rankOf(item));
+    const base = discount(item.baseRank);
+    difference += centred * (judged - base);
+    scale += Math.abs(centred) * Math.max(judged, base);
   }
-  return pairs === 0 ? undefined : agreed / pairs;
+  return scale === 0 ? undefined : difference / scale;
 }
 
-/** Learned minus unlearned pairwise accuracy on one recall, in [−1, 1]; undefined when the rewards judge no order. */
-export function shadowDifference(items: readonly JudgedItem[]): number | undefined {
-  const learned = pairwiseAccuracy(items, (item) => item.learned);
-  const base = pairwiseAccuracy(items, (item) => item.base);
-  return learned === undefined || base === undefined ? undefined : learned - base;
+/** Both differences of one recall; undefined when the rewards judge no order. */
+export function judge(items: readonly JudgedItem[]): { served: number; shadow: number } | undefined {
+  const served = rankDifference(items, (item) => item.servedRank);
+  const shadow = rankDifference(items, (item) => item.learnedRank);
+  return served === undefined || shadow === undefined ? undefined : { served, shadow };
 }
 
-/** Mean ± this is the band within which the learned ranking is not told apart from the unlearned one. */
-export function noiseBand(guard: Readonly<walV1.ScorerGuard>): number {
-  const effective = Math.min(guard.observations, GUARD_WINDOW);
-  return effective === 0 ? 0 : GUARD_Z * Math.sqrt(guard.variance / effective);
+/** Mean ± this is the band within which a ranking is not told apart from the unlearned one. */
+export function noiseBand(variance: number, observations: number): number {
+  const effective = Math.min(observations, GUARD_WINDOW);
+  return effective === 0 ? 0 : GUARD_Z * Math.sqrt(variance / effective);
 }
 
-/** The guard after one more comparison (`difference`, see shadowDifference). */
-export function observe(guard: Readonly<walV1.ScorerGuard>, difference: number): walV1.ScorerGuard {
-  if (!Number.isFinite(difference)) throw new Error(`shadow difference must be finite, got ${difference}`);
-  const observations = guard.observations + 1;
-  // 1/n at first (the plain mean), then a fixed window so the guard follows a scorer that changes.
-  const alpha = Math.max(1 / observations, 1 / GUARD_WINDOW);
-  const deviation = difference - guard.mean;
-  const mean = guard.mean + alpha * deviation;
-  const variance = (1 - alpha) * (guard.variance + alpha * deviation * deviation);
-  const next = { observations, mean, variance, trust: guard.trust };
-  return { ...next, trust: Math.fround(nextTrust(next)) };
+/** The guard after one more comparison (see judge). */
+export function observe(guard: Readonly<walV1.ScorerGuard>, difference: { served: number; shadow: number }): walV1.ScorerGuard {
+  if (!Number.isFinite(difference.served) || !Number.isFinite(difference.shadow)) {
+    throw new Error(`shadow guard differences must be finite, got ${difference.served} and ${difference.shadow}`);
+  }
+  const served = ewStep(guard.servedMean, guard.servedVariance, guard.servedObservations, difference.served);
+  const shadow = ewStep(guard.shadowMean, guard.shadowVariance, guard.observations, difference.shadow);
+  const next: walV1.ScorerGuard = {
+    ...guard,
+    observations: guard.observations + 1,
+    servedMean: served.mean,
+    servedVariance: served.variance,
+    servedObservations: guard.servedObservations + 1,
+    shadowMean: shadow.mean,
+    shadowVariance: shadow.variance,
+    calm: guard.calm + 1,
+  };
+  if (next.servedObservations >= GUARD_MIN_OBSERVATIONS && next.servedMean + noiseBand(next.servedVariance, next.servedObservations) < 0) {
+    return changeTrust(next, Math.max(0, next.trust - TRUST_DROP), Math.min(MAX_STRIKES, next.strikes + 1));
+  }
+  const calmNeeded = GUARD_MIN_OBSERVATIONS * 2 ** next.strikes;
+  const shadowBetter = next.observations >= GUARD_MIN_OBSERVATIONS && next.shadowMean - noiseBand(next.shadowVariance, next.observations) > 0;
+  if (next.trust < 1 && next.calm >= calmNeeded && shadowBetter) {
+    // A rise that holds heals a strike: feedback that turned honest regains full trust in ever shorter steps.
+    return changeTrust(next, Math.min(1, Math.max(TRUST_RISE_FROM, 2 * next.trust)), Math.max(0, next.strikes - 1));
+  }
+  return next;
 }
 
-function nextTrust(guard: walV1.ScorerGuard): number {
-  if (guard.observations < GUARD_MIN_OBSERVATIONS) return guard.trust;
-  const band = noiseBand(guard);
-  if (guard.mean + band < 0) return Math.max(0, guard.trust - TRUST_DROP);
-  if (guard.mean - band > 0) return Math.min(1, guard.trust + TRUST_RISE);
-  return guard.trust;
+/** A new trust starts a fresh record of what is served at it. */
+function changeTrust(guard: walV1.ScorerGuard, trust: number, strikes: number): walV1.ScorerGuard {
+  return { ...guard, trust: Math.fround(trust), strikes, calm: 0, servedMean: 0, servedVariance: 0, servedObservations: 0 };
+}
+
+/** One step of an exponentially weighted mean and variance: 1/n at first (the plain mean), then a fixed window. */
+function ewStep(mean: number, variance: number, observations: number, value: number): { mean: number; variance: number } {
+  const alpha = Math.max(1 / (observations + 1), 1 / GUARD_WINDOW);
+  const deviation = value - mean;
+  return { mean: mean + alpha * deviation, variance: (1 - alpha) * (variance + alpha * deviation * deviation) };
 }

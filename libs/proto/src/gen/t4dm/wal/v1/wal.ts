@@ -579,21 +579,35 @@ export interface ScorerWeightUpdate {
 }
 
 /**
- * How far a scorer's learned correction is trusted, from a running comparison
- * of its ranking with the unlearned (fused base) ranking on each Reinforce
- * before the scorer learned from it: score = fused + trust * correction.
+ * How far a scorer's learned correction is trusted (score = fused + trust *
+ * correction), from comparisons, on each Reinforce before the scorer learned
+ * from it, of two rankings with the unlearned (fused base) one: the ranking
+ * served (at the trust of the time) and the full learned ranking (shadow).
+ * Each difference is in [-1, 1]: how much more reward-weighted discounted
+ * gain that ranking gave the recall's memories than the unlearned one.
  */
 export interface ScorerGuard {
   /** Reinforces compared so far. */
   observations: number;
   /**
-   * Exponentially weighted mean and variance of the difference in pairwise
-   * ordering accuracy, learned minus unlearned, in [-1, 1].
+   * Exponentially weighted mean and variance of the served ranking's
+   * difference, since trust last changed, over served_observations.
    */
-  mean: number;
-  variance: number;
+  servedMean: number;
+  servedVariance: number;
+  servedObservations: number;
+  /**
+   * Exponentially weighted mean and variance of the full learned ranking's
+   * difference, over every observation.
+   */
+  shadowMean: number;
+  shadowVariance: number;
   /** In [0, 1]. */
   trust: number;
+  /** Times trust dropped (capped); each doubles the calm needed before it may rise. */
+  strikes: number;
+  /** Observations since trust last changed. */
+  calm: number;
 }
 
 export interface DopamineExpectation {
@@ -629,6 +643,15 @@ export interface TraceItem {
    * assigned to the weights that ranked it.
    */
   features: number[];
+  /**
+   * 1-based ranks of this memory among every candidate of the recall, by
+   * the unlearned fused base and by the full learned score (whatever the
+   * trust), for the shadow guard; 0 (all three) in traces recorded before it.
+   */
+  baseRank: number;
+  learnedRank: number;
+  /** 1-based position in the results the recall returned. */
+  servedRank: number;
 }
 
 export interface TraceCreate {
@@ -2685,7 +2708,17 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
 };
 
 function createBaseScorerGuard(): ScorerGuard {
-  return { observations: 0, mean: 0, variance: 0, trust: 0 };
+  return {
+    observations: 0,
+    servedMean: 0,
+    servedVariance: 0,
+    servedObservations: 0,
+    shadowMean: 0,
+    shadowVariance: 0,
+    trust: 0,
+    strikes: 0,
+    calm: 0,
+  };
 }
 
 export const ScorerGuard: MessageFns<ScorerGuard> = {
@@ -2693,14 +2726,29 @@ export const ScorerGuard: MessageFns<ScorerGuard> = {
     if (message.observations !== 0) {
       writer.uint32(8).uint64(message.observations);
     }
-    if (message.mean !== 0) {
-      writer.uint32(17).double(message.mean);
+    if (message.servedMean !== 0) {
+      writer.uint32(17).double(message.servedMean);
     }
-    if (message.variance !== 0) {
-      writer.uint32(25).double(message.variance);
+    if (message.servedVariance !== 0) {
+      writer.uint32(25).double(message.servedVariance);
+    }
+    if (message.servedObservations !== 0) {
+      writer.uint32(32).uint64(message.servedObservations);
+    }
+    if (message.shadowMean !== 0) {
+      writer.uint32(41).double(message.shadowMean);
+    }
+    if (message.shadowVariance !== 0) {
+      writer.uint32(49).double(message.shadowVariance);
     }
     if (message.trust !== 0) {
-      writer.uint32(37).float(message.trust);
+      writer.uint32(61).float(message.trust);
+    }
+    if (message.strikes !== 0) {
+      writer.uint32(64).uint32(message.strikes);
+    }
+    if (message.calm !== 0) {
+      writer.uint32(72).uint32(message.calm);
     }
     return writer;
   },
@@ -2731,7 +2779,7 @@ export const ScorerGuard: MessageFns<ScorerGuard> = {
               break;
             }
 
-            message.mean = reader.double();
+            message.servedMean = reader.double();
             continue;
           }
           case 3: {
@@ -2739,15 +2787,55 @@ export const ScorerGuard: MessageFns<ScorerGuard> = {
               break;
             }
 
-            message.variance = reader.double();
+            message.servedVariance = reader.double();
             continue;
           }
           case 4: {
-            if (tag !== 37) {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.servedObservations = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.shadowMean = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.shadowVariance = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 61) {
               break;
             }
 
             message.trust = reader.float();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.strikes = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.calm = reader.uint32();
             continue;
           }
         }
@@ -2765,9 +2853,34 @@ export const ScorerGuard: MessageFns<ScorerGuard> = {
   fromJSON(object: any): ScorerGuard {
     return {
       observations: isSet(object.observations) ? globalThis.Number(object.observations) : 0,
-      mean: isSet(object.mean) ? globalThis.Number(object.mean) : 0,
-      variance: isSet(object.variance) ? globalThis.Number(object.variance) : 0,
+      servedMean: isSet(object.servedMean)
+        ? globalThis.Number(object.servedMean)
+        : isSet(object.served_mean)
+        ? globalThis.Number(object.served_mean)
+        : 0,
+      servedVariance: isSet(object.servedVariance)
+        ? globalThis.Number(object.servedVariance)
+        : isSet(object.served_variance)
+        ? globalThis.Number(object.served_variance)
+        : 0,
+      servedObservations: isSet(object.servedObservations)
+        ? globalThis.Number(object.servedObservations)
+        : isSet(object.served_observations)
+        ? globalThis.Number(object.served_observations)
+        : 0,
+      shadowMean: isSet(object.shadowMean)
+        ? globalThis.Number(object.shadowMean)
+        : isSet(object.shadow_mean)
+        ? globalThis.Number(object.shadow_mean)
+        : 0,
+      shadowVariance: isSet(object.shadowVariance)
+        ? globalThis.Number(object.shadowVariance)
+        : isSet(object.shadow_variance)
+        ? globalThis.Number(object.shadow_variance)
+        : 0,
       trust: isSet(object.trust) ? globalThis.Number(object.trust) : 0,
+      strikes: isSet(object.strikes) ? globalThis.Number(object.strikes) : 0,
+      calm: isSet(object.calm) ? globalThis.Number(object.calm) : 0,
     };
   },
 
@@ -2776,14 +2889,29 @@ export const ScorerGuard: MessageFns<ScorerGuard> = {
     if (message.observations !== 0) {
       obj.observations = Math.round(message.observations);
     }
-    if (message.mean !== 0) {
-      obj.mean = floatToJson(message.mean);
+    if (message.servedMean !== 0) {
+      obj.servedMean = floatToJson(message.servedMean);
     }
-    if (message.variance !== 0) {
-      obj.variance = floatToJson(message.variance);
+    if (message.servedVariance !== 0) {
+      obj.servedVariance = floatToJson(message.servedVariance);
+    }
+    if (message.servedObservations !== 0) {
+      obj.servedObservations = Math.round(message.servedObservations);
+    }
+    if (message.shadowMean !== 0) {
+      obj.shadowMean = floatToJson(message.shadowMean);
+    }
+    if (message.shadowVariance !== 0) {
+      obj.shadowVariance = floatToJson(message.shadowVariance);
     }
     if (message.trust !== 0) {
       obj.trust = floatToJson(message.trust);
+    }
+    if (message.strikes !== 0) {
+      obj.strikes = Math.round(message.strikes);
+    }
+    if (message.calm !== 0) {
+      obj.calm = Math.round(message.calm);
     }
     return obj;
   },
@@ -2794,9 +2922,14 @@ export const ScorerGuard: MessageFns<ScorerGuard> = {
   fromPartial<I extends Exact<DeepPartial<ScorerGuard>, I>>(object: I): ScorerGuard {
     const message = createBaseScorerGuard();
     message.observations = object.observations ?? 0;
-    message.mean = object.mean ?? 0;
-    message.variance = object.variance ?? 0;
+    message.servedMean = object.servedMean ?? 0;
+    message.servedVariance = object.servedVariance ?? 0;
+    message.servedObservations = object.servedObservations ?? 0;
+    message.shadowMean = object.shadowMean ?? 0;
+    message.shadowVariance = object.shadowVariance ?? 0;
     message.trust = object.trust ?? 0;
+    message.strikes = object.strikes ?? 0;
+    message.calm = object.calm ?? 0;
     return message;
   },
 };
@@ -3148,7 +3281,7 @@ export const AcetylcholineEncoding: MessageFns<AcetylcholineEncoding> = {
 };
 
 function createBaseTraceItem(): TraceItem {
-  return { memoryId: "", strength: 0, features: [] };
+  return { memoryId: "", strength: 0, features: [], baseRank: 0, learnedRank: 0, servedRank: 0 };
 }
 
 export const TraceItem: MessageFns<TraceItem> = {
@@ -3165,6 +3298,15 @@ export const TraceItem: MessageFns<TraceItem> = {
         writer.float(v);
       }
       writer.join();
+    }
+    if (message.baseRank !== 0) {
+      writer.uint32(32).uint32(message.baseRank);
+    }
+    if (message.learnedRank !== 0) {
+      writer.uint32(40).uint32(message.learnedRank);
+    }
+    if (message.servedRank !== 0) {
+      writer.uint32(48).uint32(message.servedRank);
     }
     return writer;
   },
@@ -3216,6 +3358,30 @@ export const TraceItem: MessageFns<TraceItem> = {
 
             break;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.baseRank = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.learnedRank = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.servedRank = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3237,6 +3403,21 @@ export const TraceItem: MessageFns<TraceItem> = {
         : "",
       strength: isSet(object.strength) ? globalThis.Number(object.strength) : 0,
       features: globalThis.Array.isArray(object?.features) ? object.features.map((e: any) => globalThis.Number(e)) : [],
+      baseRank: isSet(object.baseRank)
+        ? globalThis.Number(object.baseRank)
+        : isSet(object.base_rank)
+        ? globalThis.Number(object.base_rank)
+        : 0,
+      learnedRank: isSet(object.learnedRank)
+        ? globalThis.Number(object.learnedRank)
+        : isSet(object.learned_rank)
+        ? globalThis.Number(object.learned_rank)
+        : 0,
+      servedRank: isSet(object.servedRank)
+        ? globalThis.Number(object.servedRank)
+        : isSet(object.served_rank)
+        ? globalThis.Number(object.served_rank)
+        : 0,
     };
   },
 
@@ -3251,6 +3432,15 @@ export const TraceItem: MessageFns<TraceItem> = {
     if (message.features?.length) {
       obj.features = message.features.map((e) => floatToJson(e));
     }
+    if (message.baseRank !== 0) {
+      obj.baseRank = Math.round(message.baseRank);
+    }
+    if (message.learnedRank !== 0) {
+      obj.learnedRank = Math.round(message.learnedRank);
+    }
+    if (message.servedRank !== 0) {
+      obj.servedRank = Math.round(message.servedRank);
+    }
     return obj;
   },
 
@@ -3262,6 +3452,9 @@ export const TraceItem: MessageFns<TraceItem> = {
     message.memoryId = object.memoryId ?? "";
     message.strength = object.strength ?? 0;
     message.features = object.features?.map((e) => e) || [];
+    message.baseRank = object.baseRank ?? 0;
+    message.learnedRank = object.learnedRank ?? 0;
+    message.servedRank = object.servedRank ?? 0;
     return message;
   },
 };
