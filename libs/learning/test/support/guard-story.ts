@@ -6,7 +6,8 @@
  */
 import { walV1 } from "@t4dm/proto";
 import { feedbackTask } from "@t4dm/testkit";
-import { embedText, planRecall, planReinforce, planRemember, queryTerms, rankRecall, type Recalled } from "../../src/index.js";
+import { embedText, planRecall, planReinforce, planRemember, queryTerms, rankRecall, type LearningState, type Recalled } from "../../src/index.js";
+import { FUSED_FEATURE } from "../../src/scorer.js";
 import { Driver, mulberry32 } from "./driver.js";
 
 const { DISTRACTOR_TEMPLATES, fill, HELD_OUT_QUERY_TEMPLATES, STORED_FACTS, TOPICS, TRAINING_QUERY_TEMPLATES } = feedbackTask;
@@ -60,18 +61,25 @@ export class GuardStory {
     }
   }
 
-  /** Mean reciprocal rank of the first useful memory over the held-out phrasings: the ranking served, and the unlearned (fused base) one. */
-  heldOutMrr(): { served: number; base: number } {
-    let served = 0;
-    let base = 0;
+  /**
+   * Mean reciprocal rank (in the top 10) of the first useful memory over the
+   * held-out phrasings, by three rankings of `state`: the one served, the
+   * unlearned (fused base) one, and the full learned one (trust 1: what
+   * serving would be without the guard).
+   */
+  heldOutMrr(state: LearningState = this.driver.state): { served: number; base: number; learned: number } {
+    const scorer = state.scorerFor(NAMESPACE);
+    const sums = { served: 0, base: 0, learned: 0 };
     const now = new Date(this.clock);
     for (const { topic, text } of this.heldOut) {
-      // Every memory, so both rankings order the same set.
-      const results = rankRecall(this.driver.state, this.query(text, 1000), now);
-      served += this.reciprocalRank(results, topic, (r) => r.score);
-      base += this.reciprocalRank(results, topic, (r) => r.signals.fused);
+      // Every memory, so the rankings order the same set.
+      const results = rankRecall(state, this.query(text, 1000), now);
+      sums.served += this.reciprocalRank(results, topic, (r) => r.score);
+      sums.base += this.reciprocalRank(results, topic, (r) => r.features[FUSED_FEATURE]!);
+      sums.learned += this.reciprocalRank(results, topic, (r) => r.features[FUSED_FEATURE]! + scorer.correction(r.features));
     }
-    return { served: served / this.heldOut.length, base: base / this.heldOut.length };
+    const n = this.heldOut.length;
+    return { served: sums.served / n, base: sums.base / n, learned: sums.learned / n };
   }
 
   get trust(): number {
