@@ -169,6 +169,10 @@ export async function labelledFeedbackRun(sets, seed, options) {
       trainingMrr.push(rrSum / Math.max(1, count));
     }
     const after = await evaluate();
+    // The shadow guard's verdict on what the feedback taught (libs/learning/src/shadow-guard.ts).
+    const metrics = await (await fetch(`${pod.httpUrl}/metrics`)).text();
+    const gauge = (/** @type {string} */ name) => Number(metrics.split("\n").find((line) => line.startsWith(`${name} `))?.split(" ").at(-1) ?? Number.NaN);
+    const guard = { minTrust: gauge("ww_learning_min_trust"), backedOff: gauge("ww_learning_backed_off") };
     if (pod.memory.child.exitCode !== null || pod.sidecar.child.exitCode !== null) throw new Error("a service exited during the learning run");
     return {
       seed,
@@ -184,6 +188,7 @@ export async function labelledFeedbackRun(sets, seed, options) {
       before,
       after,
       ingestSeconds,
+      guard,
       seconds: (Date.now() - started) / 1000,
     };
   } finally {

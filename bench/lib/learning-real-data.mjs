@@ -164,6 +164,7 @@ export async function realDataSection() {
         `held-out change where the evidence was penalised in training ${signed(changeByPenalty(r).penalised.change)} (${changeByPenalty(r).penalised.questions} questions), ` +
         `elsewhere ${signed(changeByPenalty(r).untouched.change)} (${changeByPenalty(r).untouched.questions}); ` +
         `BM25 held-out MRR@10 ${f3(mean(r.bm25.heldOut.rr))}; training recalls' MRR@10 per pass ${r.trainingMrr.map(f3).join(", ")}; ` +
+        `shadow guard: lowest trust ${r.guard.minTrust}, scorers backed off ${r.guard.backedOff}; ` +
         `ingest ${r.ingestSeconds.toFixed(0)} s, run ${r.seconds.toFixed(0)} s`,
     );
   }

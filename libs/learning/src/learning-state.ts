@@ -83,6 +83,22 @@ export class LearningState {
     return this.learnsPerNamespace ? namespace : "";
   }
 
+  /**
+   * The shadow guards' verdicts over every scorer (the prior and each
+   * adaptation): the lowest trust, and how many scorers it backed off
+   * (trust below 1). Trust 1 and none before any judgement.
+   */
+  get scorerTrust(): { minimum: number; backedOff: number } {
+    let minimum = 1;
+    let backedOff = 0;
+    if (!this.networks) return { minimum, backedOff };
+    for (const scorer of [this.networks.scorer, ...this.networks.adaptations.scorers()]) {
+      minimum = Math.min(minimum, scorer.trust);
+      if (scorer.trust < 1) backedOff += 1;
+    }
+    return { minimum, backedOff };
+  }
+
   /** Namespaces that hold a scorer adaptation (learned state of their own). */
   get adaptedNamespaces(): number {
     return this.networks?.adaptations.size ?? 0;
@@ -111,6 +127,7 @@ export class LearningState {
       gate: gate?.gate,
       gateProjection: gate?.projection ?? [],
       scorer: this.networks?.scorer.snapshot(),
+      scorerGuard: this.networks?.scorer.guardSnapshot(),
       traces: this.traces.snapshot(),
       neuromodulators: this.neuromodulators.snapshot(),
       clusters: this.clusters.snapshot(),
@@ -151,7 +168,7 @@ export class LearningState {
     if (snapshot.initialized) {
       state.networks = {
         gate: Gate.restore({ gate: snapshot.gate!, projection: snapshot.gateProjection }, snapshot.embeddingDim),
-        scorer: Scorer.restore(snapshot.scorer!),
+        scorer: Scorer.restore(snapshot.scorer!, snapshot.scorerGuard),
         adaptations: ScorerAdaptations.restore(snapshot.scorerAdaptations),
       };
     }

@@ -8,6 +8,9 @@ import { combine, mergeRecord, nearDuplicate, valuesOf } from "./merge.js";
 import { modulationOf } from "./modulation.js";
 import { matchRequest, requestBodyHash } from "./request-match.js";
 import { rankRecall, type Recalled, type RecallInput } from "./recall-ranking.js";
+import type { Scorer } from "./scorer.js";
+import { judge, observe } from "./shadow-guard.js";
+import type { TraceState } from "./traces.js";
 import { clamp, cosineWithNorms, frozenNorm, norm } from "./vector.js";
 
 type Operation = NonNullable<walV1.WalEntry["operation"]>;
@@ -245,7 +248,7 @@ export function planRecallRecords(
   const queryCluster = state.clusters.nearest(namespace, query)?.clusterId;
   if (state.traces.live(namespace).length > 0) operations.push(state.traces.planDecay(namespace));
   const traceContext = `${namespace}#${queryCluster ?? 0}`;
-  operations.push(state.traces.planCreate(recallId, namespace, traceContext, results.map((r) => ({ memoryId: r.item.memory.id, features: r.features }))));
+  operations.push(state.traces.planCreate(recallId, namespace, traceContext, results.map((r, i) => ({ memoryId: r.item.memory.id, features: r.features, servedRank: i + 1, baseRank: r.baseRank, learnedRank: r.learnedRank }))));
   results.forEach((result, rank) => {
     // Stored memories' access statistics live in the store, updated by the caller.
     if (result.source === "store") return;
@@ -309,6 +312,8 @@ export function planReinforce(state: LearningState, input: ReinforceInput): Rein
   const reward = state.neuromodulators.planReward(trace.context, input.reward);
   const learningRate = LEARNING_RATE * modulationOf(state).learningRateScale;
   const scorer = state.scorerFor(input.namespace);
+  // Judged before any of this feedback is learned, so the comparison is a held-out one.
+  const guard = judgeScorer(scorer, trace, input);
   const gateLearns = !state.learnsPerNamespace;
   const scorerDeltas: LayerUpdate[][] = [];
   const gateDeltas: LayerUpdate[][] = [];
@@ -341,7 +346,7 @@ export function planReinforce(state: LearningState, input: ReinforceInput): Rein
 
   const operations: Operation[] = [...reward.records];
   if (scorerDeltas.length > 0) {
-    operations.push({ $case: "scorerWeightUpdate", value: { layers: sumLayerUpdates(scorerDeltas), namespace: state.scorerTargetFor(input.namespace) } });
+    operations.push({ $case: "scorerWeightUpdate", value: { layers: sumLayerUpdates(scorerDeltas), namespace: state.scorerTargetFor(input.namespace), guard } });
   }
   if (gateDeltas.length > 0) operations.push({ $case: "gateWeightUpdate", value: { layers: sumLayerUpdates(gateDeltas) } });
   for (const [memoryId, gain] of gains) {
@@ -360,6 +365,18 @@ export function planReinforce(state: LearningState, input: ReinforceInput): Rein
   }
   operations.push(...state.traces.planConsume(input.recallId));
   return { found: true, rewardPredictionError: reward.rpe, credited: credited.size, operations };
+}
+
+/**
+ * The shadow guard of `scorer` after judging the recall's served and full
+ * learned rankings against the unlearned one, with the rewards given as
+ * labels; undefined (the guard stays as it is) when the rewards judge no
+ * order or the trace predates the guard (no ranks).
+ */
+function judgeScorer(scorer: Scorer, trace: TraceState, input: ReinforceInput): walV1.ScorerGuard | undefined {
+  if (trace.items.some((item) => item.baseRank === 0 || item.learnedRank === 0 || item.servedRank === 0)) return undefined;
+  const differences = judge(trace.items.map((item) => ({ ...item, reward: input.memoryRewards[item.memoryId] ?? input.reward })));
+  return differences === undefined ? undefined : observe(scorer.guard, differences);
 }
 
 /** 1 − the highest similarity to the namespace's clusters and buffered memories. */

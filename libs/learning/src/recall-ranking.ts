@@ -13,7 +13,7 @@ import type { LearningState } from "./learning-state.js";
 import { addCorpora, bm25, corpusOf, EMPTY_CORPUS, idfMass, type LexicalCorpus } from "./lexical/bm25.js";
 import { eligible, fuse, type RecallMode } from "./lexical/fusion.js";
 import { documentTerms, type DocumentTerms } from "./lexical/tokenizer.js";
-import { scorerFeatures } from "./scorer.js";
+import { FUSED_FEATURE, scorerFeatures } from "./scorer.js";
 import { cosine } from "./vector.js";
 
 export interface RecallInput {
@@ -65,6 +65,9 @@ export interface Recalled {
   source: RecallSource;
   features: Float32Array;
   signals: RecallSignals;
+  /** 1-based rank among every candidate by the fused base alone, and by the full learned score (what the shadow guard judges). */
+  baseRank: number;
+  learnedRank: number;
 }
 
 /** The recall's results, best first, at most topK, none below minScore. */
@@ -103,6 +106,8 @@ export function rankRecall(state: LearningState, input: RecallInput, now: Date):
   }));
   const fused = fuse(mode, signals, terms.length > 0 ? idfMass(terms, corpus) : 0);
   const scored: Recalled[] = [];
+  // The full learned score, whatever the trust: its ranks are what the shadow guard judges.
+  const shadow = new Map<Recalled, number>();
   candidates.forEach(({ item, source }, i) => {
     if (!eligible(mode, signals[i]!)) return;
     const fromBuffer = source === "buffer";
@@ -120,14 +125,16 @@ export function rankRecall(state: LearningState, input: RecallInput, now: Date):
       bm25: lexical,
       ...fused[i]!,
     });
-    const correction = scorer.correction(features);
-    scored.push({
+    const learned = scorer.correction(features);
+    // What ranking adds: the shadow guard's trust times the learned correction (as Scorer.score adds it).
+    const correction = scorer.trust * learned;
+    const recalled: Recalled = {
       item,
       fromBuffer,
       source,
       similarity,
       features,
-      score: scorer.score(features),
+      score: features[FUSED_FEATURE]! + correction,
       signals: {
         cosine: similarity,
         bm25: lexical,
@@ -137,12 +144,34 @@ export function rankRecall(state: LearningState, input: RecallInput, now: Date):
         feedback: features[3]!,
         correction,
       },
-    });
+      baseRank: 0,
+      learnedRank: 0,
+    };
+    shadow.set(recalled, features[FUSED_FEATURE]! + learned);
+    scored.push(recalled);
   });
   // On equal scores the embedding, which reads meaning and not term counts and lengths, decides
-  // before the random ids do.
-  scored.sort((a, b) => b.score - a.score || b.similarity - a.similarity || (a.item.memory.id < b.item.memory.id ? -1 : 1));
-  return scored.filter((r) => r.score >= input.minScore).slice(0, input.topK);
+  // before the random ids do (see before).
+  scored.sort((a, b) => before(a, b, (r) => r.score));
+  const results = scored.filter((r) => r.score >= input.minScore).slice(0, input.topK);
+  // Only the returned memories are traced, so only they need these ranks: topK counts, not two more sorts of every candidate.
+  for (const result of results) {
+    result.baseRank = rankAmong(result, scored, (r) => r.features[FUSED_FEATURE]!);
+    result.learnedRank = rankAmong(result, scored, (r) => shadow.get(r)!);
+  }
+  return results;
+}
+
+/** Negative when `a` ranks before `b` by `score`; on equal scores the embedding decides, then the id. */
+function before(a: Recalled, b: Recalled, score: (r: Recalled) => number): number {
+  return score(b) - score(a) || b.similarity - a.similarity || (a.item.memory.id < b.item.memory.id ? -1 : 1);
+}
+
+/** 1-based rank of `target` among `all` by `score`, as a sort by `before` would place it. */
+function rankAmong(target: Recalled, all: readonly Recalled[], score: (r: Recalled) => number): number {
+  let rank = 1;
+  for (const other of all) if (other !== target && before(other, target, score) < 0) rank += 1;
+  return rank;
 }
 
 // Buffered memories keep their record object while buffered: their terms are computed once.

@@ -41,7 +41,7 @@ export class ScorerAdaptations {
    * Applies a namespace's update to its adaptation, first copying `prior`
    * when it has none. Throws (and changes nothing) if the update does not fit.
    */
-  apply(namespace: string, update: Pick<walV1.ScorerWeightUpdate, "layers">, prior: Scorer, max: number): void {
+  apply(namespace: string, update: Pick<walV1.ScorerWeightUpdate, "layers"> & { guard?: walV1.ScorerGuard }, prior: Scorer, max: number): void {
     const scorer = this.byNamespace.get(namespace) ?? prior.copy();
     scorer.apply(update);
     this.byNamespace.delete(namespace);
@@ -57,16 +57,21 @@ export class ScorerAdaptations {
     }
   }
 
+  /** Every adaptation, least recently updated first. */
+  scorers(): IterableIterator<Scorer> {
+    return this.byNamespace.values();
+  }
+
   /** Least recently updated first. */
   snapshot(): stateV1.ScorerAdaptation[] {
-    return [...this.byNamespace].map(([namespace, scorer]) => ({ namespace, scorer: scorer.snapshot() }));
+    return [...this.byNamespace].map(([namespace, scorer]) => ({ namespace, scorer: scorer.snapshot(), guard: scorer.guardSnapshot() }));
   }
 
   static restore(adaptations: readonly stateV1.ScorerAdaptation[]): ScorerAdaptations {
     const restored = new ScorerAdaptations();
-    for (const { namespace, scorer } of adaptations) {
+    for (const { namespace, scorer, guard } of adaptations) {
       if (namespace === "") throw new Error("checkpointed scorer adaptation has no namespace");
-      restored.byNamespace.set(namespace, Scorer.restore(scorer));
+      restored.byNamespace.set(namespace, Scorer.restore(scorer, guard));
     }
     return restored;
   }

@@ -18,6 +18,7 @@
 import type { stateV1, walV1 } from "@t4dm/proto";
 import { type Activation, Mlp, scaledDeltas } from "./mlp.js";
 import type { Prng } from "./prng.js";
+import { UNJUDGED } from "./shadow-guard.js";
 import { clamp } from "./vector.js";
 
 /**
@@ -95,6 +96,8 @@ export class Scorer {
   private constructor(
     readonly net: Mlp,
     private appliedUpdates: number,
+    /** The shadow guard (shadow-guard.ts); undefined until a Reinforce judged this scorer. */
+    private judged: walV1.ScorerGuard | undefined,
   ) {}
 
   /**
@@ -105,26 +108,42 @@ export class Scorer {
   static init(prng: Prng): Scorer {
     const legacy = Mlp.xavier([LEGACY_SCORER_FEATURES, SCORER_HIDDEN, 1], SCORER_ACTIVATIONS, prng, { zeroLastLayer: true });
     legacy.apply([widenedFirstLayer(legacy, SCORER_FEATURES)]);
-    return new Scorer(legacy, 0);
+    return new Scorer(legacy, 0, undefined);
   }
 
-  static restore(net: stateV1.Network | undefined): Scorer {
+  static restore(net: stateV1.Network | undefined, guard?: walV1.ScorerGuard): Scorer {
     if (net === undefined) throw new Error("checkpoint has no scorer network");
     const first = net.layers[0];
     if (first === undefined || (first.inputs !== SCORER_FEATURES && first.inputs !== LEGACY_SCORER_FEATURES)) {
       throw new Error(`checkpointed scorer takes ${first?.inputs ?? 0} features; expected ${SCORER_FEATURES} (or ${LEGACY_SCORER_FEATURES} before hybrid recall)`);
     }
     if (!Number.isSafeInteger(net.updates) || net.updates < 0) throw new Error(`checkpointed scorer update count is invalid: ${net.updates}`);
-    return new Scorer(Mlp.fromProto(net, SCORER_ACTIVATIONS), net.updates);
+    if (guard !== undefined && !(guard.trust >= 0 && guard.trust <= 1)) throw new Error(`checkpointed scorer trust is outside [0, 1]: ${guard.trust}`);
+    return new Scorer(Mlp.fromProto(net, SCORER_ACTIVATIONS), net.updates, guard && { ...guard });
   }
 
   get updates(): number {
     return this.appliedUpdates;
   }
 
-  /** An independent scorer with the same weights and update count (a namespace's adaptation starts so). */
+  /** The shadow guard's state; UNJUDGED (trust 1) until a Reinforce judged this scorer. */
+  get guard(): Readonly<walV1.ScorerGuard> {
+    return this.judged ?? UNJUDGED;
+  }
+
+  /** How much of the learned correction ranking uses, in [0, 1]. */
+  get trust(): number {
+    return this.guard.trust;
+  }
+
+  /** The guard's state for a checkpoint; undefined until judged, so older states encode as before. */
+  guardSnapshot(): walV1.ScorerGuard | undefined {
+    return this.judged && { ...this.judged };
+  }
+
+  /** An independent scorer with the same weights, update count and guard (a namespace's adaptation starts so). */
   copy(): Scorer {
-    return Scorer.restore(this.snapshot());
+    return Scorer.restore(this.snapshot(), this.guardSnapshot());
   }
 
   /** Features the network reads: SCORER_FEATURES, or LEGACY_SCORER_FEATURES until widened. */
@@ -139,12 +158,15 @@ export class Scorer {
   planWiden(): walV1.ScorerWeightUpdate | undefined {
     if (this.inputs >= SCORER_FEATURES) return undefined;
     // The caller names the namespace whose scorer this is ("" = the prior).
-    return { layers: [widenedFirstLayer(this.net, SCORER_FEATURES)], namespace: "" };
+    return { layers: [widenedFirstLayer(this.net, SCORER_FEATURES)], namespace: "", guard: undefined };
   }
 
-  /** The fused base plus the learned correction; equal to the base (as float32) until trained. */
+  /**
+   * The fused base plus the learned correction as far as the shadow guard
+   * trusts it; equal to the base (as float32) until trained, and at trust 0.
+   */
   score(features: Float32Array): number {
-    return features[FUSED_FEATURE]! + this.correction(features);
+    return features[FUSED_FEATURE]! + this.trust * this.correction(features);
   }
 
   /**
@@ -176,10 +198,16 @@ export class Scorer {
     return scaledDeltas(this.net.gradient(fitted, { preActivation: true }), learningRate * eligibility * error);
   }
 
-  /** Applies a logged update; throws (and changes nothing) if it does not fit the network. */
-  apply(update: Pick<walV1.ScorerWeightUpdate, "layers">): void {
+  /**
+   * Applies a logged update and, when it carries one, the guard it judged
+   * (set as recorded); throws (and changes nothing) if it does not fit.
+   */
+  apply(update: Pick<walV1.ScorerWeightUpdate, "layers"> & { guard?: walV1.ScorerGuard }): void {
+    const guard = update.guard;
+    if (guard !== undefined && !(guard.trust >= 0 && guard.trust <= 1)) throw new Error(`scorer guard trust is outside [0, 1]: ${guard.trust}`);
     this.net.apply(update.layers);
     this.appliedUpdates++;
+    if (guard !== undefined) this.judged = { ...guard };
   }
 
   snapshot(): stateV1.Network {

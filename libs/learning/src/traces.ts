@@ -18,12 +18,20 @@ export const MAX_TRACE_ITEMS = 256;
 export interface TraceInput {
   memoryId: string;
   features: ArrayLike<number>;
+  /** 1-based position in the results, and ranks among every candidate by the fused base and by the full learned score (shadow-guard.ts); 0 = unknown. */
+  servedRank?: number;
+  baseRank?: number;
+  learnedRank?: number;
 }
 
 export interface TraceItemState {
   readonly memoryId: string;
   readonly strength: number;
   readonly features: Float32Array;
+  /** 0 in traces recorded before the shadow guard. */
+  readonly servedRank: number;
+  readonly baseRank: number;
+  readonly learnedRank: number;
 }
 
 export interface TraceState {
@@ -36,7 +44,7 @@ export interface TraceState {
 interface Entry {
   namespace: string;
   context: string;
-  items: { memoryId: string; strength: number; features: Float32Array }[];
+  items: { memoryId: string; strength: number; features: Float32Array; servedRank: number; baseRank: number; learnedRank: number }[];
 }
 
 /**
@@ -61,6 +69,9 @@ export class Traces {
         memoryId: item.memoryId,
         strength: Math.fround(1 / (1 + rank * 0.25)),
         features: Array.from(Float32Array.from(item.features)),
+        servedRank: item.servedRank ?? 0,
+        baseRank: item.baseRank ?? 0,
+        learnedRank: item.learnedRank ?? 0,
       });
     }
     return { $case: "traceCreate", value: { recallId, namespace, context, items: traced } };
@@ -132,6 +143,9 @@ export class Traces {
         memoryId: item.memoryId,
         strength: item.strength,
         features: Array.from(item.features),
+        servedRank: item.servedRank,
+        baseRank: item.baseRank,
+        learnedRank: item.learnedRank,
       })),
     }));
   }
@@ -155,7 +169,7 @@ export class Traces {
       seen.add(item.memoryId);
       const strength = Math.fround(item.strength);
       if (!(strength > floor)) continue;
-      items.push({ memoryId: item.memoryId, strength, features: Float32Array.from(item.features) });
+      items.push({ memoryId: item.memoryId, strength, features: Float32Array.from(item.features), servedRank: item.servedRank, baseRank: item.baseRank, learnedRank: item.learnedRank });
     }
     if (items.length === 0) return;
     this.recalls.set(record.recallId, { namespace: record.namespace, context: record.context, items });
@@ -201,6 +215,9 @@ function view(recallId: string, entry: Entry): TraceState {
       memoryId: item.memoryId,
       strength: item.strength,
       features: item.features.slice(),
+      servedRank: item.servedRank,
+      baseRank: item.baseRank,
+      learnedRank: item.learnedRank,
     })),
   };
 }

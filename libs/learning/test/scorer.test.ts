@@ -13,7 +13,7 @@ function scorerFeatures(c: Candidate): Float32Array {
 
 /** What the WAL does to a record: float32 encode, then decode. */
 function logged(layers: walV1.LayerUpdate[]): walV1.ScorerWeightUpdate {
-  return walV1.ScorerWeightUpdate.decode(walV1.ScorerWeightUpdate.encode({ layers, namespace: "" }).finish());
+  return walV1.ScorerWeightUpdate.decode(walV1.ScorerWeightUpdate.encode({ layers, namespace: "", guard: undefined }).finish());
 }
 
 function bytes(scorer: Scorer): Uint8Array {
@@ -149,7 +149,7 @@ describe("Scorer", () => {
     const b = Scorer.restore(live.snapshot());
     for (let step = 0; step < 50; step++) {
       const record = live.plan(scorerFeatures(candidate(prng)), 2 * prng.nextFloat() - 1, 0.05);
-      const decoded = walV1.ScorerWeightUpdate.decode(walV1.ScorerWeightUpdate.encode({ layers: record, namespace: "" }).finish());
+      const decoded = walV1.ScorerWeightUpdate.decode(walV1.ScorerWeightUpdate.encode({ layers: record, namespace: "", guard: undefined }).finish());
       live.apply({ layers: record });
       a.apply(decoded);
       b.apply(walV1.ScorerWeightUpdate.decode(walV1.ScorerWeightUpdate.encode(decoded).finish()));

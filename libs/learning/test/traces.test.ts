@@ -46,7 +46,8 @@ describe("Traces", () => {
     const traces = new Traces();
     const planned = traces.planCreate("r1", "ns", "ctx", [
       { memoryId: "a", features: [0.1, 1 / 3] },
-      { memoryId: "b", features: [2] },
+      // The shadow guard's ranks travel with the item; absent ones are 0 (unknown).
+      { memoryId: "b", features: [2], servedRank: 2, baseRank: 5, learnedRank: 1 },
       { memoryId: "a", features: [9] },
       { memoryId: "c", features: [] },
     ]);
@@ -57,10 +58,10 @@ describe("Traces", () => {
         namespace: "ns",
         context: "ctx",
         items: [
-          { memoryId: "a", strength: 1, features: [Math.fround(0.1), Math.fround(1 / 3)] },
-          { memoryId: "b", strength: Math.fround(0.8), features: [2] },
+          { memoryId: "a", strength: 1, features: [Math.fround(0.1), Math.fround(1 / 3)], servedRank: 0, baseRank: 0, learnedRank: 0 },
+          { memoryId: "b", strength: Math.fround(0.8), features: [2], servedRank: 2, baseRank: 5, learnedRank: 1 },
           // The duplicate keeps its rank slot: c is third-ranked after it.
-          { memoryId: "c", strength: Math.fround(1 / 1.75), features: [] },
+          { memoryId: "c", strength: Math.fround(1 / 1.75), features: [], servedRank: 0, baseRank: 0, learnedRank: 0 },
         ],
       },
     });
@@ -101,9 +102,9 @@ describe("Traces", () => {
       namespace: "a",
       context: "a/ctx",
       items: [
-        { memoryId: "r3-0", strength: 1, features: Float32Array.from([0, 0.1, -0]) },
-        { memoryId: "r3-1", strength: Math.fround(0.8), features: Float32Array.from([1, 0.1, -1 / 3]) },
-        { memoryId: "r3-2", strength: Math.fround(1 / 1.5), features: Float32Array.from([2, 0.1, -2 / 3]) },
+        { memoryId: "r3-0", strength: 1, features: Float32Array.from([0, 0.1, -0]), servedRank: 0, baseRank: 0, learnedRank: 0 },
+        { memoryId: "r3-1", strength: Math.fround(0.8), features: Float32Array.from([1, 0.1, -1 / 3]), servedRank: 0, baseRank: 0, learnedRank: 0 },
+        { memoryId: "r3-2", strength: Math.fround(1 / 1.5), features: Float32Array.from([2, 0.1, -2 / 3]), servedRank: 0, baseRank: 0, learnedRank: 0 },
       ],
     });
     expect(traces.live("a").map((t) => t.recallId)).toEqual(["r3", "r1"]);

@@ -8,7 +8,8 @@ import type { SidecarLink } from "./sidecar-link.js";
  * The metrics the lifecycle design names (ww_wal_lsn, ww_checkpoint_lsn,
  * ww_checkpoint_age_seconds, ww_checkpoint_timestamp, ww_buffer_size, ww_pending_promotions,
  * ww_buffer_capacity, ww_in_flight_ops, ww_recovery_mode with 0 warm and
- * 1 cold), ww_learning_namespaces, read from live state when scraped, plus RPC latency, gate
+ * 1 cold), ww_learning_namespaces, ww_learning_min_trust, ww_learning_backed_off, read from
+ * live state when scraped, plus RPC latency, gate
  * decisions, evictions by reason and the reward prediction error.
  */
 export class ServiceMetrics {
@@ -47,6 +48,8 @@ export class ServiceMetrics {
     gauge("ww_buffer_capacity", "Buffer capacity", () => engine()?.pipeline.durable.bufferCapacity);
     gauge("ww_pending_promotions", "Promoted memories not yet written to their long-term store (the store's lag behind the WAL)", () => engine()?.pipeline.durable.buffer.promotingCount);
     gauge("ww_learning_namespaces", "Namespaces whose feedback made a ranking of their own (scorer adaptations held)", () => engine()?.pipeline.durable.adaptedNamespaces);
+    gauge("ww_learning_min_trust", "Lowest trust the shadow guard gives any scorer's learned correction, in [0, 1] (1: none backed off)", () => engine()?.pipeline.durable.scorerTrust.minimum);
+    gauge("ww_learning_backed_off", "Scorers (the prior and namespace adaptations) whose learned correction the shadow guard backed off (trust below 1)", () => engine()?.pipeline.durable.scorerTrust.backedOff);
     gauge("ww_in_flight_ops", "Operations in flight", () => sources.admission.inFlight);
     gauge("ww_recovery_mode", "How this process started: 0 warm (checkpoint + tail), 1 cold", () => {
       const mode = engine()?.recovery.mode;

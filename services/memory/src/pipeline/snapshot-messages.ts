@@ -20,7 +20,7 @@ export const ENCODING_ORDER: readonly (SlicedPart | readonly (keyof stateV1.Lear
   "promoting",
   ["evictions", "pendingDeletes", "pendingConcepts", "defaultRetention", "retentionPolicies"],
   "scorerAdaptations",
-  ["learningScope", "maxScorerAdaptations"],
+  ["learningScope", "maxScorerAdaptations", "scorerGuard"],
 ];
 
 /** The sliced parts in the order the encoding writes them, which is the order they must be sent in. */

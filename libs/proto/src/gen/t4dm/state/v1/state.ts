@@ -20,6 +20,7 @@ import {
   retentionModeFromJSON,
   retentionModeToJSON,
   RetentionPolicySet,
+  ScorerGuard,
   TraceItem,
 } from "../../wal/v1/wal.js";
 
@@ -97,6 +98,11 @@ export interface LearningState {
   /** From the latest SYSTEM_START. */
   learningScope: LearningScope;
   maxScorerAdaptations: number;
+  /**
+   * The global prior's shadow guard; absent until a Reinforce judged it
+   * (trust 1).
+   */
+  scorerGuard: ScorerGuard | undefined;
 }
 
 /**
@@ -105,7 +111,11 @@ export interface LearningState {
  */
 export interface ScorerAdaptation {
   namespace: string;
-  scorer: Network | undefined;
+  scorer:
+    | Network
+    | undefined;
+  /** Absent until a Reinforce judged it (trust 1). */
+  guard: ScorerGuard | undefined;
 }
 
 export interface Eviction {
@@ -232,6 +242,7 @@ function createBaseLearningState(): LearningState {
     scorerAdaptations: [],
     learningScope: 0,
     maxScorerAdaptations: 0,
+    scorerGuard: undefined,
   };
 }
 
@@ -322,6 +333,9 @@ export const LearningState: MessageFns<LearningState> = {
     }
     if (message.maxScorerAdaptations !== 0) {
       writer.uint32(656).uint32(message.maxScorerAdaptations);
+    }
+    if (message.scorerGuard !== undefined) {
+      ScorerGuard.encode(message.scorerGuard, writer.uint32(666).fork()).join();
     }
     return writer;
   },
@@ -567,6 +581,14 @@ export const LearningState: MessageFns<LearningState> = {
             message.maxScorerAdaptations = reader.uint32();
             continue;
           }
+          case 83: {
+            if (tag !== 666) {
+              break;
+            }
+
+            message.scorerGuard = ScorerGuard.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -677,6 +699,11 @@ export const LearningState: MessageFns<LearningState> = {
         : isSet(object.max_scorer_adaptations)
         ? globalThis.Number(object.max_scorer_adaptations)
         : 0,
+      scorerGuard: isSet(object.scorerGuard)
+        ? ScorerGuard.fromJSON(object.scorerGuard)
+        : isSet(object.scorer_guard)
+        ? ScorerGuard.fromJSON(object.scorer_guard)
+        : undefined,
     };
   },
 
@@ -760,6 +787,9 @@ export const LearningState: MessageFns<LearningState> = {
     if (message.maxScorerAdaptations !== 0) {
       obj.maxScorerAdaptations = Math.round(message.maxScorerAdaptations);
     }
+    if (message.scorerGuard !== undefined) {
+      obj.scorerGuard = ScorerGuard.toJSON(message.scorerGuard);
+    }
     return obj;
   },
 
@@ -798,12 +828,15 @@ export const LearningState: MessageFns<LearningState> = {
     message.scorerAdaptations = object.scorerAdaptations?.map((e) => ScorerAdaptation.fromPartial(e)) || [];
     message.learningScope = object.learningScope ?? 0;
     message.maxScorerAdaptations = object.maxScorerAdaptations ?? 0;
+    message.scorerGuard = (object.scorerGuard !== undefined && object.scorerGuard !== null)
+      ? ScorerGuard.fromPartial(object.scorerGuard)
+      : undefined;
     return message;
   },
 };
 
 function createBaseScorerAdaptation(): ScorerAdaptation {
-  return { namespace: "", scorer: undefined };
+  return { namespace: "", scorer: undefined, guard: undefined };
 }
 
 export const ScorerAdaptation: MessageFns<ScorerAdaptation> = {
@@ -813,6 +846,9 @@ export const ScorerAdaptation: MessageFns<ScorerAdaptation> = {
     }
     if (message.scorer !== undefined) {
       Network.encode(message.scorer, writer.uint32(18).fork()).join();
+    }
+    if (message.guard !== undefined) {
+      ScorerGuard.encode(message.guard, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -846,6 +882,14 @@ export const ScorerAdaptation: MessageFns<ScorerAdaptation> = {
             message.scorer = Network.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.guard = ScorerGuard.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -862,6 +906,7 @@ export const ScorerAdaptation: MessageFns<ScorerAdaptation> = {
     return {
       namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
       scorer: isSet(object.scorer) ? Network.fromJSON(object.scorer) : undefined,
+      guard: isSet(object.guard) ? ScorerGuard.fromJSON(object.guard) : undefined,
     };
   },
 
@@ -872,6 +917,9 @@ export const ScorerAdaptation: MessageFns<ScorerAdaptation> = {
     }
     if (message.scorer !== undefined) {
       obj.scorer = Network.toJSON(message.scorer);
+    }
+    if (message.guard !== undefined) {
+      obj.guard = ScorerGuard.toJSON(message.guard);
     }
     return obj;
   },
@@ -884,6 +932,9 @@ export const ScorerAdaptation: MessageFns<ScorerAdaptation> = {
     message.namespace = object.namespace ?? "";
     message.scorer = (object.scorer !== undefined && object.scorer !== null)
       ? Network.fromPartial(object.scorer)
+      : undefined;
+    message.guard = (object.guard !== undefined && object.guard !== null)
+      ? ScorerGuard.fromPartial(object.guard)
       : undefined;
     return message;
   },

@@ -569,6 +569,45 @@ export interface ScorerWeightUpdate {
    * adaptation, created as a copy of the prior by its first update.
    */
   namespace: string;
+  /**
+   * Set by a Reinforce whose rewards could judge a ranking: the trained
+   * scorer's shadow guard after comparing, before this update, its ranking
+   * with the unlearned one on that recall. Applied as recorded; absent (older
+   * records, widenings) leaves the guard as it was.
+   */
+  guard: ScorerGuard | undefined;
+}
+
+/**
+ * How far a scorer's learned correction is trusted (score = fused + trust *
+ * correction), from comparisons, on each Reinforce before the scorer learned
+ * from it, of two rankings with the unlearned (fused base) one: the ranking
+ * served (at the trust of the time) and the full learned ranking (shadow).
+ * Each difference is in [-1, 1]: how much more reward-weighted discounted
+ * gain that ranking gave the recall's memories than the unlearned one.
+ */
+export interface ScorerGuard {
+  /** Reinforces compared so far. */
+  observations: number;
+  /**
+   * Exponentially weighted mean and variance of the served ranking's
+   * difference, since trust last changed, over served_observations.
+   */
+  servedMean: number;
+  servedVariance: number;
+  servedObservations: number;
+  /**
+   * Exponentially weighted mean and variance of the full learned ranking's
+   * difference, over every observation.
+   */
+  shadowMean: number;
+  shadowVariance: number;
+  /** In [0, 1]. */
+  trust: number;
+  /** Times trust dropped (capped); each doubles the calm needed before it may rise. */
+  strikes: number;
+  /** Observations since trust last changed. */
+  calm: number;
 }
 
 export interface DopamineExpectation {
@@ -604,6 +643,15 @@ export interface TraceItem {
    * assigned to the weights that ranked it.
    */
   features: number[];
+  /**
+   * 1-based ranks of this memory among every candidate of the recall, by
+   * the unlearned fused base and by the full learned score (whatever the
+   * trust), for the shadow guard; 0 (all three) in traces recorded before it.
+   */
+  baseRank: number;
+  learnedRank: number;
+  /** 1-based position in the results the recall returned. */
+  servedRank: number;
 }
 
 export interface TraceCreate {
@@ -2557,7 +2605,7 @@ export const GateWeightUpdate: MessageFns<GateWeightUpdate> = {
 };
 
 function createBaseScorerWeightUpdate(): ScorerWeightUpdate {
-  return { layers: [], namespace: "" };
+  return { layers: [], namespace: "", guard: undefined };
 }
 
 export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
@@ -2567,6 +2615,9 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
     }
     if (message.namespace !== "") {
       writer.uint32(642).string(message.namespace);
+    }
+    if (message.guard !== undefined) {
+      ScorerGuard.encode(message.guard, writer.uint32(650).fork()).join();
     }
     return writer;
   },
@@ -2600,6 +2651,14 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
             message.namespace = reader.string();
             continue;
           }
+          case 81: {
+            if (tag !== 650) {
+              break;
+            }
+
+            message.guard = ScorerGuard.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2616,6 +2675,7 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
     return {
       layers: globalThis.Array.isArray(object?.layers) ? object.layers.map((e: any) => LayerUpdate.fromJSON(e)) : [],
       namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      guard: isSet(object.guard) ? ScorerGuard.fromJSON(object.guard) : undefined,
     };
   },
 
@@ -2627,6 +2687,9 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
     if (message.namespace !== "") {
       obj.namespace = message.namespace;
     }
+    if (message.guard !== undefined) {
+      obj.guard = ScorerGuard.toJSON(message.guard);
+    }
     return obj;
   },
 
@@ -2637,6 +2700,236 @@ export const ScorerWeightUpdate: MessageFns<ScorerWeightUpdate> = {
     const message = createBaseScorerWeightUpdate();
     message.layers = object.layers?.map((e) => LayerUpdate.fromPartial(e)) || [];
     message.namespace = object.namespace ?? "";
+    message.guard = (object.guard !== undefined && object.guard !== null)
+      ? ScorerGuard.fromPartial(object.guard)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseScorerGuard(): ScorerGuard {
+  return {
+    observations: 0,
+    servedMean: 0,
+    servedVariance: 0,
+    servedObservations: 0,
+    shadowMean: 0,
+    shadowVariance: 0,
+    trust: 0,
+    strikes: 0,
+    calm: 0,
+  };
+}
+
+export const ScorerGuard: MessageFns<ScorerGuard> = {
+  encode(message: ScorerGuard, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.observations !== 0) {
+      writer.uint32(8).uint64(message.observations);
+    }
+    if (message.servedMean !== 0) {
+      writer.uint32(17).double(message.servedMean);
+    }
+    if (message.servedVariance !== 0) {
+      writer.uint32(25).double(message.servedVariance);
+    }
+    if (message.servedObservations !== 0) {
+      writer.uint32(32).uint64(message.servedObservations);
+    }
+    if (message.shadowMean !== 0) {
+      writer.uint32(41).double(message.shadowMean);
+    }
+    if (message.shadowVariance !== 0) {
+      writer.uint32(49).double(message.shadowVariance);
+    }
+    if (message.trust !== 0) {
+      writer.uint32(61).float(message.trust);
+    }
+    if (message.strikes !== 0) {
+      writer.uint32(64).uint32(message.strikes);
+    }
+    if (message.calm !== 0) {
+      writer.uint32(72).uint32(message.calm);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScorerGuard {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScorerGuard();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.observations = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.servedMean = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.servedVariance = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.servedObservations = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.shadowMean = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.shadowVariance = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 61) {
+              break;
+            }
+
+            message.trust = reader.float();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.strikes = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.calm = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScorerGuard {
+    return {
+      observations: isSet(object.observations) ? globalThis.Number(object.observations) : 0,
+      servedMean: isSet(object.servedMean)
+        ? globalThis.Number(object.servedMean)
+        : isSet(object.served_mean)
+        ? globalThis.Number(object.served_mean)
+        : 0,
+      servedVariance: isSet(object.servedVariance)
+        ? globalThis.Number(object.servedVariance)
+        : isSet(object.served_variance)
+        ? globalThis.Number(object.served_variance)
+        : 0,
+      servedObservations: isSet(object.servedObservations)
+        ? globalThis.Number(object.servedObservations)
+        : isSet(object.served_observations)
+        ? globalThis.Number(object.served_observations)
+        : 0,
+      shadowMean: isSet(object.shadowMean)
+        ? globalThis.Number(object.shadowMean)
+        : isSet(object.shadow_mean)
+        ? globalThis.Number(object.shadow_mean)
+        : 0,
+      shadowVariance: isSet(object.shadowVariance)
+        ? globalThis.Number(object.shadowVariance)
+        : isSet(object.shadow_variance)
+        ? globalThis.Number(object.shadow_variance)
+        : 0,
+      trust: isSet(object.trust) ? globalThis.Number(object.trust) : 0,
+      strikes: isSet(object.strikes) ? globalThis.Number(object.strikes) : 0,
+      calm: isSet(object.calm) ? globalThis.Number(object.calm) : 0,
+    };
+  },
+
+  toJSON(message: ScorerGuard): unknown {
+    const obj: any = {};
+    if (message.observations !== 0) {
+      obj.observations = Math.round(message.observations);
+    }
+    if (message.servedMean !== 0) {
+      obj.servedMean = floatToJson(message.servedMean);
+    }
+    if (message.servedVariance !== 0) {
+      obj.servedVariance = floatToJson(message.servedVariance);
+    }
+    if (message.servedObservations !== 0) {
+      obj.servedObservations = Math.round(message.servedObservations);
+    }
+    if (message.shadowMean !== 0) {
+      obj.shadowMean = floatToJson(message.shadowMean);
+    }
+    if (message.shadowVariance !== 0) {
+      obj.shadowVariance = floatToJson(message.shadowVariance);
+    }
+    if (message.trust !== 0) {
+      obj.trust = floatToJson(message.trust);
+    }
+    if (message.strikes !== 0) {
+      obj.strikes = Math.round(message.strikes);
+    }
+    if (message.calm !== 0) {
+      obj.calm = Math.round(message.calm);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScorerGuard>, I>>(base?: I): ScorerGuard {
+    return ScorerGuard.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScorerGuard>, I>>(object: I): ScorerGuard {
+    const message = createBaseScorerGuard();
+    message.observations = object.observations ?? 0;
+    message.servedMean = object.servedMean ?? 0;
+    message.servedVariance = object.servedVariance ?? 0;
+    message.servedObservations = object.servedObservations ?? 0;
+    message.shadowMean = object.shadowMean ?? 0;
+    message.shadowVariance = object.shadowVariance ?? 0;
+    message.trust = object.trust ?? 0;
+    message.strikes = object.strikes ?? 0;
+    message.calm = object.calm ?? 0;
     return message;
   },
 };
@@ -2988,7 +3281,7 @@ export const AcetylcholineEncoding: MessageFns<AcetylcholineEncoding> = {
 };
 
 function createBaseTraceItem(): TraceItem {
-  return { memoryId: "", strength: 0, features: [] };
+  return { memoryId: "", strength: 0, features: [], baseRank: 0, learnedRank: 0, servedRank: 0 };
 }
 
 export const TraceItem: MessageFns<TraceItem> = {
@@ -3005,6 +3298,15 @@ export const TraceItem: MessageFns<TraceItem> = {
         writer.float(v);
       }
       writer.join();
+    }
+    if (message.baseRank !== 0) {
+      writer.uint32(32).uint32(message.baseRank);
+    }
+    if (message.learnedRank !== 0) {
+      writer.uint32(40).uint32(message.learnedRank);
+    }
+    if (message.servedRank !== 0) {
+      writer.uint32(48).uint32(message.servedRank);
     }
     return writer;
   },
@@ -3056,6 +3358,30 @@ export const TraceItem: MessageFns<TraceItem> = {
 
             break;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.baseRank = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.learnedRank = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.servedRank = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3077,6 +3403,21 @@ export const TraceItem: MessageFns<TraceItem> = {
         : "",
       strength: isSet(object.strength) ? globalThis.Number(object.strength) : 0,
       features: globalThis.Array.isArray(object?.features) ? object.features.map((e: any) => globalThis.Number(e)) : [],
+      baseRank: isSet(object.baseRank)
+        ? globalThis.Number(object.baseRank)
+        : isSet(object.base_rank)
+        ? globalThis.Number(object.base_rank)
+        : 0,
+      learnedRank: isSet(object.learnedRank)
+        ? globalThis.Number(object.learnedRank)
+        : isSet(object.learned_rank)
+        ? globalThis.Number(object.learned_rank)
+        : 0,
+      servedRank: isSet(object.servedRank)
+        ? globalThis.Number(object.servedRank)
+        : isSet(object.served_rank)
+        ? globalThis.Number(object.served_rank)
+        : 0,
     };
   },
 
@@ -3091,6 +3432,15 @@ export const TraceItem: MessageFns<TraceItem> = {
     if (message.features?.length) {
       obj.features = message.features.map((e) => floatToJson(e));
     }
+    if (message.baseRank !== 0) {
+      obj.baseRank = Math.round(message.baseRank);
+    }
+    if (message.learnedRank !== 0) {
+      obj.learnedRank = Math.round(message.learnedRank);
+    }
+    if (message.servedRank !== 0) {
+      obj.servedRank = Math.round(message.servedRank);
+    }
     return obj;
   },
 
@@ -3102,6 +3452,9 @@ export const TraceItem: MessageFns<TraceItem> = {
     message.memoryId = object.memoryId ?? "";
     message.strength = object.strength ?? 0;
     message.features = object.features?.map((e) => e) || [];
+    message.baseRank = object.baseRank ?? 0;
+    message.learnedRank = object.learnedRank ?? 0;
+    message.servedRank = object.servedRank ?? 0;
     return message;
   },
 };
