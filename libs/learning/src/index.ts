@@ -32,7 +32,7 @@ export { Gate, gateFeatures } from "./gate.js";
 export { ScorerAdaptations, DEFAULT_MAX_SCORER_ADAPTATIONS } from "./scorer-adaptations.js";
 export { modulationOf } from "./modulation.js";
 export type { Modulation } from "./modulation.js";
-export { Scorer, scorerFeatures, SCORER_FEATURES, LEGACY_SCORER_FEATURES } from "./scorer.js";
+export { Scorer, scorerFeatures, SCORER_FEATURES, HYBRID_SCORER_FEATURES, LEGACY_SCORER_FEATURES } from "./scorer.js";
 export { planForget } from "./forget-planner.js";
 export { planConsolidation, planExpiry, CONCEPT_MIN_MEMBERS, DUPLICATE_SIMILARITY } from "./consolidation-planner.js";
 export type { ConsolidationPlan } from "./consolidation-planner.js";

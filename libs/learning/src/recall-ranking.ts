@@ -124,6 +124,7 @@ export function rankRecall(state: LearningState, input: RecallInput, now: Date):
       evidence: effectiveEvidence(item, now),
       bm25: lexical,
       ...fused[i]!,
+      kind: item.memory.kind,
     });
     const learned = scorer.correction(features);
     // What ranking adds: the shadow guard's trust times the learned correction (as Scorer.score adds it).

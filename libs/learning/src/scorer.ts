@@ -7,13 +7,16 @@
  * it was earned from feedback.
  *
  * Feature count is part of the learning state. Scorers made before hybrid
- * recall take the first 8 features (LEGACY_SCORER_FEATURES); such a scorer,
- * restored from an old checkpoint or rebuilt by replaying old records, keeps
- * its shape (so checkpoint hashes and old weight updates still fit) and
- * scores with the first 8 features until a logged full update of layer 0
- * widens it (`planWiden`), the new inputs' weights starting at 0 so the
- * widening changes no score. Replay passes through the same record, so live
- * and replayed states stay bit-identical.
+ * recall take the first 8 features (LEGACY_SCORER_FEATURES), those made
+ * before the memory's kind was a feature the first 12
+ * (HYBRID_SCORER_FEATURES); a fresh scorer still starts at 12, so an old WAL
+ * replayed from a cold start rebuilds the state its own code had. Such a
+ * scorer keeps its shape (so checkpoint hashes and old weight updates still
+ * fit) and scores with its first features until a logged full update of
+ * layer 0 widens it (`planWiden`, at the next recall that records), the new
+ * inputs' weights starting at 0 so the widening changes no score. Replay
+ * passes through the same record, so live and replayed states stay
+ * bit-identical.
  */
 import type { stateV1, walV1 } from "@t4dm/proto";
 import { type Activation, Mlp, scaledDeltas } from "./mlp.js";
@@ -24,10 +27,18 @@ import { clamp } from "./vector.js";
 /**
  * cosine, recency, access, past reward, cluster match, from buffer,
  * importance, evidence (the legacy eight), then BM25, vector-list rank,
- * lexical-list rank, fused base.
+ * lexical-list rank, fused base (the hybrid twelve), then the memory's kind
+ * as working, semantic and procedural flags (episodic: none): a kind's
+ * usefulness transfers across queries where a memory's own reward does not.
  */
-export const SCORER_FEATURES = 12;
+export const SCORER_FEATURES = 15;
+export const HYBRID_SCORER_FEATURES = 12;
 export const LEGACY_SCORER_FEATURES = 8;
+/** Scorer input widths a checkpoint may hold, oldest first. */
+const KNOWN_WIDTHS: readonly number[] = [LEGACY_SCORER_FEATURES, HYBRID_SCORER_FEATURES, SCORER_FEATURES];
+const KIND_WORKING = 2;
+const KIND_SEMANTIC = 3;
+const KIND_PROCEDURAL = 4;
 /** Where the fused base score sits in the features. */
 export const FUSED_FEATURE = 11;
 export const SCORER_HIDDEN = 16;
@@ -55,6 +66,8 @@ export interface ScorerFeatureInput {
   lexicalRank?: number;
   /** The fused base score the correction is added to. */
   fused: number;
+  /** t4dm.wal.v1.MemoryKind (1 episodic, 2 working, 3 semantic, 4 procedural). */
+  kind: number;
 }
 
 /** Every feature is bounded so one extreme memory cannot swamp the network. */
@@ -75,13 +88,15 @@ export function scorerFeatures(input: ScorerFeatureInput): Float32Array {
     input.vectorRank ? 1 / input.vectorRank : 0,
     input.lexicalRank ? 1 / input.lexicalRank : 0,
     clamp(input.fused, -1, 1),
+    input.kind === KIND_WORKING ? 1 : 0,
+    input.kind === KIND_SEMANTIC ? 1 : 0,
+    input.kind === KIND_PROCEDURAL ? 1 : 0,
   );
 }
 
 /**
- * Features cut or zero-padded to `inputs`: a legacy scorer reads the first
- * eight; an eight-feature trace (recorded before the widening) feeds a wide
- * scorer zeros, which are also the new inputs' weights' starting values, so
+ * Features cut or zero-padded to `inputs`: an older scorer reads its first
+ * ones; a trace recorded before a widening feeds a wide scorer zeros, which are also the new inputs' weights' starting values, so
  * it learns nothing about inputs it never saw.
  */
 export function fitFeatures(features: Float32Array, inputs: number): Float32Array {
@@ -101,21 +116,22 @@ export class Scorer {
   ) {}
 
   /**
-   * Draws the legacy 8-input layer exactly as before (same PRNG draws, so old
-   * WALs replayed from a cold start rebuild the same weights), then widens it
-   * with zero weights for the new inputs.
+   * Draws the legacy 8-input layer exactly as before (same PRNG draws), then
+   * widens it with zero weights to the hybrid twelve, as the code before kind
+   * features did: old WALs replayed from a cold start rebuild the same state.
+   * The kind inputs come with the first recall's `planWiden`.
    */
   static init(prng: Prng): Scorer {
     const legacy = Mlp.xavier([LEGACY_SCORER_FEATURES, SCORER_HIDDEN, 1], SCORER_ACTIVATIONS, prng, { zeroLastLayer: true });
-    legacy.apply([widenedFirstLayer(legacy, SCORER_FEATURES)]);
+    legacy.apply([widenedFirstLayer(legacy, HYBRID_SCORER_FEATURES)]);
     return new Scorer(legacy, 0, undefined);
   }
 
   static restore(net: stateV1.Network | undefined, guard?: walV1.ScorerGuard): Scorer {
     if (net === undefined) throw new Error("checkpoint has no scorer network");
     const first = net.layers[0];
-    if (first === undefined || (first.inputs !== SCORER_FEATURES && first.inputs !== LEGACY_SCORER_FEATURES)) {
-      throw new Error(`checkpointed scorer takes ${first?.inputs ?? 0} features; expected ${SCORER_FEATURES} (or ${LEGACY_SCORER_FEATURES} before hybrid recall)`);
+    if (first === undefined || !KNOWN_WIDTHS.includes(first.inputs)) {
+      throw new Error(`checkpointed scorer takes ${first?.inputs ?? 0} features; expected one of ${KNOWN_WIDTHS.join(", ")}`);
     }
     if (!Number.isSafeInteger(net.updates) || net.updates < 0) throw new Error(`checkpointed scorer update count is invalid: ${net.updates}`);
     if (guard !== undefined && !(guard.trust >= 0 && guard.trust <= 1)) throw new Error(`checkpointed scorer trust is outside [0, 1]: ${guard.trust}`);
@@ -146,13 +162,13 @@ export class Scorer {
     return Scorer.restore(this.snapshot(), this.guardSnapshot());
   }
 
-  /** Features the network reads: SCORER_FEATURES, or LEGACY_SCORER_FEATURES until widened. */
+  /** Features the network reads: SCORER_FEATURES, or an older width until widened. */
   get inputs(): number {
     return this.net.layers[0]!.inputs;
   }
 
   /**
-   * The full layer-0 update that gives a legacy scorer every feature (new
+   * The full layer-0 update that gives an older scorer every feature (new
    * weights 0, so no score changes); undefined once it has them all.
    */
   planWiden(): walV1.ScorerWeightUpdate | undefined {

@@ -2,7 +2,7 @@ import { stateV1, walV1 } from "@t4dm/proto";
 import { describe, expect, it } from "vitest";
 import { Mlp } from "../src/mlp.js";
 import { Prng } from "../src/prng.js";
-import { FUSED_FEATURE, LEGACY_SCORER_FEATURES, Scorer, SCORER_FEATURES, scorerFeatures as rawFeatures, type ScorerFeatureInput } from "../src/scorer.js";
+import { FUSED_FEATURE, HYBRID_SCORER_FEATURES, LEGACY_SCORER_FEATURES, Scorer, SCORER_FEATURES, scorerFeatures as rawFeatures, type ScorerFeatureInput } from "../src/scorer.js";
 
 /** A candidate; without its own fused base it is ranked by cosine (SEMANTIC mode). */
 type Candidate = Omit<ScorerFeatureInput, "bm25" | "fused"> & Partial<Pick<ScorerFeatureInput, "bm25" | "fused">>;
@@ -32,6 +32,7 @@ function candidate(prng: Prng, overrides: Partial<Candidate> = {}): Candidate {
     fromBuffer: prng.nextFloat() < 0.5,
     importance: prng.nextFloat(),
     evidence: prng.nextFloat(),
+    kind: 1,
     ...overrides,
   };
 }
@@ -42,7 +43,7 @@ function ranking(scores: number[]): number[] {
 }
 
 describe("scorerFeatures", () => {
-  it("computes the twelve bounded features in order", () => {
+  it("computes the fifteen bounded features in order", () => {
     const features = rawFeatures({
       cosine: 0.8,
       ageSeconds: 86_400,
@@ -57,9 +58,11 @@ describe("scorerFeatures", () => {
       vectorRank: 2,
       lexicalRank: 4,
       fused: 0.9,
+      kind: 3,
     });
     expect(features).toHaveLength(SCORER_FEATURES);
-    expect(Array.from(features)).toEqual([0.8, Math.exp(-1), Math.log1p(3) / 5, 0.5, 1, 0, 0.25, 0.6, 0.75, 0.5, 0.25, 0.9].map(Math.fround));
+    // The kind as working, semantic, procedural flags: a semantic memory.
+    expect(Array.from(features)).toEqual([0.8, Math.exp(-1), Math.log1p(3) / 5, 0.5, 1, 0, 0.25, 0.6, 0.75, 0.5, 0.25, 0.9, 0, 1, 0].map(Math.fround));
   });
 
   it("caps and clamps out-of-range inputs", () => {
@@ -73,8 +76,9 @@ describe("scorerFeatures", () => {
       fromBuffer: true,
       importance: 7,
       evidence: -1,
+      kind: 99, // not a kind: no flag
     });
-    expect(Array.from(features)).toEqual([1, 1, 1, -1, 0, 1, 1, 0, 0, 0, 0, 1]);
+    expect(Array.from(features)).toEqual([1, 1, 1, -1, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0]);
     expect(() => scorerFeatures({ ...candidate(Prng.fromSeed(1)), cosine: Number.NaN })).toThrow(/finite/);
   });
 });
@@ -184,22 +188,44 @@ describe("Scorer", () => {
 
     const net = scorer.snapshot();
     const wide = { ...net, layers: [{ ...net.layers[0]!, inputs: 9, weights: new Array(9 * 16).fill(0) }, net.layers[1]!] };
-    expect(() => Scorer.restore(wide)).toThrow(/takes 9 features; expected 12 \(or 8 before hybrid recall\)/);
+    expect(() => Scorer.restore(wide)).toThrow(/takes 9 features; expected one of 8, 12, 15/);
     expect(() => Scorer.restore({ ...net, layers: [net.layers[0]!] })).toThrow(/1 layers; expected 2/);
     expect(() => Scorer.restore(undefined)).toThrow(/no scorer network/);
     expect(() => scorer.apply({ layers: [{ layer: 1, weights: [1], biases: [1], full: false }] })).toThrow(/1 weights/);
     expect(scorer.updates).toBe(3);
   });
 
-  it("draws its legacy eight inputs exactly as before and gives the new ones zero weights", () => {
+  it("draws its legacy eight inputs exactly as before and starts as wide as before kind features, the new inputs at zero", () => {
     const scorer = Scorer.init(Prng.fromSeed(16));
+    // A fresh scorer is as wide as the code before kind features made it, so old WALs replay to their state.
+    expect(scorer.inputs).toBe(HYBRID_SCORER_FEATURES);
     // What Scorer.init drew before hybrid recall.
     const old = Mlp.xavier([8, 16, 1], ["tanh", "tanh"], Prng.fromSeed(16), { zeroLastLayer: true }).toProto(0).layers[0]!;
     const wide = scorer.snapshot().layers[0]!;
+    const width = HYBRID_SCORER_FEATURES;
     for (let j = 0; j < wide.outputs; j++) {
-      expect(wide.weights.slice(j * SCORER_FEATURES, j * SCORER_FEATURES + LEGACY_SCORER_FEATURES)).toEqual(old.weights.slice(j * 8, j * 8 + 8));
-      expect(wide.weights.slice(j * SCORER_FEATURES + LEGACY_SCORER_FEATURES, (j + 1) * SCORER_FEATURES).every((w) => w === 0)).toBe(true);
+      expect(wide.weights.slice(j * width, j * width + LEGACY_SCORER_FEATURES)).toEqual(old.weights.slice(j * 8, j * 8 + 8));
+      expect(wide.weights.slice(j * width + LEGACY_SCORER_FEATURES, (j + 1) * width).every((w) => w === 0)).toBe(true);
     }
+  });
+
+  it("widens a scorer from before kind features at a logged update, changing no score, and then learns from kind", () => {
+    const scorer = Scorer.init(Prng.fromSeed(19));
+    const prng = Prng.fromSeed(20);
+    for (let i = 0; i < 5; i++) scorer.apply(logged(scorer.learn(scorerFeatures(candidate(prng)), 1, 1, 0.1)));
+    const probes = Array.from({ length: 50 }, () => scorerFeatures(candidate(prng, { kind: 1 + Math.floor(prng.nextFloat() * 4) })));
+    const before = probes.map((f) => scorer.score(f));
+    scorer.apply(logged(scorer.planWiden()!.layers));
+    expect(scorer.inputs).toBe(SCORER_FEATURES);
+    expect(probes.map((f) => scorer.score(f))).toEqual(before);
+    // Rewarding semantic memories and punishing episodic ones, all else equal, moves the kind weights.
+    const semantic = scorerFeatures(candidate(Prng.fromSeed(21), { kind: 3 }));
+    const episodic = scorerFeatures(candidate(Prng.fromSeed(21), { kind: 1 }));
+    for (let i = 0; i < 20; i++) {
+      scorer.apply(logged(scorer.learn(semantic, 1, 1, 0.1)));
+      scorer.apply(logged(scorer.learn(episodic, -1, 1, 0.1)));
+    }
+    expect(scorer.score(semantic)).toBeGreaterThan(scorer.score(episodic));
   });
 
   it("keeps a legacy (8-input) scorer's shape and scores until a logged widening, which changes no score", () => {
@@ -225,7 +251,7 @@ describe("Scorer", () => {
     // An eight-feature trace still trains the widened scorer, leaving the new inputs' weights alone.
     legacy.apply(logged(legacy.learn(probes[0]!.subarray(0, 8), 1, 1, 0.1)));
     const first = legacy.snapshot().layers[0]!;
-    for (let j = 0; j < first.outputs; j++) expect(first.weights.slice(j * 12 + 8, j * 12 + 12).every((w) => w === 0)).toBe(true);
+    for (let j = 0; j < first.outputs; j++) expect(first.weights.slice(j * SCORER_FEATURES + 8, (j + 1) * SCORER_FEATURES).every((w) => w === 0)).toBe(true);
   });
 });
 
@@ -234,6 +260,6 @@ function legacyScorer(seed: number): Scorer {
   const net = Scorer.init(Prng.fromSeed(seed)).snapshot();
   const first = net.layers[0]!;
   const weights: number[] = [];
-  for (let j = 0; j < first.outputs; j++) weights.push(...first.weights.slice(j * SCORER_FEATURES, j * SCORER_FEATURES + LEGACY_SCORER_FEATURES));
+  for (let j = 0; j < first.outputs; j++) weights.push(...first.weights.slice(j * first.inputs, j * first.inputs + LEGACY_SCORER_FEATURES));
   return Scorer.restore({ ...net, layers: [{ ...first, inputs: LEGACY_SCORER_FEATURES, weights }, net.layers[1]!] });
 }

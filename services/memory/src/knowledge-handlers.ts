@@ -1,5 +1,5 @@
 import { scorerFeatures } from "@t4dm/learning";
-import { memoryV1 } from "@t4dm/proto";
+import { memoryV1, walV1 } from "@t4dm/proto";
 import { byNamespace, guarded, type Gate } from "./auth/guarded.js";
 import { requireEngine, type Engine } from "./engine.js";
 
@@ -35,6 +35,7 @@ export function knowledgeHandlers(engine: () => Engine | undefined, gate: Gate, 
           bm25: 0,
           vectorRank: i + 1,
           fused: match.similarities[i]!,
+          kind: walV1.MemoryKind.MEMORY_KIND_PROCEDURAL,
         }),
       }));
       const recallId = current.core.traceProcedureMatch(request.namespace, items, now);
