@@ -2,7 +2,7 @@
  * Recall ranking: score = fused base + a learned correction. The base is the
  * fusion of the vector and lexical candidate lists (lexical/fusion.ts; the
  * cosine itself in SEMANTIC mode). The correction is a small MLP
- * (12 → 16 tanh → tanh) whose last layer starts at exactly zero, so an
+ * (15 → 16 tanh → tanh) whose last layer starts at exactly zero, so an
  * untrained scorer ranks exactly by the fused base and every departure from
  * it was earned from feedback.
  *
