@@ -13,14 +13,17 @@ export interface CliOptions {
   /** TLS to the public port; with a CA file, trust that CA. */
   tls: boolean;
   tlsCa?: string;
+  /** Export: also each namespace's learned scorer (what its feedback taught ranking). */
+  learningState: boolean;
 }
 
 export class UsageError extends Error {}
 
 export const USAGE = `usage:
-  t4dm export [--namespace NS] [--addr HOST:PORT] [--api-key KEY] [--batch-size N] [--tls [--tls-ca FILE]] > dump.jsonl
+  t4dm export [--namespace NS] [--learning-state] [--addr HOST:PORT] [--api-key KEY] [--batch-size N] [--tls [--tls-ca FILE]] > dump.jsonl
   t4dm import [--namespace NS] [--resume FILE] [--addr HOST:PORT] [--api-key KEY] [--batch-size N] [--tls [--tls-ca FILE]] < dump.jsonl
 Without --namespace, export writes every namespace the key may use and import reads every one in the dump.
+--learning-state also exports each namespace's learned scorer; import sets it when the dump holds it.
 The key (an admin key that allows the namespaces) may come from T4DM_API_KEY instead of --api-key; --addr defaults to
 T4DM_ADDR or 127.0.0.1:50051. Exit codes: 0 done, 2 refused (bad usage, bad input, a denied key; nothing more was
 written), 1 failed (run it again: import is idempotent).`;
@@ -30,10 +33,15 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
   if (command !== "export" && command !== "import") throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : "a command is required");
   const values = new Map<string, string>();
   let tls = false;
+  let learningState = false;
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i]!;
     if (flag === "--tls") {
       tls = true;
+      continue;
+    }
+    if (flag === "--learning-state") {
+      learningState = true;
       continue;
     }
     if (!["--addr", "--api-key", "--namespace", "--batch-size", "--resume", "--tls-ca"].includes(flag)) throw new UsageError(`unknown option ${JSON.stringify(flag)}`);
@@ -46,6 +54,7 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) throw new UsageError("--batch-size must be an integer from 1 to 1000");
   const namespace = values.get("--namespace");
   if (command === "export" && values.has("--resume")) throw new UsageError("--resume is for import");
+  if (command === "import" && learningState) throw new UsageError("--learning-state is for export (import sets a learned scorer whenever the dump holds one)");
   if (values.has("--tls-ca")) tls = true;
   return {
     command,
@@ -56,5 +65,6 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
     resume: values.get("--resume"),
     tls,
     tlsCa: values.get("--tls-ca"),
+    learningState,
   };
 }

@@ -7,6 +7,8 @@ import { adminV1, memoryV1 } from "@t4dm/proto";
  *   {"type":"memory",…}  {"type":"fact",…}  {"type":"procedure",…}   (the proto JSON of
  *       ExportedMemory, t4dm.memory.v1.Fact, ExportedProcedure: embeddings as JSON numbers,
  *       float32 values written out in full, so they read back bit for bit)
+ *   {"type":"learnedScorer","namespace":…,"adaptation":"<base64>"}   (with --learning-state: what
+ *       the namespace's feedback taught its scorer, opaque)
  *   {"type":"end","items":N}   (the section's item count; a section without it was cut short)
  * Pure: no I/O.
  */
@@ -39,6 +41,7 @@ const CODECS = {
   fact: memoryV1.Fact,
   procedure: adminV1.ExportedProcedure,
   retentionPolicy: adminV1.ExportedRetentionPolicy,
+  learnedScorer: adminV1.ExportedScorer,
 } as const;
 
 type ItemType = keyof typeof CODECS;
@@ -72,7 +75,7 @@ export function parseLine(text: string, line: number): DumpLine {
     if (typeof fields.items !== "number" || !Number.isInteger(fields.items) || fields.items < 0) throw new DumpLineError(line, "an end line needs a non-negative integer `items`");
     return { type: "end", items: fields.items };
   }
-  if (typeof type !== "string" || !(type in CODECS)) throw new DumpLineError(line, `has type ${JSON.stringify(type)}; expected header, retentionPolicy, memory, fact, procedure or end`);
+  if (typeof type !== "string" || !(type in CODECS)) throw new DumpLineError(line, `has type ${JSON.stringify(type)}; expected header, retentionPolicy, memory, fact, procedure, learnedScorer or end`);
   const itemType = type as ItemType;
   const codec = CODECS[itemType] as { fromJSON(json: unknown): object; fromPartial(json: object): object };
   const known = new Set(Object.keys(codec.fromPartial({})));

@@ -9,9 +9,15 @@ import { ProgressLine } from "./progress.js";
  * or every namespace the key may use. One page in memory at a time
  * (awaiting the pipe when it is full).
  */
-export async function runExport(admin: AdminCalls, namespace: string | undefined, pageSize: number, out: NodeJS.WritableStream, progress: ProgressLine): Promise<number> {
+export async function runExport(
+  admin: AdminCalls,
+  options: { namespace?: string; pageSize: number; learningState: boolean },
+  out: NodeJS.WritableStream,
+  progress: ProgressLine,
+): Promise<number> {
+  const { namespace, pageSize } = options;
   const namespaces = namespace ? [namespace] : await admin.listNamespaces();
-  const counts = { memory: 0, fact: 0, procedure: 0, retentionPolicy: 0 };
+  const counts = { memory: 0, fact: 0, procedure: 0, retentionPolicy: 0, learnedScorer: 0 };
   let sections = 0;
   const write = async (line: string) => {
     if (!out.write(`${line}\n`)) await once(out, "drain");
@@ -21,7 +27,7 @@ export async function runExport(admin: AdminCalls, namespace: string | undefined
     let pageToken = "";
     let items = 0;
     do {
-      const page = await admin.exportPage({ namespace: current, pageSize, pageToken });
+      const page = await admin.exportPage({ namespace: current, pageSize, pageToken, includeLearningState: options.learningState });
       if (!pageToken) await write(headerLine({ namespace: current, embedder: page.embedder!, exportedAt: new Date().toISOString() }));
       for (const item of page.items) {
         await write(itemLine(item));
@@ -36,5 +42,5 @@ export async function runExport(admin: AdminCalls, namespace: string | undefined
     sections++;
   }
   progress.done(`${say(0).replace(/, \d+\/s$/, "")}: done`);
-  return counts.memory + counts.fact + counts.procedure + counts.retentionPolicy;
+  return counts.memory + counts.fact + counts.procedure + counts.retentionPolicy + counts.learnedScorer;
 }

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const admin = connectAdmin(options);
   const progress = new ProgressLine(process.stderr);
   try {
-    if (options.command === "export") await runExport(admin, options.namespace, options.batchSize, process.stdout, progress);
+    if (options.command === "export") await runExport(admin, { namespace: options.namespace, pageSize: options.batchSize, learningState: options.learningState }, process.stdout, progress);
     else await runImport(admin, { namespace: options.namespace, batchSize: options.batchSize, resume: options.resume }, process.stdin, progress);
     admin.close();
     process.exit(0);

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminV1, memoryV1 } from "@t4dm/proto";
+import { adminV1, memoryV1, stateV1 } from "@t4dm/proto";
 import { decodeStatusDetails } from "@t4dm/rpc";
 import { connectClients, makeDataDir, startPod, type Pod } from "@t4dm/testkit";
 import { asOps, dumpItems, KEYS, memoriesOf, runCli, settled, writeKeys, type Clients } from "./support/cli-harness.js";
@@ -258,8 +258,63 @@ describe("t4dm export / import (real pods, real CLI)", () => {
     expect(new Set((await memoriesOf(dst, "frank")).map((m) => m.id))).toEqual(new Set(ids.slice(3, 6)));
   });
 
+  it("--learning-state carries what feedback taught the namespace's scorer: the target adds the same learned corrections; import twice changes nothing", async () => {
+    const notes = ["ivan's note on the cache", "ivan's note on the ledger", "ivan's note on the router", "ivan's note on the queue"];
+    for (const content of notes) {
+      await asOps(src.memory.remember.bind(src.memory), memoryV1.RememberRequest.fromPartial({ namespace: "ivan", content, admission: 2, type: T.MEMORY_TYPE_EPISODIC }));
+    }
+    await settled(src, "ivan");
+    // Consistent feedback: the ledger note is the useful one, whatever the question.
+    for (let i = 0; i < 12; i++) {
+      const recall = await asOps(src.memory.recall.bind(src.memory), memoryV1.RecallRequest.fromPartial({ namespace: "ivan", query: `ivan's note ${["cache", "router", "queue"][i % 3]}`, topK: 4 }));
+      const memoryRewards = Object.fromEntries(recall.memories.map((m) => [m.memory!.id, m.memory!.content.includes("ledger") ? 1 : -1]));
+      await asOps(src.memory.reinforce.bind(src.memory), memoryV1.ReinforceRequest.fromPartial({ namespace: "ivan", recallId: recall.recallId, reward: 0, memoryRewards }));
+    }
+    const corrections = async (c: Clients) => {
+      const recall = await asOps(c.memory.recall.bind(c.memory), memoryV1.RecallRequest.fromPartial({ namespace: "ivan", query: "ivan's note", topK: 4, readOnly: true, explain: true }));
+      return new Map(recall.memories.map((m) => [m.memory!.id, m.explanation!.correction]));
+    };
+    const learned = await corrections(src);
+    expect([...learned.values()].some((correction) => Math.abs(correction) > 1e-3)).toBe(true);
+
+    // Without the flag: the memories travel, what feedback taught does not.
+    const plain = await exportTo("ivan");
+    expect(plain.text).not.toContain('"type":"learnedScorer"');
+    expect((await importFrom(plain.file)).code).toBe(0);
+    await settled(dst, "ivan");
+    expect([...(await corrections(dst)).values()].every((correction) => correction === 0)).toBe(true);
+
+    const dump = await exportTo("ivan", ["--learning-state"]);
+    const lines = dump.text.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.at(-2)).toMatchObject({ type: "learnedScorer", namespace: "ivan" });
+    const run = await importFrom(dump.file);
+    expect(run.code, run.stderr).toBe(0);
+    // The target ranks with it now (the features differ a little: buffer places, clusters, access counts)...
+    expect([...(await corrections(dst)).values()].some((correction) => Math.abs(correction) > 1e-3)).toBe(true);
+    // ...and holds exactly the dump's weights and shadow guard (its update count is the target's own).
+    const adaptationIn = (text: string) => {
+      const line = text.trim().split("\n").map((l) => JSON.parse(l) as { type: string; adaptation?: string }).find((l) => l.type === "learnedScorer")!;
+      const { scorer, guard } = stateV1.ScorerAdaptation.decode(Buffer.from(line.adaptation!, "base64"));
+      return { layers: scorer!.layers, guard };
+    };
+    const again = await runCli(["export", "--addr", target.grpcAddr, "--namespace", "ivan", "--learning-state", ...ops]);
+    expect(adaptationIn(again.stdout)).toEqual(adaptationIn(dump.text));
+    // Again: the adaptation in force is the dump's, so nothing is written.
+    const lsn = async () => Number((await asOps(dst.admin.getStatus.bind(dst.admin), {})).appliedLsn);
+    const before = await lsn();
+    expect((await importFrom(dump.file)).code).toBe(0);
+    expect(await lsn()).toBe(before);
+  });
+
+  it("a learned scorer that does not decode is INVALID_ARGUMENT naming it, and nothing is written", async () => {
+    const item = adminV1.ExportItem.fromPartial({ item: { $case: "learnedScorer", value: { namespace: "alice", adaptation: Buffer.from("not a scorer") } } });
+    const error = await failure(asOps(dst.admin.importMemories.bind(dst.admin), adminV1.ImportMemoriesRequest.fromPartial({ namespace: "alice", items: [item] })));
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(decodeStatusDetails(error).fieldViolations.map((v) => v.field)).toEqual(["items[0].learned_scorer.adaptation"]);
+  });
+
   it("the admin RPCs refuse bad input with INVALID_ARGUMENT naming the field", async () => {
-    const exportError = await failure(asOps(dst.admin.exportMemories.bind(dst.admin), { namespace: "alice", pageSize: -1, pageToken: "not-a-token" }));
+    const exportError = await failure(asOps(dst.admin.exportMemories.bind(dst.admin), adminV1.ExportMemoriesRequest.fromPartial({ namespace: "alice", pageSize: -1, pageToken: "not-a-token" })));
     expect(exportError.code).toBe(status.INVALID_ARGUMENT);
     expect(decodeStatusDetails(exportError).fieldViolations.map((v) => v.field)).toEqual(["page_size", "page_token"]);
     const item = adminV1.ExportItem.fromPartial({ item: { $case: "memory", value: { id: "m-1", namespace: "bob", kind: T.MEMORY_TYPE_EPISODIC, content: "x", status: 99 as memoryV1.MemoryStatus, embedding: [1] } } });

@@ -57,7 +57,7 @@ describe("imported memories are durable like any write", () => {
     let pod: Pod = await startPod({ dataDir: data.dir, env });
     cleanups.push(() => pod.stop());
     let c = connectClients(pod.grpcAddr);
-    const identity = (await call(c.admin.exportMemories.bind(c.admin), { namespace: NS, pageSize: 1, pageToken: "" })).embedder!;
+    const identity = (await call(c.admin.exportMemories.bind(c.admin), adminV1.ExportMemoriesRequest.fromPartial({ namespace: NS, pageSize: 1 }))).embedder!;
     expect(identity).toMatchObject({ embedder: EMBEDDER.embedder, dimensions: DIM });
     const items = [
       ...[1, 2].map((i) => exported(i, memoryV1.MemoryStatus.MEMORY_STATUS_BUFFERED)),

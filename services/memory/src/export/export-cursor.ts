@@ -3,9 +3,10 @@ import type { FieldViolation } from "@t4dm/rpc";
 
 /**
  * An export walks these sources in this order: the retention policy first (an import sets it
- * before the memories it governs arrive), then memories, facts, procedures.
+ * before the memories it governs arrive), then memories, facts, procedures, and last the
+ * learned scorer (when asked for).
  */
-export const EXPORT_PHASES = ["policy", "held", "episodic", "nodes", "facts", "procedures"] as const;
+export const EXPORT_PHASES = ["policy", "held", "episodic", "nodes", "facts", "procedures", "learning"] as const;
 export type ExportPhase = (typeof EXPORT_PHASES)[number];
 
 /** Where the next export page starts: a source, and the last item's sort key in it (none at a source's start). */

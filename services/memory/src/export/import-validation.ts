@@ -26,10 +26,12 @@ export function validateImport(request: adminV1.ImportMemoriesRequest, limits: L
   request.items.forEach((entry, i) => {
     const at = `items[${i}]`;
     const item = entry.item;
-    if (!item) return v.add(at, "must hold a memory, a fact or a procedure");
+    if (!item) return v.add(at, "must hold a memory, a fact, a procedure, a retention policy or a learned scorer");
     const field = `${at}.${item.$case}`;
     if (item.value.namespace !== request.namespace) v.add(`${field}.namespace`, "must equal the request's namespace");
     if (item.$case === "retentionPolicy") return checkPolicy(item.value, field, v);
+    // Its content is checked against the target's learning state when planned (learned-scorer.ts).
+    if (item.$case === "learnedScorer") return;
     checkId(item.value.id, `${field}.id`, v);
     switch (item.$case) {
       case "memory":

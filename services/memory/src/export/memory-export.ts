@@ -6,6 +6,7 @@ import { checkNamespaceValue } from "../validation.js";
 import { decodeExportCursor, encodeExportCursor, EXPORT_PHASES, type ExportCursor, type ExportPhase } from "./export-cursor.js";
 import { publicPolicy } from "../retention.js";
 import { factToExport, heldToExport, policyToExport, procedureToExport, storedToExport } from "./export-items.js";
+import { learnedScorerOf } from "./learned-scorer.js";
 
 const DEFAULT_PAGE = 500;
 const MAX_PAGE = 1000;
@@ -49,7 +50,7 @@ export class MemoryExport {
     let cursor: ExportCursor | undefined = start;
     read: while (cursor && items.length < limit) {
       const want = limit - items.length;
-      const rows = await this.read(request.namespace, cursor, want);
+      const rows = await this.read(request.namespace, cursor, want, request.includeLearningState);
       for (const row of rows) {
         const size = row.item ? adminV1.ExportItem.encode(row.item).finish().length : 0;
         // Large contents: the page ends before the answer outgrows the message limit (at least one item per page).
@@ -75,7 +76,7 @@ export class MemoryExport {
     return [...found].sort();
   }
 
-  private async read(namespace: string, cursor: ExportCursor, limit: number): Promise<Row[]> {
+  private async read(namespace: string, cursor: ExportCursor, limit: number, includeLearningState: boolean): Promise<Row[]> {
     const after = cursor.after;
     const pendingDelete = (id: string) => this.state().outbox.pendingDeletes.has(id);
     switch (cursor.phase) {
@@ -112,6 +113,10 @@ export class MemoryExport {
           .sort((a, b) => compare(a.id, b.id))
           .slice(0, limit)
           .map((p) => ({ time: 0, id: p.id, item: procedureToExport(p) }));
+      }
+      case "learning": {
+        const scorer = includeLearningState && !after ? learnedScorerOf(this.state(), namespace) : undefined;
+        return scorer ? [{ time: 0, id: "scorer", item: { item: { $case: "learnedScorer", value: scorer } } }] : [];
       }
     }
   }

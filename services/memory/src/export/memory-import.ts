@@ -7,6 +7,7 @@ import { validatePolicy } from "../retention.js";
 import type { Limits } from "../validation.js";
 import { factFromExport, importOperations, procedureFromExport } from "./export-items.js";
 import { checkEmbedder, validateImport } from "./import-validation.js";
+import { planLearnedScorer } from "./learned-scorer.js";
 
 const GRAPH_KINDS = new Set<number>([memoryV1.MemoryType.MEMORY_TYPE_SEMANTIC, memoryV1.MemoryType.MEMORY_TYPE_PROCEDURAL]);
 
@@ -36,6 +37,10 @@ export class MemoryImport {
     const facts: memoryV1.Fact[] = [];
     const procedures: adminV1.ExportedProcedure[] = [];
     const policies: adminV1.ExportedRetentionPolicy[] = [];
+    const scorers: { value: adminV1.ExportedScorer; field: string }[] = [];
+    request.items.forEach(({ item }, i) => {
+      if (item?.$case === "learnedScorer") scorers.push({ value: item.value, field: `items[${i}].learned_scorer` });
+    });
     for (const { item } of request.items) {
       if (item?.$case === "memory") memories.push(item.value);
       else if (item?.$case === "fact") facts.push(item.value);
@@ -81,6 +86,12 @@ export class MemoryImport {
       planned.add(memory.id);
       operations.push(...importOperations(memory, keepBuffered));
     }
+    // The learned scorer last, after the memories it ranks; the adaptation in force already is skipped.
+    for (const { value, field } of scorers) {
+      const operation = planLearnedScorer(projected, value, field);
+      if (operation) operations.push(operation);
+      else skipped++;
+    }
     const lsn = operations.length > 0 ? await this.pipeline.submit(operations, this.clock()) : 0;
 
     try {
@@ -90,7 +101,7 @@ export class MemoryImport {
       if (error instanceof StoreInputError) throw new FailedPreconditionError(`${error.message}; the batch's memories were imported`, "IMPORT_CONFLICT", { cause: error });
       throw error;
     }
-    return { imported: memories.length + policies.length - skipped + facts.length + procedures.length, skipped, lsn };
+    return { imported: memories.length + policies.length + scorers.length - skipped + facts.length + procedures.length, skipped, lsn };
   }
 
   /** Ids of the batch's memories the namespace's long-term stores already hold. */

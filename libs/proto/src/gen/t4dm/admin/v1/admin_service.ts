@@ -313,7 +313,21 @@ export interface ExportItem {
     | //
     /** The namespace's own retention policy (none when it follows the service default). */
     { $case: "retentionPolicy"; value: ExportedRetentionPolicy }
+    | //
+    /** What the namespace's feedback taught its scorer (only with include_learning_state). */
+    { $case: "learnedScorer"; value: ExportedScorer }
     | undefined;
+}
+
+/**
+ * A namespace's learned scorer adaptation: its weights and shadow guard as the
+ * learning state holds them (t4dm.state.v1.ScorerAdaptation, opaque here, so
+ * the public contract does not depend on the internal one). Import sets the
+ * target namespace's adaptation to exactly this.
+ */
+export interface ExportedScorer {
+  namespace: string;
+  adaptation: Uint8Array;
 }
 
 export interface ExportedRetentionPolicy {
@@ -337,6 +351,11 @@ export interface ExportMemoriesRequest {
   pageSize: number;
   /** From the previous response; empty for the first page. */
   pageToken: string;
+  /**
+   * Also export the namespace's learned scorer (last, after the procedures),
+   * when feedback gave it one of its own.
+   */
+  includeLearningState: boolean;
 }
 
 export interface ExportMemoriesResponse {
@@ -2724,6 +2743,9 @@ export const ExportItem: MessageFns<ExportItem> = {
       case "retentionPolicy":
         ExportedRetentionPolicy.encode(message.item.value, writer.uint32(34).fork()).join();
         break;
+      case "learnedScorer":
+        ExportedScorer.encode(message.item.value, writer.uint32(42).fork()).join();
+        break;
     }
     return writer;
   },
@@ -2773,6 +2795,14 @@ export const ExportItem: MessageFns<ExportItem> = {
             message.item = { $case: "retentionPolicy", value: ExportedRetentionPolicy.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.item = { $case: "learnedScorer", value: ExportedScorer.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2797,6 +2827,10 @@ export const ExportItem: MessageFns<ExportItem> = {
         ? { $case: "retentionPolicy", value: ExportedRetentionPolicy.fromJSON(object.retentionPolicy) }
         : isSet(object.retention_policy)
         ? { $case: "retentionPolicy", value: ExportedRetentionPolicy.fromJSON(object.retention_policy) }
+        : isSet(object.learnedScorer)
+        ? { $case: "learnedScorer", value: ExportedScorer.fromJSON(object.learnedScorer) }
+        : isSet(object.learned_scorer)
+        ? { $case: "learnedScorer", value: ExportedScorer.fromJSON(object.learned_scorer) }
         : undefined,
     };
   },
@@ -2811,6 +2845,8 @@ export const ExportItem: MessageFns<ExportItem> = {
       obj.procedure = ExportedProcedure.toJSON(message.item.value);
     } else if (message.item?.$case === "retentionPolicy") {
       obj.retentionPolicy = ExportedRetentionPolicy.toJSON(message.item.value);
+    } else if (message.item?.$case === "learnedScorer") {
+      obj.learnedScorer = ExportedScorer.toJSON(message.item.value);
     }
     return obj;
   },
@@ -2845,7 +2881,98 @@ export const ExportItem: MessageFns<ExportItem> = {
         }
         break;
       }
+      case "learnedScorer": {
+        if (object.item?.value !== undefined && object.item?.value !== null) {
+          message.item = { $case: "learnedScorer", value: ExportedScorer.fromPartial(object.item.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseExportedScorer(): ExportedScorer {
+  return { namespace: "", adaptation: new Uint8Array(0) };
+}
+
+export const ExportedScorer: MessageFns<ExportedScorer> = {
+  encode(message: ExportedScorer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.adaptation.length !== 0) {
+      writer.uint32(18).bytes(message.adaptation);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportedScorer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportedScorer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.adaptation = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportedScorer {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      adaptation: isSet(object.adaptation) ? bytesFromBase64(object.adaptation) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: ExportedScorer): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.adaptation.length !== 0) {
+      obj.adaptation = base64FromBytes(message.adaptation);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportedScorer>, I>>(base?: I): ExportedScorer {
+    return ExportedScorer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportedScorer>, I>>(object: I): ExportedScorer {
+    const message = createBaseExportedScorer();
+    message.namespace = object.namespace ?? "";
+    message.adaptation = object.adaptation ?? new Uint8Array(0);
     return message;
   },
 };
@@ -3039,7 +3166,7 @@ export const EmbedderIdentity: MessageFns<EmbedderIdentity> = {
 };
 
 function createBaseExportMemoriesRequest(): ExportMemoriesRequest {
-  return { namespace: "", pageSize: 0, pageToken: "" };
+  return { namespace: "", pageSize: 0, pageToken: "", includeLearningState: false };
 }
 
 export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
@@ -3052,6 +3179,9 @@ export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(26).string(message.pageToken);
+    }
+    if (message.includeLearningState !== false) {
+      writer.uint32(32).bool(message.includeLearningState);
     }
     return writer;
   },
@@ -3093,6 +3223,14 @@ export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.includeLearningState = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3118,6 +3256,11 @@ export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      includeLearningState: isSet(object.includeLearningState)
+        ? globalThis.Boolean(object.includeLearningState)
+        : isSet(object.include_learning_state)
+        ? globalThis.Boolean(object.include_learning_state)
+        : false,
     };
   },
 
@@ -3132,6 +3275,9 @@ export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.includeLearningState !== false) {
+      obj.includeLearningState = message.includeLearningState;
+    }
     return obj;
   },
 
@@ -3143,6 +3289,7 @@ export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
     message.namespace = object.namespace ?? "";
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.includeLearningState = object.includeLearningState ?? false;
     return message;
   },
 };
