@@ -1260,6 +1260,7 @@ type ExportItem struct {
 	//	*ExportItem_Fact
 	//	*ExportItem_Procedure
 	//	*ExportItem_RetentionPolicy
+	//	*ExportItem_LearnedScorer
 	Item          isExportItem_Item `protobuf_oneof:"item"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1338,6 +1339,15 @@ func (x *ExportItem) GetRetentionPolicy() *ExportedRetentionPolicy {
 	return nil
 }
 
+func (x *ExportItem) GetLearnedScorer() *ExportedScorer {
+	if x != nil {
+		if x, ok := x.Item.(*ExportItem_LearnedScorer); ok {
+			return x.LearnedScorer
+		}
+	}
+	return nil
+}
+
 type isExportItem_Item interface {
 	isExportItem_Item()
 }
@@ -1360,6 +1370,11 @@ type ExportItem_RetentionPolicy struct {
 	RetentionPolicy *ExportedRetentionPolicy `protobuf:"bytes,4,opt,name=retention_policy,json=retentionPolicy,proto3,oneof"`
 }
 
+type ExportItem_LearnedScorer struct {
+	// What the namespace's feedback taught its scorer (only with include_learning_state).
+	LearnedScorer *ExportedScorer `protobuf:"bytes,5,opt,name=learned_scorer,json=learnedScorer,proto3,oneof"`
+}
+
 func (*ExportItem_Memory) isExportItem_Item() {}
 
 func (*ExportItem_Fact) isExportItem_Item() {}
@@ -1367,6 +1382,64 @@ func (*ExportItem_Fact) isExportItem_Item() {}
 func (*ExportItem_Procedure) isExportItem_Item() {}
 
 func (*ExportItem_RetentionPolicy) isExportItem_Item() {}
+
+func (*ExportItem_LearnedScorer) isExportItem_Item() {}
+
+// A namespace's learned scorer adaptation: its weights and shadow guard as the
+// learning state holds them (t4dm.state.v1.ScorerAdaptation, opaque here, so
+// the public contract does not depend on the internal one). Import sets the
+// target namespace's adaptation to exactly this.
+type ExportedScorer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Namespace     string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Adaptation    []byte                 `protobuf:"bytes,2,opt,name=adaptation,proto3" json:"adaptation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportedScorer) Reset() {
+	*x = ExportedScorer{}
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportedScorer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportedScorer) ProtoMessage() {}
+
+func (x *ExportedScorer) ProtoReflect() protoreflect.Message {
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportedScorer.ProtoReflect.Descriptor instead.
+func (*ExportedScorer) Descriptor() ([]byte, []int) {
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ExportedScorer) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ExportedScorer) GetAdaptation() []byte {
+	if x != nil {
+		return x.Adaptation
+	}
+	return nil
+}
 
 type ExportedRetentionPolicy struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1378,7 +1451,7 @@ type ExportedRetentionPolicy struct {
 
 func (x *ExportedRetentionPolicy) Reset() {
 	*x = ExportedRetentionPolicy{}
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[16]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1390,7 +1463,7 @@ func (x *ExportedRetentionPolicy) String() string {
 func (*ExportedRetentionPolicy) ProtoMessage() {}
 
 func (x *ExportedRetentionPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[16]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1403,7 +1476,7 @@ func (x *ExportedRetentionPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportedRetentionPolicy.ProtoReflect.Descriptor instead.
 func (*ExportedRetentionPolicy) Descriptor() ([]byte, []int) {
-	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{16}
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ExportedRetentionPolicy) GetNamespace() string {
@@ -1434,7 +1507,7 @@ type EmbedderIdentity struct {
 
 func (x *EmbedderIdentity) Reset() {
 	*x = EmbedderIdentity{}
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[17]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1446,7 +1519,7 @@ func (x *EmbedderIdentity) String() string {
 func (*EmbedderIdentity) ProtoMessage() {}
 
 func (x *EmbedderIdentity) ProtoReflect() protoreflect.Message {
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[17]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1459,7 +1532,7 @@ func (x *EmbedderIdentity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EmbedderIdentity.ProtoReflect.Descriptor instead.
 func (*EmbedderIdentity) Descriptor() ([]byte, []int) {
-	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{17}
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *EmbedderIdentity) GetEmbedder() string {
@@ -1490,14 +1563,17 @@ type ExportMemoriesRequest struct {
 	// Items per page; 0 means 500, at most 1000.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From the previous response; empty for the first page.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Also export the namespace's learned scorer (last, after the procedures),
+	// when feedback gave it one of its own.
+	IncludeLearningState bool `protobuf:"varint,4,opt,name=include_learning_state,json=includeLearningState,proto3" json:"include_learning_state,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *ExportMemoriesRequest) Reset() {
 	*x = ExportMemoriesRequest{}
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[18]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1509,7 +1585,7 @@ func (x *ExportMemoriesRequest) String() string {
 func (*ExportMemoriesRequest) ProtoMessage() {}
 
 func (x *ExportMemoriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[18]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1522,7 +1598,7 @@ func (x *ExportMemoriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportMemoriesRequest.ProtoReflect.Descriptor instead.
 func (*ExportMemoriesRequest) Descriptor() ([]byte, []int) {
-	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{18}
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ExportMemoriesRequest) GetNamespace() string {
@@ -1546,6 +1622,13 @@ func (x *ExportMemoriesRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ExportMemoriesRequest) GetIncludeLearningState() bool {
+	if x != nil {
+		return x.IncludeLearningState
+	}
+	return false
+}
+
 type ExportMemoriesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Memories first (held in the learning state, then the episodic store,
@@ -1562,7 +1645,7 @@ type ExportMemoriesResponse struct {
 
 func (x *ExportMemoriesResponse) Reset() {
 	*x = ExportMemoriesResponse{}
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[19]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1574,7 +1657,7 @@ func (x *ExportMemoriesResponse) String() string {
 func (*ExportMemoriesResponse) ProtoMessage() {}
 
 func (x *ExportMemoriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[19]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1587,7 +1670,7 @@ func (x *ExportMemoriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportMemoriesResponse.ProtoReflect.Descriptor instead.
 func (*ExportMemoriesResponse) Descriptor() ([]byte, []int) {
-	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{19}
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ExportMemoriesResponse) GetItems() []*ExportItem {
@@ -1628,7 +1711,7 @@ type ImportMemoriesRequest struct {
 
 func (x *ImportMemoriesRequest) Reset() {
 	*x = ImportMemoriesRequest{}
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[20]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1640,7 +1723,7 @@ func (x *ImportMemoriesRequest) String() string {
 func (*ImportMemoriesRequest) ProtoMessage() {}
 
 func (x *ImportMemoriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[20]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1653,7 +1736,7 @@ func (x *ImportMemoriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportMemoriesRequest.ProtoReflect.Descriptor instead.
 func (*ImportMemoriesRequest) Descriptor() ([]byte, []int) {
-	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{20}
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ImportMemoriesRequest) GetNamespace() string {
@@ -1691,7 +1774,7 @@ type ImportMemoriesResponse struct {
 
 func (x *ImportMemoriesResponse) Reset() {
 	*x = ImportMemoriesResponse{}
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[21]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1703,7 +1786,7 @@ func (x *ImportMemoriesResponse) String() string {
 func (*ImportMemoriesResponse) ProtoMessage() {}
 
 func (x *ImportMemoriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[21]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1716,7 +1799,7 @@ func (x *ImportMemoriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportMemoriesResponse.ProtoReflect.Descriptor instead.
 func (*ImportMemoriesResponse) Descriptor() ([]byte, []int) {
-	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{21}
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ImportMemoriesResponse) GetImported() uint32 {
@@ -1748,7 +1831,7 @@ type ListNamespacesRequest struct {
 
 func (x *ListNamespacesRequest) Reset() {
 	*x = ListNamespacesRequest{}
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[22]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1760,7 +1843,7 @@ func (x *ListNamespacesRequest) String() string {
 func (*ListNamespacesRequest) ProtoMessage() {}
 
 func (x *ListNamespacesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[22]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1773,7 +1856,7 @@ func (x *ListNamespacesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNamespacesRequest.ProtoReflect.Descriptor instead.
 func (*ListNamespacesRequest) Descriptor() ([]byte, []int) {
-	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{22}
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{23}
 }
 
 type ListNamespacesResponse struct {
@@ -1786,7 +1869,7 @@ type ListNamespacesResponse struct {
 
 func (x *ListNamespacesResponse) Reset() {
 	*x = ListNamespacesResponse{}
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[23]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1798,7 +1881,7 @@ func (x *ListNamespacesResponse) String() string {
 func (*ListNamespacesResponse) ProtoMessage() {}
 
 func (x *ListNamespacesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[23]
+	mi := &file_t4dm_admin_v1_admin_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1811,7 +1894,7 @@ func (x *ListNamespacesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNamespacesResponse.ProtoReflect.Descriptor instead.
 func (*ListNamespacesResponse) Descriptor() ([]byte, []int) {
-	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{23}
+	return file_t4dm_admin_v1_admin_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListNamespacesResponse) GetNamespaces() []string {
@@ -1931,14 +2014,20 @@ const file_t4dm_admin_v1_admin_service_proto_rawDesc = "" +
 	"updateTime\x1aS\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
-	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01\"\x90\x02\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01\"\xd8\x02\n" +
 	"\n" +
 	"ExportItem\x127\n" +
 	"\x06memory\x18\x01 \x01(\v2\x1d.t4dm.admin.v1.ExportedMemoryH\x00R\x06memory\x12*\n" +
 	"\x04fact\x18\x02 \x01(\v2\x14.t4dm.memory.v1.FactH\x00R\x04fact\x12@\n" +
 	"\tprocedure\x18\x03 \x01(\v2 .t4dm.admin.v1.ExportedProcedureH\x00R\tprocedure\x12S\n" +
-	"\x10retention_policy\x18\x04 \x01(\v2&.t4dm.admin.v1.ExportedRetentionPolicyH\x00R\x0fretentionPolicyB\x06\n" +
-	"\x04item\"o\n" +
+	"\x10retention_policy\x18\x04 \x01(\v2&.t4dm.admin.v1.ExportedRetentionPolicyH\x00R\x0fretentionPolicy\x12F\n" +
+	"\x0elearned_scorer\x18\x05 \x01(\v2\x1d.t4dm.admin.v1.ExportedScorerH\x00R\rlearnedScorerB\x06\n" +
+	"\x04item\"N\n" +
+	"\x0eExportedScorer\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x1e\n" +
+	"\n" +
+	"adaptation\x18\x02 \x01(\fR\n" +
+	"adaptation\"o\n" +
 	"\x17ExportedRetentionPolicy\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x126\n" +
 	"\x06policy\x18\x02 \x01(\v2\x1e.t4dm.admin.v1.RetentionPolicyR\x06policy\"d\n" +
@@ -1947,12 +2036,13 @@ const file_t4dm_admin_v1_admin_service_proto_rawDesc = "" +
 	"\x05model\x18\x02 \x01(\tR\x05model\x12\x1e\n" +
 	"\n" +
 	"dimensions\x18\x03 \x01(\rR\n" +
-	"dimensions\"q\n" +
+	"dimensions\"\xa7\x01\n" +
 	"\x15ExportMemoriesRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\xae\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x124\n" +
+	"\x16include_learning_state\x18\x04 \x01(\bR\x14includeLearningState\"\xae\x01\n" +
 	"\x16ExportMemoriesResponse\x12/\n" +
 	"\x05items\x18\x01 \x03(\v2\x19.t4dm.admin.v1.ExportItemR\x05items\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12;\n" +
@@ -2003,7 +2093,7 @@ func file_t4dm_admin_v1_admin_service_proto_rawDescGZIP() []byte {
 }
 
 var file_t4dm_admin_v1_admin_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_t4dm_admin_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_t4dm_admin_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_t4dm_admin_v1_admin_service_proto_goTypes = []any{
 	(RetentionMode)(0),                 // 0: t4dm.admin.v1.RetentionMode
 	(RecoveryMode)(0),                  // 1: t4dm.admin.v1.RecoveryMode
@@ -2023,22 +2113,23 @@ var file_t4dm_admin_v1_admin_service_proto_goTypes = []any{
 	(*ExportedMemory)(nil),             // 15: t4dm.admin.v1.ExportedMemory
 	(*ExportedProcedure)(nil),          // 16: t4dm.admin.v1.ExportedProcedure
 	(*ExportItem)(nil),                 // 17: t4dm.admin.v1.ExportItem
-	(*ExportedRetentionPolicy)(nil),    // 18: t4dm.admin.v1.ExportedRetentionPolicy
-	(*EmbedderIdentity)(nil),           // 19: t4dm.admin.v1.EmbedderIdentity
-	(*ExportMemoriesRequest)(nil),      // 20: t4dm.admin.v1.ExportMemoriesRequest
-	(*ExportMemoriesResponse)(nil),     // 21: t4dm.admin.v1.ExportMemoriesResponse
-	(*ImportMemoriesRequest)(nil),      // 22: t4dm.admin.v1.ImportMemoriesRequest
-	(*ImportMemoriesResponse)(nil),     // 23: t4dm.admin.v1.ImportMemoriesResponse
-	(*ListNamespacesRequest)(nil),      // 24: t4dm.admin.v1.ListNamespacesRequest
-	(*ListNamespacesResponse)(nil),     // 25: t4dm.admin.v1.ListNamespacesResponse
-	nil,                                // 26: t4dm.admin.v1.ExportedMemory.MetadataEntry
-	nil,                                // 27: t4dm.admin.v1.ExportedProcedure.MetadataEntry
-	(*timestamppb.Timestamp)(nil),      // 28: google.protobuf.Timestamp
-	(v1.MemoryType)(0),                 // 29: t4dm.memory.v1.MemoryType
-	(v1.MemoryStatus)(0),               // 30: t4dm.memory.v1.MemoryStatus
-	(*v1.ProcedureStep)(nil),           // 31: t4dm.memory.v1.ProcedureStep
-	(*v1.Fact)(nil),                    // 32: t4dm.memory.v1.Fact
-	(*structpb.Value)(nil),             // 33: google.protobuf.Value
+	(*ExportedScorer)(nil),             // 18: t4dm.admin.v1.ExportedScorer
+	(*ExportedRetentionPolicy)(nil),    // 19: t4dm.admin.v1.ExportedRetentionPolicy
+	(*EmbedderIdentity)(nil),           // 20: t4dm.admin.v1.EmbedderIdentity
+	(*ExportMemoriesRequest)(nil),      // 21: t4dm.admin.v1.ExportMemoriesRequest
+	(*ExportMemoriesResponse)(nil),     // 22: t4dm.admin.v1.ExportMemoriesResponse
+	(*ImportMemoriesRequest)(nil),      // 23: t4dm.admin.v1.ImportMemoriesRequest
+	(*ImportMemoriesResponse)(nil),     // 24: t4dm.admin.v1.ImportMemoriesResponse
+	(*ListNamespacesRequest)(nil),      // 25: t4dm.admin.v1.ListNamespacesRequest
+	(*ListNamespacesResponse)(nil),     // 26: t4dm.admin.v1.ListNamespacesResponse
+	nil,                                // 27: t4dm.admin.v1.ExportedMemory.MetadataEntry
+	nil,                                // 28: t4dm.admin.v1.ExportedProcedure.MetadataEntry
+	(*timestamppb.Timestamp)(nil),      // 29: google.protobuf.Timestamp
+	(v1.MemoryType)(0),                 // 30: t4dm.memory.v1.MemoryType
+	(v1.MemoryStatus)(0),               // 31: t4dm.memory.v1.MemoryStatus
+	(*v1.ProcedureStep)(nil),           // 32: t4dm.memory.v1.ProcedureStep
+	(*v1.Fact)(nil),                    // 33: t4dm.memory.v1.Fact
+	(*structpb.Value)(nil),             // 34: google.protobuf.Value
 }
 var file_t4dm_admin_v1_admin_service_proto_depIdxs = []int32{
 	0,  // 0: t4dm.admin.v1.RetentionPolicy.mode:type_name -> t4dm.admin.v1.RetentionMode
@@ -2046,52 +2137,53 @@ var file_t4dm_admin_v1_admin_service_proto_depIdxs = []int32{
 	2,  // 2: t4dm.admin.v1.SetRetentionPolicyResponse.policy:type_name -> t4dm.admin.v1.RetentionPolicy
 	2,  // 3: t4dm.admin.v1.GetRetentionPolicyResponse.policy:type_name -> t4dm.admin.v1.RetentionPolicy
 	1,  // 4: t4dm.admin.v1.GetStatusResponse.recovery_mode:type_name -> t4dm.admin.v1.RecoveryMode
-	28, // 5: t4dm.admin.v1.GetStatusResponse.checkpoint_time:type_name -> google.protobuf.Timestamp
+	29, // 5: t4dm.admin.v1.GetStatusResponse.checkpoint_time:type_name -> google.protobuf.Timestamp
 	12, // 6: t4dm.admin.v1.GetStatusResponse.neuromodulators:type_name -> t4dm.admin.v1.NeuromodulatorLevels
 	13, // 7: t4dm.admin.v1.GetStatusResponse.storage:type_name -> t4dm.admin.v1.StorageHealth
-	28, // 8: t4dm.admin.v1.GetStatusResponse.start_time:type_name -> google.protobuf.Timestamp
-	29, // 9: t4dm.admin.v1.ExportedMemory.kind:type_name -> t4dm.memory.v1.MemoryType
-	26, // 10: t4dm.admin.v1.ExportedMemory.metadata:type_name -> t4dm.admin.v1.ExportedMemory.MetadataEntry
-	30, // 11: t4dm.admin.v1.ExportedMemory.status:type_name -> t4dm.memory.v1.MemoryStatus
-	28, // 12: t4dm.admin.v1.ExportedMemory.create_time:type_name -> google.protobuf.Timestamp
-	28, // 13: t4dm.admin.v1.ExportedMemory.expire_time:type_name -> google.protobuf.Timestamp
-	28, // 14: t4dm.admin.v1.ExportedMemory.last_access_time:type_name -> google.protobuf.Timestamp
-	31, // 15: t4dm.admin.v1.ExportedProcedure.steps:type_name -> t4dm.memory.v1.ProcedureStep
-	27, // 16: t4dm.admin.v1.ExportedProcedure.metadata:type_name -> t4dm.admin.v1.ExportedProcedure.MetadataEntry
-	28, // 17: t4dm.admin.v1.ExportedProcedure.create_time:type_name -> google.protobuf.Timestamp
-	28, // 18: t4dm.admin.v1.ExportedProcedure.update_time:type_name -> google.protobuf.Timestamp
+	29, // 8: t4dm.admin.v1.GetStatusResponse.start_time:type_name -> google.protobuf.Timestamp
+	30, // 9: t4dm.admin.v1.ExportedMemory.kind:type_name -> t4dm.memory.v1.MemoryType
+	27, // 10: t4dm.admin.v1.ExportedMemory.metadata:type_name -> t4dm.admin.v1.ExportedMemory.MetadataEntry
+	31, // 11: t4dm.admin.v1.ExportedMemory.status:type_name -> t4dm.memory.v1.MemoryStatus
+	29, // 12: t4dm.admin.v1.ExportedMemory.create_time:type_name -> google.protobuf.Timestamp
+	29, // 13: t4dm.admin.v1.ExportedMemory.expire_time:type_name -> google.protobuf.Timestamp
+	29, // 14: t4dm.admin.v1.ExportedMemory.last_access_time:type_name -> google.protobuf.Timestamp
+	32, // 15: t4dm.admin.v1.ExportedProcedure.steps:type_name -> t4dm.memory.v1.ProcedureStep
+	28, // 16: t4dm.admin.v1.ExportedProcedure.metadata:type_name -> t4dm.admin.v1.ExportedProcedure.MetadataEntry
+	29, // 17: t4dm.admin.v1.ExportedProcedure.create_time:type_name -> google.protobuf.Timestamp
+	29, // 18: t4dm.admin.v1.ExportedProcedure.update_time:type_name -> google.protobuf.Timestamp
 	15, // 19: t4dm.admin.v1.ExportItem.memory:type_name -> t4dm.admin.v1.ExportedMemory
-	32, // 20: t4dm.admin.v1.ExportItem.fact:type_name -> t4dm.memory.v1.Fact
+	33, // 20: t4dm.admin.v1.ExportItem.fact:type_name -> t4dm.memory.v1.Fact
 	16, // 21: t4dm.admin.v1.ExportItem.procedure:type_name -> t4dm.admin.v1.ExportedProcedure
-	18, // 22: t4dm.admin.v1.ExportItem.retention_policy:type_name -> t4dm.admin.v1.ExportedRetentionPolicy
-	2,  // 23: t4dm.admin.v1.ExportedRetentionPolicy.policy:type_name -> t4dm.admin.v1.RetentionPolicy
-	17, // 24: t4dm.admin.v1.ExportMemoriesResponse.items:type_name -> t4dm.admin.v1.ExportItem
-	19, // 25: t4dm.admin.v1.ExportMemoriesResponse.embedder:type_name -> t4dm.admin.v1.EmbedderIdentity
-	17, // 26: t4dm.admin.v1.ImportMemoriesRequest.items:type_name -> t4dm.admin.v1.ExportItem
-	19, // 27: t4dm.admin.v1.ImportMemoriesRequest.embedder:type_name -> t4dm.admin.v1.EmbedderIdentity
-	33, // 28: t4dm.admin.v1.ExportedMemory.MetadataEntry.value:type_name -> google.protobuf.Value
-	33, // 29: t4dm.admin.v1.ExportedProcedure.MetadataEntry.value:type_name -> google.protobuf.Value
-	7,  // 30: t4dm.admin.v1.AdminService.Checkpoint:input_type -> t4dm.admin.v1.CheckpointRequest
-	9,  // 31: t4dm.admin.v1.AdminService.Reset:input_type -> t4dm.admin.v1.ResetRequest
-	11, // 32: t4dm.admin.v1.AdminService.GetStatus:input_type -> t4dm.admin.v1.GetStatusRequest
-	3,  // 33: t4dm.admin.v1.AdminService.SetRetentionPolicy:input_type -> t4dm.admin.v1.SetRetentionPolicyRequest
-	5,  // 34: t4dm.admin.v1.AdminService.GetRetentionPolicy:input_type -> t4dm.admin.v1.GetRetentionPolicyRequest
-	20, // 35: t4dm.admin.v1.AdminService.ExportMemories:input_type -> t4dm.admin.v1.ExportMemoriesRequest
-	22, // 36: t4dm.admin.v1.AdminService.ImportMemories:input_type -> t4dm.admin.v1.ImportMemoriesRequest
-	24, // 37: t4dm.admin.v1.AdminService.ListNamespaces:input_type -> t4dm.admin.v1.ListNamespacesRequest
-	8,  // 38: t4dm.admin.v1.AdminService.Checkpoint:output_type -> t4dm.admin.v1.CheckpointResponse
-	10, // 39: t4dm.admin.v1.AdminService.Reset:output_type -> t4dm.admin.v1.ResetResponse
-	14, // 40: t4dm.admin.v1.AdminService.GetStatus:output_type -> t4dm.admin.v1.GetStatusResponse
-	4,  // 41: t4dm.admin.v1.AdminService.SetRetentionPolicy:output_type -> t4dm.admin.v1.SetRetentionPolicyResponse
-	6,  // 42: t4dm.admin.v1.AdminService.GetRetentionPolicy:output_type -> t4dm.admin.v1.GetRetentionPolicyResponse
-	21, // 43: t4dm.admin.v1.AdminService.ExportMemories:output_type -> t4dm.admin.v1.ExportMemoriesResponse
-	23, // 44: t4dm.admin.v1.AdminService.ImportMemories:output_type -> t4dm.admin.v1.ImportMemoriesResponse
-	25, // 45: t4dm.admin.v1.AdminService.ListNamespaces:output_type -> t4dm.admin.v1.ListNamespacesResponse
-	38, // [38:46] is the sub-list for method output_type
-	30, // [30:38] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	19, // 22: t4dm.admin.v1.ExportItem.retention_policy:type_name -> t4dm.admin.v1.ExportedRetentionPolicy
+	18, // 23: t4dm.admin.v1.ExportItem.learned_scorer:type_name -> t4dm.admin.v1.ExportedScorer
+	2,  // 24: t4dm.admin.v1.ExportedRetentionPolicy.policy:type_name -> t4dm.admin.v1.RetentionPolicy
+	17, // 25: t4dm.admin.v1.ExportMemoriesResponse.items:type_name -> t4dm.admin.v1.ExportItem
+	20, // 26: t4dm.admin.v1.ExportMemoriesResponse.embedder:type_name -> t4dm.admin.v1.EmbedderIdentity
+	17, // 27: t4dm.admin.v1.ImportMemoriesRequest.items:type_name -> t4dm.admin.v1.ExportItem
+	20, // 28: t4dm.admin.v1.ImportMemoriesRequest.embedder:type_name -> t4dm.admin.v1.EmbedderIdentity
+	34, // 29: t4dm.admin.v1.ExportedMemory.MetadataEntry.value:type_name -> google.protobuf.Value
+	34, // 30: t4dm.admin.v1.ExportedProcedure.MetadataEntry.value:type_name -> google.protobuf.Value
+	7,  // 31: t4dm.admin.v1.AdminService.Checkpoint:input_type -> t4dm.admin.v1.CheckpointRequest
+	9,  // 32: t4dm.admin.v1.AdminService.Reset:input_type -> t4dm.admin.v1.ResetRequest
+	11, // 33: t4dm.admin.v1.AdminService.GetStatus:input_type -> t4dm.admin.v1.GetStatusRequest
+	3,  // 34: t4dm.admin.v1.AdminService.SetRetentionPolicy:input_type -> t4dm.admin.v1.SetRetentionPolicyRequest
+	5,  // 35: t4dm.admin.v1.AdminService.GetRetentionPolicy:input_type -> t4dm.admin.v1.GetRetentionPolicyRequest
+	21, // 36: t4dm.admin.v1.AdminService.ExportMemories:input_type -> t4dm.admin.v1.ExportMemoriesRequest
+	23, // 37: t4dm.admin.v1.AdminService.ImportMemories:input_type -> t4dm.admin.v1.ImportMemoriesRequest
+	25, // 38: t4dm.admin.v1.AdminService.ListNamespaces:input_type -> t4dm.admin.v1.ListNamespacesRequest
+	8,  // 39: t4dm.admin.v1.AdminService.Checkpoint:output_type -> t4dm.admin.v1.CheckpointResponse
+	10, // 40: t4dm.admin.v1.AdminService.Reset:output_type -> t4dm.admin.v1.ResetResponse
+	14, // 41: t4dm.admin.v1.AdminService.GetStatus:output_type -> t4dm.admin.v1.GetStatusResponse
+	4,  // 42: t4dm.admin.v1.AdminService.SetRetentionPolicy:output_type -> t4dm.admin.v1.SetRetentionPolicyResponse
+	6,  // 43: t4dm.admin.v1.AdminService.GetRetentionPolicy:output_type -> t4dm.admin.v1.GetRetentionPolicyResponse
+	22, // 44: t4dm.admin.v1.AdminService.ExportMemories:output_type -> t4dm.admin.v1.ExportMemoriesResponse
+	24, // 45: t4dm.admin.v1.AdminService.ImportMemories:output_type -> t4dm.admin.v1.ImportMemoriesResponse
+	26, // 46: t4dm.admin.v1.AdminService.ListNamespaces:output_type -> t4dm.admin.v1.ListNamespacesResponse
+	39, // [39:47] is the sub-list for method output_type
+	31, // [31:39] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_t4dm_admin_v1_admin_service_proto_init() }
@@ -2104,6 +2196,7 @@ func file_t4dm_admin_v1_admin_service_proto_init() {
 		(*ExportItem_Fact)(nil),
 		(*ExportItem_Procedure)(nil),
 		(*ExportItem_RetentionPolicy)(nil),
+		(*ExportItem_LearnedScorer)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2111,7 +2204,7 @@ func file_t4dm_admin_v1_admin_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_t4dm_admin_v1_admin_service_proto_rawDesc), len(file_t4dm_admin_v1_admin_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   26,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

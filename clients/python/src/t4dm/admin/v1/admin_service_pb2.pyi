@@ -242,16 +242,26 @@ class ExportedProcedure(_message.Message):
     def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., name: _Optional[str] = ..., trigger: _Optional[str] = ..., trigger_embedding: _Optional[_Iterable[float]] = ..., steps: _Optional[_Iterable[_Union[_knowledge_pb2.ProcedureStep, _Mapping]]] = ..., metadata: _Optional[_Mapping[str, _struct_pb2.Value]] = ..., success_count: _Optional[int] = ..., execution_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ExportItem(_message.Message):
-    __slots__ = ("memory", "fact", "procedure", "retention_policy")
+    __slots__ = ("memory", "fact", "procedure", "retention_policy", "learned_scorer")
     MEMORY_FIELD_NUMBER: _ClassVar[int]
     FACT_FIELD_NUMBER: _ClassVar[int]
     PROCEDURE_FIELD_NUMBER: _ClassVar[int]
     RETENTION_POLICY_FIELD_NUMBER: _ClassVar[int]
+    LEARNED_SCORER_FIELD_NUMBER: _ClassVar[int]
     memory: ExportedMemory
     fact: _knowledge_pb2.Fact
     procedure: ExportedProcedure
     retention_policy: ExportedRetentionPolicy
-    def __init__(self, memory: _Optional[_Union[ExportedMemory, _Mapping]] = ..., fact: _Optional[_Union[_knowledge_pb2.Fact, _Mapping]] = ..., procedure: _Optional[_Union[ExportedProcedure, _Mapping]] = ..., retention_policy: _Optional[_Union[ExportedRetentionPolicy, _Mapping]] = ...) -> None: ...
+    learned_scorer: ExportedScorer
+    def __init__(self, memory: _Optional[_Union[ExportedMemory, _Mapping]] = ..., fact: _Optional[_Union[_knowledge_pb2.Fact, _Mapping]] = ..., procedure: _Optional[_Union[ExportedProcedure, _Mapping]] = ..., retention_policy: _Optional[_Union[ExportedRetentionPolicy, _Mapping]] = ..., learned_scorer: _Optional[_Union[ExportedScorer, _Mapping]] = ...) -> None: ...
+
+class ExportedScorer(_message.Message):
+    __slots__ = ("namespace", "adaptation")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    ADAPTATION_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    adaptation: bytes
+    def __init__(self, namespace: _Optional[str] = ..., adaptation: _Optional[bytes] = ...) -> None: ...
 
 class ExportedRetentionPolicy(_message.Message):
     __slots__ = ("namespace", "policy")
@@ -272,14 +282,16 @@ class EmbedderIdentity(_message.Message):
     def __init__(self, embedder: _Optional[str] = ..., model: _Optional[str] = ..., dimensions: _Optional[int] = ...) -> None: ...
 
 class ExportMemoriesRequest(_message.Message):
-    __slots__ = ("namespace", "page_size", "page_token")
+    __slots__ = ("namespace", "page_size", "page_token", "include_learning_state")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_LEARNING_STATE_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     page_size: int
     page_token: str
-    def __init__(self, namespace: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    include_learning_state: bool
+    def __init__(self, namespace: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., include_learning_state: _Optional[bool] = ...) -> None: ...
 
 class ExportMemoriesResponse(_message.Message):
     __slots__ = ("items", "next_page_token", "embedder")
