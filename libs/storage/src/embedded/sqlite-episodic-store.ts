@@ -10,6 +10,7 @@ import { checkSchemaVersion, MetaTable, openDatabase, type SqliteDatabase, State
 import { buildLexicalIndex, lexicalColumns } from "./lexical-schema.js";
 import { queryTermCounts } from "./term-frequency.js";
 import { ScopeDirectory } from "./scope-directory.js";
+import { SqliteWalSync, type SyncFile } from "./sqlite-wal-sync.js";
 import { DEFAULT_HNSW, type HnswParams, VectorIndex } from "./vector-index.js";
 
 export interface SqliteEpisodicStoreOptions {
@@ -34,6 +35,8 @@ export interface SqliteEpisodicStoreOptions {
    * table of the same kind (GRAPH_MEMORY_LAYOUT).
    */
   layout?: MemoryTableLayout;
+  /** How the SQLite `-wal` file is made durable before a write resolves (fdatasync; a test may hold it back). */
+  syncFile?: SyncFile;
 }
 
 /** The files of one embedded memory table, and the store name its health reports under. */
@@ -66,10 +69,18 @@ const REBUILD_BATCH = 4096;
  *
  * Ids are unique per namespace: the same id in two namespaces is two
  * memories. One process owns a data directory at a time.
+ *
+ * Commits run with synchronous=NORMAL and a write resolves only after an
+ * fdatasync of the SQLite WAL file (SqliteWalSync) on libuv's thread pool:
+ * as durable as a FULL commit when the promise resolves, without blocking
+ * the event loop for the sync. A promotion is logged as stored (STORE_SYNCED)
+ * only after its upsert resolved, and redone after a crash until then, so a
+ * commit lost with the page cache is written again from the WAL.
  */
 export class SqliteEpisodicStore implements EpisodicStore {
   readonly backend = "embedded";
   private db: SqliteDatabase | undefined;
+  private walSync: SqliteWalSync | undefined;
   private meta: MetaTable | undefined;
   private readonly vectors: VectorIndex;
   /** Each row's namespace and kind, in memory, so searches neither count nor read out-of-scope rows. */
@@ -104,7 +115,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
     if (this.db) return;
     mkdirSync(this.options.dir, { recursive: true });
     const file = join(this.options.dir, this.layout.database);
-    const db = openDatabase(file);
+    const db = openDatabase(file, "NORMAL");
     try {
       const meta = new MetaTable(db);
       db.transaction(() => {
@@ -126,6 +137,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
       })();
       this.generation = Number(meta.get("generation") ?? 0);
       this.db = db;
+      this.walSync = new SqliteWalSync(file, this.options.syncFile);
       this.meta = meta;
       this.statements = new StatementCache(db);
       for (const row of this.statement<{ key: number; namespace: string; kind: number }>("SELECT key, namespace, kind FROM memories").iterate()) {
@@ -162,6 +174,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
       offset += vector.length;
     }
     this.applyToIndex(() => this.vectors.put([...latest.keys()], matrix), latest.size);
+    await this.walSync!.sync();
   }
 
   async get(namespace: string, id: string): Promise<StoredMemory | undefined> {
@@ -203,6 +216,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
     this.generation = generation;
     for (const key of keys) this.directory.remove(key);
     this.applyToIndex(() => this.vectors.remove(keys), keys.length);
+    await this.walSync!.sync();
   }
 
   async findIds(namespace: string, filter: StoreFilter): Promise<string[]> {
@@ -357,11 +371,10 @@ export class SqliteEpisodicStore implements EpisodicStore {
   }
 
   /**
-   * One transaction for all the updates, committed without its own fsync
-   * (synchronous=NORMAL for this commit only): statistics are best effort,
-   * and an fsync per recall hit cost more than the rest of a Recall. In WAL
-   * mode the database stays consistent either way, and the next FULL commit
-   * syncs these pages with its own, so memories stay as durable as before.
+   * One transaction for all the updates, and no WAL sync awaited: statistics
+   * are best effort, and an fsync per recall hit cost more than the rest of a
+   * Recall. In WAL mode the database stays consistent either way, and the
+   * next write's sync makes these pages durable with its own.
    */
   async recordAccess(namespace: string, updates: readonly AccessUpdate[]): Promise<void> {
     const db = this.open();
@@ -371,14 +384,9 @@ export class SqliteEpisodicStore implements EpisodicStore {
     const statement = this.statement(
       "UPDATE memories SET access_count = ?, last_access_time = ?, reward_sum = ?, reward_count = ? WHERE namespace = ? AND id = ?",
     );
-    db.pragma("synchronous = NORMAL");
-    try {
-      db.transaction(() => {
-        for (const row of rows) statement.run(...row);
-      })();
-    } finally {
-      db.pragma("synchronous = FULL");
-    }
+    db.transaction(() => {
+      for (const row of rows) statement.run(...row);
+    })();
   }
 
   async health(): Promise<StoreHealth> {
@@ -406,6 +414,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
       // Every write is already in SQLite; the next start catches the older index file up or rebuilds it.
     } finally {
       this.db = undefined;
+      this.walSync = undefined;
       this.statements = undefined;
       db.close();
     }
