@@ -11,7 +11,8 @@ import { buildLexicalIndex, lexicalColumns } from "./lexical-schema.js";
 import { queryTermCounts } from "./term-frequency.js";
 import { ScopeDirectory } from "./scope-directory.js";
 import { SqliteWalSync, type SyncFile } from "./sqlite-wal-sync.js";
-import { DEFAULT_HNSW, type HnswParams, VectorIndex } from "./vector-index.js";
+import { ThreadedVectorIndex } from "./threaded-vector-index.js";
+import { DEFAULT_HNSW, type HnswParams } from "./vector-index.js";
 
 export interface SqliteEpisodicStoreOptions {
   /** The store directory ($T4DM_DATA_DIR/store); created if missing. */
@@ -65,7 +66,9 @@ const REBUILD_BATCH = 4096;
  * close and every `saveIndexEvery` changes, and on start it is loaded only if
  * its SHA-256 matches the one recorded in SQLite, then caught up with the
  * rows changed since (each row and each deletion carries the generation of
- * its write), else rebuilt from SQLite.
+ * its write), else rebuilt from SQLite. The index lives in a worker thread
+ * (ThreadedVectorIndex): a change is sent right after its SQLite commit, in
+ * commit order, so a search sent later sees it.
  *
  * Ids are unique per namespace: the same id in two namespaces is two
  * memories. One process owns a data directory at a time.
@@ -82,7 +85,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
   private db: SqliteDatabase | undefined;
   private walSync: SqliteWalSync | undefined;
   private meta: MetaTable | undefined;
-  private readonly vectors: VectorIndex;
+  private readonly vectors: ThreadedVectorIndex;
   /** Each row's namespace and kind, in memory, so searches neither count nor read out-of-scope rows. */
   private readonly directory = new ScopeDirectory();
   private readonly saveIndexEvery: number;
@@ -92,6 +95,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
   private closed = false;
   private origin: IndexOrigin = "empty";
   private indexSaveError: string | undefined;
+  private saving = false;
   private statements: StatementCache | undefined;
   private readonly layout: MemoryTableLayout;
 
@@ -100,7 +104,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
     if (!Number.isInteger(options.dimensions) || options.dimensions <= 0) {
       throw new StoreConfigError(`dimensions must be a positive integer, got ${options.dimensions}`);
     }
-    this.vectors = new VectorIndex(options.dimensions, { ...DEFAULT_HNSW, ...options.hnsw });
+    this.vectors = new ThreadedVectorIndex(options.dimensions, { ...DEFAULT_HNSW, ...options.hnsw });
     this.saveIndexEvery = options.saveIndexEvery ?? 10_000;
     this.exactSearchBelow = options.exactSearchBelow ?? 2_048;
   }
@@ -143,11 +147,13 @@ export class SqliteEpisodicStore implements EpisodicStore {
       for (const row of this.statement<{ key: number; namespace: string; kind: number }>("SELECT key, namespace, kind FROM memories").iterate()) {
         this.directory.set(row.key, row.namespace, row.kind);
       }
-      this.openIndex();
+      await this.openIndex();
     } catch (error) {
       this.db = undefined;
+      this.walSync = undefined;
       this.statements = undefined;
       db.close();
+      await this.vectors.close();
       throw error;
     }
   }
@@ -173,8 +179,8 @@ export class SqliteEpisodicStore implements EpisodicStore {
       matrix.set(vector, offset);
       offset += vector.length;
     }
-    this.applyToIndex(() => this.vectors.put([...latest.keys()], matrix), latest.size);
-    await this.walSync!.sync();
+    // The index insert (worker thread) and the WAL sync (thread pool) run at once, both off the event loop.
+    await Promise.all([this.applyToIndex(() => this.vectors.put([...latest.keys()], matrix), latest.size), this.walSync!.sync()]);
   }
 
   async get(namespace: string, id: string): Promise<StoredMemory | undefined> {
@@ -215,8 +221,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
     if (keys.length === 0) return;
     this.generation = generation;
     for (const key of keys) this.directory.remove(key);
-    this.applyToIndex(() => this.vectors.remove(keys), keys.length);
-    await this.walSync!.sync();
+    await Promise.all([this.applyToIndex(() => this.vectors.remove(keys), keys.length), this.walSync!.sync()]);
   }
 
   async findIds(namespace: string, filter: StoreFilter): Promise<string[]> {
@@ -247,7 +252,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
     let scored: Scored[] | undefined;
     const preferIndex = this.options.searchStrategy === "index";
     if (preferIndex || inScope > this.exactSearchBelow) {
-      const total = this.vectors.size;
+      const total = await this.vectors.size();
       // Twice k: HNSW reads a beam of expansionSearch (64) candidates anyway, and a filter that
       // passes fewer than k of them grows the fetch below; a larger first fetch cost 2 ms at 100k.
       let fetch = Math.min(total, Math.max(2 * k, Math.ceil((3 * k * total) / inScope)));
@@ -255,7 +260,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
         // Reading as many candidate rows as the scope holds costs more than scanning the scope.
         if (!preferIndex && fetch >= inScope) break;
         // Only candidates in the namespace and kinds are read; SQLite applies the rest of the filter.
-        const keys = this.directory.filter(this.vectors.nearest(query, fetch), namespace, filter.kinds);
+        const keys = this.directory.filter(await this.vectors.nearest(query, fetch), namespace, filter.kinds);
         // "+namespace" keeps the planner on rowid lookups of the candidates instead of walking the namespace's index.
         const rows =
           keys.length === 0
@@ -394,7 +399,8 @@ export class SqliteEpisodicStore implements EpisodicStore {
     try {
       if (!this.db) return report(false, this.closed ? "closed" : "not initialised");
       const rows = this.statement<{ n: number }>("SELECT count(*) AS n FROM memories").get()!.n;
-      const indexed = this.vectors.size;
+      // Sent right after the count, so every change committed before the count is in the index by then.
+      const indexed = await this.vectors.size();
       if (indexed !== rows) return report(false, `sqlite holds ${rows} memories but the vector index ${indexed}`);
       const saving = this.indexSaveError ? `; the index file could not be written (${this.indexSaveError})` : "";
       return report(true, `sqlite ok; ${rows} memories indexed (index ${this.origin} at start)${saving}`);
@@ -409,7 +415,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
     const db = this.db;
     if (!db) return;
     try {
-      this.saveIndex();
+      await this.saveIndex();
     } catch {
       // Every write is already in SQLite; the next start catches the older index file up or rebuilds it.
     } finally {
@@ -417,6 +423,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
       this.walSync = undefined;
       this.statements = undefined;
       db.close();
+      await this.vectors.close();
     }
   }
 
@@ -431,49 +438,56 @@ export class SqliteEpisodicStore implements EpisodicStore {
   }
 
   /** Loads, catches up or rebuilds the vector index so it holds exactly the SQLite rows. */
-  private openIndex(): void {
+  private async openIndex(): Promise<void> {
     const meta = this.meta!;
     const rows = this.statement<{ n: number }>("SELECT count(*) AS n FROM memories").get()!.n;
     const savedAt = Number(meta.get("index_generation") ?? -1);
     const path = join(this.options.dir, this.layout.index);
-    if (savedAt >= 0 && savedAt <= this.generation && this.vectors.loadVerified(path, meta.get("index_sha256"))) {
-      if (savedAt < this.generation) this.catchUp(savedAt);
-      if (this.vectors.size === rows) {
+    if (savedAt >= 0 && savedAt <= this.generation && (await this.vectors.loadVerified(path, meta.get("index_sha256")))) {
+      if (savedAt < this.generation) await this.catchUp(savedAt);
+      if ((await this.vectors.size()) === rows) {
         this.origin = savedAt === this.generation ? "loaded" : "caught-up";
-        if (this.origin === "caught-up") this.saveIndex(true);
+        if (this.origin === "caught-up") await this.saveIndex(true);
         return;
       }
     }
-    this.rebuild();
+    await this.rebuild();
     this.origin = rows === 0 ? "empty" : "rebuilt";
-    this.saveIndex(true);
+    await this.saveIndex(true);
   }
 
-  private catchUp(savedAt: number): void {
+  private async catchUp(savedAt: number): Promise<void> {
     const gone = this.statement<{ key: number }>("SELECT key FROM vector_tombstones WHERE gen > ?").all(savedAt);
-    this.vectors.remove(gone.map((row) => row.key));
-    this.addRows(this.statement<{ key: number; embedding: Buffer }>("SELECT key, embedding FROM memories WHERE gen > ?").iterate(savedAt));
+    await this.vectors.remove(gone.map((row) => row.key));
+    await this.addRows(this.statement<{ key: number; embedding: Buffer }>("SELECT key, embedding FROM memories WHERE gen > ?").iterate(savedAt));
   }
 
-  private rebuild(): void {
-    this.vectors.clear();
-    this.addRows(this.statement<{ key: number; embedding: Buffer }>("SELECT key, embedding FROM memories").iterate());
+  /**
+   * Refills the index from SQLite. The rows are read and sent in the same
+   * turn as the clear, so a change committed later is sent after them and wins.
+   */
+  private async rebuild(): Promise<void> {
+    const cleared = this.vectors.clear();
+    await Promise.all([cleared, this.addRows(this.statement<{ key: number; embedding: Buffer }>("SELECT key, embedding FROM memories").iterate())]);
   }
 
-  private addRows(rows: Iterable<{ key: number; embedding: Buffer }>): void {
+  /** Sends the rows' vectors in batches, all in the calling turn (so in order with the caller's other changes). */
+  private async addRows(rows: Iterable<{ key: number; embedding: Buffer }>): Promise<void> {
     const dims = this.options.dimensions;
+    const sent: Promise<void>[] = [];
     let keys: number[] = [];
     let matrix = new Float32Array(REBUILD_BATCH * dims);
     for (const row of rows) {
       matrix.set(fromBlob(row.embedding), keys.length * dims);
       keys.push(row.key);
       if (keys.length === REBUILD_BATCH) {
-        this.vectors.put(keys, matrix);
+        sent.push(this.vectors.put(keys, matrix));
         keys = [];
         matrix = new Float32Array(REBUILD_BATCH * dims);
       }
     }
-    this.vectors.put(keys, matrix.subarray(0, keys.length * dims));
+    sent.push(this.vectors.put(keys, matrix.subarray(0, keys.length * dims)));
+    await Promise.all(sent);
   }
 
   /**
@@ -481,35 +495,49 @@ export class SqliteEpisodicStore implements EpisodicStore {
    * index along (rebuilding it from SQLite if a change fails half-way), and
    * never fail the write for the cache's sake.
    */
-  private applyToIndex(change: () => void, changes: number): void {
-    try {
-      change();
-    } catch {
-      this.rebuild();
-    }
+  private async applyToIndex(change: () => Promise<void>, changes: number): Promise<void> {
+    // Sent in the caller's turn, right after its commit: the worker applies changes in commit order.
+    const sent = change();
     this.changesSinceSave += changes;
-    if (this.changesSinceSave < this.saveIndexEvery) return;
     try {
-      this.saveIndex();
+      await sent;
+    } catch {
+      if (!this.db) return; // closed meanwhile: the next start catches up or rebuilds
+      await this.rebuild();
+    }
+    if (this.changesSinceSave < this.saveIndexEvery || this.saving || !this.db) return;
+    this.saving = true;
+    try {
+      await this.saveIndex();
       this.indexSaveError = undefined;
     } catch (error) {
       // Retried at the next change; until then a restart catches up from an older file.
       this.indexSaveError = (error as Error).message;
+    } finally {
+      this.saving = false;
     }
   }
 
-  /** Writes the index file and records its generation and hash; tombstones it covers are no longer needed. */
-  private saveIndex(force = false): void {
-    const db = this.db!;
+  /**
+   * Writes the index file and records its generation and hash; tombstones it
+   * covers are no longer needed. The save is sent after every change up to
+   * this generation (in commit order), so the file holds at least those;
+   * changes sent after it are caught up from SQLite at the next start.
+   */
+  private async saveIndex(force = false): Promise<void> {
     const meta = this.meta!;
-    if (!force && Number(meta.get("index_generation") ?? -1) === this.generation && this.changesSinceSave === 0) return;
-    const digest = this.vectors.saveAtomically(join(this.options.dir, this.layout.index));
+    const generation = this.generation;
+    const changes = this.changesSinceSave;
+    if (!force && Number(meta.get("index_generation") ?? -1) === generation && changes === 0) return;
+    const digest = await this.vectors.saveAtomically(join(this.options.dir, this.layout.index));
+    const db = this.db;
+    if (!db) return;
     db.transaction(() => {
-      meta.set("index_generation", this.generation);
+      meta.set("index_generation", generation);
       meta.set("index_sha256", digest);
-      this.statement("DELETE FROM vector_tombstones WHERE gen <= ?").run(this.generation);
+      this.statement("DELETE FROM vector_tombstones WHERE gen <= ?").run(generation);
     })();
-    this.changesSinceSave = 0;
+    this.changesSinceSave -= changes;
   }
 
   private toRow(memory: StoredMemory): Omit<MemoryRow, "key" | "gen"> {
