@@ -37,8 +37,9 @@
  *                                  each stretch until C calls finished in them, so slow batch
  *                                  calls are measured over a whole round; capped at BENCH_MAX_S=20)
  *   BENCH_DATA_ROOT=build/bench/data
- *   BENCH_CPU_PROF=1               run the memory service with --cpu-prof; one profile per measurement
- *                                  lands in build/bench/profiles/ (summarise with bench/cpuprofile-top.mjs)
+ *   BENCH_CPU_PROF=1               run the memory service with --cpu-prof; one directory per measurement
+ *                                  under build/bench/profiles/, one profile per thread (summarise each
+ *                                  with bench/cpuprofile-top.mjs)
  *   T4DM_*                         passed to the pod for what-if runs, except the ones set here
  *
  * Quick run: BENCH_RUNS=1 BENCH_SECONDS=1 BENCH_REMEMBER_CALLERS=16 node bench/remember.mjs
@@ -177,10 +178,12 @@ async function runT4dm(callers, batch, calls) {
   let client;
   try {
     const startedAt = process.hrtime.bigint();
-    const profileName = `memory-c${callers}-${batch === 1 ? "unary" : `batch${batch}`}-${Date.now()}.cpuprofile`;
+    // One directory per measurement, with V8's own file names: each thread (the main one, the
+    // vector index and snapshot workers) writes its own profile, and a fixed name would overwrite.
+    const profileDir = path.join(PROFILE_DIR, `memory-c${callers}-${batch === 1 ? "unary" : `batch${batch}`}-${process.hrtime.bigint()}`);
     // --cpu-prof is not allowed in NODE_OPTIONS, so it goes on the command line.
-    const memoryNodeArgs = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profileName}`] : [];
-    if (CPU_PROF) mkdirSync(PROFILE_DIR, { recursive: true });
+    const memoryNodeArgs = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+    if (CPU_PROF) mkdirSync(profileDir, { recursive: true });
     pod = await startPod({ dataDir: dir, env: withApiKeys(root), memoryNodeArgs });
     const podStartMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
     const memoryPid = pod.memory.child.pid;
@@ -274,7 +277,7 @@ async function runT4dm(callers, batch, calls) {
       walRecordsPerMemory: metrics.ww_applied_lsn !== undefined && answered > 0 ? metrics.ww_applied_lsn / answered : null,
       diskBytes: diskUse(dir),
       // V8 writes the profile only on a clean exit, so the memory service is stopped gracefully first (below).
-      cpuProfile: CPU_PROF ? path.join(PROFILE_DIR, profileName) : null,
+      cpuProfiles: CPU_PROF ? profileDir : null,
     };
   } finally {
     client?.close();
