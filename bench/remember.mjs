@@ -37,6 +37,9 @@
  *                                  each stretch until C calls finished in them, so slow batch
  *                                  calls are measured over a whole round; capped at BENCH_MAX_S=20)
  *   BENCH_DATA_ROOT=build/bench/data
+ *   BENCH_CPU_PROF=1               run the memory service with --cpu-prof; one directory per measurement
+ *                                  under build/bench/profiles/, one profile per thread (summarise each
+ *                                  with bench/cpuprofile-top.mjs)
  *   T4DM_*                         passed to the pod for what-if runs, except the ones set here
  *
  * Quick run: BENCH_RUNS=1 BENCH_SECONDS=1 BENCH_REMEMBER_CALLERS=16 node bench/remember.mjs
@@ -67,6 +70,8 @@ const CONTENT_BYTES = 256;
 const NAMESPACE = "bench";
 /** Distinct memories pre-encoded per mode; calls cycle through them. */
 const POOL = 16384;
+const CPU_PROF = process.env.BENCH_CPU_PROF === "1";
+const PROFILE_DIR = path.resolve("build/bench/profiles");
 const REDIS_ARGS = ["--appendonly", "yes", "--appendfsync", "always"];
 const exec = promisify(execFile);
 
@@ -173,7 +178,13 @@ async function runT4dm(callers, batch, calls) {
   let client;
   try {
     const startedAt = process.hrtime.bigint();
-    pod = await startPod({ dataDir: dir, env: withApiKeys(root) });
+    // One directory per measurement, with V8's own file names: each thread (the main one, the
+    // vector index and snapshot workers) writes its own profile, and a fixed name would overwrite.
+    const profileDir = path.join(PROFILE_DIR, `memory-c${callers}-${batch === 1 ? "unary" : `batch${batch}`}-${process.hrtime.bigint()}`);
+    // --cpu-prof is not allowed in NODE_OPTIONS, so it goes on the command line.
+    const memoryNodeArgs = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+    if (CPU_PROF) mkdirSync(profileDir, { recursive: true });
+    pod = await startPod({ dataDir: dir, env: withApiKeys(root), memoryNodeArgs });
     const podStartMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
     const memoryPid = pod.memory.child.pid;
     const sidecarPid = pod.sidecar.child.pid;
@@ -265,9 +276,12 @@ async function runT4dm(callers, batch, calls) {
       answeredMemories: answered,
       walRecordsPerMemory: metrics.ww_applied_lsn !== undefined && answered > 0 ? metrics.ww_applied_lsn / answered : null,
       diskBytes: diskUse(dir),
+      // V8 writes the profile only on a clean exit, so the memory service is stopped gracefully first (below).
+      cpuProfiles: CPU_PROF ? profileDir : null,
     };
   } finally {
     client?.close();
+    if (CPU_PROF) await pod?.memory.kill("SIGTERM");
     await pod?.stop();
     rmSync(root, { recursive: true, force: true });
   }
@@ -333,6 +347,22 @@ function childrenCpuSeconds() {
   } catch {
     return null;
   }
+}
+
+/**
+ * The memory service's CPU (user + system, all its threads, from /proc/<pid>/stat) per memory
+ * remembered in the window: what bounds throughput once fsync is amortized (issue #18).
+ * @param {string} what @param {Awaited<ReturnType<typeof runT4dm>>[]} xs
+ * @returns {import("./lib/report.mjs").Row}
+ */
+function cpuPerMemoryRow(what, xs) {
+  return {
+    section: "Durable writes",
+    metric: `${what}, memory-service CPU per remembered memory`,
+    unit: "ms",
+    value: summarize(xs.map((x) => x.memoryCpuMsPerMemory ?? NaN)),
+    note: "utime+stime of the memory process over the window / memories; lower is better",
+  };
 }
 
 /** @param {number[]} xs */
@@ -406,6 +436,7 @@ async function main() {
           note: `ratio T4DM/Redis, lower is better${goalP50 && p50Ratio.median > 2 ? `; ${LIMITS.unaryLatency(median(r.unary.map((x) => x.walRecordsPerMemory ?? NaN)))}` : ""}`,
         },
         { section, metric: `Remember, ${who}, p99`, unit: "ms", value: summarize(p99), anchor: { name: "Redis SET", value: summarize(redisP99) }, ratio: ratioOfRuns(p99, redisP99), note: "ratio T4DM/Redis, lower is better" },
+        cpuPerMemoryRow(`Remember, ${who}`, r.unary),
       );
     }
     if (batched) {
@@ -433,6 +464,7 @@ async function main() {
         },
         { section, metric: `BatchRemember x${BATCH}, ${who}, call p50`, unit: "ms", value: summarize(r.batch.map((x) => x.latency.p50Ms)), note: `per call of ${BATCH} memories` },
         { section, metric: `BatchRemember x${BATCH}, ${who}, call p99`, unit: "ms", value: summarize(r.batch.map((x) => x.latency.p99Ms)), note: `per call of ${BATCH} memories` },
+        cpuPerMemoryRow(`BatchRemember x${BATCH}, ${who}`, r.batch),
       );
     }
   }

@@ -38,3 +38,11 @@ export class StoreUnavailableError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** The embedded vector index (its worker thread) failed an operation or died; SQLite still holds every vector. */
+export class VectorIndexError extends Error {
+  override readonly name = "VectorIndexError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -7,8 +7,11 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { SqliteEpisodicStore, SqliteGraphStore } from "../src/index.js";
+// @ts-expect-error: a plain .mjs helper shared with the child process
+import { batch } from "./support/promoted-batch.mjs";
 
 const WRITER = fileURLToPath(new URL("./support/crash-writer.mjs", import.meta.url));
+const COMMIT_THEN_HANG = fileURLToPath(new URL("./support/commit-then-hang.mjs", import.meta.url));
 const DIST = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 const DIMS = 16;
 
@@ -69,6 +72,46 @@ describe("embedded stores after SIGKILL of the writing process", () => {
       }
       await episodic.close();
       await graph.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // The memory service logs STORE_SYNCED only after the batch's upsert resolved (after the SQLite
+  // WAL sync); killed in between, it redoes the whole batch after restart. The redo must leave one
+  // row and one vector per memory, and the commit made without a sync must survive the kill.
+  it("redo a batch committed but not yet acknowledged when the process died, idempotently", async () => {
+    expect(existsSync(DIST), "build libs/storage first (npx tsc -b libs/storage)").toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), "t4dm-redo-"));
+    const count = 40;
+    try {
+      const child = spawn(process.execPath, [COMMIT_THEN_HANG, dir, String(DIMS), String(count)], { stdio: ["ignore", "pipe", "pipe"] });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
+      for await (const line of createInterface({ input: child.stdout })) {
+        if (line === "committed") break;
+      }
+      child.kill("SIGKILL");
+      expect(await exited).toBe("SIGKILL");
+
+      const store = new SqliteEpisodicStore({ dir, dimensions: DIMS });
+      await store.init();
+      try {
+        expect((await store.count("ns-0")) + (await store.count("ns-1"))).toBe(count);
+        const memories = batch(DIMS, count) as Parameters<SqliteEpisodicStore["upsert"]>[0];
+        await store.upsert(memories);
+        expect((await store.count("ns-0")) + (await store.count("ns-1"))).toBe(count);
+        const health = await store.health();
+        expect(health.healthy, health.detail).toBe(true);
+        expect(health.detail).toContain(`${count} memories indexed`);
+        for (const memory of memories) {
+          const hits = await store.search(memory.namespace, memory.embedding, 2, {});
+          expect(hits[0]?.memory.id).toBe(memory.id);
+          expect(hits[0]?.similarity).toBeCloseTo(1, 5);
+          expect(hits.filter((hit) => hit.memory.id === memory.id)).toHaveLength(1);
+        }
+      } finally {
+        await store.close();
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -24,16 +24,16 @@ export interface Pod {
 /**
  * Starts a sidecar and a memory service on free ports over a fresh data
  * directory (or the given one), like one Kubernetes pod, and waits until both
- * listen.
+ * listen. `memoryNodeArgs` go to the memory service's node (e.g. --cpu-prof for a bench).
  */
-export async function startPod(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<Pod> {
+export async function startPod(options: { dataDir?: string; env?: Record<string, string>; memoryNodeArgs?: readonly string[] } = {}): Promise<Pod> {
   const data = options.dataDir ? { dir: options.dataDir, remove: () => {} } : makeDataDir();
   const env = { T4DM_DATA_DIR: data.dir, T4DM_GRPC_ADDR: "127.0.0.1:0", T4DM_HTTP_ADDR: "127.0.0.1:0", ...options.env };
   const sidecar = ServiceProcess.start("persistence", env);
   let memory: ServiceProcess | undefined;
   try {
     const sidecarListening = await sidecar.waitForEvent("grpc.listening");
-    memory = ServiceProcess.start("memory", env);
+    memory = ServiceProcess.start("memory", env, options.memoryNodeArgs);
     const [grpc, http] = await Promise.all([memory.waitForEvent("grpc.listening"), memory.waitForEvent("http.listening")]);
     // Ready means recovered and writing to the sidecar: what every test of the API needs.
     await memory.waitFor((line) => line.event === "readiness" && line.ready === true);

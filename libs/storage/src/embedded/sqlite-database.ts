@@ -5,16 +5,18 @@ export type SqliteDatabase = Database.Database;
 export type Statement<Params extends unknown[] | {} = unknown[], Row = unknown> = Database.Statement<Params, Row>;
 
 /**
- * Opens a SQLite file for a store: WAL so readers never block the writer,
- * synchronous=FULL so a committed transaction survives power loss (a store
- * write resolves only once durable).
+ * Opens a SQLite file for a store: WAL so readers never block the writer.
+ * synchronous=FULL (the default) so a committed transaction survives power
+ * loss before the write resolves; NORMAL only for a store that awaits a
+ * SqliteWalSync before it resolves a write (the sync then runs off the event
+ * loop instead of inside the commit).
  */
-export function openDatabase(path: string): SqliteDatabase {
+export function openDatabase(path: string, synchronous: "FULL" | "NORMAL" = "FULL"): SqliteDatabase {
   const db = new Database(path);
   try {
     const mode = db.pragma("journal_mode = WAL", { simple: true });
     if (mode !== "wal") throw new StoreConfigError(`${path}: SQLite refused WAL journal mode (got ${String(mode)})`);
-    db.pragma("synchronous = FULL");
+    db.pragma(`synchronous = ${synchronous}`);
     db.pragma("busy_timeout = 5000");
     db.pragma("foreign_keys = ON");
     return db;

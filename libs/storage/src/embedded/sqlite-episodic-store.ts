@@ -10,7 +10,9 @@ import { checkSchemaVersion, MetaTable, openDatabase, type SqliteDatabase, State
 import { buildLexicalIndex, lexicalColumns } from "./lexical-schema.js";
 import { queryTermCounts } from "./term-frequency.js";
 import { ScopeDirectory } from "./scope-directory.js";
-import { DEFAULT_HNSW, type HnswParams, VectorIndex } from "./vector-index.js";
+import { SqliteWalSync, type SyncFile } from "./sqlite-wal-sync.js";
+import { ThreadedVectorIndex } from "./threaded-vector-index.js";
+import { DEFAULT_HNSW, type HnswParams } from "./vector-index.js";
 
 export interface SqliteEpisodicStoreOptions {
   /** The store directory ($T4DM_DATA_DIR/store); created if missing. */
@@ -34,6 +36,8 @@ export interface SqliteEpisodicStoreOptions {
    * table of the same kind (GRAPH_MEMORY_LAYOUT).
    */
   layout?: MemoryTableLayout;
+  /** How the SQLite `-wal` file is made durable before a write resolves (fdatasync; a test may hold it back). */
+  syncFile?: SyncFile;
 }
 
 /** The files of one embedded memory table, and the store name its health reports under. */
@@ -62,16 +66,26 @@ const REBUILD_BATCH = 4096;
  * close and every `saveIndexEvery` changes, and on start it is loaded only if
  * its SHA-256 matches the one recorded in SQLite, then caught up with the
  * rows changed since (each row and each deletion carries the generation of
- * its write), else rebuilt from SQLite.
+ * its write), else rebuilt from SQLite. The index lives in a worker thread
+ * (ThreadedVectorIndex): a change is sent right after its SQLite commit, in
+ * commit order, so a search sent later sees it.
  *
  * Ids are unique per namespace: the same id in two namespaces is two
  * memories. One process owns a data directory at a time.
+ *
+ * Commits run with synchronous=NORMAL and a write resolves only after an
+ * fdatasync of the SQLite WAL file (SqliteWalSync) on libuv's thread pool:
+ * as durable as a FULL commit when the promise resolves, without blocking
+ * the event loop for the sync. A promotion is logged as stored (STORE_SYNCED)
+ * only after its upsert resolved, and redone after a crash until then, so a
+ * commit lost with the page cache is written again from the WAL.
  */
 export class SqliteEpisodicStore implements EpisodicStore {
   readonly backend = "embedded";
   private db: SqliteDatabase | undefined;
+  private walSync: SqliteWalSync | undefined;
   private meta: MetaTable | undefined;
-  private readonly vectors: VectorIndex;
+  private readonly vectors: ThreadedVectorIndex;
   /** Each row's namespace and kind, in memory, so searches neither count nor read out-of-scope rows. */
   private readonly directory = new ScopeDirectory();
   private readonly saveIndexEvery: number;
@@ -81,6 +95,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
   private closed = false;
   private origin: IndexOrigin = "empty";
   private indexSaveError: string | undefined;
+  private saving = false;
   private statements: StatementCache | undefined;
   private readonly layout: MemoryTableLayout;
 
@@ -89,7 +104,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
     if (!Number.isInteger(options.dimensions) || options.dimensions <= 0) {
       throw new StoreConfigError(`dimensions must be a positive integer, got ${options.dimensions}`);
     }
-    this.vectors = new VectorIndex(options.dimensions, { ...DEFAULT_HNSW, ...options.hnsw });
+    this.vectors = new ThreadedVectorIndex(options.dimensions, { ...DEFAULT_HNSW, ...options.hnsw });
     this.saveIndexEvery = options.saveIndexEvery ?? 10_000;
     this.exactSearchBelow = options.exactSearchBelow ?? 2_048;
   }
@@ -104,7 +119,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
     if (this.db) return;
     mkdirSync(this.options.dir, { recursive: true });
     const file = join(this.options.dir, this.layout.database);
-    const db = openDatabase(file);
+    const db = openDatabase(file, "NORMAL");
     try {
       const meta = new MetaTable(db);
       db.transaction(() => {
@@ -126,16 +141,19 @@ export class SqliteEpisodicStore implements EpisodicStore {
       })();
       this.generation = Number(meta.get("generation") ?? 0);
       this.db = db;
+      this.walSync = new SqliteWalSync(file, this.options.syncFile);
       this.meta = meta;
       this.statements = new StatementCache(db);
       for (const row of this.statement<{ key: number; namespace: string; kind: number }>("SELECT key, namespace, kind FROM memories").iterate()) {
         this.directory.set(row.key, row.namespace, row.kind);
       }
-      this.openIndex();
+      await this.openIndex();
     } catch (error) {
       this.db = undefined;
+      this.walSync = undefined;
       this.statements = undefined;
       db.close();
+      await this.vectors.close();
       throw error;
     }
   }
@@ -161,7 +179,8 @@ export class SqliteEpisodicStore implements EpisodicStore {
       matrix.set(vector, offset);
       offset += vector.length;
     }
-    this.applyToIndex(() => this.vectors.put([...latest.keys()], matrix), latest.size);
+    // The index insert (worker thread) and the WAL sync (thread pool) run at once, both off the event loop.
+    await Promise.all([this.applyToIndex(() => this.vectors.put([...latest.keys()], matrix), latest.size), this.walSync!.sync()]);
   }
 
   async get(namespace: string, id: string): Promise<StoredMemory | undefined> {
@@ -202,7 +221,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
     if (keys.length === 0) return;
     this.generation = generation;
     for (const key of keys) this.directory.remove(key);
-    this.applyToIndex(() => this.vectors.remove(keys), keys.length);
+    await Promise.all([this.applyToIndex(() => this.vectors.remove(keys), keys.length), this.walSync!.sync()]);
   }
 
   async findIds(namespace: string, filter: StoreFilter): Promise<string[]> {
@@ -233,7 +252,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
     let scored: Scored[] | undefined;
     const preferIndex = this.options.searchStrategy === "index";
     if (preferIndex || inScope > this.exactSearchBelow) {
-      const total = this.vectors.size;
+      const total = await this.vectors.size();
       // Twice k: HNSW reads a beam of expansionSearch (64) candidates anyway, and a filter that
       // passes fewer than k of them grows the fetch below; a larger first fetch cost 2 ms at 100k.
       let fetch = Math.min(total, Math.max(2 * k, Math.ceil((3 * k * total) / inScope)));
@@ -241,7 +260,7 @@ export class SqliteEpisodicStore implements EpisodicStore {
         // Reading as many candidate rows as the scope holds costs more than scanning the scope.
         if (!preferIndex && fetch >= inScope) break;
         // Only candidates in the namespace and kinds are read; SQLite applies the rest of the filter.
-        const keys = this.directory.filter(this.vectors.nearest(query, fetch), namespace, filter.kinds);
+        const keys = this.directory.filter(await this.vectors.nearest(query, fetch), namespace, filter.kinds);
         // "+namespace" keeps the planner on rowid lookups of the candidates instead of walking the namespace's index.
         const rows =
           keys.length === 0
@@ -357,11 +376,10 @@ export class SqliteEpisodicStore implements EpisodicStore {
   }
 
   /**
-   * One transaction for all the updates, committed without its own fsync
-   * (synchronous=NORMAL for this commit only): statistics are best effort,
-   * and an fsync per recall hit cost more than the rest of a Recall. In WAL
-   * mode the database stays consistent either way, and the next FULL commit
-   * syncs these pages with its own, so memories stay as durable as before.
+   * One transaction for all the updates, and no WAL sync awaited: statistics
+   * are best effort, and an fsync per recall hit cost more than the rest of a
+   * Recall. In WAL mode the database stays consistent either way, and the
+   * next write's sync makes these pages durable with its own.
    */
   async recordAccess(namespace: string, updates: readonly AccessUpdate[]): Promise<void> {
     const db = this.open();
@@ -371,14 +389,9 @@ export class SqliteEpisodicStore implements EpisodicStore {
     const statement = this.statement(
       "UPDATE memories SET access_count = ?, last_access_time = ?, reward_sum = ?, reward_count = ? WHERE namespace = ? AND id = ?",
     );
-    db.pragma("synchronous = NORMAL");
-    try {
-      db.transaction(() => {
-        for (const row of rows) statement.run(...row);
-      })();
-    } finally {
-      db.pragma("synchronous = FULL");
-    }
+    db.transaction(() => {
+      for (const row of rows) statement.run(...row);
+    })();
   }
 
   async health(): Promise<StoreHealth> {
@@ -386,7 +399,8 @@ export class SqliteEpisodicStore implements EpisodicStore {
     try {
       if (!this.db) return report(false, this.closed ? "closed" : "not initialised");
       const rows = this.statement<{ n: number }>("SELECT count(*) AS n FROM memories").get()!.n;
-      const indexed = this.vectors.size;
+      // Sent right after the count, so every change committed before the count is in the index by then.
+      const indexed = await this.vectors.size();
       if (indexed !== rows) return report(false, `sqlite holds ${rows} memories but the vector index ${indexed}`);
       const saving = this.indexSaveError ? `; the index file could not be written (${this.indexSaveError})` : "";
       return report(true, `sqlite ok; ${rows} memories indexed (index ${this.origin} at start)${saving}`);
@@ -401,13 +415,15 @@ export class SqliteEpisodicStore implements EpisodicStore {
     const db = this.db;
     if (!db) return;
     try {
-      this.saveIndex();
+      await this.saveIndex();
     } catch {
       // Every write is already in SQLite; the next start catches the older index file up or rebuilds it.
     } finally {
       this.db = undefined;
+      this.walSync = undefined;
       this.statements = undefined;
       db.close();
+      await this.vectors.close();
     }
   }
 
@@ -422,49 +438,56 @@ export class SqliteEpisodicStore implements EpisodicStore {
   }
 
   /** Loads, catches up or rebuilds the vector index so it holds exactly the SQLite rows. */
-  private openIndex(): void {
+  private async openIndex(): Promise<void> {
     const meta = this.meta!;
     const rows = this.statement<{ n: number }>("SELECT count(*) AS n FROM memories").get()!.n;
     const savedAt = Number(meta.get("index_generation") ?? -1);
     const path = join(this.options.dir, this.layout.index);
-    if (savedAt >= 0 && savedAt <= this.generation && this.vectors.loadVerified(path, meta.get("index_sha256"))) {
-      if (savedAt < this.generation) this.catchUp(savedAt);
-      if (this.vectors.size === rows) {
+    if (savedAt >= 0 && savedAt <= this.generation && (await this.vectors.loadVerified(path, meta.get("index_sha256")))) {
+      if (savedAt < this.generation) await this.catchUp(savedAt);
+      if ((await this.vectors.size()) === rows) {
         this.origin = savedAt === this.generation ? "loaded" : "caught-up";
-        if (this.origin === "caught-up") this.saveIndex(true);
+        if (this.origin === "caught-up") await this.saveIndex(true);
         return;
       }
     }
-    this.rebuild();
+    await this.rebuild();
     this.origin = rows === 0 ? "empty" : "rebuilt";
-    this.saveIndex(true);
+    await this.saveIndex(true);
   }
 
-  private catchUp(savedAt: number): void {
+  private async catchUp(savedAt: number): Promise<void> {
     const gone = this.statement<{ key: number }>("SELECT key FROM vector_tombstones WHERE gen > ?").all(savedAt);
-    this.vectors.remove(gone.map((row) => row.key));
-    this.addRows(this.statement<{ key: number; embedding: Buffer }>("SELECT key, embedding FROM memories WHERE gen > ?").iterate(savedAt));
+    await this.vectors.remove(gone.map((row) => row.key));
+    await this.addRows(this.statement<{ key: number; embedding: Buffer }>("SELECT key, embedding FROM memories WHERE gen > ?").iterate(savedAt));
   }
 
-  private rebuild(): void {
-    this.vectors.clear();
-    this.addRows(this.statement<{ key: number; embedding: Buffer }>("SELECT key, embedding FROM memories").iterate());
+  /**
+   * Refills the index from SQLite. The rows are read and sent in the same
+   * turn as the clear, so a change committed later is sent after them and wins.
+   */
+  private async rebuild(): Promise<void> {
+    const cleared = this.vectors.clear();
+    await Promise.all([cleared, this.addRows(this.statement<{ key: number; embedding: Buffer }>("SELECT key, embedding FROM memories").iterate())]);
   }
 
-  private addRows(rows: Iterable<{ key: number; embedding: Buffer }>): void {
+  /** Sends the rows' vectors in batches, all in the calling turn (so in order with the caller's other changes). */
+  private async addRows(rows: Iterable<{ key: number; embedding: Buffer }>): Promise<void> {
     const dims = this.options.dimensions;
+    const sent: Promise<void>[] = [];
     let keys: number[] = [];
     let matrix = new Float32Array(REBUILD_BATCH * dims);
     for (const row of rows) {
       matrix.set(fromBlob(row.embedding), keys.length * dims);
       keys.push(row.key);
       if (keys.length === REBUILD_BATCH) {
-        this.vectors.put(keys, matrix);
+        sent.push(this.vectors.put(keys, matrix));
         keys = [];
         matrix = new Float32Array(REBUILD_BATCH * dims);
       }
     }
-    this.vectors.put(keys, matrix.subarray(0, keys.length * dims));
+    sent.push(this.vectors.put(keys, matrix.subarray(0, keys.length * dims)));
+    await Promise.all(sent);
   }
 
   /**
@@ -472,35 +495,49 @@ export class SqliteEpisodicStore implements EpisodicStore {
    * index along (rebuilding it from SQLite if a change fails half-way), and
    * never fail the write for the cache's sake.
    */
-  private applyToIndex(change: () => void, changes: number): void {
-    try {
-      change();
-    } catch {
-      this.rebuild();
-    }
+  private async applyToIndex(change: () => Promise<void>, changes: number): Promise<void> {
+    // Sent in the caller's turn, right after its commit: the worker applies changes in commit order.
+    const sent = change();
     this.changesSinceSave += changes;
-    if (this.changesSinceSave < this.saveIndexEvery) return;
     try {
-      this.saveIndex();
+      await sent;
+    } catch {
+      if (!this.db) return; // closed meanwhile: the next start catches up or rebuilds
+      await this.rebuild();
+    }
+    if (this.changesSinceSave < this.saveIndexEvery || this.saving || !this.db) return;
+    this.saving = true;
+    try {
+      await this.saveIndex();
       this.indexSaveError = undefined;
     } catch (error) {
       // Retried at the next change; until then a restart catches up from an older file.
       this.indexSaveError = (error as Error).message;
+    } finally {
+      this.saving = false;
     }
   }
 
-  /** Writes the index file and records its generation and hash; tombstones it covers are no longer needed. */
-  private saveIndex(force = false): void {
-    const db = this.db!;
+  /**
+   * Writes the index file and records its generation and hash; tombstones it
+   * covers are no longer needed. The save is sent after every change up to
+   * this generation (in commit order), so the file holds at least those;
+   * changes sent after it are caught up from SQLite at the next start.
+   */
+  private async saveIndex(force = false): Promise<void> {
     const meta = this.meta!;
-    if (!force && Number(meta.get("index_generation") ?? -1) === this.generation && this.changesSinceSave === 0) return;
-    const digest = this.vectors.saveAtomically(join(this.options.dir, this.layout.index));
+    const generation = this.generation;
+    const changes = this.changesSinceSave;
+    if (!force && Number(meta.get("index_generation") ?? -1) === generation && changes === 0) return;
+    const digest = await this.vectors.saveAtomically(join(this.options.dir, this.layout.index));
+    const db = this.db;
+    if (!db) return;
     db.transaction(() => {
-      meta.set("index_generation", this.generation);
+      meta.set("index_generation", generation);
       meta.set("index_sha256", digest);
-      this.statement("DELETE FROM vector_tombstones WHERE gen <= ?").run(this.generation);
+      this.statement("DELETE FROM vector_tombstones WHERE gen <= ?").run(generation);
     })();
-    this.changesSinceSave = 0;
+    this.changesSinceSave -= changes;
   }
 
   private toRow(memory: StoredMemory): Omit<MemoryRow, "key" | "gen"> {
