@@ -1,4 +1,5 @@
 import { stateV1, walV1 } from "@t4dm/proto";
+import { floatsOf, memoryEmbedding } from "./packed-floats.js";
 
 /** A memory waiting in the buffer, with the evidence that decides its fate. */
 export interface BufferedItem {
@@ -64,7 +65,7 @@ export class MemoryBuffer {
         const memory = canonicalMemory(operation.value.memory!);
         this.items.set(memory.id, {
           memory,
-          embedding: Float32Array.from(memory.embedding),
+          embedding: memoryEmbedding(memory),
           evidence: initialEvidence(memory),
           accessCount: 0,
           rewardSum: 0,
@@ -95,11 +96,12 @@ export class MemoryBuffer {
       }
       case "bufferReembed": {
         // A memory's record keeps its history (gate features, cluster id); only the vector moves to the new embedder.
-        for (const { memoryId, embedding } of operation.value.memories) {
+        for (const { memoryId, embedding, embeddingF32 } of operation.value.memories) {
           const item = this.items.get(memoryId) ?? this.promotingItems.get(memoryId);
           if (!item) continue;
-          item.memory = { ...item.memory, embedding };
-          item.embedding = Float32Array.from(embedding);
+          // The record's form replaces the old one whole, so the state is what the record says.
+          item.memory = { ...item.memory, embedding, embeddingF32: ownedBytes(embeddingF32) };
+          item.embedding = floatsOf(embeddingF32, embedding);
         }
         return;
       }
@@ -141,7 +143,7 @@ export class MemoryBuffer {
       const memory = canonicalMemory(entry.memory!);
       return {
         memory,
-        embedding: Float32Array.from(memory.embedding),
+        embedding: memoryEmbedding(memory),
         evidence: entry.evidence,
         accessCount: entry.accessCount,
         lastAccessTime: entry.lastAccessTime,
@@ -174,10 +176,18 @@ export function effectiveEvidence(item: BufferedItem, now: Date): number {
 
 /**
  * Metadata with its keys sorted, so a state built live and one restored from
- * a checkpoint encode to the same bytes (and hash).
+ * a checkpoint encode to the same bytes (and hash). Packed vectors are
+ * copied: decoded bytes are views into the whole message they came in.
  */
 function canonicalMemory(memory: walV1.MemoryRecord): walV1.MemoryRecord {
   const metadata: Record<string, unknown> = {};
   for (const key of Object.keys(memory.metadata ?? {}).sort()) metadata[key] = memory.metadata[key];
-  return { ...memory, metadata };
+  return { ...memory, metadata, embeddingF32: ownedBytes(memory.embeddingF32), gateFeaturesF32: ownedBytes(memory.gateFeaturesF32) };
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/** A copy of `bytes` that owns its memory (empty stays the shared empty array). */
+function ownedBytes(bytes: Uint8Array | undefined): Uint8Array {
+  return bytes === undefined || bytes.byteLength === 0 ? NO_BYTES : new Uint8Array(bytes);
 }

@@ -1,4 +1,5 @@
 import { stateV1, walV1 } from "@t4dm/proto";
+import { centroidOf, packFloat32 } from "./packed-floats.js";
 import { dot, frozenNorm, norm, normalize } from "./vector.js";
 
 export const MAX_CLUSTERS_PER_NAMESPACE = 16;
@@ -57,7 +58,7 @@ export class Clusters {
       return {
         clusterId,
         similarity,
-        record: { namespace, clusterId, centroid: Array.from(normalize(embedding)), memberCount: 1 },
+        record: { namespace, clusterId, centroid: [], centroidF32: packFloat32(normalize(embedding)), memberCount: 1 },
       };
     }
     // The mean direction of all members: the old centroid weighted by its count.
@@ -67,7 +68,7 @@ export class Clusters {
     return {
       clusterId: target.id,
       similarity,
-      record: { namespace, clusterId: target.id, centroid: Array.from(normalize(sum)), memberCount: n + 1 },
+      record: { namespace, clusterId: target.id, centroid: [], centroidF32: packFloat32(normalize(sum)), memberCount: n + 1 },
     };
   }
 
@@ -112,11 +113,12 @@ export class Clusters {
    * a namespace beyond the limit evicts the least recently updated.
    */
   apply(update: walV1.ClusterUpdate): void {
-    if (update.centroid.length === 0) return;
+    const centroid = centroidOf(update);
+    if (centroid.length === 0) return;
     const clusters = this.namespaces.get(update.namespace) ?? [];
     const cluster: Cluster = {
       id: update.clusterId,
-      centroid: Float32Array.from(update.centroid),
+      centroid,
       memberCount: update.memberCount,
     };
     const index = clusters.findIndex((existing) => existing.id >= update.clusterId);
@@ -153,7 +155,7 @@ export class Clusters {
     const restored = new Clusters();
     for (const { namespace, clusters } of part) {
       for (const cluster of clusters) {
-        restored.apply({ namespace, clusterId: cluster.id, centroid: cluster.centroid, memberCount: cluster.memberCount });
+        restored.apply({ namespace, clusterId: cluster.id, centroid: cluster.centroid, centroidF32: new Uint8Array(0), memberCount: cluster.memberCount });
       }
     }
     return restored;

@@ -18,7 +18,9 @@ export type { KeyedRequest, RequestBody, RequestMatch } from "./request-match.js
 export type { RequestKey } from "./request-keys.js";
 export { requestSlot } from "./request-keys.js";
 export type { MemoryFilter, MetadataCondition } from "./filters.js";
-export { encodeEntry, operationType } from "./wal-entries.js";
+export { encodeEntry, operationType, packedForm } from "./wal-entries.js";
+export { packRemember, rememberSteps, stepsOf, RememberShapeError } from "./remember-record.js";
+export { packFloat32, unpackFloat32, floatsOf, memoryEmbedding, memoryGateFeatures, centroidOf, PackedFloatsError } from "./packed-floats.js";
 export type { EncodedEntry, Operation } from "./wal-entries.js";
 export { embedText, validateEmbedding } from "./embedder.js";
 export { cosine, normalize } from "./vector.js";

@@ -6,6 +6,7 @@ import { Gate } from "./gate.js";
 import { Neuromodulators } from "./neuromodulators.js";
 import { StoreOutbox } from "./outbox.js";
 import { Prng } from "./prng.js";
+import { rememberSteps } from "./remember-record.js";
 import { RetentionPolicies } from "./retention.js";
 import { RequestKeys } from "./request-keys.js";
 import { requestBodyHash } from "./request-match.js";
@@ -202,6 +203,10 @@ export class LearningState {
         return this.start(operation.value);
       case "stateReset":
         return this.reset(operation.value);
+      case "remember":
+        // The same change as the records it stands for, one after another, at this record's time.
+        for (const step of rememberSteps(operation.value)) this.applyEntry({ time: entry.time, operation: step });
+        return;
       case "bufferAdd": {
         this.buffer.apply(operation);
         const memory = operation.value.memory!;

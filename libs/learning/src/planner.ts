@@ -6,6 +6,8 @@ import type { LayerUpdate } from "./layer-updates.js";
 import { sumLayerUpdates } from "./layer-updates.js";
 import { combine, mergeRecord, nearDuplicate, valuesOf } from "./merge.js";
 import { modulationOf } from "./modulation.js";
+import { memoryGateFeatures, packFloat32 } from "./packed-floats.js";
+import { packRemember } from "./remember-record.js";
 import { matchRequest, requestBodyHash } from "./request-match.js";
 import { rankRecall, type Recalled, type RecallInput } from "./recall-ranking.js";
 import type { Scorer } from "./scorer.js";
@@ -52,9 +54,10 @@ export type RememberPlan =
   | { decision: "reused"; memoryId: string; operations: [] };
 
 /**
- * What a Remember would log: room made in the buffer (promotion, or in a
- * LEARNED namespace eviction with a reason, never a silent drop), the
- * cluster update, arousal and encoding, then the memory itself. A
+ * What a Remember would log: one REMEMBER record holding the room made in
+ * the buffer (promotion, or in a LEARNED namespace eviction with a reason,
+ * never a silent drop), the cluster update, arousal and encoding, then the
+ * memory itself. A
  * near-duplicate of a buffered memory is merged into it instead (one
  * MEMORY_MERGE). In a KEEP namespace (the default) the gate's probability
  * only weights the memory (its initial evidence); in a LEARNED one a
@@ -91,17 +94,18 @@ export function planRemember(state: LearningState, input: RememberInput, context
   const admitted = !gated || probability >= networks.gate.threshold(levels.acetylcholine);
   if (!admitted) return { decision: "rejected", admitProbability: probability, operations: [] };
 
-  const operations: Operation[] = [...makeRoom(state, context.now, 1)];
+  const steps: Operation[] = [...makeRoom(state, context.now, 1)];
   const assignment = state.clusters.planAssign(input.namespace, input.embedding);
-  operations.push({ $case: "clusterUpdate", value: assignment.record });
-  operations.push(state.neuromodulators.planNovelty(novelty));
-  operations.push(...state.neuromodulators.planEncoding());
+  steps.push({ $case: "clusterUpdate", value: assignment.record });
+  steps.push(state.neuromodulators.planNovelty(novelty));
+  steps.push(...state.neuromodulators.planEncoding());
   const memory: walV1.MemoryRecord = {
     id: context.newId(),
     namespace: input.namespace,
     kind: input.kind,
     content: input.content,
-    embedding: Array.from(input.embedding),
+    embedding: [],
+    embeddingF32: packFloat32(input.embedding),
     metadata: input.metadata,
     importance: Math.fround(input.importance),
     createTime: context.now,
@@ -109,11 +113,13 @@ export function planRemember(state: LearningState, input: RememberInput, context
     requestId: input.requestId,
     // The gate's real opinion, even when the caller bypassed it: evidence builds on it.
     admitProbability: probability,
-    gateFeatures: Array.from(features),
+    gateFeatures: [],
+    gateFeaturesF32: packFloat32(features),
     clusterId: assignment.clusterId,
   };
-  operations.push({ $case: "bufferAdd", value: { memory } });
-  return { decision: "admitted", memory, admitProbability: input.always ? 1 : probability, operations };
+  steps.push({ $case: "bufferAdd", value: { memory } });
+  // One record for the whole Remember (see remember-record.ts).
+  return { decision: "admitted", memory, admitProbability: input.always ? 1 : probability, operations: [{ $case: "remember", value: packRemember(steps) }] };
 }
 
 /**
@@ -329,9 +335,8 @@ export function planReinforce(state: LearningState, input: ReinforceInput): Rein
     scorerDeltas.push(scorer.learn(features, memoryReward, eligibility, learningRate));
     const item = state.buffer.get(memoryId) ?? state.buffer.getPromoting(memoryId);
     if (!item) return;
-    if (gateLearns && item.memory.gateFeatures.length > 0) {
-      gateDeltas.push(networks.gate.learn(Float32Array.from(item.memory.gateFeatures), memoryReward, eligibility, learningRate));
-    }
+    const gateFeatures = gateLearns ? memoryGateFeatures(item.memory) : undefined;
+    if (gateFeatures && gateFeatures.length > 0) gateDeltas.push(networks.gate.learn(gateFeatures, memoryReward, eligibility, learningRate));
     const gain = gains.get(memoryId) ?? { evidence: 0, reward: 0, count: 0 };
     gain.evidence += memoryReward * eligibility;
     gain.reward += memoryReward * share;

@@ -1,5 +1,6 @@
 import type { walV1 } from "@t4dm/proto";
 import type { LearningState } from "./learning-state.js";
+import { packFloat32 } from "./packed-floats.js";
 import { normalize } from "./vector.js";
 import type { Operation } from "./wal-entries.js";
 
@@ -69,14 +70,14 @@ export function planReembed(state: LearningState, input: ReembedPlanInput): Oper
     const vector = input.vectors.get(id);
     if (!vector) throw new Error(`no new vector for buffered memory ${id}`);
     if (vector.length !== input.embeddingDim) throw new RangeError(`the new vector of ${id} has ${vector.length} dimensions, not ${input.embeddingDim}`);
-    memories.push({ memoryId: id, embedding: Array.from(vector) });
+    memories.push({ memoryId: id, embedding: [], embeddingF32: packFloat32(vector) });
   }
   for (let i = 0; i < memories.length; i += perRecord) {
     batches.push([{ $case: "bufferReembed", value: { memories: memories.slice(i, i + perRecord) } }]);
   }
   const clusters: Operation[] = [];
   for (const { namespace, clusterId, centroid, count } of input.members.centroids()) {
-    clusters.push({ $case: "clusterUpdate", value: { namespace, clusterId, centroid: Array.from(centroid), memberCount: count } });
+    clusters.push({ $case: "clusterUpdate", value: { namespace, clusterId, centroid: [], centroidF32: packFloat32(centroid), memberCount: count } });
   }
   // Several ClusterUpdate records per submit, each one centroid.
   for (let i = 0; i < clusters.length; i += perRecord) batches.push(clusters.slice(i, i + perRecord));

@@ -1,4 +1,5 @@
 import { walV1 } from "@t4dm/proto";
+import { packClusterUpdate, packMemory, packMemoryEmbedding } from "./packed-floats.js";
 
 export type Operation = NonNullable<walV1.WalEntry["operation"]>;
 
@@ -21,6 +22,28 @@ export function operationType(operation: Operation): walV1.Operation {
 }
 
 export function encodeEntry(operation: Operation, time: Date): EncodedEntry {
-  const payload = Buffer.from(walV1.WalEntry.encode({ time, operation }).finish());
+  const payload = Buffer.from(walV1.WalEntry.encode({ time, operation: packedForm(operation) }).finish());
   return { opType: operationType(operation), payload, entry: walV1.WalEntry.decode(payload) };
+}
+
+/**
+ * The operation as written: memory embeddings, gate features, cluster
+ * centroids and re-embedded vectors in their packed float32 fields, whatever
+ * form the planner built them in (readers accept both; see packed-floats).
+ */
+export function packedForm(operation: Operation): Operation {
+  switch (operation.$case) {
+    case "bufferAdd":
+      return operation.value.memory ? { $case: "bufferAdd", value: { memory: packMemory(operation.value.memory) } } : operation;
+    case "remember": {
+      const { memory, clusterUpdate } = operation.value;
+      return { $case: "remember", value: { ...operation.value, memory: memory && packMemory(memory), clusterUpdate: clusterUpdate && packClusterUpdate(clusterUpdate) } };
+    }
+    case "clusterUpdate":
+      return { $case: "clusterUpdate", value: packClusterUpdate(operation.value) };
+    case "bufferReembed":
+      return { $case: "bufferReembed", value: { memories: operation.value.memories.map(packMemoryEmbedding) } };
+    default:
+      return operation;
+  }
 }

@@ -7,6 +7,7 @@ import {
   MAX_CLUSTERS_PER_NAMESPACE,
 } from "../src/clusters.js";
 import { normalize } from "../src/vector.js";
+import { packFloat32 } from "../src/packed-floats.js";
 import { mulberry32 as prng } from "@t4dm/testkit";
 
 function logged(update: walV1.ClusterUpdate): walV1.ClusterUpdate {
@@ -47,7 +48,7 @@ describe("Clusters", () => {
     const first = assign(clusters, "ns", x);
     expect(first.clusterId).toBe(FIRST_CLUSTER_ID);
     expect(first.similarity).toBe(0);
-    expect(first.record).toEqual({ namespace: "ns", clusterId: 1, centroid: Array.from(x), memberCount: 1 });
+    expect(first.record).toEqual({ namespace: "ns", clusterId: 1, centroid: [], centroidF32: packFloat32(x), memberCount: 1 });
     expect(clusters.clustersOf("ns")).toEqual([{ id: 1, centroid: x, memberCount: 1 }]);
     expect(clusters.clustersOf("other")).toEqual([]);
     expect(clusters.nearest("other", x)).toBeUndefined();
@@ -107,7 +108,7 @@ describe("Clusters", () => {
     expect(clusters.clustersOf("ns")[0]!.memberCount).toBe(2);
 
     // A stray record for a 17th cluster does not break the bound either.
-    clusters.apply({ namespace: "ns", clusterId: 99, centroid: Array.from(basis(dim, 17)), memberCount: 1 });
+    clusters.apply({ namespace: "ns", clusterId: 99, centroid: Array.from(basis(dim, 17)), centroidF32: new Uint8Array(0), memberCount: 1 });
     expect(clusters.clustersOf("ns").map((c) => c.id)).toEqual(ids);
   });
 

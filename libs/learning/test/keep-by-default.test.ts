@@ -6,7 +6,7 @@
  */
 import { walV1 } from "@t4dm/proto";
 import { describe, expect, it } from "vitest";
-import { embedText, LearningState, planConsolidation, planRemember, planRetention, type Operation, type RememberInput } from "../src/index.js";
+import { embedText, LearningState, planConsolidation, planRemember, planRetention, stepsOf, type Operation, type RememberInput } from "../src/index.js";
 import { Driver, mulberry32 } from "./support/driver.js";
 
 const DIM = 32;
@@ -44,6 +44,8 @@ function remember(driver: Driver, content: string, overrides: Partial<RememberIn
 
 const distinct = (i: number) => `alpha${i} beta${i * 7} gamma${i * 13}`;
 const cases = (operations: readonly Operation[]) => operations.map((operation) => operation.$case);
+/** Every logged change, a REMEMBER record's steps included. */
+const logged = (driver: Driver) => driver.log.flatMap((entry) => stepsOf(entry.entry.operation));
 
 describe("retention KEEP (the default)", () => {
   it("never rejects and never evicts under buffer pressure: every memory is buffered, promoting, or promoted", () => {
@@ -51,8 +53,8 @@ describe("retention KEEP (the default)", () => {
     const planned = [];
     for (let i = 0; i < 30; i++) planned.push(remember(driver, distinct(i)));
     expect(planned.map((plan) => plan.decision)).toEqual(planned.map(() => "admitted"));
-    expect(driver.log.some((entry) => entry.entry.operation?.$case === "bufferRemove")).toBe(false);
-    const promoted = driver.log.filter((entry) => entry.entry.operation?.$case === "bufferPromote").length;
+    expect(logged(driver).some((operation) => operation.$case === "bufferRemove")).toBe(false);
+    const promoted = logged(driver).filter((operation) => operation.$case === "bufferPromote").length;
     expect(promoted + driver.state.buffer.size).toBe(30);
   });
 
@@ -135,7 +137,7 @@ describe("retention LEARNED (explicit)", () => {
   it("keeps the learned discarding: weak memories are evicted under pressure and by LIGHT, with reasons", () => {
     const driver = started(LEARNED);
     for (let i = 0; i < 8; i++) remember(driver, distinct(i), { always: true });
-    expect(driver.log.some((entry) => entry.entry.operation?.$case === "bufferRemove" && entry.entry.operation.value.reason === walV1.RemovalReason.REMOVAL_REASON_CAPACITY)).toBe(true);
+    expect(logged(driver).some((operation) => operation.$case === "bufferRemove" && operation.value.reason === walV1.RemovalReason.REMOVAL_REASON_CAPACITY)).toBe(true);
     const plan = planConsolidation(driver.state, "ns", false, driver.now());
     expect(plan.evicted).toBeGreaterThan(0);
   });

@@ -3,7 +3,7 @@
 // state (a killed re-embed) they reach the state an uninterrupted run reaches.
 import { walV1 } from "@t4dm/proto";
 import { describe, expect, it } from "vitest";
-import { CentroidSums, embedText, LearningState, planRecall, planRemember, planReembed, type ReembedPlanInput } from "../src/index.js";
+import { CentroidSums, embedText, LearningState, planRecall, planRemember, planReembed, memoryEmbedding, type ReembedPlanInput } from "../src/index.js";
 import { Driver, mulberry32 } from "./support/driver.js";
 
 const OLD_DIM = 64;
@@ -55,7 +55,7 @@ describe("re-embed records", () => {
     expect(state.embeddingDim).toBe(NEW_DIM);
     for (const item of state.buffer.all()) {
       expect(Array.from(item.embedding)).toEqual(Array.from(embedText(item.memory.content, NEW_DIM)));
-      expect(item.memory.embedding).toHaveLength(NEW_DIM);
+      expect(memoryEmbedding(item.memory)).toHaveLength(NEW_DIM);
     }
     expect(state.traces.snapshot()).toEqual([]);
     expect(state.networks!.gate.projection).toHaveLength(16 * NEW_DIM);
@@ -109,7 +109,7 @@ describe("re-embed records", () => {
   it("a buffer record for an unknown id changes nothing; a plan without a buffered memory's vector is refused", () => {
     const driver = populated();
     const before = driver.state.hash();
-    driver.commit([{ $case: "bufferReembed", value: { memories: [{ memoryId: "nope", embedding: [1] }] } }], driver.state.time!);
+    driver.commit([{ $case: "bufferReembed", value: { memories: [{ memoryId: "nope", embedding: [1], embeddingF32: new Uint8Array(0) }] } }], driver.state.time!);
     expect({ ...driver.state.snapshot(), appliedLsn: 0 }).toEqual({ ...LearningState.decode(driver.state.encode()).snapshot(), appliedLsn: 0 });
     expect(driver.state.hash()).not.toEqual(before); // only the LSN moved
     const input = newVectors(driver.state);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { stateV1, walV1 } from "@t4dm/proto";
-import { embedText, encodeEntry, LearningState, LEGACY_SCORER_FEATURES, planRecall, planReinforce, planRemember, queryTerms, SCORER_FEATURES, type Operation } from "../src/index.js";
+import { embedText, encodeEntry, LearningState, LEGACY_SCORER_FEATURES, planRecall, planReinforce, planRemember, queryTerms, SCORER_FEATURES, stepsOf, type Operation } from "../src/index.js";
 import { Driver, mulberry32 } from "./support/driver.js";
 
 const WORDS = "alpha beta gamma delta rust go python deploy kubernetes cache latency memory budget invoice tax cat dog".split(" ");
@@ -66,7 +66,10 @@ describe("invariant I1: checkpoint at any LSN + replay equals the live state, bi
       for (let i = 0; i < 250; i++) step(driver, recalls);
       const total = driver.log.length;
       expect(total).toBeGreaterThan(300);
-      for (const encoded of driver.log) covered.add(encoded.entry.operation!.$case);
+      for (const encoded of driver.log) {
+        covered.add(encoded.entry.operation!.$case);
+        for (const step of stepsOf(encoded.entry.operation)) covered.add(step.$case);
+      }
       expect(driver.state.buffer.size).toBeLessThanOrEqual(6);
 
       // A cold replay from LSN 1 reaches the same hash at every LSN.
@@ -92,7 +95,7 @@ describe("invariant I1: checkpoint at any LSN + replay equals the live state, bi
   }
 
   it("the runs exercised promotion, eviction, learning, traces and clusters", () => {
-    for (const kind of ["bufferAdd", "bufferPromote", "bufferRemove", "bufferEvidence", "scorerWeightUpdate", "gateWeightUpdate", "traceCreate", "traceDecay", "traceUpdate", "dopamineExpectation", "serotoninMood", "norepinephrineArousal", "acetylcholineEncoding", "clusterUpdate"]) {
+    for (const kind of ["remember", "bufferAdd", "bufferPromote", "bufferRemove", "bufferEvidence", "scorerWeightUpdate", "gateWeightUpdate", "traceCreate", "traceDecay", "traceUpdate", "dopamineExpectation", "serotoninMood", "norepinephrineArousal", "acetylcholineEncoding", "clusterUpdate"]) {
       expect(covered.has(kind), kind).toBe(true);
     }
   });

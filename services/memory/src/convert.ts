@@ -1,4 +1,4 @@
-import { initialEvidence, type BufferedItem } from "@t4dm/learning";
+import { initialEvidence, memoryEmbedding, type BufferedItem } from "@t4dm/learning";
 import type { StoredMemory } from "@t4dm/storage";
 import { memoryV1, walV1 } from "@t4dm/proto";
 
@@ -18,7 +18,7 @@ export function publicEvictionReason(reason: walV1.RemovalReason): memoryV1.Evic
 
 /** A memory as its Remember planned it, in the shape of a fresh buffer item. */
 export function plannedItem(memory: walV1.MemoryRecord): BufferedItem {
-  return { memory, embedding: Float32Array.from(memory.embedding), evidence: initialEvidence(memory), accessCount: 0, rewardSum: 0, rewardCount: 0 };
+  return { memory, embedding: memoryEmbedding(memory), evidence: initialEvidence(memory), accessCount: 0, rewardSum: 0, rewardCount: 0 };
 }
 
 /** The public view of a memory the learning state holds. */
@@ -53,6 +53,7 @@ export function storedItem(memory: StoredMemory): BufferedItem {
       kind: memory.kind,
       content: memory.content,
       embedding: [],
+      embeddingF32: new Uint8Array(0),
       metadata: memory.metadata,
       importance: memory.importance,
       createTime: memory.createTime,
@@ -60,6 +61,7 @@ export function storedItem(memory: StoredMemory): BufferedItem {
       requestId: "",
       admitProbability: 0,
       gateFeatures: [],
+      gateFeaturesF32: new Uint8Array(0),
       clusterId: memory.clusterId,
     },
     embedding: memory.embedding,

@@ -1,4 +1,5 @@
 import type { Config } from "@t4dm/config";
+import { stepsOf } from "@t4dm/learning";
 import { walV1, type persistenceV1 } from "@t4dm/proto";
 import { UnavailableError } from "@t4dm/rpc";
 import type { ServiceMetrics } from "./service-metrics.js";
@@ -99,7 +100,10 @@ export async function startEngine(
       if (!metrics) return;
       metrics.recordsApplied.add(entries.length);
       for (const entry of entries) {
-        if (entry.operation?.$case === "bufferRemove") metrics.evictions.add(1, { reason: walV1.removalReasonToJSON(entry.operation.value.reason) });
+        // A REMEMBER record's evictions count too.
+        for (const step of stepsOf(entry.operation)) {
+          if (step.$case === "bufferRemove") metrics.evictions.add(1, { reason: walV1.removalReasonToJSON(step.value.reason) });
+        }
       }
     },
   });

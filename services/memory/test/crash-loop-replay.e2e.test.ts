@@ -2,8 +2,11 @@ import { describe, expect, it } from "vitest";
 import { adminV1, memoryV1 } from "@t4dm/proto";
 import { call, connectClients, makeDataDir, ServiceProcess, type LogLine } from "@t4dm/testkit";
 
-/** The record-count trigger: small, so a few short lives each apply fewer records than it. */
-const EVERY_RECORDS = 400;
+/**
+ * The record-count trigger: small, so a few short lives each apply fewer records than it
+ * (a life logs about one record per Remember since REMEMBER records; it was about five).
+ */
+const EVERY_RECORDS = 80;
 // Enough lives for the replay to outgrow the trigger at least twice, with room for a few records more or less per life.
 const CYCLES = 16;
 /** Remembers per life: well under EVERY_RECORDS records, so no process reaches the trigger alone. */

@@ -264,6 +264,30 @@ describe("t4dm-wal records", () => {
     ]);
   });
 
+  it("prints both WAL formats' vectors as numbers: repeated floats (older records) and packed float32 (REMEMBER)", async () => {
+    const vector = [0.5, -0.25, 1];
+    const memory = (id: string, packed: boolean): walV1.MemoryRecord =>
+      walV1.MemoryRecord.fromPartial(packed ? { id, embeddingF32: new Uint8Array(Float32Array.from(vector).buffer) } : { id, embedding: vector });
+    const old = entry({ $case: "bufferAdd", value: { memory: memory("m-old", false) } });
+    const remember = entry({
+      $case: "remember",
+      value: walV1.Remember.fromPartial({
+        clusterUpdate: { namespace: "ns", clusterId: 1, centroidF32: new Uint8Array(Float32Array.from(vector).buffer), memberCount: 1 },
+        memory: memory("m-new", true),
+      }),
+    });
+    const { dataDir } = await buildDataDir([[start("a"), old, remember]]);
+    const { code, stdout } = run("records", dataDir, "--from", "2", "--json");
+    expect(code).toBe(0);
+    const [first, second] = stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { op: string; entry: Record<string, Record<string, Record<string, unknown>>> });
+    expect(first!.op).toBe("OPERATION_BUFFER_ADD");
+    expect(first!.entry.bufferAdd!.memory).toMatchObject({ id: "m-old", embedding: vector });
+    expect(second!.op).toBe("OPERATION_REMEMBER");
+    expect(second!.entry.remember!.memory).toMatchObject({ id: "m-new", embeddingF32: vector });
+    expect(second!.entry.remember!.clusterUpdate).toMatchObject({ centroidF32: vector });
+    expect(run("verify", dataDir).code).toBe(0);
+  });
+
   it("stops at the first invalid frame and says why", async () => {
     const { dataDir, segments } = await standard();
     await flipByte(segments[0]!.file, segments[0]!.offsets[1]! + 4); // LSN 2's length field

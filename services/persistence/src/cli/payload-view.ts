@@ -34,8 +34,29 @@ export function operationName(opType: number): string {
   return name === "UNRECOGNIZED" ? `UNRECOGNIZED(${opType})` : name;
 }
 
+/**
+ * The entry as proto JSON, with packed float32 vectors (the `…_f32` bytes
+ * fields of newer records) shown as numbers like the repeated floats of
+ * older ones, not as base64.
+ */
 export function entryToJson(entry: walV1.WalEntry): unknown {
-  return walV1.WalEntry.toJSON(entry);
+  return withPackedFloats(walV1.WalEntry.toJSON(entry));
+}
+
+function withPackedFloats(json: unknown): unknown {
+  if (Array.isArray(json)) return json.map(withPackedFloats);
+  if (json === null || typeof json !== "object") return json;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(json)) {
+    out[key] = key.endsWith("F32") && typeof value === "string" ? float32sOf(Buffer.from(value, "base64")) : withPackedFloats(value);
+  }
+  return out;
+}
+
+/** Float32 little-endian values; a ragged tail (a record replay would refuse) is shown as its bytes. */
+function float32sOf(bytes: Buffer): number[] | string {
+  if (bytes.length % 4 !== 0) return `<${bytes.length} bytes, not float32s>`;
+  return Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
 }
 
 /**

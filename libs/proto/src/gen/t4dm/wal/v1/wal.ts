@@ -20,6 +20,7 @@ export enum Operation {
   OPERATION_BUFFER_PROMOTE = 12,
   OPERATION_BUFFER_EVIDENCE = 13,
   OPERATION_BUFFER_REEMBED = 14,
+  OPERATION_REMEMBER = 15,
   OPERATION_GATE_WEIGHT_UPDATE = 20,
   OPERATION_SCORER_WEIGHT_UPDATE = 21,
   OPERATION_DOPAMINE_EXPECTATION = 30,
@@ -63,6 +64,9 @@ export function operationFromJSON(object: any): Operation {
     case 14:
     case "OPERATION_BUFFER_REEMBED":
       return Operation.OPERATION_BUFFER_REEMBED;
+    case 15:
+    case "OPERATION_REMEMBER":
+      return Operation.OPERATION_REMEMBER;
     case 20:
     case "OPERATION_GATE_WEIGHT_UPDATE":
       return Operation.OPERATION_GATE_WEIGHT_UPDATE;
@@ -144,6 +148,8 @@ export function operationToJSON(object: Operation): string {
       return "OPERATION_BUFFER_EVIDENCE";
     case Operation.OPERATION_BUFFER_REEMBED:
       return "OPERATION_BUFFER_REEMBED";
+    case Operation.OPERATION_REMEMBER:
+      return "OPERATION_REMEMBER";
     case Operation.OPERATION_GATE_WEIGHT_UPDATE:
       return "OPERATION_GATE_WEIGHT_UPDATE";
     case Operation.OPERATION_SCORER_WEIGHT_UPDATE:
@@ -468,6 +474,7 @@ export interface WalEntry {
     | { $case: "bufferPromote"; value: BufferPromote }
     | { $case: "bufferEvidence"; value: BufferEvidence }
     | { $case: "bufferReembed"; value: BufferReembed }
+    | { $case: "remember"; value: Remember }
     | { $case: "gateWeightUpdate"; value: GateWeightUpdate }
     | { $case: "scorerWeightUpdate"; value: ScorerWeightUpdate }
     | { $case: "dopamineExpectation"; value: DopamineExpectation }
@@ -512,6 +519,13 @@ export interface MemoryRecord {
   gateFeatures: number[];
   /** The cluster the embedding joined (see ClusterUpdate). */
   clusterId: number;
+  /**
+   * Packed float32 little-endian forms of embedding and gate_features: what
+   * writers since one-record Remember use (decoded without a per-float loop).
+   * A record carries a vector in one of the two forms; the other stays empty.
+   */
+  embeddingF32: Uint8Array;
+  gateFeaturesF32: Uint8Array;
 }
 
 export interface MemoryRecord_MetadataEntry {
@@ -521,6 +535,34 @@ export interface MemoryRecord_MetadataEntry {
 
 export interface BufferAdd {
   memory: MemoryRecord | undefined;
+}
+
+/**
+ * Everything one admitted Remember changes, in one record. Older WALs hold
+ * the same change as a sequence of records (BUFFER_PROMOTE or BUFFER_REMOVE
+ * for each item leaving, CLUSTER_UPDATE, NOREPINEPHRINE_AROUSAL,
+ * ACETYLCHOLINE_ENCODING, BUFFER_ADD); applying this record is applying
+ * that sequence, in that order, at the record's time.
+ */
+export interface Remember {
+  /** Room made in the buffer, in order. */
+  leaving: BufferLeave[];
+  /** The cluster the memory joins. */
+  clusterUpdate:
+    | ClusterUpdate
+    | undefined;
+  /** Arousal moved by the memory's novelty. */
+  arousal:
+    | NorepinephrineArousal
+    | undefined;
+  /** Acetylcholine moved towards encoding; absent when it did not move. */
+  encoding: AcetylcholineEncoding | undefined;
+  memory: MemoryRecord | undefined;
+}
+
+/** One item leaving the buffer to make room: promoted, or evicted with a reason. */
+export interface BufferLeave {
+  leave: { $case: "promote"; value: BufferPromote } | { $case: "remove"; value: BufferRemove } | undefined;
 }
 
 export interface BufferRemove {
@@ -686,6 +728,8 @@ export interface ClusterUpdate {
   clusterId: number;
   centroid: number[];
   memberCount: number;
+  /** centroid packed as float32 little-endian (newer writers); see MemoryRecord.embedding_f32. */
+  centroidF32: Uint8Array;
 }
 
 export interface MemoryDelete {
@@ -794,6 +838,8 @@ export interface BufferReembed {
 export interface MemoryEmbedding {
   memoryId: string;
   embedding: number[];
+  /** embedding packed as float32 little-endian (newer writers); see MemoryRecord.embedding_f32. */
+  embeddingF32: Uint8Array;
 }
 
 /**
@@ -859,6 +905,9 @@ export const WalEntry: MessageFns<WalEntry> = {
         break;
       case "bufferReembed":
         BufferReembed.encode(message.operation.value, writer.uint32(114).fork()).join();
+        break;
+      case "remember":
+        Remember.encode(message.operation.value, writer.uint32(122).fork()).join();
         break;
       case "gateWeightUpdate":
         GateWeightUpdate.encode(message.operation.value, writer.uint32(162).fork()).join();
@@ -983,6 +1032,14 @@ export const WalEntry: MessageFns<WalEntry> = {
             }
 
             message.operation = { $case: "bufferReembed", value: BufferReembed.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.operation = { $case: "remember", value: Remember.decode(reader, reader.uint32()) };
             continue;
           }
           case 20: {
@@ -1198,6 +1255,8 @@ export const WalEntry: MessageFns<WalEntry> = {
         ? { $case: "bufferReembed", value: BufferReembed.fromJSON(object.bufferReembed) }
         : isSet(object.buffer_reembed)
         ? { $case: "bufferReembed", value: BufferReembed.fromJSON(object.buffer_reembed) }
+        : isSet(object.remember)
+        ? { $case: "remember", value: Remember.fromJSON(object.remember) }
         : isSet(object.gateWeightUpdate)
         ? { $case: "gateWeightUpdate", value: GateWeightUpdate.fromJSON(object.gateWeightUpdate) }
         : isSet(object.gate_weight_update)
@@ -1297,6 +1356,8 @@ export const WalEntry: MessageFns<WalEntry> = {
       obj.bufferEvidence = BufferEvidence.toJSON(message.operation.value);
     } else if (message.operation?.$case === "bufferReembed") {
       obj.bufferReembed = BufferReembed.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "remember") {
+      obj.remember = Remember.toJSON(message.operation.value);
     } else if (message.operation?.$case === "gateWeightUpdate") {
       obj.gateWeightUpdate = GateWeightUpdate.toJSON(message.operation.value);
     } else if (message.operation?.$case === "scorerWeightUpdate") {
@@ -1375,6 +1436,12 @@ export const WalEntry: MessageFns<WalEntry> = {
       case "bufferReembed": {
         if (object.operation?.value !== undefined && object.operation?.value !== null) {
           message.operation = { $case: "bufferReembed", value: BufferReembed.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "remember": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "remember", value: Remember.fromPartial(object.operation.value) };
         }
         break;
       }
@@ -1539,6 +1606,8 @@ function createBaseMemoryRecord(): MemoryRecord {
     admitProbability: 0,
     gateFeatures: [],
     clusterId: 0,
+    embeddingF32: new Uint8Array(0),
+    gateFeaturesF32: new Uint8Array(0),
   };
 }
 
@@ -1592,6 +1661,12 @@ export const MemoryRecord: MessageFns<MemoryRecord> = {
     }
     if (message.clusterId !== 0) {
       writer.uint32(104).uint32(message.clusterId);
+    }
+    if (message.embeddingF32.length !== 0) {
+      writer.uint32(114).bytes(message.embeddingF32);
+    }
+    if (message.gateFeaturesF32.length !== 0) {
+      writer.uint32(122).bytes(message.gateFeaturesF32);
     }
     return writer;
   },
@@ -1736,6 +1811,22 @@ export const MemoryRecord: MessageFns<MemoryRecord> = {
             message.clusterId = reader.uint32();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.embeddingF32 = reader.bytes();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.gateFeaturesF32 = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1802,6 +1893,16 @@ export const MemoryRecord: MessageFns<MemoryRecord> = {
         : isSet(object.cluster_id)
         ? globalThis.Number(object.cluster_id)
         : 0,
+      embeddingF32: isSet(object.embeddingF32)
+        ? bytesFromBase64(object.embeddingF32)
+        : isSet(object.embedding_f32)
+        ? bytesFromBase64(object.embedding_f32)
+        : new Uint8Array(0),
+      gateFeaturesF32: isSet(object.gateFeaturesF32)
+        ? bytesFromBase64(object.gateFeaturesF32)
+        : isSet(object.gate_features_f32)
+        ? bytesFromBase64(object.gate_features_f32)
+        : new Uint8Array(0),
     };
   },
 
@@ -1852,6 +1953,12 @@ export const MemoryRecord: MessageFns<MemoryRecord> = {
     if (message.clusterId !== 0) {
       obj.clusterId = Math.round(message.clusterId);
     }
+    if (message.embeddingF32.length !== 0) {
+      obj.embeddingF32 = base64FromBytes(message.embeddingF32);
+    }
+    if (message.gateFeaturesF32.length !== 0) {
+      obj.gateFeaturesF32 = base64FromBytes(message.gateFeaturesF32);
+    }
     return obj;
   },
 
@@ -1881,6 +1988,8 @@ export const MemoryRecord: MessageFns<MemoryRecord> = {
     message.admitProbability = object.admitProbability ?? 0;
     message.gateFeatures = object.gateFeatures?.map((e) => e) || [];
     message.clusterId = object.clusterId ?? 0;
+    message.embeddingF32 = object.embeddingF32 ?? new Uint8Array(0);
+    message.gateFeaturesF32 = object.gateFeaturesF32 ?? new Uint8Array(0);
     return message;
   },
 };
@@ -2035,6 +2144,252 @@ export const BufferAdd: MessageFns<BufferAdd> = {
     message.memory = (object.memory !== undefined && object.memory !== null)
       ? MemoryRecord.fromPartial(object.memory)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseRemember(): Remember {
+  return { leaving: [], clusterUpdate: undefined, arousal: undefined, encoding: undefined, memory: undefined };
+}
+
+export const Remember: MessageFns<Remember> = {
+  encode(message: Remember, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.leaving) {
+      BufferLeave.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.clusterUpdate !== undefined) {
+      ClusterUpdate.encode(message.clusterUpdate, writer.uint32(18).fork()).join();
+    }
+    if (message.arousal !== undefined) {
+      NorepinephrineArousal.encode(message.arousal, writer.uint32(26).fork()).join();
+    }
+    if (message.encoding !== undefined) {
+      AcetylcholineEncoding.encode(message.encoding, writer.uint32(34).fork()).join();
+    }
+    if (message.memory !== undefined) {
+      MemoryRecord.encode(message.memory, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Remember {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemember();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.leaving.push(BufferLeave.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clusterUpdate = ClusterUpdate.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.arousal = NorepinephrineArousal.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.encoding = AcetylcholineEncoding.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.memory = MemoryRecord.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Remember {
+    return {
+      leaving: globalThis.Array.isArray(object?.leaving) ? object.leaving.map((e: any) => BufferLeave.fromJSON(e)) : [],
+      clusterUpdate: isSet(object.clusterUpdate)
+        ? ClusterUpdate.fromJSON(object.clusterUpdate)
+        : isSet(object.cluster_update)
+        ? ClusterUpdate.fromJSON(object.cluster_update)
+        : undefined,
+      arousal: isSet(object.arousal) ? NorepinephrineArousal.fromJSON(object.arousal) : undefined,
+      encoding: isSet(object.encoding) ? AcetylcholineEncoding.fromJSON(object.encoding) : undefined,
+      memory: isSet(object.memory) ? MemoryRecord.fromJSON(object.memory) : undefined,
+    };
+  },
+
+  toJSON(message: Remember): unknown {
+    const obj: any = {};
+    if (message.leaving?.length) {
+      obj.leaving = message.leaving.map((e) => BufferLeave.toJSON(e));
+    }
+    if (message.clusterUpdate !== undefined) {
+      obj.clusterUpdate = ClusterUpdate.toJSON(message.clusterUpdate);
+    }
+    if (message.arousal !== undefined) {
+      obj.arousal = NorepinephrineArousal.toJSON(message.arousal);
+    }
+    if (message.encoding !== undefined) {
+      obj.encoding = AcetylcholineEncoding.toJSON(message.encoding);
+    }
+    if (message.memory !== undefined) {
+      obj.memory = MemoryRecord.toJSON(message.memory);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Remember>, I>>(base?: I): Remember {
+    return Remember.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Remember>, I>>(object: I): Remember {
+    const message = createBaseRemember();
+    message.leaving = object.leaving?.map((e) => BufferLeave.fromPartial(e)) || [];
+    message.clusterUpdate = (object.clusterUpdate !== undefined && object.clusterUpdate !== null)
+      ? ClusterUpdate.fromPartial(object.clusterUpdate)
+      : undefined;
+    message.arousal = (object.arousal !== undefined && object.arousal !== null)
+      ? NorepinephrineArousal.fromPartial(object.arousal)
+      : undefined;
+    message.encoding = (object.encoding !== undefined && object.encoding !== null)
+      ? AcetylcholineEncoding.fromPartial(object.encoding)
+      : undefined;
+    message.memory = (object.memory !== undefined && object.memory !== null)
+      ? MemoryRecord.fromPartial(object.memory)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseBufferLeave(): BufferLeave {
+  return { leave: undefined };
+}
+
+export const BufferLeave: MessageFns<BufferLeave> = {
+  encode(message: BufferLeave, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.leave?.$case) {
+      case "promote":
+        BufferPromote.encode(message.leave.value, writer.uint32(10).fork()).join();
+        break;
+      case "remove":
+        BufferRemove.encode(message.leave.value, writer.uint32(18).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BufferLeave {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBufferLeave();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.leave = { $case: "promote", value: BufferPromote.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.leave = { $case: "remove", value: BufferRemove.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BufferLeave {
+    return {
+      leave: isSet(object.promote)
+        ? { $case: "promote", value: BufferPromote.fromJSON(object.promote) }
+        : isSet(object.remove)
+        ? { $case: "remove", value: BufferRemove.fromJSON(object.remove) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: BufferLeave): unknown {
+    const obj: any = {};
+    if (message.leave?.$case === "promote") {
+      obj.promote = BufferPromote.toJSON(message.leave.value);
+    } else if (message.leave?.$case === "remove") {
+      obj.remove = BufferRemove.toJSON(message.leave.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BufferLeave>, I>>(base?: I): BufferLeave {
+    return BufferLeave.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BufferLeave>, I>>(object: I): BufferLeave {
+    const message = createBaseBufferLeave();
+    switch (object.leave?.$case) {
+      case "promote": {
+        if (object.leave?.value !== undefined && object.leave?.value !== null) {
+          message.leave = { $case: "promote", value: BufferPromote.fromPartial(object.leave.value) };
+        }
+        break;
+      }
+      case "remove": {
+        if (object.leave?.value !== undefined && object.leave?.value !== null) {
+          message.leave = { $case: "remove", value: BufferRemove.fromPartial(object.leave.value) };
+        }
+        break;
+      }
+    }
     return message;
   },
 };
@@ -3791,7 +4146,7 @@ export const TraceDecay: MessageFns<TraceDecay> = {
 };
 
 function createBaseClusterUpdate(): ClusterUpdate {
-  return { namespace: "", clusterId: 0, centroid: [], memberCount: 0 };
+  return { namespace: "", clusterId: 0, centroid: [], memberCount: 0, centroidF32: new Uint8Array(0) };
 }
 
 export const ClusterUpdate: MessageFns<ClusterUpdate> = {
@@ -3811,6 +4166,9 @@ export const ClusterUpdate: MessageFns<ClusterUpdate> = {
     }
     if (message.memberCount !== 0) {
       writer.uint32(32).uint64(message.memberCount);
+    }
+    if (message.centroidF32.length !== 0) {
+      writer.uint32(42).bytes(message.centroidF32);
     }
     return writer;
   },
@@ -3870,6 +4228,14 @@ export const ClusterUpdate: MessageFns<ClusterUpdate> = {
             message.memberCount = longToNumber(reader.uint64());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.centroidF32 = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3896,6 +4262,11 @@ export const ClusterUpdate: MessageFns<ClusterUpdate> = {
         : isSet(object.member_count)
         ? globalThis.Number(object.member_count)
         : 0,
+      centroidF32: isSet(object.centroidF32)
+        ? bytesFromBase64(object.centroidF32)
+        : isSet(object.centroid_f32)
+        ? bytesFromBase64(object.centroid_f32)
+        : new Uint8Array(0),
     };
   },
 
@@ -3913,6 +4284,9 @@ export const ClusterUpdate: MessageFns<ClusterUpdate> = {
     if (message.memberCount !== 0) {
       obj.memberCount = Math.round(message.memberCount);
     }
+    if (message.centroidF32.length !== 0) {
+      obj.centroidF32 = base64FromBytes(message.centroidF32);
+    }
     return obj;
   },
 
@@ -3925,6 +4299,7 @@ export const ClusterUpdate: MessageFns<ClusterUpdate> = {
     message.clusterId = object.clusterId ?? 0;
     message.centroid = object.centroid?.map((e) => e) || [];
     message.memberCount = object.memberCount ?? 0;
+    message.centroidF32 = object.centroidF32 ?? new Uint8Array(0);
     return message;
   },
 };
@@ -4983,7 +5358,7 @@ export const BufferReembed: MessageFns<BufferReembed> = {
 };
 
 function createBaseMemoryEmbedding(): MemoryEmbedding {
-  return { memoryId: "", embedding: [] };
+  return { memoryId: "", embedding: [], embeddingF32: new Uint8Array(0) };
 }
 
 export const MemoryEmbedding: MessageFns<MemoryEmbedding> = {
@@ -4997,6 +5372,9 @@ export const MemoryEmbedding: MessageFns<MemoryEmbedding> = {
         writer.float(v);
       }
       writer.join();
+    }
+    if (message.embeddingF32.length !== 0) {
+      writer.uint32(26).bytes(message.embeddingF32);
     }
     return writer;
   },
@@ -5040,6 +5418,14 @@ export const MemoryEmbedding: MessageFns<MemoryEmbedding> = {
 
             break;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.embeddingF32 = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5062,6 +5448,11 @@ export const MemoryEmbedding: MessageFns<MemoryEmbedding> = {
       embedding: globalThis.Array.isArray(object?.embedding)
         ? object.embedding.map((e: any) => globalThis.Number(e))
         : [],
+      embeddingF32: isSet(object.embeddingF32)
+        ? bytesFromBase64(object.embeddingF32)
+        : isSet(object.embedding_f32)
+        ? bytesFromBase64(object.embedding_f32)
+        : new Uint8Array(0),
     };
   },
 
@@ -5073,6 +5464,9 @@ export const MemoryEmbedding: MessageFns<MemoryEmbedding> = {
     if (message.embedding?.length) {
       obj.embedding = message.embedding.map((e) => floatToJson(e));
     }
+    if (message.embeddingF32.length !== 0) {
+      obj.embeddingF32 = base64FromBytes(message.embeddingF32);
+    }
     return obj;
   },
 
@@ -5083,6 +5477,7 @@ export const MemoryEmbedding: MessageFns<MemoryEmbedding> = {
     const message = createBaseMemoryEmbedding();
     message.memoryId = object.memoryId ?? "";
     message.embedding = object.embedding?.map((e) => e) || [];
+    message.embeddingF32 = object.embeddingF32 ?? new Uint8Array(0);
     return message;
   },
 };
