@@ -119,17 +119,20 @@ describe("an MCP listener off loopback checks that the memory service behind it 
     const keysFile = writeKeysFile(keyDir.dir);
     const open = await startPod({ env: { T4DM_EMBEDDING_DIM: "32" } });
     const closed = await startPod({ env: { T4DM_API_KEYS_FILE: keysFile, T4DM_EMBEDDING_DIM: "32" } });
+    const mcps: HttpMcpProcess[] = [];
     try {
       // The MCP server's own environment claims keys; only the memory service's answer counts.
       const refused = HttpMcpProcess.start({ T4DM_MCP_MEMORY_ADDR: open.grpcAddr, T4DM_API_KEYS_FILE: keysFile, T4DM_MCP_HTTP_ADDR: "0.0.0.0:0" });
+      mcps.push(refused);
       await expect(refused.url).rejects.toThrow(/exited \(code 2\) before listening/);
       expect(await refused.exited).toBe(2);
       expect(refused.stderr).toMatch(/runs without keys \(development mode\)/);
       const started = HttpMcpProcess.start({ T4DM_MCP_MEMORY_ADDR: closed.grpcAddr, T4DM_API_KEYS_FILE: keysFile, T4DM_MCP_HTTP_ADDR: "0.0.0.0:0" });
+      mcps.push(started);
       expect(await started.url).toMatch(/^http:/);
-      await started.stop();
     } finally {
-      await Promise.all([open.stop(), closed.stop()]);
+      // Also when an expectation failed: a server that should have refused may be listening.
+      await Promise.all([...mcps.map((mcp) => mcp.stop()), open.stop(), closed.stop()]);
       keyDir.remove();
     }
   });
