@@ -1,4 +1,5 @@
 import path from "node:path";
+import { envReader } from "./env-reader.js";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "./config-error.js";
 import {
@@ -122,16 +123,7 @@ const MiB = 1024 * 1024;
  * every variable with a bad value, so start-up can stop with one clear line.
  */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
-  const problems: { variable: string; message: string }[] = [];
-  function read<T>(variable: string, fallback: string, parse: (raw: string) => T): T {
-    const raw = env[variable];
-    try {
-      return parse(raw === undefined || raw === "" ? fallback : raw);
-    } catch (error) {
-      problems.push({ variable, message: (error as Error).message });
-      return undefined as T;
-    }
-  }
+  const { read, problems } = envReader(env);
 
   const dataDir = read("T4DM_DATA_DIR", "./data", (raw) => path.resolve(cwd, raw));
   const config: Config = {

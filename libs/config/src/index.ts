@@ -4,3 +4,5 @@ export { ConfigError } from "./config-error.js";
 export { isLoopback, parseBoolean, parseChoice, parseHostPort, parseInteger } from "./parsers.js";
 export type { ListenAddress } from "./parsers.js";
 export { loadConfigOrExit } from "./load-or-exit.js";
+export { envReader } from "./env-reader.js";
+export type { ConfigProblem } from "./env-reader.js";

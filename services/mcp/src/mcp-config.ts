@@ -1,6 +1,7 @@
 import path from "node:path";
 import {
   ConfigError,
+  envReader,
   isLoopback,
   LOG_LEVELS,
   parseBoolean,
@@ -49,16 +50,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads the T4DM_MCP_* settings; throws a ConfigError naming every bad variable. */
 export function loadMcpConfig(env: Env = process.env, cwd: string = process.cwd()): McpConfig {
-  const problems: { variable: string; message: string }[] = [];
-  function read<T>(variable: string, fallback: string, parse: (raw: string) => T): T {
-    const raw = env[variable];
-    try {
-      return parse(raw === undefined || raw === "" ? fallback : raw);
-    } catch (error) {
-      problems.push({ variable, message: (error as Error).message });
-      return undefined as T;
-    }
-  }
+  const { read, problems } = envReader(env);
   const file = (variable: string) => (env[variable] ? path.resolve(cwd, env[variable]!) : undefined);
 
   const caFile = file("T4DM_MCP_TLS_CA_FILE");
