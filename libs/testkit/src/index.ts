@@ -9,3 +9,5 @@ export { mulberry32 } from "./random.js";
 export * as feedbackTask from "./feedback-task.js";
 export { buildLauncher, LAUNCHER_JAR, Neo4jServer } from "./neo4j-server.js";
 export type { Neo4jConnection, Neo4jServerOptions } from "./neo4j-server.js";
+export { writeApiKeysFile } from "./api-keys-file.js";
+export type { TestApiKey } from "./api-keys-file.js";

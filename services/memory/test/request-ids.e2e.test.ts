@@ -5,32 +5,21 @@
  * same namespace is refused; a retry gets the first answer, also after a
  * restart. Real sidecar and memory service, API keys bound to namespaces.
  */
-import { createHash } from "node:crypto";
-import { writeFileSync } from "node:fs";
-import path from "node:path";
 import { Metadata, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminV1, memoryV1 } from "@t4dm/proto";
 import { decodeStatusDetails } from "@t4dm/rpc";
-import { call, connectClients, makeDataDir, ServiceProcess, startPod, type Pod } from "@t4dm/testkit";
+import { call, connectClients, makeDataDir, ServiceProcess, startPod, writeApiKeysFile, type Pod } from "@t4dm/testkit";
 
 const KEYS = { a: "tenant-a-key-0123456789", b: "tenant-b-key-9876543210", ops: "ops-admin-key-abcdef" };
 const ALWAYS = memoryV1.AdmissionMode.ADMISSION_MODE_ALWAYS;
 
 function writeKeys(dir: string): string {
-  const sha = (key: string) => createHash("sha256").update(key).digest("hex");
-  const file = path.join(dir, "keys.json");
-  writeFileSync(
-    file,
-    JSON.stringify({
-      keys: [
-        { id: "a", sha256: sha(KEYS.a), namespaces: ["tenant-a"] },
-        { id: "b", sha256: sha(KEYS.b), namespaces: ["tenant-b"] },
-        { id: "ops", sha256: sha(KEYS.ops), namespaces: ["*"], admin: true },
-      ],
-    }),
-  );
-  return file;
+  return writeApiKeysFile(dir, [
+    { id: "a", key: KEYS.a, namespaces: ["tenant-a"] },
+    { id: "b", key: KEYS.b, namespaces: ["tenant-b"] },
+    { id: "ops", key: KEYS.ops, namespaces: ["*"], admin: true },
+  ]);
 }
 
 function bearer(key: string): Metadata {

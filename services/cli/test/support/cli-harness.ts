@@ -1,10 +1,9 @@
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Metadata, type ServiceError } from "@grpc/grpc-js";
 import { memoryV1 } from "@t4dm/proto";
-import { call, connectClients, REPO_ROOT } from "@t4dm/testkit";
+import { call, connectClients, REPO_ROOT, writeApiKeysFile } from "@t4dm/testkit";
 
 export const CLI = path.join(REPO_ROOT, "services/cli/dist/main.js");
 
@@ -12,19 +11,11 @@ export const KEYS = { ops: "ops-admin-key-0123456789", dave: "dave-user-key-0123
 
 /** A keys file: ops is admin everywhere, dave a plain (non-admin) key for namespace dave, aliceAdmin an admin key for namespace alice only. */
 export function writeKeys(dir: string): string {
-  const sha = (key: string) => createHash("sha256").update(key).digest("hex");
-  const file = path.join(dir, "keys.json");
-  writeFileSync(
-    file,
-    JSON.stringify({
-      keys: [
-        { id: "ops", sha256: sha(KEYS.ops), namespaces: ["*"], admin: true },
-        { id: "dave", sha256: sha(KEYS.dave), namespaces: ["dave"] },
-        { id: "alice-admin", sha256: sha(KEYS.aliceAdmin), namespaces: ["alice"], admin: true },
-      ],
-    }),
-  );
-  return file;
+  return writeApiKeysFile(dir, [
+    { id: "ops", key: KEYS.ops, namespaces: ["*"], admin: true },
+    { id: "dave", key: KEYS.dave, namespaces: ["dave"] },
+    { id: "alice-admin", key: KEYS.aliceAdmin, namespaces: ["alice"], admin: true },
+  ]);
 }
 
 /** Runs `t4dm …` to the end: its exit code, stdout and stderr. stdin from a file, if given. */

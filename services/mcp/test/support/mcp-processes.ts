@@ -1,13 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { REPO_ROOT } from "@t4dm/testkit";
+import { REPO_ROOT, writeApiKeysFile } from "@t4dm/testkit";
 
 export const MCP_MAIN = path.join(REPO_ROOT, "services/mcp/dist/main.js");
 
@@ -16,18 +14,10 @@ export const KEYS = { alice: "alice-mcp-key-0123456789", bob: "bob-mcp-key-98765
 
 /** Writes a keys file granting alice the namespace "alice" and bob "bob"; returns its path. */
 export function writeKeysFile(dir: string): string {
-  const sha = (key: string) => createHash("sha256").update(key).digest("hex");
-  const file = path.join(dir, "keys.json");
-  writeFileSync(
-    file,
-    JSON.stringify({
-      keys: [
-        { id: "alice", sha256: sha(KEYS.alice), namespaces: ["alice"] },
-        { id: "bob", sha256: sha(KEYS.bob), namespaces: ["bob"] },
-      ],
-    }),
-  );
-  return file;
+  return writeApiKeysFile(dir, [
+    { id: "alice", key: KEYS.alice, namespaces: ["alice"] },
+    { id: "bob", key: KEYS.bob, namespaces: ["bob"] },
+  ]);
 }
 
 /** The MCP server over HTTP as a real process, its JSON log lines (stderr) collected. */
