@@ -166,15 +166,7 @@ export class Neo4jGraphStore implements GraphStore {
 
   async upsertProcedure(procedure: ProcedureInput): Promise<StoredProcedure> {
     const params = {
-      key: keyOf(procedure.namespace, procedure.id),
-      nameKey: keyOf(procedure.namespace, procedure.name),
-      namespace: procedure.namespace,
-      id: procedure.id,
-      name: procedure.name,
-      trigger: procedure.trigger,
-      triggerEmbedding: floatList(procedure.triggerEmbedding, "triggerEmbedding"),
-      steps: JSON.stringify(procedure.steps),
-      metadata: JSON.stringify(procedure.metadata ?? {}),
+      ...procedureParams(procedure),
       now: epochMillis(procedure.now, "now"),
     };
     return this.write("upsertProcedure", async (tx) => {
@@ -303,15 +295,7 @@ export class Neo4jGraphStore implements GraphStore {
 
   async restoreProcedure(procedure: StoredProcedure): Promise<void> {
     const params = {
-      key: keyOf(procedure.namespace, procedure.id),
-      nameKey: keyOf(procedure.namespace, procedure.name),
-      namespace: procedure.namespace,
-      id: procedure.id,
-      name: procedure.name,
-      trigger: procedure.trigger,
-      triggerEmbedding: floatList(procedure.triggerEmbedding, "triggerEmbedding"),
-      steps: JSON.stringify(procedure.steps),
-      metadata: JSON.stringify(procedure.metadata ?? {}),
+      ...procedureParams(procedure),
       successCount: neo4j.int(procedure.successCount),
       executionCount: neo4j.int(procedure.executionCount),
       createTime: epochMillis(procedure.createTime, "createTime"),
@@ -510,4 +494,19 @@ export class Neo4jGraphStore implements GraphStore {
     if (this.driver) return this.driver;
     throw new StoreClosedError(this.closed ? "the graph store is closed" : "the graph store is not initialised; call init()");
   }
+}
+
+/** The Cypher parameters a procedure's upsert and restore share: its keys, text, trigger vector, steps and metadata. */
+function procedureParams(procedure: Omit<ProcedureInput, "now">) {
+  return {
+    key: keyOf(procedure.namespace, procedure.id),
+    nameKey: keyOf(procedure.namespace, procedure.name),
+    namespace: procedure.namespace,
+    id: procedure.id,
+    name: procedure.name,
+    trigger: procedure.trigger,
+    triggerEmbedding: floatList(procedure.triggerEmbedding, "triggerEmbedding"),
+    steps: JSON.stringify(procedure.steps),
+    metadata: JSON.stringify(procedure.metadata ?? {}),
+  };
 }
