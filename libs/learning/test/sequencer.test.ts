@@ -287,3 +287,49 @@ describe("the sequencer keeps readers on exactly the acknowledged records (I1 as
     expect(acked.resolved.map((s) => s.waiter.id)).toEqual([1, 3]);
   });
 });
+
+describe("a record's effect is built once for the projected and the durable state", () => {
+  it("the durable apply reuses the buffered memory the projected apply built, and later changes to one never reach the other", () => {
+    const run = new Run(mulberry32(3), 100);
+    const { sequencer } = run;
+    const time = new Date(Date.UTC(2026, 0, 2));
+    const content = "the deploy script is tools/deploy.sh";
+    const plan = planRemember(
+      sequencer.projected,
+      { namespace: "team-a", content, kind: walV1.MemoryKind.MEMORY_KIND_EPISODIC, metadata: { b: 1, a: 2 }, importance: 0.9, embedding: embedText(content, DIM), always: true, requestId: "req-1" },
+      { now: time, newId: () => "m-1" },
+    );
+    const add = sequencer.propose(plan.operations, time, { id: 1, records: [], barrier: false });
+    if (!add.accepted) throw new Error("refused");
+    // Changed in the projected state only, while the add becomes durable and these stay in flight.
+    const other = embedText("something else entirely", DIM);
+    sequencer.propose(
+      [
+        { $case: "memoryMerge", value: { namespace: "team-a", intoId: "m-1", mergedId: "", metadata: { c: 3 }, importance: 0.1, evidence: 0.2, requestId: "", requestBodySha256: new Uint8Array(0) } },
+        { $case: "bufferReembed", value: { memories: [{ memoryId: "m-1", embedding: Array.from(other), embeddingF32: new Uint8Array(0) }] } },
+      ],
+      time,
+      { id: 2, records: [], barrier: false },
+    );
+    sequencer.acknowledge(add.records[add.records.length - 1]!.lsn, false);
+
+    const durable = sequencer.durable.buffer.get("m-1")!;
+    const projected = sequencer.projected.buffer.get("m-1")!;
+    expect(durable.memory.importance).toBeCloseTo(0.9);
+    expect(projected.memory.importance).toBeCloseTo(0.1);
+    expect(Array.from(projected.embedding)).not.toEqual(Array.from(durable.embedding));
+    // Readers hold exactly the replay of the acknowledged add.
+    const replay = new LearningState();
+    for (const [lsn, payload] of run.acknowledged) replay.apply(lsn, walV1.WalEntry.decode(payload));
+    for (const record of add.records) replay.apply(record.lsn, walV1.WalEntry.decode(record.payload));
+    expect(sequencer.durable.hash().equals(replay.hash())).toBe(true);
+    // Before the merge, both states held the one memory object the projected apply built.
+    const bothBuilt = new Sequencer<number>(replay, 10);
+    const second = planRemember(bothBuilt.projected, { namespace: "team-b", content: "another memory", kind: walV1.MemoryKind.MEMORY_KIND_EPISODIC, metadata: {}, importance: 0.5, embedding: embedText("another memory", DIM), always: true, requestId: "req-2" }, { now: time, newId: () => "m-2" });
+    const proposed = bothBuilt.propose(second.operations, time, 1);
+    if (!proposed.accepted) throw new Error("refused");
+    bothBuilt.acknowledge(proposed.records[proposed.records.length - 1]!.lsn, false);
+    expect(bothBuilt.durable.buffer.get("m-2")!.memory).toBe(bothBuilt.projected.buffer.get("m-2")!.memory);
+    expect(bothBuilt.durable.buffer.get("m-2")!.embedding).toBe(bothBuilt.projected.buffer.get("m-2")!.embedding);
+  });
+});
