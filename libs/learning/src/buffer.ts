@@ -1,4 +1,5 @@
 import { stateV1, walV1 } from "@t4dm/proto";
+import { builtMemory, canonicalMemory, ownedBytes } from "./built-effects.js";
 import { floatsOf, memoryEmbedding } from "./packed-floats.js";
 
 /** A memory waiting in the buffer, with the evidence that decides its fate. */
@@ -62,10 +63,11 @@ export class MemoryBuffer {
   apply(operation: NonNullable<walV1.WalEntry["operation"]>): void {
     switch (operation.$case) {
       case "bufferAdd": {
-        const memory = canonicalMemory(operation.value.memory!);
+        // Built once per decoded record: the projected and the durable state share it (see built-effects).
+        const { memory, embedding } = builtMemory(operation.value.memory!);
         this.items.set(memory.id, {
           memory,
-          embedding: memoryEmbedding(memory),
+          embedding,
           evidence: initialEvidence(memory),
           accessCount: 0,
           rewardSum: 0,
@@ -172,22 +174,4 @@ export function effectiveEvidence(item: BufferedItem, now: Date): number {
   const since = item.lastAccessTime ?? item.memory.createTime ?? now;
   const ageSeconds = Math.max(0, (now.getTime() - since.getTime()) / 1000);
   return item.evidence * Math.pow(0.5, ageSeconds / EVIDENCE_HALF_LIFE_SECONDS);
-}
-
-/**
- * Metadata with its keys sorted, so a state built live and one restored from
- * a checkpoint encode to the same bytes (and hash). Packed vectors are
- * copied: decoded bytes are views into the whole message they came in.
- */
-function canonicalMemory(memory: walV1.MemoryRecord): walV1.MemoryRecord {
-  const metadata: Record<string, unknown> = {};
-  for (const key of Object.keys(memory.metadata ?? {}).sort()) metadata[key] = memory.metadata[key];
-  return { ...memory, metadata, embeddingF32: ownedBytes(memory.embeddingF32), gateFeaturesF32: ownedBytes(memory.gateFeaturesF32) };
-}
-
-const NO_BYTES = new Uint8Array(0);
-
-/** A copy of `bytes` that owns its memory (empty stays the shared empty array). */
-function ownedBytes(bytes: Uint8Array | undefined): Uint8Array {
-  return bytes === undefined || bytes.byteLength === 0 ? NO_BYTES : new Uint8Array(bytes);
 }

@@ -45,3 +45,5 @@ export { RetentionPolicies, planRetention } from "./retention.js";
 export type { RetainedMemory } from "./retention.js";
 export { combine, nearDuplicate } from "./merge.js";
 export type { MergedValues } from "./merge.js";
+export { Sequencer, CAP_EXEMPT } from "./sequencer.js";
+export type { AppliedRecord, LostRecords, Proposal, Ready, SequencedRecord, Settled } from "./sequencer.js";

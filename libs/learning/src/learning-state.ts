@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { stateV1, walV1 } from "@t4dm/proto";
 import { MemoryBuffer } from "./buffer.js";
+import { builtBodyHash } from "./built-effects.js";
 import { Clusters } from "./clusters.js";
 import { Gate } from "./gate.js";
 import { Neuromodulators } from "./neuromodulators.js";
@@ -9,7 +10,6 @@ import { Prng } from "./prng.js";
 import { rememberSteps } from "./remember-record.js";
 import { RetentionPolicies } from "./retention.js";
 import { RequestKeys } from "./request-keys.js";
-import { requestBodyHash } from "./request-match.js";
 import { Scorer } from "./scorer.js";
 import { DEFAULT_MAX_SCORER_ADAPTATIONS, ScorerAdaptations } from "./scorer-adaptations.js";
 import { Traces } from "./traces.js";
@@ -211,7 +211,7 @@ export class LearningState {
         this.buffer.apply(operation);
         const memory = operation.value.memory!;
         if (memory.requestId) {
-          this.requestKeys.add({ namespace: memory.namespace, requestId: memory.requestId, memoryId: memory.id, bodySha256: requestBodyHash(memory) });
+          this.requestKeys.add({ namespace: memory.namespace, requestId: memory.requestId, memoryId: memory.id, bodySha256: builtBodyHash(memory) });
         }
         return;
       }
