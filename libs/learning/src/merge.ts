@@ -1,7 +1,7 @@
 import type { walV1 } from "@t4dm/proto";
 import type { BufferedItem } from "./buffer.js";
 import { lexicalTokens } from "./lexical/tokenizer.js";
-import { clamp, cosineWithNorms, frozenNorm, norm } from "./vector.js";
+import { clamp, cosineFloat32, frozenNorm, norm } from "./vector.js";
 
 /** Memories at least this similar (cosine) are near-duplicates: one is merged into the other. */
 export const DUPLICATE_SIMILARITY = 0.95;
@@ -48,9 +48,10 @@ export function nearDuplicate(items: Iterable<BufferedItem>, namespace: string, 
   let best: BufferedItem | undefined;
   let bestSimilarity = DUPLICATE_SIMILARITY;
   for (const item of items) {
-    if (item.memory.namespace !== namespace) continue;
-    const similarity = cosineWithNorms(embedding, queryNorm, item.embedding, frozenNorm(item.embedding));
-    if (similarity >= bestSimilarity && wording(item.memory.content) === words) {
+    // The wording first: remembered per memory, it rules out nearly every item without a cosine.
+    if (item.memory.namespace !== namespace || wordingOf(item) !== words) continue;
+    const similarity = cosineFloat32(embedding, queryNorm, item.embedding, frozenNorm(item.embedding));
+    if (similarity >= bestSimilarity) {
       best = item;
       bestSimilarity = similarity;
     }
@@ -60,7 +61,21 @@ export function nearDuplicate(items: Iterable<BufferedItem>, namespace: string, 
 
 /** Two memories say the same thing in the same words, and their embeddings agree: one may be merged into the other. */
 export function duplicates(a: BufferedItem, b: BufferedItem): boolean {
-  return cosineWithNorms(a.embedding, frozenNorm(a.embedding), b.embedding, frozenNorm(b.embedding)) >= DUPLICATE_SIMILARITY && wording(a.memory.content) === wording(b.memory.content);
+  return wordingOf(a) === wordingOf(b) && cosineFloat32(a.embedding, frozenNorm(a.embedding), b.embedding, frozenNorm(b.embedding)) >= DUPLICATE_SIMILARITY;
+}
+
+/**
+ * A buffered memory's wording, remembered by the memory record's identity
+ * (records are never changed in place: a merge or re-embed replaces them).
+ */
+const wordings = new WeakMap<object, string>();
+function wordingOf(item: BufferedItem): string {
+  let words = wordings.get(item.memory);
+  if (words === undefined) {
+    words = wording(item.memory.content);
+    wordings.set(item.memory, words);
+  }
+  return words;
 }
 
 /** The words of a text as the lexical index folds them, in order. */

@@ -13,7 +13,7 @@ import { rankRecall, type Recalled, type RecallInput } from "./recall-ranking.js
 import type { Scorer } from "./scorer.js";
 import { judge, observe } from "./shadow-guard.js";
 import type { TraceState } from "./traces.js";
-import { clamp, cosineWithNorms, frozenNorm, norm } from "./vector.js";
+import { clamp, cosineFloat32, frozenNorm, norm } from "./vector.js";
 
 type Operation = NonNullable<walV1.WalEntry["operation"]>;
 
@@ -390,7 +390,7 @@ export function noveltyOf(state: LearningState, namespace: string, embedding: Fl
   // cosine(embedding, item), with the query's norm computed once and each item's remembered.
   const queryNorm = norm(embedding);
   for (const item of state.buffer.all()) {
-    if (item.memory.namespace === namespace) best = Math.max(best, cosineWithNorms(embedding, queryNorm, item.embedding, frozenNorm(item.embedding)));
+    if (item.memory.namespace === namespace) best = Math.max(best, cosineFloat32(embedding, queryNorm, item.embedding, frozenNorm(item.embedding)));
   }
   return clamp(1 - best, 0, 1);
 }

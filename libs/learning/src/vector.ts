@@ -37,6 +37,34 @@ export function cosineWithNorms(a: ArrayLike<number>, normA: number, b: ArrayLik
   return denominator === 0 ? 0 : dot(a, b) / denominator;
 }
 
+/**
+ * Cosine over two float32 vectors from known norms, for the buffer scans of
+ * every Remember (novelty, near-duplicates). A separate function on purpose:
+ * the generic one sees number[] and Float32Array from many call sites and V8
+ * compiles its loop for both. Summed in another order than cosineWithNorms,
+ * so the last bits may differ: only planning uses it, never replay.
+ */
+export function cosineFloat32(a: Float32Array, normA: number, b: Float32Array, normB: number): number {
+  const denominator = normA * normB;
+  if (denominator === 0) return 0;
+  // Four running sums: independent additions the CPU overlaps (V8 does not vectorise this loop).
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n = Math.min(a.length, b.length);
+  const whole = n - (n % 4);
+  let i = 0;
+  for (; i < whole; i += 4) {
+    s0 += a[i]! * b[i]!;
+    s1 += a[i + 1]! * b[i + 1]!;
+    s2 += a[i + 2]! * b[i + 2]!;
+    s3 += a[i + 3]! * b[i + 3]!;
+  }
+  for (; i < n; i++) s0 += a[i]! * b[i]!;
+  return (s0 + s1 + s2 + s3) / denominator;
+}
+
 /** A unit-length copy (float32); a zero vector stays zero. */
 export function normalize(a: ArrayLike<number>): Float32Array {
   const length = norm(a);
