@@ -11,7 +11,7 @@ import type { EmbedderSource } from "../embedding/open-embedder.js";
 import { Checkpointer, WAL_FULL_REASON } from "../pipeline/checkpointer.js";
 import { CommitPipeline, WalFullError } from "../pipeline/commit-pipeline.js";
 import { recoverState } from "../pipeline/recover-state.js";
-import { SidecarLink } from "../sidecar-link.js";
+import { SidecarLink } from "../sidecar/sidecar-link.js";
 import { readReembedMarker, removeReembedMarker, writeReembedMarker } from "./reembed-marker.js";
 import { ReembedProgress } from "./reembed-progress.js";
 

@@ -18,12 +18,12 @@ import { plannedItem, publicEvictionReason, storedItem, toPublicMemory } from ".
 import { checkFeedbackTargets } from "./feedback-targets.js";
 import { IdempotentCalls, requestIdReused } from "./idempotent-calls.js";
 import { heldItem } from "./memory-reads.js";
-import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
-import { embedMissing, embedMissingDetailed } from "./embedding/embed-inputs.js";
-import type { Embedder } from "./embedding/embedder.js";
-import { LongTermMemories } from "./storage/long-term-memories.js";
-import type { Stores } from "./storage/store-sync.js";
-import { toStoreFilter } from "./storage/store-filter.js";
+import type { CommitPipeline } from "../pipeline/commit-pipeline.js";
+import { embedMissing, embedMissingDetailed } from "../embedding/embed-inputs.js";
+import type { Embedder } from "../embedding/embedder.js";
+import { LongTermMemories } from "../storage/long-term-memories.js";
+import type { Stores } from "../storage/store-sync.js";
+import { toStoreFilter } from "../storage/store-filter.js";
 import { validateBatch, validateRecall, validateReinforce, validateRemember, type Limits, type ValidReinforce, type ValidRemember } from "./validation.js";
 
 /** Trace contexts of procedure matches end with this; their rewards count as outcomes. */
