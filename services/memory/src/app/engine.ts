@@ -20,6 +20,7 @@ import { Checkpointer, WAL_FULL_REASON } from "../pipeline/checkpointer.js";
 import { CommitPipeline } from "../pipeline/commit-pipeline.js";
 import { recoverState, type Recovery } from "../pipeline/recover-state.js";
 import type { Readiness } from "./readiness.js";
+import type { PersistenceClient } from "../sidecar/persistence-client.js";
 import { VERSION } from "./version.js";
 
 /** Why writes are refused while the WAL is at its cap (the service stays ready: reads work). */
@@ -60,7 +61,7 @@ export function requireEngine(engine: () => Engine | undefined): Engine {
  */
 export async function startEngine(
   config: Config,
-  client: persistenceV1.PersistenceServiceClient,
+  client: PersistenceClient,
   logger: Logger,
   readiness: Readiness,
   clock: () => Date,

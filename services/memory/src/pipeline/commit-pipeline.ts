@@ -5,6 +5,7 @@ import { context, trace, type Context, type Span } from "@opentelemetry/api";
 import { decodeStatusDetails, ResourceExhaustedError, UnavailableError } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import { WalStream } from "./wal-stream.js";
+import type { PersistenceClient } from "../sidecar/persistence-client.js";
 
 interface Waiter {
   lsn: number;
@@ -63,7 +64,7 @@ export class CommitPipeline {
 
   constructor(
     readonly durable: LearningState,
-    client: persistenceV1.PersistenceServiceClient,
+    client: PersistenceClient,
     private readonly logger: Logger,
     private readonly listener: PipelineListener = {},
     private readonly retainLimit = 100_000,

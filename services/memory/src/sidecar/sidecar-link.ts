@@ -1,6 +1,13 @@
-import { credentials, InterceptingCall, Metadata, status, type Interceptor, type ServiceError } from "@grpc/grpc-js";
-import { persistenceV1 } from "@t4dm/proto";
+import { status, type ServiceError } from "@grpc/grpc-js";
+import type { persistenceV1 } from "@t4dm/proto";
 import type { Logger } from "@t4dm/telemetry";
+import {
+  connectPersistence,
+  SIDECAR_BACKOFF_MAX_MS,
+  SIDECAR_BACKOFF_MIN_MS,
+  type PersistenceClient,
+  type PersistenceConnection,
+} from "./persistence-client.js";
 
 export interface SidecarLinkOptions {
   target: string;
@@ -21,8 +28,7 @@ export interface SidecarLinkOptions {
   setTimer?: (run: () => void, ms: number) => () => void;
 }
 
-export const SIDECAR_BACKOFF_MIN_MS = 50;
-export const SIDECAR_BACKOFF_MAX_MS = 250;
+export { SIDECAR_BACKOFF_MAX_MS, SIDECAR_BACKOFF_MIN_MS };
 
 /**
  * The memory service's connection to its persistence sidecar. It keeps
@@ -30,7 +36,7 @@ export const SIDECAR_BACKOFF_MAX_MS = 250;
  * succeeds, then watches the channel and starts over when it drops.
  */
 export class SidecarLink {
-  readonly client: persistenceV1.PersistenceServiceClient;
+  private readonly connection: PersistenceConnection;
   private lastStatus: persistenceV1.GetStatusResponse | undefined;
   private closed = false;
   private cancelTimer: (() => void) | undefined;
@@ -38,22 +44,13 @@ export class SidecarLink {
   private failedAttempts = 0;
 
   constructor(private readonly options: SidecarLinkOptions) {
-    this.client = new persistenceV1.PersistenceServiceClient(options.target, credentials.createInsecure(), {
-      // A unix socket has no authority; name it so logs and TLS-free HTTP/2 are happy.
-      "grpc.default_authority": "t4dm-sidecar",
-      // The sidecar is local: after a restart, reconnect at once, not after
-      // grpc-js's default backoff of up to two minutes.
-      "grpc.initial_reconnect_backoff_ms": SIDECAR_BACKOFF_MIN_MS,
-      "grpc.max_reconnect_backoff_ms": SIDECAR_BACKOFF_MAX_MS,
-      // Checkpoints and recovery batches are larger than the 4 MiB default.
-      "grpc.max_receive_message_length": 64 * 1024 * 1024,
-      "grpc.max_send_message_length": 64 * 1024 * 1024,
-      // Recover streams a segment's records after scanning it; a 16 MiB HTTP/2 window (default
-      // 64 KiB) lets the sidecar read ahead while this process applies, instead of taking turns.
-      "grpc-node.flow_control_window": 16 * 1024 * 1024,
-      interceptors: options.token ? [withToken(options.token)] : [],
-    });
+    this.connection = connectPersistence(options.target, options.token);
     this.backoffMs = options.minBackoffMs ?? SIDECAR_BACKOFF_MIN_MS;
+  }
+
+  /** What the engine talks to the sidecar through. */
+  get client(): PersistenceClient {
+    return this.connection.client;
   }
 
   get connected(): boolean {
@@ -71,61 +68,67 @@ export class SidecarLink {
   /** Asks the sidecar for a fresh status (for a metrics scrape); keeps the old one on failure. */
   refresh(): Promise<void> {
     if (!this.connected || this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.client.getStatus({}, new Metadata(), { deadline: Date.now() + 1000 }, (error: ServiceError | null, response) => {
-        if (!error && !this.closed) this.lastStatus = response;
-        resolve();
-      });
-    });
+    return this.client.getStatus(1000).then(
+      (response) => {
+        if (!this.closed) this.lastStatus = response;
+      },
+      () => undefined,
+    );
   }
 
   close(): void {
     this.closed = true;
     this.cancelTimer?.();
-    this.client.close();
+    this.connection.close();
   }
 
   private attempt(): void {
     if (this.closed) return;
-    this.client.getStatus({}, new Metadata(), { deadline: Date.now() + 2000 }, (error: ServiceError | null, response) => {
-      if (this.closed) return;
-      if (error) {
-        this.setStatus(undefined);
-        this.failedAttempts += 1;
-        // Retries are frequent by design: warn once per outage, the rest at debug level.
-        this.options.logger[this.failedAttempts === 1 ? "warn" : "debug"]("sidecar not reachable; retrying", {
-          event: "sidecar.retry",
-          code: status[error.code],
-          detail: error.details,
-          attempt: this.failedAttempts,
-          retryInMs: this.backoffMs,
-        });
-        const setTimer = this.options.setTimer ?? defaultTimer;
-        this.cancelTimer = setTimer(() => {
-          this.cancelTimer = undefined;
-          this.attempt();
-        }, this.backoffMs);
-        this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? SIDECAR_BACKOFF_MAX_MS);
-        return;
-      }
-      this.backoffMs = this.options.minBackoffMs ?? SIDECAR_BACKOFF_MIN_MS;
-      this.failedAttempts = 0;
-      const firstConnect = !this.connected;
-      this.setStatus(response);
-      if (firstConnect) {
-        this.options.logger.info("connected to sidecar", {
-          event: "sidecar.connected",
-          target: this.options.target,
-          durableLsn: response.durableLsn,
-        });
-      }
-      this.watchForDisconnect();
+    this.client.getStatus(2000).then(
+      (response) => this.onConnected(response),
+      (error: ServiceError) => this.onFailed(error),
+    );
+  }
+
+  private onFailed(error: ServiceError): void {
+    if (this.closed) return;
+    this.setStatus(undefined);
+    this.failedAttempts += 1;
+    // Retries are frequent by design: warn once per outage, the rest at debug level.
+    this.options.logger[this.failedAttempts === 1 ? "warn" : "debug"]("sidecar not reachable; retrying", {
+      event: "sidecar.retry",
+      code: status[error.code],
+      detail: error.details,
+      attempt: this.failedAttempts,
+      retryInMs: this.backoffMs,
     });
+    const setTimer = this.options.setTimer ?? defaultTimer;
+    this.cancelTimer = setTimer(() => {
+      this.cancelTimer = undefined;
+      this.attempt();
+    }, this.backoffMs);
+    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? SIDECAR_BACKOFF_MAX_MS);
+  }
+
+  private onConnected(response: persistenceV1.GetStatusResponse): void {
+    if (this.closed) return;
+    this.backoffMs = this.options.minBackoffMs ?? SIDECAR_BACKOFF_MIN_MS;
+    this.failedAttempts = 0;
+    const firstConnect = !this.connected;
+    this.setStatus(response);
+    if (firstConnect) {
+      this.options.logger.info("connected to sidecar", {
+        event: "sidecar.connected",
+        target: this.options.target,
+        durableLsn: response.durableLsn,
+      });
+    }
+    this.watchForDisconnect();
   }
 
   /** Waits for the channel to leave READY, then reconnects. */
   private watchForDisconnect(): void {
-    const channel = this.client.getChannel();
+    const channel = this.connection.channel;
     const state = channel.getConnectivityState(false);
     channel.watchConnectivityState(state, Infinity, () => {
       if (this.closed) return;
@@ -147,15 +150,4 @@ export class SidecarLink {
 function defaultTimer(run: () => void, ms: number): () => void {
   const timer = setTimeout(run, ms);
   return () => clearTimeout(timer);
-}
-
-/** Adds the sidecar's shared token to every call. */
-function withToken(token: string): Interceptor {
-  return (options, nextCall) =>
-    new InterceptingCall(nextCall(options), {
-      start(metadata, listener, next) {
-        metadata.set("authorization", `Bearer ${token}`);
-        next(metadata, listener);
-      },
-    });
 }
