@@ -1,6 +1,16 @@
-import type { Metadata } from "@grpc/grpc-js";
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { assertDecoded, unary, UnavailableError } from "@t4dm/rpc";
+import {
+  admitted,
+  authorized,
+  CallSlot,
+  decoded,
+  mappingErrors,
+  observed,
+  refusedWhile,
+  traced,
+  unaryThrough,
+  UnavailableError,
+  type Middleware,
+} from "@t4dm/rpc";
 import { StoreUnavailableError } from "@t4dm/storage";
 import type { Logger } from "@t4dm/telemetry";
 import type { Admission } from "./admission.js";
@@ -17,42 +27,40 @@ export interface Gate {
   observe?: (method: string, seconds: number, code: number) => void;
 }
 
+/** The caller's principal, once the key check established it. */
+const principalOf = new CallSlot<Principal>("the caller's principal");
+
 /**
- * A unary handler behind the door: the key must allow every namespace the
- * request touches (and admin where needed), then the load limits apply, then
- * the handler runs inside the error boundary.
+ * The public server's chain, in order: a span, the duration metric, refusal
+ * while shutting down, the decode check, the key check (every namespace the
+ * request touches, and admin where needed), the load limits, then a store
+ * outage answered as UNAVAILABLE. The middlewares are libs/rpc's; what is
+ * this service's (keys, admission, stores) is passed in.
  */
+function publicChain<Req>(gate: Gate, access: (request: Req) => Access): Middleware[] {
+  return [
+    traced("t4dm-memory"),
+    // Read at call time: main.ts sets `observe` once metrics exist, after the handlers are built.
+    observed((method, seconds, code) => gate.observe?.(method, seconds, code)),
+    refusedWhile(
+      () => gate.closing === true,
+      () => new UnavailableError("the memory service is shutting down; retry against its replacement", "SHUTTING_DOWN"),
+    ),
+    decoded,
+    authorized((call) => principalOf.set(call, gate.authorizer.authorize(call.metadata, call.method, access(call.request as Req)))),
+    admitted((call, run) => gate.admission.run(principalOf.get(call).keyId, run)),
+    mappingErrors((error, call) => storeOutageAsUnavailable(error, gate.logger, call.method)),
+  ];
+}
+
+/** A unary handler of the public server, behind its chain; it gets the request and the caller's principal. */
 export function guarded<Req, Res>(
   gate: Gate,
   method: string,
   access: (request: Req) => Access,
   handler: (request: Req, principal: Principal) => Promise<Res>,
 ) {
-  const timed = unary(gate.logger, method, async (request: Req, call: { metadata: Metadata }) => {
-    if (gate.closing) throw new UnavailableError("the memory service is shutting down; retry against its replacement", "SHUTTING_DOWN");
-    assertDecoded(request);
-    const principal = gate.authorizer.authorize(call.metadata, method, access(request));
-    return gate.admission.run(principal.keyId, () =>
-      handler(request, principal).catch((error: unknown) => {
-        throw storeOutageAsUnavailable(error, gate.logger, method);
-      }),
-    );
-  });
-  const tracer = trace.getTracer("t4dm-memory");
-  return (call: { request: Req; metadata: Metadata }, callback: (error: { code?: number } | null, value?: Res) => void): void => {
-    const started = process.hrtime.bigint();
-    // One span per RPC; the WAL append and apply spans of this call become its children.
-    tracer.startActiveSpan(method, { kind: SpanKind.SERVER, attributes: { "rpc.system": "grpc", "rpc.method": method } }, (span) => {
-      timed(call, (error, value) => {
-        const code = error?.code ?? 0;
-        gate.observe?.(method, Number(process.hrtime.bigint() - started) / 1e9, code);
-        span.setAttribute("rpc.grpc.status_code", code);
-        if (code !== 0) span.setStatus({ code: SpanStatusCode.ERROR });
-        span.end();
-        callback(error, value);
-      });
-    });
-  };
+  return unaryThrough(publicChain(gate, access), gate.logger, method, (request: Req, call) => handler(request, principalOf.get(call)));
 }
 
 /** The access most calls need: their one namespace. */
