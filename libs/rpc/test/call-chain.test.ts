@@ -34,8 +34,8 @@ function recordingChain(seen: string[], options: { deny?: boolean; closing?: boo
   const principal = new CallSlot<string>("principal");
   const chain: Middleware[] = [
     observed((_method, _seconds, code) => seen.push(`observed ${code}`)),
-    refusedWhile(() => options.closing === true, () => new UnavailableError("closing", "SHUTTING_DOWN")),
     decoded,
+    refusedWhile(() => options.closing === true, () => new UnavailableError("closing", "SHUTTING_DOWN")),
     authorized((c) => {
       seen.push("auth");
       if (options.deny) throw new PermissionDeniedError("not yours", "NAMESPACE_DENIED");

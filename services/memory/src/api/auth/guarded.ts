@@ -31,8 +31,8 @@ export interface Gate {
 const principalOf = new CallSlot<Principal>("the caller's principal");
 
 /**
- * The public server's chain, in order: a span, the duration metric, refusal
- * while shutting down, the decode check, the key check (every namespace the
+ * The public server's chain, in order: a span, the duration metric, the
+ * decode check, refusal while shutting down, the key check (every namespace the
  * request touches, and admin where needed), the load limits, then a store
  * outage answered as UNAVAILABLE. The middlewares are libs/rpc's; what is
  * this service's (keys, admission, stores) is passed in.
@@ -42,11 +42,11 @@ function publicChain<Req>(gate: Gate, access: (request: Req) => Access): Middlew
     traced("t4dm-memory"),
     // Read at call time: main.ts sets `observe` once metrics exist, after the handlers are built.
     observed((method, seconds, code) => gate.observe?.(method, seconds, code)),
+    decoded,
     refusedWhile(
       () => gate.closing === true,
       () => new UnavailableError("the memory service is shutting down; retry against its replacement", "SHUTTING_DOWN"),
     ),
-    decoded,
     authorized((call) => principalOf.set(call, gate.authorizer.authorize(call.metadata, call.method, access(call.request as Req)))),
     admitted((call, run) => gate.admission.run(principalOf.get(call).keyId, run)),
     mappingErrors((error, call) => storeOutageAsUnavailable(error, gate.logger, call.method)),
