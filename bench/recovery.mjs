@@ -11,7 +11,7 @@
  * writes about five WAL records (room made, cluster, arousal, encoding, the
  * memory), so records are counted, not calls. Both processes are then
  * SIGKILLed: a crash, no final checkpoint (SIGTERM would write one, see
- * services/memory/src/shutdown.ts). The fill uses T4DM_WAL_SYNC_MODE=none and
+ * services/memory/src/app/shutdown.ts). The fill uses T4DM_WAL_SYNC_MODE=none and
  * importance 0 (every memory is later evicted rather than promoted into the
  * embedded store), because only the resulting bytes matter and the fill is
  * the slow part (~100 s for 1M records here); the restarts use fdatasync, as a user would.

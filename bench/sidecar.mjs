@@ -31,6 +31,8 @@ import os from "node:os";
 import path from "node:path";
 import { AppendClient, connectSidecar, ServiceProcess } from "@t4dm/testkit";
 import { walV1 } from "@t4dm/proto";
+// The encoder the memory service writes its WAL with, so the client side costs what it costs in production.
+import { openAppendStream } from "../services/memory/dist/sidecar/append-stream.js";
 import { RECORD_HEADER_BYTES } from "@t4dm/wal-format";
 import { machineBusySeconds, machineFacts as sharedMachineFacts, processCpuSeconds } from "./lib/machine.mjs";
 import { DATA_ROOT, fmt, fmtSummary, OUT_DIR, printRows, REPO, RUNS, writeResult } from "./lib/report.mjs";
@@ -188,7 +190,7 @@ async function runSidecar(writers, size) {
     const listening = await proc.waitForEvent("grpc.listening");
     await proc.waitForEvent("sidecar.ready");
     const client = connectSidecar(String(listening.addr), TRANSPORT === "tcp" ? "bench-token" : undefined);
-    const stream = new AppendClient(client);
+    const stream = new AppendClient(client, openAppendStream);
     const payload = Buffer.alloc(size, 0x5a);
     const opType = walV1.Operation.OPERATION_BUFFER_ADD;
     // One sequencer shared by every writer, one stream: a writer takes its LSN

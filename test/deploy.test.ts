@@ -345,7 +345,7 @@ describe("docker-compose.yml and Dockerfile", () => {
     for (const [name, service] of Object.entries(compose.services).filter(([n]) => n !== "keys")) {
       expect(["always", "unless-stopped", "on-failure"], name).toContain(service.restart);
     }
-    // Drain + final checkpoint + SYSTEM_SHUTDOWN + cleanup (services/memory/src/shutdown.ts).
+    // Drain + final checkpoint + SYSTEM_SHUTDOWN + cleanup (services/memory/src/app/shutdown.ts).
     const env = memory!.environment ?? {};
     const budget = Number(env.T4DM_DRAIN_TIMEOUT ?? 30) + Number(env.T4DM_SHUTDOWN_CHECKPOINT_TIMEOUT ?? 60) + 10 + 10;
     expect(seconds(memory!.stop_grace_period)).toBeGreaterThanOrEqual(budget);

@@ -9,4 +9,3 @@ export * as walV1 from "./gen/t4dm/wal/v1/wal.js";
 export * as stateV1 from "./gen/t4dm/state/v1/state.js";
 export * as googleRpc from "./google-rpc.js";
 export { loadDescriptorSet, reflectionPackageDefinition } from "./descriptors.js";
-export { openAppendStream } from "./append-stream.js";

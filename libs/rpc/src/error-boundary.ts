@@ -1,7 +1,6 @@
 import { type ServiceError, status } from "@grpc/grpc-js";
 import type { Logger } from "@t4dm/telemetry";
 import { T4dmError } from "./errors.js";
-import { assertDecoded } from "./safe-decode.js";
 import { toServiceError } from "./status-details.js";
 
 /**
@@ -13,25 +12,4 @@ export function errorToStatus(error: unknown, logger: Logger, method: string): P
   if (error instanceof T4dmError) return toServiceError(error);
   logger.error("unexpected error in handler", { method, error });
   return { code: status.UNKNOWN, details: "internal error; see the service log" };
-}
-
-type UnaryCallback<Res> = (error: Partial<ServiceError> | null, value?: Res) => void;
-
-/** Adapts an async unary handler to grpc-js's callback form, through the boundary. */
-export function unary<Req, Res>(
-  logger: Logger,
-  method: string,
-  handler: (request: Req, call: { request: Req; metadata: import("@grpc/grpc-js").Metadata }) => Promise<Res>,
-) {
-  return (call: { request: Req; metadata: import("@grpc/grpc-js").Metadata }, callback: UnaryCallback<Res>): void => {
-    Promise.resolve()
-      .then(() => {
-        assertDecoded(call.request);
-        return handler(call.request, call);
-      })
-      .then(
-      (response) => callback(null, response),
-      (error: unknown) => callback(errorToStatus(error, logger, method)),
-    );
-  };
 }

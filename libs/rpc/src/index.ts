@@ -1,7 +1,10 @@
 export * from "./errors.js";
 export { toServiceError, decodeStatusDetails, ERROR_DOMAIN } from "./status-details.js";
 export type { DecodedStatus } from "./status-details.js";
-export { errorToStatus, unary } from "./error-boundary.js";
+export { errorToStatus } from "./error-boundary.js";
 export { bindServer } from "./bind.js";
 export { partialService } from "./partial-service.js";
 export { withSafeDecoding, assertDecoded, UndecodableRequest } from "./safe-decode.js";
+export { CallSlot, runChain, streamThrough, unaryThrough } from "./call-chain.js";
+export type { CallContext, Middleware } from "./call-chain.js";
+export { admitted, authorized, decoded, mappingErrors, observed, refusedWhile, traced } from "./middlewares.js";

@@ -1,5 +1,5 @@
 import type { ClientDuplexStream, ServiceError } from "@grpc/grpc-js";
-import { openAppendStream, persistenceV1 } from "@t4dm/proto";
+import type { persistenceV1 } from "@t4dm/proto";
 
 interface Waiter {
   lsn: number;
@@ -30,8 +30,17 @@ export class AppendClient {
   readonly refusals: WalFullRefusal[] = [];
   readonly ended: Promise<void>;
 
-  constructor(client: persistenceV1.PersistenceServiceClient) {
-    this.stream = openAppendStream(client);
+  /**
+   * `open` opens the Append stream; the generated `client.append()` by
+   * default. The sidecar bench passes the memory service's cheaper encoder
+   * (services/memory/src/sidecar/append-stream.ts), so the load generator's
+   * own allocations do not weigh on the figures.
+   */
+  constructor(
+    client: persistenceV1.PersistenceServiceClient,
+    open: (client: persistenceV1.PersistenceServiceClient) => ClientDuplexStream<persistenceV1.AppendRequest, persistenceV1.AppendResponse> = (c) => c.append(),
+  ) {
+    this.stream = open(client);
     this.stream.on("data", (response: persistenceV1.AppendResponse) => {
       this.durableLsn = Math.max(this.durableLsn, response.durableLsn);
       if (response.refusedFromLsn > 0) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ResourceExhaustedError } from "@t4dm/rpc";
-import { Admission } from "../src/auth/admission.js";
+import { Admission } from "../src/api/auth/admission.js";
 
 describe("Admission: load limits at the door", () => {
   it("refuses work beyond the in-flight limit with RESOURCE_EXHAUSTED, and counts what is in flight", async () => {

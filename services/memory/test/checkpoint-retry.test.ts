@@ -4,10 +4,11 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { LearningState } from "@t4dm/learning";
 import { createLogger } from "@t4dm/telemetry";
-import { connectSidecar, ServiceProcess } from "@t4dm/testkit";
+import { ServiceProcess } from "@t4dm/testkit";
 // From dist: the checkpointer's encoder runs a worker from its built file.
 import { Checkpointer } from "../dist/pipeline/checkpointer.js";
 import { CommitPipeline } from "../dist/pipeline/commit-pipeline.js";
+import { connectPersistence } from "../dist/sidecar/persistence-client.js";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -21,8 +22,9 @@ describe("a failed checkpoint is retried with backoff until one succeeds", () =>
     const env = { T4DM_DATA_DIR: dir, T4DM_SIDECAR_ADDR: `unix:${path.join(dir, "sidecar.sock")}` };
     let sidecar = ServiceProcess.start("persistence", env);
     cleanups.push(() => sidecar.kill("SIGKILL"));
-    const client = connectSidecar(String((await sidecar.waitForEvent("grpc.listening")).addr));
-    cleanups.push(() => client.close());
+    const connection = connectPersistence(String((await sidecar.waitForEvent("grpc.listening")).addr));
+    cleanups.push(() => connection.close());
+    const client = connection.client;
     const logger = createLogger({ level: "error", service: "test", write: () => {} });
     const pipeline = new CommitPipeline(new LearningState(), client, logger);
     pipeline.start();

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createLogger } from "@t4dm/telemetry";
 import { ServiceProcess } from "@t4dm/testkit";
-import { SIDECAR_BACKOFF_MAX_MS, SidecarLink } from "../src/sidecar-link.js";
+import { SIDECAR_BACKOFF_MAX_MS, SidecarLink } from "../src/sidecar/sidecar-link.js";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

@@ -7,7 +7,8 @@ import {
   UnavailableError,
 } from "@t4dm/rpc";
 import { CheckpointAheadError, RecoveryDataLossError } from "./sidecar.js";
-import { LsnSequenceError, RecordRejectedError, WalFullError, WalPoisonedError } from "./wal/wal-errors.js";
+import { CheckpointWriteError } from "./checkpoints/checkpoint-errors.js";
+import { LsnConflictError, LsnGapError, LsnSequenceError, RecordRejectedError, WalFullError, WalPoisonedError } from "./wal/wal-errors.js";
 
 class DataLossError extends T4dmError {
   readonly code = 15; // DATA_LOSS
@@ -15,11 +16,8 @@ class DataLossError extends T4dmError {
 
 /** The one table from sidecar errors to gRPC statuses. Unknown errors pass through to the boundary. */
 export function toRpcError(error: unknown): unknown {
-  if (error instanceof LsnSequenceError) {
-    return new FailedPreconditionError(error.message, error.message.includes("gap") ? "LSN_GAP" : "LSN_CONFLICT", {
-      metadata: { expected_lsn: String(error.expectedLsn), got_lsn: String(error.gotLsn) },
-    });
-  }
+  if (error instanceof LsnGapError) return lsnRefusal(error, "LSN_GAP");
+  if (error instanceof LsnConflictError) return lsnRefusal(error, "LSN_CONFLICT");
   if (error instanceof WalPoisonedError) return new UnavailableError(error.message, "WAL_POISONED", { metadata: { reason: error.reason } });
   if (error instanceof WalFullError) {
     return new ResourceExhaustedError(error.message, "WAL_FULL", { metadata: { segments: String(error.segmentCount), max_segments: String(error.maxSegments) } });
@@ -28,6 +26,13 @@ export function toRpcError(error: unknown): unknown {
   if (error instanceof CheckpointAheadError) return new FailedPreconditionError(error.message, "CHECKPOINT_AHEAD_OF_WAL");
   if (error instanceof RecoveryDataLossError) return new DataLossError(error.message, "RECOVERY_DATA_LOSS");
   if (error instanceof T4dmError) return error;
-  if (error instanceof Error && error.name === "CheckpointWriteError") return new AbortedError(error.message, "CHECKPOINT_WRITE_FAILED");
+  if (error instanceof CheckpointWriteError) return new AbortedError(error.message, "CHECKPOINT_WRITE_FAILED");
   return error;
+}
+
+/** The memory service reads expected_lsn to re-send from there (commit-pipeline's resendLost). */
+function lsnRefusal(error: LsnSequenceError, reason: "LSN_GAP" | "LSN_CONFLICT"): FailedPreconditionError {
+  return new FailedPreconditionError(error.message, reason, {
+    metadata: { expected_lsn: String(error.expectedLsn), got_lsn: String(error.gotLsn) },
+  });
 }

@@ -1,17 +1,29 @@
 import { timingSafeEqual } from "node:crypto";
 import {
-  Metadata,
   Server,
   ServerCredentials,
   type ServerDuplexStream,
   type ServerReadableStream,
   type ServerWritableStream,
   type sendUnaryData,
+  type ServiceError,
 } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import type { ListenAddress } from "@t4dm/config";
 import { persistenceV1 } from "@t4dm/proto";
-import { bindServer, errorToStatus, InvalidArgumentError, partialService, UnauthenticatedError } from "@t4dm/rpc";
+import {
+  authorized,
+  bindServer,
+  errorToStatus,
+  InvalidArgumentError,
+  mappingErrors,
+  partialService,
+  streamThrough,
+  UnauthenticatedError,
+  unaryThrough,
+  type CallContext,
+  type Middleware,
+} from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import { toRpcError } from "./rpc-errors.js";
 import { WalFullError } from "./wal/wal-errors.js";
@@ -38,15 +50,11 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
     health.setStatus("", "NOT_SERVING");
     health.setStatus(SERVICE_NAME, "NOT_SERVING");
   });
+  /** Errors inside a stream, after the chain let it in: the same table, the same boundary. */
   const fail = (method: string, error: unknown) => errorToStatus(toRpcError(error), logger, method);
-  /** On loopback TCP every call must carry the shared token; a unix socket relies on its 0600 mode. */
-  const denied = (call: { metadata: Metadata }, method: string) => {
-    if (!token) return undefined;
-    const value = call.metadata.get("authorization")[0];
-    if (typeof value === "string" && timingSafeEqualStrings(value, `Bearer ${token}`)) return undefined;
-    logger.warn("sidecar call without the shared token refused", { event: "audit.denied", method });
-    return fail(method, new UnauthenticatedError("the sidecar needs its shared token", "SIDECAR_TOKEN_REQUIRED"));
-  };
+  // The sidecar's chain (libs/rpc): its token check, then its errors mapped by type.
+  const chain: Middleware[] = [...(token ? [authorized(sharedToken(token, logger))] : []), mappingErrors(toRpcError)];
+  const refuseStream = (status: Partial<ServiceError>, call: { emit(event: "error", value: unknown): void }) => void call.emit("error", status);
 
   let writers = 0;
   // Open Append streams hear, unasked, when a checkpoint freed space at the cap.
@@ -56,7 +64,7 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
     for (const notify of spaceWatchers) notify();
   });
   const implementation: Partial<persistenceV1.PersistenceServiceServer> = {
-    append(call: ServerDuplexStream<persistenceV1.AppendRequest, persistenceV1.AppendResponse>) {
+    append: streamThrough(chain, logger, "PersistenceService/Append", (call: ServerDuplexStream<persistenceV1.AppendRequest, persistenceV1.AppendResponse>) => {
       writers += 1;
       let counted = true;
       let notifySpace = () => {};
@@ -68,8 +76,6 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
       call.on("close", leave);
       call.on("finish", leave);
       call.on("error", leave);
-      const refusal = denied(call, "PersistenceService/Append");
-      if (refusal) return void call.emit("error", refusal);
       let failed = false;
       let pending = 0;
       let ended = false;
@@ -140,14 +146,12 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
         ended = true;
         finishIfDone();
       });
-    },
+    }, refuseStream),
 
-    writeCheckpoint(
+    writeCheckpoint: streamThrough(chain, logger, "PersistenceService/WriteCheckpoint", (
       call: ServerReadableStream<persistenceV1.WriteCheckpointRequest, persistenceV1.WriteCheckpointResponse>,
       callback: sendUnaryData<persistenceV1.WriteCheckpointResponse>,
-    ) {
-      const refusal = denied(call, "PersistenceService/WriteCheckpoint");
-      if (refusal) return callback(refusal);
+    ) => {
       let header: persistenceV1.CheckpointHeader | undefined;
       const chunks: Uint8Array[] = [];
       let problem: string | undefined;
@@ -177,11 +181,9 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
             (error: unknown) => callback(fail("PersistenceService/WriteCheckpoint", error)),
           );
       });
-    },
+    }, (status, _call, callback) => callback(status as ServiceError)),
 
-    recover(call: ServerWritableStream<persistenceV1.RecoverRequest, persistenceV1.RecoverResponse>) {
-      const refusal = denied(call, "PersistenceService/Recover");
-      if (refusal) return void call.emit("error", refusal);
+    recover: streamThrough(chain, logger, "PersistenceService/Recover", (call: ServerWritableStream<persistenceV1.RecoverRequest, persistenceV1.RecoverResponse>) => {
       void (async () => {
         try {
           for await (const part of sidecar.recover()) {
@@ -195,13 +197,9 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
           call.emit("error", fail("PersistenceService/Recover", error));
         }
       })();
-    },
+    }, refuseStream),
 
-    getStatus(call, callback: sendUnaryData<persistenceV1.GetStatusResponse>) {
-      const refusal = denied(call, "PersistenceService/GetStatus");
-      if (refusal) return callback(refusal);
-      callback(null, { ...sidecar.status(), connectedWriters: writers });
-    },
+    getStatus: unaryThrough(chain, logger, "PersistenceService/GetStatus", async () => ({ ...sidecar.status(), connectedWriters: writers })),
   };
   server.addService(persistenceV1.PersistenceServiceService, partialService(persistenceV1.PersistenceServiceService, implementation));
 
@@ -221,6 +219,19 @@ export async function startSidecarServer(address: ListenAddress, sidecar: Sideca
           resolve();
         });
       }),
+  };
+}
+
+/**
+ * On loopback TCP every call must carry the shared token (a unix socket
+ * relies on its 0600 mode): the sidecar's one auth middleware.
+ */
+function sharedToken(token: string, logger: Logger): (call: CallContext) => void {
+  return (call) => {
+    const value = call.metadata.get("authorization")[0];
+    if (typeof value === "string" && timingSafeEqualStrings(value, `Bearer ${token}`)) return;
+    logger.warn("sidecar call without the shared token refused", { event: "audit.denied", method: call.method });
+    throw new UnauthenticatedError("the sidecar needs its shared token", "SIDECAR_TOKEN_REQUIRED");
   };
 }
 

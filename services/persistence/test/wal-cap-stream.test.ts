@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "@t4dm/config";
-import { openAppendStream, walV1, type persistenceV1 } from "@t4dm/proto";
+import { walV1, type persistenceV1 } from "@t4dm/proto";
 import { connectSidecar } from "@t4dm/testkit";
 import { openSidecar } from "../src/open-sidecar.js";
 import { startSidecarServer } from "../src/sidecar-server.js";
@@ -40,7 +40,7 @@ async function start() {
 
 /** A raw Append stream that records every response, with a way to wait for one. */
 function rawStream(client: persistenceV1.PersistenceServiceClient) {
-  const stream = openAppendStream(client);
+  const stream = client.append();
   const responses: persistenceV1.AppendResponse[] = [];
   const watchers: { match: (r: persistenceV1.AppendResponse) => boolean; resolve: (r: persistenceV1.AppendResponse) => void; reject: (e: Error) => void }[] = [];
   let failure: Error | undefined;

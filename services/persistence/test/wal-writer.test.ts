@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LsnSequenceError, WalFullError, WalPoisonedError } from "../src/wal/wal-errors.js";
+import { LsnConflictError, LsnGapError, LsnSequenceError, WalFullError, WalPoisonedError } from "../src/wal/wal-errors.js";
 import { MemoryFileLayer } from "./support/memory-file-layer.js";
 import { open, range, readBack, record, records } from "./support/wal-harness.js";
 
@@ -122,6 +122,20 @@ describe("WAL writer: LSN checks on (re)connect (catalog 12)", () => {
     const forged = { lsn: 2, opType: 10, payload: Buffer.from("something else") };
     await expect(writer.append([forged])).rejects.toThrow(/differs/);
     await expect(writer.append([{ ...record(2), opType: 11 }])).rejects.toBeInstanceOf(LsnSequenceError);
+  });
+});
+
+describe("WAL writer: LSN refusals are typed", () => {
+  it("a gap is an LsnGapError and a differing re-send an LsnConflictError, each with the expected and the sent LSN", async () => {
+    const { writer } = await open(new MemoryFileLayer());
+    await writer.append(records(1, 3));
+    const gap = await writer.append([record(5)]).catch((e: unknown) => e);
+    expect(gap).toBeInstanceOf(LsnGapError);
+    expect(gap).toMatchObject({ expectedLsn: 4, gotLsn: 5 });
+    const forged = { lsn: 2, opType: 10, payload: Buffer.from("something else") };
+    const conflict = await writer.append([forged]).catch((e: unknown) => e);
+    expect(conflict).toBeInstanceOf(LsnConflictError);
+    expect(conflict).toMatchObject({ expectedLsn: 4, gotLsn: 2 });
   });
 });
 

@@ -1,6 +1,7 @@
 import type { BufferedItem } from "@t4dm/learning";
 import { adminV1, memoryV1, walV1 } from "@t4dm/proto";
 import type { StoredFact, StoredMemory, StoredProcedure } from "@t4dm/storage";
+import { targetStoreOf } from "../storage/promotion-target.js";
 
 /*
  * What export writes and import reads, in both directions: every field a
@@ -123,12 +124,6 @@ export function importOperations(memory: adminV1.ExportedMemory, keepBuffered: b
   ];
   if (!keepBuffered) operations.push({ $case: "bufferPromote", value: { memoryId: memory.id, targetStore: targetStoreOf(kind) } });
   return operations;
-}
-
-function targetStoreOf(kind: walV1.MemoryKind): walV1.TargetStore {
-  return kind === walV1.MemoryKind.MEMORY_KIND_SEMANTIC || kind === walV1.MemoryKind.MEMORY_KIND_PROCEDURAL
-    ? walV1.TargetStore.TARGET_STORE_GRAPH
-    : walV1.TargetStore.TARGET_STORE_EPISODIC;
 }
 
 export function factFromExport(fact: memoryV1.Fact): StoredFact {

@@ -1,8 +1,8 @@
 import { validateEmbedding } from "@t4dm/learning";
 import { adminV1, memoryV1 } from "@t4dm/proto";
 import { FailedPreconditionError, InvalidArgumentError } from "@t4dm/rpc";
-import { validatePolicy } from "../retention.js";
-import { checkMetadata, checkNamespace, Violations, type Limits } from "../validation.js";
+import { validatePolicy } from "../core/retention.js";
+import { checkMetadata, checkNamespace, Violations, type Limits } from "../core/validation.js";
 
 /** The statuses an export writes: the live ones. */
 const IMPORTABLE_STATUSES = new Set([

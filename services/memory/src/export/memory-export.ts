@@ -2,9 +2,9 @@ import type { BufferedItem, LearningState } from "@t4dm/learning";
 import { adminV1, memoryV1 } from "@t4dm/proto";
 import { InvalidArgumentError, type FieldViolation } from "@t4dm/rpc";
 import type { Stores } from "../storage/store-sync.js";
-import { checkNamespaceValue } from "../validation.js";
+import { checkNamespaceValue } from "../core/validation.js";
 import { decodeExportCursor, encodeExportCursor, EXPORT_PHASES, type ExportCursor, type ExportPhase } from "./export-cursor.js";
-import { publicPolicy } from "../retention.js";
+import { publicPolicy } from "../core/retention.js";
 import { factToExport, heldToExport, policyToExport, procedureToExport, storedToExport } from "./export-items.js";
 import { learnedScorerOf } from "./learned-scorer.js";
 

@@ -1,9 +1,10 @@
-import { Metadata, type ClientWritableStream, type ServiceError } from "@grpc/grpc-js";
+import type { ClientWritableStream } from "@grpc/grpc-js";
 import type { persistenceV1 } from "@t4dm/proto";
 import type { Logger } from "@t4dm/telemetry";
 import { STATE_FORMAT_VERSION } from "@t4dm/learning";
 import type { CommitPipeline } from "./commit-pipeline.js";
 import { SnapshotEncoder } from "./snapshot-encoder.js";
+import type { PersistenceClient } from "../sidecar/persistence-client.js";
 
 export interface CheckpointResult {
   lsn: number;
@@ -47,7 +48,7 @@ export class Checkpointer {
 
   constructor(
     private readonly pipeline: CommitPipeline,
-    private readonly client: persistenceV1.PersistenceServiceClient,
+    private readonly client: PersistenceClient,
     private readonly logger: Logger,
     private readonly options: CheckpointerOptions,
     private readonly encoder: SnapshotEncoder = new SnapshotEncoder(),
@@ -169,7 +170,7 @@ export class Checkpointer {
   private async write(lsn: number, body: Buffer, stateHash: Buffer): Promise<persistenceV1.WriteCheckpointResponse> {
     let stream!: ClientWritableStream<persistenceV1.WriteCheckpointRequest>;
     const answered = new Promise<persistenceV1.WriteCheckpointResponse>((resolve, reject) => {
-      stream = this.client.writeCheckpoint(new Metadata(), (error: ServiceError | null, response) => (error ? reject(error) : resolve(response)));
+      stream = this.client.writeCheckpoint((error, response) => (error ? reject(error) : resolve(response!)));
     });
     // A failed call settles `answered` and closes the stream; stop feeding it then.
     let failed = false;

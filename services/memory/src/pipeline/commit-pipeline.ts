@@ -1,10 +1,11 @@
 import type { ServiceError } from "@grpc/grpc-js";
 import { Sequencer, type LearningState, type Operation, type Settled } from "@t4dm/learning";
-import type { persistenceV1, walV1 } from "@t4dm/proto";
+import type { walV1 } from "@t4dm/proto";
 import { context, trace, type Context, type Span } from "@opentelemetry/api";
 import { decodeStatusDetails, ResourceExhaustedError, UnavailableError } from "@t4dm/rpc";
 import type { Logger } from "@t4dm/telemetry";
 import { WalStream } from "./wal-stream.js";
+import type { PersistenceClient } from "../sidecar/persistence-client.js";
 
 /** A call waiting for its records (or, for a barrier, what was in flight) to be durable and applied. */
 interface Waiter {
@@ -53,7 +54,7 @@ export class CommitPipeline {
 
   constructor(
     durable: LearningState,
-    client: persistenceV1.PersistenceServiceClient,
+    client: PersistenceClient,
     private readonly logger: Logger,
     private readonly listener: PipelineListener = {},
     retainLimit = 100_000,

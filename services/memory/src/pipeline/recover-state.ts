@@ -2,6 +2,7 @@ import type { ServiceError } from "@grpc/grpc-js";
 import { LearningState } from "@t4dm/learning";
 import { walV1, type persistenceV1 } from "@t4dm/proto";
 import type { Logger } from "@t4dm/telemetry";
+import type { PersistenceClient } from "../sidecar/persistence-client.js";
 
 export type RecoveryMode = "warm" | "cold";
 
@@ -32,7 +33,7 @@ const PROGRESS_EVERY = 10_000;
  * after it, applied in LSN order; then checks the checkpoint's state hash and
  * that the stream ended at the durable LSN.
  */
-export function recoverState(client: persistenceV1.PersistenceServiceClient, logger: Logger, now: () => number = Date.now): Promise<Recovery> {
+export function recoverState(client: PersistenceClient, logger: Logger, now: () => number = Date.now): Promise<Recovery> {
   return new Promise((resolve, reject) => {
     const started = now();
     let plan: persistenceV1.RecoveryPlan | undefined;

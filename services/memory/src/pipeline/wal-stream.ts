@@ -1,6 +1,7 @@
 import { status, type ClientDuplexStream, type ServiceError } from "@grpc/grpc-js";
-import { openAppendStream, type persistenceV1 } from "@t4dm/proto";
+import type { persistenceV1 } from "@t4dm/proto";
 import type { Logger } from "@t4dm/telemetry";
+import type { PersistenceClient } from "../sidecar/persistence-client.js";
 
 export interface WalStreamEvents {
   /** Every record at or below `durableLsn` is durable; `walFull`: ordinary records are refused until a checkpoint frees space. */
@@ -33,7 +34,7 @@ export class WalStream {
   connected = false;
 
   constructor(
-    private readonly client: persistenceV1.PersistenceServiceClient,
+    private readonly client: PersistenceClient,
     private readonly events: WalStreamEvents,
     private readonly logger: Logger,
     // The sidecar is local and restarts in well under a second: reopen soon after it does.
@@ -42,7 +43,7 @@ export class WalStream {
 
   open(): void {
     if (this.closed || this.stream) return;
-    const stream = openAppendStream(this.client);
+    const stream = this.client.append();
     this.stream = stream;
     let settled = false;
     const broken = (error: ServiceError | undefined) => {

@@ -11,7 +11,8 @@ import type { EmbedderSource } from "../embedding/open-embedder.js";
 import { Checkpointer, WAL_FULL_REASON } from "../pipeline/checkpointer.js";
 import { CommitPipeline, WalFullError } from "../pipeline/commit-pipeline.js";
 import { recoverState } from "../pipeline/recover-state.js";
-import { SidecarLink } from "../sidecar-link.js";
+import { SidecarLink } from "../sidecar/sidecar-link.js";
+import type { PersistenceClient } from "../sidecar/persistence-client.js";
 import { readReembedMarker, removeReembedMarker, writeReembedMarker } from "./reembed-marker.js";
 import { ReembedProgress } from "./reembed-progress.js";
 
@@ -191,7 +192,7 @@ async function embedAll(embedder: Embedder, texts: readonly string[]): Promise<F
  * replay reproduces the switched state and later starts need not replay it.
  */
 async function switchLearningState(
-  client: SidecarLink["client"],
+  client: PersistenceClient,
   state: LearningState,
   embedder: Embedder,
   target: EmbedderIdentity,

@@ -1,6 +1,7 @@
 import type { AccessUpdate, LexicalSearchResult, SearchHit, StoredMemory, StoreFilter } from "@t4dm/storage";
 import { mergeLexicalResults, mergeVectorHits } from "./merge-hits.js";
-import { isEpisodic, type Stores } from "./store-sync.js";
+import { isEpisodic } from "./promotion-target.js";
+import type { Stores } from "./store-sync.js";
 
 /**
  * Long-term memory as Recall and Reinforce see it: episodic and working

@@ -11,17 +11,30 @@ export class WalCorruptError extends Error {
   }
 }
 
-/** An append that would leave a gap, or re-sends an LSN with different content. */
-export class LsnSequenceError extends Error {
+/**
+ * An append the WAL refuses because of its LSN. `expectedLsn` is the next
+ * LSN the WAL takes; the memory service re-sends from there.
+ */
+export abstract class LsnSequenceError extends Error {
   constructor(
     message: string,
     readonly expectedLsn: number,
     readonly gotLsn: number,
   ) {
     super(message);
-    this.name = "LsnSequenceError";
+    this.name = new.target.name;
   }
 }
+
+/** An append whose LSN is past the next one: taking it would leave a gap. */
+export class LsnGapError extends LsnSequenceError {}
+
+/**
+ * An append whose LSN the WAL cannot take as it is: invalid, out of order,
+ * or a re-send of a durable LSN that differs from (or is too old to check
+ * against) the record already accepted.
+ */
+export class LsnConflictError extends LsnSequenceError {}
 
 /** A write or sync failed earlier; the writer acknowledges nothing more until a restart. */
 export class WalPoisonedError extends Error {

@@ -12,7 +12,7 @@ import {
 } from "@t4dm/wal-format";
 import type { FileHandle, FileLayer } from "../storage/file-layer.js";
 import { LsnFingerprints } from "./lsn-fingerprints.js";
-import { LsnSequenceError, RecordRejectedError, WalFullError, WalPoisonedError } from "./wal-errors.js";
+import { LsnConflictError, LsnGapError, RecordRejectedError, WalFullError, WalPoisonedError } from "./wal-errors.js";
 
 /** A segment the writer knows: sealed ones, then the active one last. */
 export interface SegmentInfo {
@@ -203,23 +203,23 @@ export class WalWriter {
     for (const record of records) {
       target = Math.max(target, record.lsn);
       if (!Number.isSafeInteger(record.lsn) || record.lsn < 1) {
-        return refuse(new LsnSequenceError(`invalid LSN ${record.lsn}`, next + 1, record.lsn));
+        return refuse(new LsnConflictError(`invalid LSN ${record.lsn}`, next + 1, record.lsn));
       }
       if (record.lsn <= next) {
         if (fresh.length > 0) {
-          return refuse(new LsnSequenceError(`LSN ${record.lsn} out of order after ${next}`, next + 1, record.lsn));
+          return refuse(new LsnConflictError(`LSN ${record.lsn} out of order after ${next}`, next + 1, record.lsn));
         }
         const same = this.fingerprints.matches(record);
         if (same === undefined) {
-          return refuse(new LsnSequenceError(`re-sent LSN ${record.lsn} is too old to verify`, next + 1, record.lsn));
+          return refuse(new LsnConflictError(`re-sent LSN ${record.lsn} is too old to verify`, next + 1, record.lsn));
         }
         if (!same) {
-          return refuse(new LsnSequenceError(`re-sent LSN ${record.lsn} differs from the record already accepted`, next + 1, record.lsn));
+          return refuse(new LsnConflictError(`re-sent LSN ${record.lsn} differs from the record already accepted`, next + 1, record.lsn));
         }
         continue;
       }
       if (record.lsn !== next + 1) {
-        return refuse(new LsnSequenceError(`LSN ${record.lsn} would leave a gap after ${next}`, next + 1, record.lsn));
+        return refuse(new LsnGapError(`LSN ${record.lsn} would leave a gap after ${next}`, next + 1, record.lsn));
       }
       if (record.payload.length > MAX_PAYLOAD_BYTES) {
         return refuse(new RecordRejectedError(`record ${record.lsn} is larger than ${MAX_PAYLOAD_BYTES} bytes`, record.lsn));

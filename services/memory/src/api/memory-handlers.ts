@@ -1,6 +1,6 @@
 import { memoryV1 } from "@t4dm/proto";
 import { byNamespace, guarded, type Gate } from "./auth/guarded.js";
-import { requireEngine, type Engine } from "./engine.js";
+import { requireEngine, type Engine } from "../app/engine.js";
 
 /** MemoryService over the engine, every call behind the key check; UNAVAILABLE until recovered. */
 export function memoryHandlers(engine: () => Engine | undefined, gate: Gate): memoryV1.MemoryServiceServer {

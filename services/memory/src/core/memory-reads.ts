@@ -4,8 +4,8 @@ import { InvalidArgumentError, NotFoundError, type FieldViolation } from "@t4dm/
 import type { StoredMemory } from "@t4dm/storage";
 import { publicEvictionReason, storedItem, toPublicMemory } from "./convert.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
-import type { Stores } from "./storage/store-sync.js";
-import { toStoreFilter } from "./storage/store-filter.js";
+import type { Stores } from "../storage/store-sync.js";
+import { toStoreFilter } from "../storage/store-filter.js";
 import { checkFilters, checkNamespaceValue, validateGet, Violations } from "./validation.js";
 
 /**

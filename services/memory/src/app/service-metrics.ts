@@ -1,8 +1,8 @@
 import type { Counter, Histogram, Meter } from "@opentelemetry/api";
-import type { Admission } from "./auth/admission.js";
-import { checkpointInUse } from "./checkpoint-in-use.js";
+import type { Admission } from "../api/auth/admission.js";
+import { checkpointInUse } from "../sidecar/checkpoint-in-use.js";
 import type { Engine } from "./engine.js";
-import type { SidecarLink } from "./sidecar-link.js";
+import type { SidecarLink } from "../sidecar/sidecar-link.js";
 
 /**
  * The metrics the lifecycle design names (ww_wal_lsn, ww_checkpoint_lsn,

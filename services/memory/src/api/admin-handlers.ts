@@ -2,12 +2,12 @@ import { adminV1 } from "@t4dm/proto";
 import { allows } from "./auth/api-keys.js";
 import { guarded, type Gate } from "./auth/guarded.js";
 import type { Logger } from "@t4dm/telemetry";
-import type { Readiness } from "./readiness.js";
-import type { SidecarLink } from "./sidecar-link.js";
-import { checkpointInUse } from "./checkpoint-in-use.js";
-import { requireEngine, type Engine } from "./engine.js";
-import type { CheckpointResult } from "./pipeline/checkpointer.js";
-import { VERSION } from "./version.js";
+import type { Readiness } from "../app/readiness.js";
+import type { SidecarLink } from "../sidecar/sidecar-link.js";
+import { checkpointInUse } from "../sidecar/checkpoint-in-use.js";
+import { requireEngine, type Engine } from "../app/engine.js";
+import type { CheckpointResult } from "../pipeline/checkpointer.js";
+import { VERSION } from "../app/version.js";
 
 export interface AdminContext {
   logger: Logger;

@@ -8,10 +8,10 @@ import type { Logger } from "@t4dm/telemetry";
 import { adminV1 } from "@t4dm/proto";
 import { checkpointAnswer } from "./admin-handlers.js";
 import type { Authorizer } from "./auth/authorizer.js";
-import { requireEngine, type Engine } from "./engine.js";
+import { requireEngine, type Engine } from "../app/engine.js";
 import { matchRoute } from "./http-routes.js";
-import type { Readiness } from "./readiness.js";
-import type { TlsFiles } from "./tls.js";
+import type { Readiness } from "../app/readiness.js";
+import type { TlsFiles } from "../app/tls.js";
 
 export interface HttpServer {
   readonly address: string;

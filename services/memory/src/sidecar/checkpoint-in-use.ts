@@ -1,5 +1,5 @@
 import type { persistenceV1 } from "@t4dm/proto";
-import type { Engine } from "./engine.js";
+import type { Engine } from "../app/engine.js";
 
 /**
  * The checkpoint a restart would start from now, as /status, GetStatus and

@@ -1,11 +1,6 @@
 import type { CallOptions, ClientDuplexStream } from "@grpc/grpc-js";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
-import {
-  AppendRequest,
-  type AppendResponse,
-  type PersistenceServiceClient,
-  PersistenceServiceService,
-} from "./gen/t4dm/persistence/v1/persistence_service.js";
+import { persistenceV1 } from "@t4dm/proto";
 
 /** A writer whose buffer grew past this is dropped, so one huge re-send does not pin memory. */
 const KEEP_WRITER_BYTES = 1 << 20;
@@ -21,16 +16,16 @@ const KEEP_WRITER_BYTES = 1 << 20;
  * bytes as they are: one allocation per message.
  */
 export function openAppendStream(
-  client: PersistenceServiceClient,
+  client: persistenceV1.PersistenceServiceClient,
   options?: Partial<CallOptions>,
-): ClientDuplexStream<AppendRequest, AppendResponse> {
+): ClientDuplexStream<persistenceV1.AppendRequest, persistenceV1.AppendResponse> {
   let writer = new BinaryWriter();
-  const serialize = (request: AppendRequest): Buffer => {
-    const bytes = AppendRequest.encode(request, writer).finish();
+  const serialize = (request: persistenceV1.AppendRequest): Buffer => {
+    const bytes = persistenceV1.AppendRequest.encode(request, writer).finish();
     if (bytes.byteLength > KEEP_WRITER_BYTES) writer = new BinaryWriter();
     // finish() returns a copy the writer no longer touches: safe to wrap without copying.
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
-  const method = PersistenceServiceService.append;
+  const method = persistenceV1.PersistenceServiceService.append;
   return client.makeBidiStreamRequest(method.path, serialize, method.responseDeserialize, options);
 }

@@ -3,9 +3,9 @@ import { adminV1, memoryV1, walV1 } from "@t4dm/proto";
 import { InvalidArgumentError, type FieldViolation } from "@t4dm/rpc";
 import { IdempotentCalls } from "./idempotent-calls.js";
 import type { Retention } from "./retention.js";
-import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
-import type { Stores } from "./storage/store-sync.js";
-import { toStoreFilter } from "./storage/store-filter.js";
+import type { CommitPipeline } from "../pipeline/commit-pipeline.js";
+import type { Stores } from "../storage/store-sync.js";
+import { toStoreFilter } from "../storage/store-filter.js";
 import { checkFilters, checkNamespaceValue, Violations } from "./validation.js";
 import { matchesFilter } from "@t4dm/learning";
 

@@ -1,7 +1,7 @@
 import type { LearningState, TraceState } from "@t4dm/learning";
 import { NotFoundError } from "@t4dm/rpc";
 import { heldItem } from "./memory-reads.js";
-import type { Stores } from "./storage/store-sync.js";
+import type { Stores } from "../storage/store-sync.js";
 import { Violations } from "./validation.js";
 
 /**

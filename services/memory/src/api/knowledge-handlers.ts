@@ -1,7 +1,7 @@
 import { scorerFeatures } from "@t4dm/learning";
 import { memoryV1, walV1 } from "@t4dm/proto";
 import { byNamespace, guarded, type Gate } from "./auth/guarded.js";
-import { requireEngine, type Engine } from "./engine.js";
+import { requireEngine, type Engine } from "../app/engine.js";
 
 /** KnowledgeService over the engine's graph store. */
 export function knowledgeHandlers(engine: () => Engine | undefined, gate: Gate, clock: () => Date): memoryV1.KnowledgeServiceServer {

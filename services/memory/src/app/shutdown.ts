@@ -1,6 +1,6 @@
 import type { Logger } from "@t4dm/telemetry";
-import type { Admission } from "./auth/admission.js";
-import type { Gate } from "./auth/guarded.js";
+import type { Admission } from "../api/auth/admission.js";
+import type { Gate } from "../api/auth/guarded.js";
 import type { Engine } from "./engine.js";
 import type { Readiness } from "./readiness.js";
 

@@ -1,8 +1,8 @@
 import { planRetention, type RetainedMemory } from "@t4dm/learning";
 import { adminV1, walV1 } from "@t4dm/proto";
 import { InvalidArgumentError, type FieldViolation } from "@t4dm/rpc";
-import type { CommitPipeline } from "./pipeline/commit-pipeline.js";
-import type { Stores } from "./storage/store-sync.js";
+import type { CommitPipeline } from "../pipeline/commit-pipeline.js";
+import type { Stores } from "../storage/store-sync.js";
 import { checkNamespaceValue } from "./validation.js";
 
 /** Stored memories are read this many at a time when a limit is enforced. */

@@ -8,7 +8,7 @@ import type { Logger } from "@t4dm/telemetry";
 import { adminHandlers, type AdminContext } from "./admin-handlers.js";
 import { knowledgeHandlers } from "./knowledge-handlers.js";
 import { memoryHandlers } from "./memory-handlers.js";
-import type { Readiness } from "./readiness.js";
+import type { Readiness } from "../app/readiness.js";
 
 /** The public services, by their full names (health reports each). */
 export const PUBLIC_SERVICES = [

@@ -6,8 +6,8 @@ import type { GraphStore, StoredFact, StoredProcedure } from "@t4dm/storage";
 import { IdempotentCalls } from "./idempotent-calls.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { checkNamespaceValue } from "./validation.js";
-import { embedMissing } from "./embedding/embed-inputs.js";
-import type { Embedder } from "./embedding/embedder.js";
+import { embedMissing } from "../embedding/embed-inputs.js";
+import type { Embedder } from "../embedding/embedder.js";
 
 const MAX_TEXT = 1024;
 

@@ -4,22 +4,23 @@ import { walV1, type persistenceV1 } from "@t4dm/proto";
 import { UnavailableError } from "@t4dm/rpc";
 import type { ServiceMetrics } from "./service-metrics.js";
 import type { Logger } from "@t4dm/telemetry";
-import { openStores } from "./storage/open-stores.js";
-import { KnowledgeCore } from "./knowledge-core.js";
-import type { Embedder } from "./embedding/embedder.js";
-import { checkEmbedderRecord } from "./embedding/embedder-record.js";
-import type { EmbedderSource } from "./embedding/open-embedder.js";
-import { MemoryCore } from "./memory-core.js";
-import { MemoryLifecycle } from "./memory-lifecycle.js";
-import { MemoryReads } from "./memory-reads.js";
-import { MemoryExport } from "./export/memory-export.js";
-import { MemoryImport } from "./export/memory-import.js";
-import { Retention } from "./retention.js";
-import { StoreSync, type Stores } from "./storage/store-sync.js";
-import { Checkpointer, WAL_FULL_REASON } from "./pipeline/checkpointer.js";
-import { CommitPipeline } from "./pipeline/commit-pipeline.js";
-import { recoverState, type Recovery } from "./pipeline/recover-state.js";
+import { openStores } from "../storage/open-stores.js";
+import { KnowledgeCore } from "../core/knowledge-core.js";
+import type { Embedder } from "../embedding/embedder.js";
+import { checkEmbedderRecord } from "../embedding/embedder-record.js";
+import type { EmbedderSource } from "../embedding/open-embedder.js";
+import { MemoryCore } from "../core/memory-core.js";
+import { MemoryLifecycle } from "../core/memory-lifecycle.js";
+import { MemoryReads } from "../core/memory-reads.js";
+import { MemoryExport } from "../export/memory-export.js";
+import { MemoryImport } from "../export/memory-import.js";
+import { Retention } from "../core/retention.js";
+import { StoreSync, type Stores } from "../storage/store-sync.js";
+import { Checkpointer, WAL_FULL_REASON } from "../pipeline/checkpointer.js";
+import { CommitPipeline } from "../pipeline/commit-pipeline.js";
+import { recoverState, type Recovery } from "../pipeline/recover-state.js";
 import type { Readiness } from "./readiness.js";
+import type { PersistenceClient } from "../sidecar/persistence-client.js";
 import { VERSION } from "./version.js";
 
 /** Why writes are refused while the WAL is at its cap (the service stays ready: reads work). */
@@ -60,7 +61,7 @@ export function requireEngine(engine: () => Engine | undefined): Engine {
  */
 export async function startEngine(
   config: Config,
-  client: persistenceV1.PersistenceServiceClient,
+  client: PersistenceClient,
   logger: Logger,
   readiness: Readiness,
   clock: () => Date,
