@@ -1,12 +1,14 @@
 import { isLoopback, loadConfigOrExit } from "@t4dm/config";
-import { adminV1 } from "@t4dm/proto";
+import { StoreConfigError } from "@t4dm/storage";
 import { createLogger, createMetrics, notifyReady, notifyStopping, startTracing } from "@t4dm/telemetry";
 import { ServiceMetrics } from "./service-metrics.js";
 import { Admission } from "../api/auth/admission.js";
-import { ApiKeyFileError, ApiKeys } from "../api/auth/api-keys.js";
+import { ApiKeys } from "../api/auth/api-keys.js";
 import { Authorizer } from "../api/auth/authorizer.js";
 import { startEngine, type Engine } from "./engine.js";
 import { EmbedderStartupError } from "../embedding/embedder-startup-error.js";
+import { EmbeddingConfigError } from "../embedding/embedder.js";
+import { StoreStartupError } from "../storage/open-stores.js";
 import { openEmbedder, type EmbedderSource } from "../embedding/open-embedder.js";
 import { refuseUnfinishedReembed } from "../reembed/reembed-marker.js";
 import { startHttpServer } from "../api/http-server.js";
@@ -107,8 +109,9 @@ async function main(): Promise<void> {
         process.stderr.write(`t4dm-memory: ${error.message}\n`);
         process.exit(2);
       }
-      const fatal = ["EmbeddingConfigError", "StoreConfigError", "StoreStartupError"];
-      if (error instanceof CheckpointMismatchError || fatal.includes((error as Error).name)) {
+      // A configuration no retry can fix: matched by class, never by name or message.
+      const fatal = [CheckpointMismatchError, EmbeddingConfigError, StoreConfigError, StoreStartupError];
+      if (fatal.some((type) => error instanceof type)) {
         logger.error("refusing to start", { event: "startup.fatal", error });
         process.stderr.write(`t4dm-memory: ${(error as Error).message}\n`);
         process.exit(3);
