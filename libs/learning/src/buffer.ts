@@ -1,6 +1,7 @@
 import { stateV1, walV1 } from "@t4dm/proto";
 import { builtMemory, canonicalMemory, ownedBytes } from "./built-effects.js";
 import { floatsOf, memoryEmbedding } from "./packed-floats.js";
+import { targetStoreOf } from "./target-store.js";
 
 /** A memory waiting in the buffer, with the evidence that decides its fate. */
 export interface BufferedItem {
@@ -12,6 +13,8 @@ export interface BufferedItem {
   lastAccessTime?: Date;
   rewardSum: number;
   rewardCount: number;
+  /** Set once promoted: the store its BUFFER_PROMOTE names. */
+  targetStore?: walV1.TargetStore;
 }
 
 /** Half-life of unconfirmed evidence: a day without hits or reward halves it. */
@@ -83,6 +86,8 @@ export class MemoryBuffer {
         const item = this.items.get(operation.value.memoryId);
         if (!item) return;
         this.items.delete(operation.value.memoryId);
+        // Older records may leave it unspecified: the rule they followed then decides.
+        item.targetStore = operation.value.targetStore || targetStoreOf(item.memory.kind);
         this.promotingItems.set(item.memory.id, item);
         return;
       }
@@ -135,6 +140,8 @@ export class MemoryBuffer {
       lastAccessTime: item.lastAccessTime,
       rewardSum: item.rewardSum,
       rewardCount: item.rewardCount,
+      // Kept only where it is not the kind's rule, so states that follow the rule (all so far) encode as before.
+      targetStore: item.targetStore !== undefined && item.targetStore !== targetStoreOf(item.memory.kind) ? item.targetStore : 0,
     });
     return { buffer: [...this.items.values()].map(encode), promoting: [...this.promotingItems.values()].map(encode) };
   }
@@ -154,7 +161,11 @@ export class MemoryBuffer {
       };
     };
     for (const entry of buffer) restored.items.set(entry.memory!.id, decode(entry));
-    for (const entry of promoting) restored.promotingItems.set(entry.memory!.id, decode(entry));
+    for (const entry of promoting) {
+      const item = decode(entry);
+      item.targetStore = entry.targetStore || targetStoreOf(item.memory.kind);
+      restored.promotingItems.set(item.memory.id, item);
+    }
     return restored;
   }
 }

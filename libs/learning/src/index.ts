@@ -4,6 +4,7 @@ export { MemoryBuffer, effectiveEvidence, initialEvidence, PROMOTION_THRESHOLD }
 export type { BufferedItem } from "./buffer.js";
 export { planRemember, planRecall, planRecallRecords, planReinforce, makeRoom, leaveBuffer, noveltyOf, LEARNING_RATE } from "./planner.js";
 export type { PlanContext, RememberInput, RememberPlan, RecallPlan, ReinforceInput, ReinforcePlan } from "./planner.js";
+export { targetStoreOf } from "./target-store.js";
 export { rankRecall } from "./recall-ranking.js";
 export type { RecallInput, Recalled, RecallSignals, RecallSource } from "./recall-ranking.js";
 export { documentTerms, lexicalTerms, lexicalTokens, queryTerms, STOP_WORDS } from "./lexical/tokenizer.js";

@@ -5,6 +5,7 @@ import type { LearningState, Networks } from "./learning-state.js";
 import type { LayerUpdate } from "./layer-updates.js";
 import { sumLayerUpdates } from "./layer-updates.js";
 import { combine, mergeRecord, nearDuplicate, valuesOf } from "./merge.js";
+import { targetStoreOf } from "./target-store.js";
 import { modulationOf } from "./modulation.js";
 import { memoryGateFeatures, packFloat32 } from "./packed-floats.js";
 import { packRemember } from "./remember-record.js";
@@ -204,11 +205,7 @@ function leastEvidence(items: Iterable<BufferedItem>, now: Date, count: number):
  */
 export function leaveBuffer(item: BufferedItem, now: Date, reason: walV1.RemovalReason, keep: boolean): Operation {
   if (keep || effectiveEvidence(item, now) >= PROMOTION_THRESHOLD) {
-    const graph = item.memory.kind === walV1.MemoryKind.MEMORY_KIND_SEMANTIC || item.memory.kind === walV1.MemoryKind.MEMORY_KIND_PROCEDURAL;
-    return {
-      $case: "bufferPromote",
-      value: { memoryId: item.memory.id, targetStore: graph ? walV1.TargetStore.TARGET_STORE_GRAPH : walV1.TargetStore.TARGET_STORE_EPISODIC },
-    };
+    return { $case: "bufferPromote", value: { memoryId: item.memory.id, targetStore: targetStoreOf(item.memory.kind) } };
   }
   return { $case: "bufferRemove", value: { memoryId: item.memory.id, reason } };
 }

@@ -1,7 +1,6 @@
-import type { BufferedItem } from "@t4dm/learning";
+import { targetStoreOf, type BufferedItem } from "@t4dm/learning";
 import { adminV1, memoryV1, walV1 } from "@t4dm/proto";
 import type { StoredFact, StoredMemory, StoredProcedure } from "@t4dm/storage";
-import { targetStoreOf } from "../storage/promotion-target.js";
 
 /*
  * What export writes and import reads, in both directions: every field a

@@ -2,14 +2,13 @@ import type { BufferedItem } from "@t4dm/learning";
 import type { StoredMemory } from "@t4dm/storage";
 import { walV1 } from "@t4dm/proto";
 import type { Stores } from "./store-sync.js";
-import { targetStoreOf } from "./promotion-target.js";
 
-/** Promoted memories split by the store their BUFFER_PROMOTE targets. */
+/** Promoted memories split by the store their BUFFER_PROMOTE names (kept by the buffer and its checkpoints), never decided again here. */
 export function routePromotions(promoting: readonly BufferedItem[]): { episodic: BufferedItem[]; graph: BufferedItem[] } {
   const episodic: BufferedItem[] = [];
   const graph: BufferedItem[] = [];
   for (const item of promoting) {
-    (targetStoreOf(item.memory.kind) === walV1.TargetStore.TARGET_STORE_GRAPH ? graph : episodic).push(item);
+    (item.targetStore === walV1.TargetStore.TARGET_STORE_GRAPH ? graph : episodic).push(item);
   }
   return { episodic, graph };
 }

@@ -21,6 +21,9 @@ import {
   retentionModeToJSON,
   RetentionPolicySet,
   ScorerGuard,
+  TargetStore,
+  targetStoreFromJSON,
+  targetStoreToJSON,
   TraceItem,
 } from "../../wal/v1/wal.js";
 
@@ -141,6 +144,11 @@ export interface BufferedMemory {
   lastAccessTime: Date | undefined;
   rewardSum: number;
   rewardCount: number;
+  /**
+   * A promoting memory's target store, only where it is not its kind's rule
+   * (libs/learning target-store.ts): unspecified means the rule's store.
+   */
+  targetStore: TargetStore;
 }
 
 /** A small dense network: layers in order. */
@@ -1171,7 +1179,15 @@ export const PendingDelete: MessageFns<PendingDelete> = {
 };
 
 function createBaseBufferedMemory(): BufferedMemory {
-  return { memory: undefined, evidence: 0, accessCount: 0, lastAccessTime: undefined, rewardSum: 0, rewardCount: 0 };
+  return {
+    memory: undefined,
+    evidence: 0,
+    accessCount: 0,
+    lastAccessTime: undefined,
+    rewardSum: 0,
+    rewardCount: 0,
+    targetStore: 0,
+  };
 }
 
 export const BufferedMemory: MessageFns<BufferedMemory> = {
@@ -1193,6 +1209,9 @@ export const BufferedMemory: MessageFns<BufferedMemory> = {
     }
     if (message.rewardCount !== 0) {
       writer.uint32(48).uint32(message.rewardCount);
+    }
+    if (message.targetStore !== 0) {
+      writer.uint32(56).int32(message.targetStore);
     }
     return writer;
   },
@@ -1258,6 +1277,14 @@ export const BufferedMemory: MessageFns<BufferedMemory> = {
             message.rewardCount = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.targetStore = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1294,6 +1321,11 @@ export const BufferedMemory: MessageFns<BufferedMemory> = {
         : isSet(object.reward_count)
         ? globalThis.Number(object.reward_count)
         : 0,
+      targetStore: isSet(object.targetStore)
+        ? targetStoreFromJSON(object.targetStore)
+        : isSet(object.target_store)
+        ? targetStoreFromJSON(object.target_store)
+        : 0,
     };
   },
 
@@ -1317,6 +1349,9 @@ export const BufferedMemory: MessageFns<BufferedMemory> = {
     if (message.rewardCount !== 0) {
       obj.rewardCount = Math.round(message.rewardCount);
     }
+    if (message.targetStore !== 0) {
+      obj.targetStore = targetStoreToJSON(message.targetStore);
+    }
     return obj;
   },
 
@@ -1333,6 +1368,7 @@ export const BufferedMemory: MessageFns<BufferedMemory> = {
     message.lastAccessTime = object.lastAccessTime ?? undefined;
     message.rewardSum = object.rewardSum ?? 0;
     message.rewardCount = object.rewardCount ?? 0;
+    message.targetStore = object.targetStore ?? 0;
     return message;
   },
 };
