@@ -3,6 +3,8 @@ import { builtMemory, canonicalMemory, ownedBytes } from "./built-effects.js";
 import { floatsOf, memoryEmbedding } from "./packed-floats.js";
 import { targetStoreOf } from "./target-store.js";
 
+const NO_ITEMS: ReadonlyMap<string, BufferedItem> = new Map();
+
 /** A memory waiting in the buffer, with the evidence that decides its fate. */
 export interface BufferedItem {
   memory: walV1.MemoryRecord;
@@ -31,6 +33,13 @@ export const PROMOTION_THRESHOLD = 0.3;
 export class MemoryBuffer {
   private readonly items = new Map<string, BufferedItem>();
   private readonly promotingItems = new Map<string, BufferedItem>();
+  /**
+   * The same buffered items by namespace, each oldest first as in `items`:
+   * every Remember compares itself with its namespace's items (novelty,
+   * near-duplicates) and every Recall ranks them, which scanned the whole
+   * buffer when it was shared by many namespaces.
+   */
+  private readonly namespaces = new Map<string, Map<string, BufferedItem>>();
 
   get size(): number {
     return this.items.size;
@@ -59,8 +68,14 @@ export class MemoryBuffer {
     return this.promotingItems.values();
   }
 
+  /** Buffered items of one namespace, oldest first. */
   inNamespace(namespace: string): BufferedItem[] {
-    return [...this.items.values()].filter((item) => item.memory.namespace === namespace);
+    return [...this.namespaceItems(namespace)];
+  }
+
+  /** Buffered items of one namespace, oldest first, without a copy: do not change the buffer while iterating. */
+  namespaceItems(namespace: string): IterableIterator<BufferedItem> {
+    return (this.namespaces.get(namespace) ?? NO_ITEMS).values();
   }
 
   apply(operation: NonNullable<walV1.WalEntry["operation"]>): void {
@@ -68,7 +83,7 @@ export class MemoryBuffer {
       case "bufferAdd": {
         // Built once per decoded record: the projected and the durable state share it (see built-effects).
         const { memory, embedding } = builtMemory(operation.value.memory!);
-        this.items.set(memory.id, {
+        this.hold({
           memory,
           embedding,
           evidence: initialEvidence(memory),
@@ -79,13 +94,13 @@ export class MemoryBuffer {
         return;
       }
       case "bufferRemove":
-        this.items.delete(operation.value.memoryId);
+        this.release(operation.value.memoryId);
         this.promotingItems.delete(operation.value.memoryId);
         return;
       case "bufferPromote": {
         const item = this.items.get(operation.value.memoryId);
         if (!item) return;
-        this.items.delete(operation.value.memoryId);
+        this.release(operation.value.memoryId);
         // Older records may leave it unspecified: the rule they followed then decides.
         item.targetStore = operation.value.targetStore || targetStoreOf(item.memory.kind);
         this.promotingItems.set(item.memory.id, item);
@@ -119,12 +134,36 @@ export class MemoryBuffer {
           item.memory = canonicalMemory({ ...item.memory, metadata: operation.value.metadata, importance: operation.value.importance });
           item.evidence = operation.value.evidence;
         }
-        if (operation.value.mergedId) this.items.delete(operation.value.mergedId);
+        if (operation.value.mergedId) this.release(operation.value.mergedId);
         return;
       }
       default:
         return;
     }
+  }
+
+  /** Puts an item in the buffer (an id already there keeps its place, as Map.set does). */
+  private hold(item: BufferedItem): void {
+    const id = item.memory.id;
+    const previous = this.items.get(id);
+    if (previous && previous.memory.namespace !== item.memory.namespace) this.release(id);
+    this.items.set(id, item);
+    const namespace = item.memory.namespace;
+    let held = this.namespaces.get(namespace);
+    if (!held) {
+      held = new Map();
+      this.namespaces.set(namespace, held);
+    }
+    held.set(id, item);
+  }
+
+  private release(id: string): void {
+    const item = this.items.get(id);
+    if (!item) return;
+    this.items.delete(id);
+    const held = this.namespaces.get(item.memory.namespace)!;
+    held.delete(id);
+    if (held.size === 0) this.namespaces.delete(item.memory.namespace);
   }
 
   /** Forgets a promoted memory once the store confirmed it (or it was deleted). */
@@ -160,7 +199,7 @@ export class MemoryBuffer {
         rewardCount: entry.rewardCount,
       };
     };
-    for (const entry of buffer) restored.items.set(entry.memory!.id, decode(entry));
+    for (const entry of buffer) restored.hold(decode(entry));
     for (const entry of promoting) {
       const item = decode(entry);
       item.targetStore = entry.targetStore || targetStoreOf(item.memory.kind);

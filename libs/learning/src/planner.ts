@@ -82,7 +82,7 @@ export function planRemember(state: LearningState, input: RememberInput, context
     importance: input.importance,
   });
   const probability = Math.fround(networks.gate.admitProbability(features, novelty));
-  const twin = nearDuplicate(state.buffer.all(), input.namespace, input.content, input.embedding);
+  const twin = nearDuplicate(state.buffer.namespaceItems(input.namespace), input.namespace, input.content, input.embedding);
   if (twin) {
     const incoming = { metadata: input.metadata, importance: Math.fround(input.importance), evidence: initialEvidence({ admitProbability: probability, importance: input.importance }) };
     const record = mergeRecord(twin, combine(valuesOf(twin), incoming), {
@@ -386,9 +386,7 @@ export function noveltyOf(state: LearningState, namespace: string, embedding: Fl
   let best = state.clusters.nearest(namespace, embedding)?.similarity ?? 0;
   // cosine(embedding, item), with the query's norm computed once and each item's remembered.
   const queryNorm = norm(embedding);
-  for (const item of state.buffer.all()) {
-    if (item.memory.namespace === namespace) best = Math.max(best, cosineFloat32(embedding, queryNorm, item.embedding, frozenNorm(item.embedding)));
-  }
+  for (const item of state.buffer.namespaceItems(namespace)) best = Math.max(best, cosineFloat32(embedding, queryNorm, item.embedding, frozenNorm(item.embedding)));
   return clamp(1 - best, 0, 1);
 }
 

@@ -82,7 +82,7 @@ export function rankRecall(state: LearningState, input: RecallInput, now: Date):
   const queryCluster = state.clusters.nearest(input.namespace, input.query)?.clusterId;
 
   const held: { item: BufferedItem; source: RecallSource }[] = [];
-  for (const item of state.buffer.all()) if (item.memory.namespace === input.namespace) held.push({ item, source: "buffer" });
+  for (const item of state.buffer.namespaceItems(input.namespace)) held.push({ item, source: "buffer" });
   for (const item of state.buffer.promoting()) if (item.memory.namespace === input.namespace) held.push({ item, source: "promoting" });
   // Corpus statistics cover the namespace, not the filter: a filter narrows the candidates, not what a word is worth.
   const heldCorpus = terms.length > 0 ? corpusOf(held.map(({ item }) => termsOf(item)), terms) : EMPTY_CORPUS;

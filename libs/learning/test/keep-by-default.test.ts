@@ -119,10 +119,12 @@ describe("retention KEEP (the default)", () => {
     const driver = started(KEEP, 100);
     const strong = remember(driver, "the deploy script is tools/deploy.sh", { metadata: { a: 1 }, importance: 0.9 });
     const strongId = strong.decision === "admitted" ? strong.memory.id : "";
-    // Different namespaces cannot merge at Remember; move one in by hand to make a buffered duplicate pair.
+    // A Remember would merge at once; a duplicate pair can still be buffered (an import, an older build's
+    // WAL): add one by its record — a copy, in "ns", of one remembered elsewhere.
     const weak = remember(driver, "the deploy script is tools/deploy.sh", { namespace: "other", metadata: { b: 2 } });
-    const weakId = weak.decision === "admitted" ? weak.memory.id : "";
-    driver.state.buffer.get(weakId)!.memory.namespace = "ns";
+    const weakId = "weak-in-ns";
+    const copied = driver.state.buffer.get(weak.decision === "admitted" ? weak.memory.id : "")!.memory;
+    driver.commit([{ $case: "bufferAdd", value: walV1.BufferAdd.fromPartial({ memory: { ...copied, id: weakId, namespace: "ns" } }) }], driver.now());
     const plan = planConsolidation(driver.state, "ns", true, driver.now());
     expect(plan.merged).toBe(1);
     expect(plan.evicted).toBe(0);
