@@ -109,11 +109,11 @@ const LIMITS = {
   /** @param {number} cpuPercent memory service, 100 = one core @param {number} cpuMs its CPU ms per memory @param {number} records WAL records per memory */
   throughput: (cpuPercent, cpuMs, records) =>
     `limited by CPU per memory in the memory service, mostly its one JS thread: ${cpuMs.toFixed(2)} CPU ms per memory, so at most ~${Math.round(1000 / cpuMs)} memories/s per core ` +
-    `(HNSW insert and SQLite commit on promotion, novelty scan of the buffer, ${records.toFixed(1)} WAL records per memory encoded and applied twice); ` +
+    `(planning: novelty and near-duplicate scans of the namespace's buffer, gate and clusters; ${records.toFixed(1)} WAL records per memory, protobuf-encoded, applied to the projected and then the durable state; the promotion's store row; gRPC and protobuf on two hops); ` +
     `it got ${cpuPercent.toFixed(0)}% of a core in the window; fsync is amortized`,
   /** @param {number} records WAL records per memory */
   unaryLatency: (records) =>
-    `each Remember crosses two Node processes and two gRPC hops with ${records.toFixed(1)} WAL records, and a promotion adds a synchronous SQLite FULL commit and a STORE_SYNCED record in series; Redis is one write+fdatasync in one process`,
+    `each Remember crosses two Node processes and two gRPC hops with ${records.toFixed(1)} WAL records and is planned on the memory service's one JS thread (its CPU per memory is in the CPU row); a promotion adds a store write, an fdatasync of its SQLite WAL and a STORE_SYNCED record on the same disk; Redis is one write+fdatasync in one process`,
 };
 
 /** @param {string} raw */
