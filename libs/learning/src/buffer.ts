@@ -1,5 +1,5 @@
 import { stateV1, walV1 } from "@t4dm/proto";
-import { floatsOf, memoryEmbedding } from "./packed-floats.js";
+import { floatsOf, memoryEmbedding, ownedVector } from "./packed-floats.js";
 
 /** A memory waiting in the buffer, with the evidence that decides its fate. */
 export interface BufferedItem {
@@ -62,10 +62,10 @@ export class MemoryBuffer {
   apply(operation: NonNullable<walV1.WalEntry["operation"]>): void {
     switch (operation.$case) {
       case "bufferAdd": {
-        const memory = canonicalMemory(operation.value.memory!);
+        const { memory, embedding } = bufferedMemory(operation.value.memory!);
         this.items.set(memory.id, {
           memory,
-          embedding: memoryEmbedding(memory),
+          embedding,
           evidence: initialEvidence(memory),
           accessCount: 0,
           rewardSum: 0,
@@ -140,10 +140,10 @@ export class MemoryBuffer {
   static restore(buffer: readonly stateV1.BufferedMemory[], promoting: readonly stateV1.BufferedMemory[]): MemoryBuffer {
     const restored = new MemoryBuffer();
     const decode = (entry: stateV1.BufferedMemory): BufferedItem => {
-      const memory = canonicalMemory(entry.memory!);
+      const { memory, embedding } = bufferedMemory(entry.memory!);
       return {
         memory,
-        embedding: memoryEmbedding(memory),
+        embedding,
         evidence: entry.evidence,
         accessCount: entry.accessCount,
         lastAccessTime: entry.lastAccessTime,
@@ -179,10 +179,20 @@ export function effectiveEvidence(item: BufferedItem, now: Date): number {
  * a checkpoint encode to the same bytes (and hash). Packed vectors are
  * copied: decoded bytes are views into the whole message they came in.
  */
-function canonicalMemory(memory: walV1.MemoryRecord): walV1.MemoryRecord {
+function canonicalMemory(memory: walV1.MemoryRecord, ownedEmbeddingF32?: Uint8Array): walV1.MemoryRecord {
   const metadata: Record<string, unknown> = {};
   for (const key of Object.keys(memory.metadata ?? {}).sort()) metadata[key] = memory.metadata[key];
-  return { ...memory, metadata, embeddingF32: ownedBytes(memory.embeddingF32), gateFeaturesF32: ownedBytes(memory.gateFeaturesF32) };
+  return { ...memory, metadata, embeddingF32: ownedEmbeddingF32 ?? ownedBytes(memory.embeddingF32), gateFeaturesF32: ownedBytes(memory.gateFeaturesF32) };
+}
+
+/** The canonical memory and its embedding as floats; a packed embedding is copied once for both. */
+function bufferedMemory(source: walV1.MemoryRecord): { memory: walV1.MemoryRecord; embedding: Float32Array } {
+  if (source.embeddingF32 !== undefined && source.embeddingF32.byteLength > 0) {
+    const vector = ownedVector(source.embeddingF32);
+    return { memory: canonicalMemory(source, vector.bytes), embedding: vector.floats };
+  }
+  const memory = canonicalMemory(source);
+  return { memory, embedding: memoryEmbedding(memory) };
 }
 
 const NO_BYTES = new Uint8Array(0);
