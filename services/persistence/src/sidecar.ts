@@ -157,7 +157,7 @@ export class Sidecar {
         for (const record of records) {
           if (record.lsn <= startLsn || record.lsn > durableLsn) continue;
           // A view into the chunk just read, which lives until this batch is sent.
-          batch.push({ lsn: record.lsn, opType: record.opType, payload: Buffer.from(record.payload.buffer, record.payload.byteOffset, record.payload.byteLength) });
+          batch.push({ lsn: record.lsn, opType: record.opType, payload: record.payload });
           batchBytes += record.length;
           if (batchBytes >= RECOVERY_CHUNK_BYTES) {
             sent += batch.length;
