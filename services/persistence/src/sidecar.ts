@@ -148,6 +148,14 @@ export class Sidecar {
     let lastLsn = startLsn;
     let batch: persistenceV1.WalRecord[] = [];
     let batchBytes = 0;
+    const takeBatch = (): persistenceV1.RecoverResponse => {
+      const records = batch;
+      sent += records.length;
+      lastLsn = records[records.length - 1]!.lsn;
+      batch = [];
+      batchBytes = 0;
+      return { part: { $case: "records", value: { records } } };
+    };
     for (const segment of segments) {
       if (segment.lastLsn <= startLsn && segment !== segments.at(-1)) continue;
       if (segment.firstLsn > durableLsn) break;
@@ -159,21 +167,11 @@ export class Sidecar {
           // A view into the chunk just read, which lives until this batch is sent.
           batch.push({ lsn: record.lsn, opType: record.opType, payload: record.payload });
           batchBytes += record.length;
-          if (batchBytes >= RECOVERY_CHUNK_BYTES) {
-            sent += batch.length;
-            lastLsn = batch[batch.length - 1]!.lsn;
-            yield { part: { $case: "records", value: { records: batch } } };
-            batch = [];
-            batchBytes = 0;
-          }
+          if (batchBytes >= RECOVERY_CHUNK_BYTES) yield takeBatch();
         }
       }
     }
-    if (batch.length > 0) {
-      sent += batch.length;
-      lastLsn = batch[batch.length - 1]!.lsn;
-      yield { part: { $case: "records", value: { records: batch } } };
-    }
+    if (batch.length > 0) yield takeBatch();
     if (lastLsn !== durableLsn) {
       throw new RecoveryDataLossError(`recovery reached LSN ${lastLsn}, not the durable LSN ${durableLsn}`);
     }
