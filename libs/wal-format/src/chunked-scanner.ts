@@ -39,9 +39,22 @@ export class ChunkedScanner {
    */
   push(chunk: Buffer): ScannedRecord[] {
     if (this.stop) return [];
-    const bytes = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]);
-    const base = this.carryOffset;
     const records: ScannedRecord[] = [];
+    let rest = chunk;
+    if (this.carry.length > 0) {
+      // Join only what completes the carried frame: copying the whole chunk would copy the WAL once more.
+      const take = Math.min(chunk.length, Math.max(0, frameLength(this.carry, chunk) - this.carry.length));
+      this.scan(Buffer.concat([this.carry, chunk.subarray(0, take)]), records);
+      if (this.stop || this.carry.length > 0) return records;
+      rest = chunk.subarray(take);
+    }
+    this.scan(rest, records);
+    return records;
+  }
+
+  /** Scans `bytes`, which start at `carryOffset`; keeps what follows the last whole record as the carry. */
+  private scan(bytes: Buffer, records: ScannedRecord[]): void {
+    const base = this.carryOffset;
     const result = scanRecords(bytes, { salt: this.salt, firstLsn: this.expectedLsn, offset: 0 }, (record) => {
       record.offset += base;
       records.push(record);
@@ -50,7 +63,6 @@ export class ChunkedScanner {
     this.carry = bytes.subarray(result.validEnd);
     this.carryOffset = base + result.validEnd;
     if (result.stop.kind !== "end" && !cutByChunkEnd(this.carry)) this.stop = result.stop;
-    return records;
   }
 
   /**
@@ -63,6 +75,18 @@ export class ChunkedScanner {
     if (this.carry.length === 0) return { kind: "end" };
     return scanRecords(this.carry, { salt: this.salt, firstLsn: this.expectedLsn, offset: 0 }).stop;
   }
+}
+
+/**
+ * The length of the frame that starts with `carry` (its header may continue
+ * in `next`); Infinity when that cannot be told yet or the header is not
+ * plausible, so the caller joins all it has and lets the scan judge.
+ */
+function frameLength(carry: Buffer, next: Buffer): number {
+  const head = carry.length >= 8 ? carry : Buffer.concat([carry, next.subarray(0, 8 - carry.length)]);
+  if (head.length < 8 || head.readUInt16LE(0) !== RECORD_MAGIC) return Infinity;
+  const payloadLength = head.readUInt32LE(4);
+  return payloadLength > MAX_PAYLOAD_BYTES ? Infinity : RECORD_HEADER_BYTES + payloadLength;
 }
 
 /** True when `rest` is the start of a plausible frame whose declared length runs past it. */

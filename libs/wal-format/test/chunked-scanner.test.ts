@@ -31,6 +31,21 @@ describe("ChunkedScanner", () => {
     }
   });
 
+  it("copies only the frame a chunk boundary cut, not the chunk after it", () => {
+    const bytes = segmentBytes(40);
+    const scanner = new ChunkedScanner(SALT, 1, SEGMENT_HEADER_BYTES);
+    const middle = SEGMENT_HEADER_BYTES + 1000;
+    // Own buffers, not slices of Node's shared pool, so `.buffer` tells the chunks apart.
+    const own = (part: Buffer) => Uint8Array.prototype.slice.call(part) as Uint8Array;
+    const first = scanner.push(Buffer.from(own(bytes.subarray(SEGMENT_HEADER_BYTES, middle)).buffer));
+    const second = Buffer.from(own(bytes.subarray(middle)).buffer);
+    const records = scanner.push(second);
+    expect(first.length + records.length).toBe(40);
+    // The frame cut at `middle` is joined in a copy; every later payload is a view into the chunk itself.
+    expect(records[0]!.payload.buffer).not.toBe(second.buffer);
+    for (const record of records.slice(1)) expect(record.payload.buffer).toBe(second.buffer);
+  });
+
   it("stops for good at a frame whose checksum fails, and says why", () => {
     const bytes = segmentBytes(40);
     const good: ScannedRecord[] = [];
