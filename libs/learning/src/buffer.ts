@@ -1,6 +1,6 @@
 import { stateV1, walV1 } from "@t4dm/proto";
-import { builtMemory, canonicalMemory, ownedBytes } from "./built-effects.js";
-import { floatsOf, memoryEmbedding } from "./packed-floats.js";
+import { buildMemory, builtMemory, canonicalMemory, ownedBytes } from "./built-effects.js";
+import { floatsOf } from "./packed-floats.js";
 import { targetStoreOf } from "./target-store.js";
 
 const NO_ITEMS: ReadonlyMap<string, BufferedItem> = new Map();
@@ -188,10 +188,10 @@ export class MemoryBuffer {
   static restore(buffer: readonly stateV1.BufferedMemory[], promoting: readonly stateV1.BufferedMemory[]): MemoryBuffer {
     const restored = new MemoryBuffer();
     const decode = (entry: stateV1.BufferedMemory): BufferedItem => {
-      const memory = canonicalMemory(entry.memory!);
+      const { memory, embedding } = buildMemory(entry.memory!);
       return {
         memory,
-        embedding: memoryEmbedding(memory),
+        embedding,
         evidence: entry.evidence,
         accessCount: entry.accessCount,
         lastAccessTime: entry.lastAccessTime,

@@ -1,5 +1,5 @@
 import type { walV1 } from "@t4dm/proto";
-import { memoryEmbedding } from "./packed-floats.js";
+import { memoryEmbedding, ownedVector } from "./packed-floats.js";
 import { requestBodyHash } from "./request-match.js";
 
 /**
@@ -23,11 +23,24 @@ const bodyHashes = new WeakMap<walV1.MemoryRecord, Uint8Array>();
 export function builtMemory(record: walV1.MemoryRecord): BuiltMemory {
   let built = builtMemories.get(record);
   if (!built) {
-    const memory = canonicalMemory(record);
-    built = { memory, embedding: memoryEmbedding(memory) };
+    built = buildMemory(record);
     builtMemories.set(record, built);
   }
   return built;
+}
+
+/**
+ * The canonical memory and its float32 vector, uncached (a checkpoint's
+ * restore). A packed embedding is copied once for both: the owned bytes and
+ * the float view share one buffer (neither is written after this).
+ */
+export function buildMemory(record: walV1.MemoryRecord): BuiltMemory {
+  if (record.embeddingF32 !== undefined && record.embeddingF32.byteLength > 0) {
+    const vector = ownedVector(record.embeddingF32);
+    return { memory: canonicalMemory(record, vector.bytes), embedding: vector.floats };
+  }
+  const memory = canonicalMemory(record);
+  return { memory, embedding: memoryEmbedding(memory) };
 }
 
 /** The request body hash of a remembered record (see requestBodyHash). */
@@ -45,10 +58,10 @@ export function builtBodyHash(record: walV1.MemoryRecord): Uint8Array {
  * a checkpoint encode to the same bytes (and hash). Packed vectors are
  * copied: decoded bytes are views into the whole message they came in.
  */
-export function canonicalMemory(memory: walV1.MemoryRecord): walV1.MemoryRecord {
+export function canonicalMemory(memory: walV1.MemoryRecord, ownedEmbeddingF32?: Uint8Array): walV1.MemoryRecord {
   const metadata: Record<string, unknown> = {};
   for (const key of Object.keys(memory.metadata ?? {}).sort()) metadata[key] = memory.metadata[key];
-  return { ...memory, metadata, embeddingF32: ownedBytes(memory.embeddingF32), gateFeaturesF32: ownedBytes(memory.gateFeaturesF32) };
+  return { ...memory, metadata, embeddingF32: ownedEmbeddingF32 ?? ownedBytes(memory.embeddingF32), gateFeaturesF32: ownedBytes(memory.gateFeaturesF32) };
 }
 
 const NO_BYTES = new Uint8Array(0);

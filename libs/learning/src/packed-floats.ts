@@ -45,6 +45,19 @@ export function unpackFloat32(bytes: Uint8Array): Float32Array {
   return new Float32Array(new Uint8Array(bytes).buffer);
 }
 
+/**
+ * One owned copy of packed float32 bytes, as those bytes and as floats. On a
+ * little-endian host both are views of the same memory: a replayed memory
+ * costs one vector copy instead of two. Neither view is ever written after
+ * decoding (a re-embed replaces the vector), so sharing is safe.
+ */
+export function ownedVector(bytes: Uint8Array): { bytes: Uint8Array; floats: Float32Array } {
+  if (bytes.byteLength % 4 !== 0) throw new PackedFloatsError(bytes.byteLength);
+  // A fresh buffer at offset 0, so the float view is aligned.
+  const owned = new Uint8Array(bytes);
+  return { bytes: owned, floats: LITTLE_ENDIAN_HOST ? new Float32Array(owned.buffer) : unpackFloat32(owned) };
+}
+
 /** Whichever form the record carries: the packed bytes if present, else the repeated floats. */
 export function floatsOf(packed: Uint8Array, repeated: readonly number[]): Float32Array {
   return packed.byteLength > 0 ? unpackFloat32(packed) : Float32Array.from(repeated);

@@ -15,3 +15,4 @@ export {
 export type { CheckpointFileHeader, DecodedCheckpointHeader } from "./checkpoint-header.js";
 export { encodeCheckpointPrefix, encodeGzipTrailer, parseCheckpointFile } from "./checkpoint-file.js";
 export type { CheckpointFileView, CheckpointLayout } from "./checkpoint-file.js";
+export { ChunkedScanner } from "./chunked-scanner.js";

@@ -8,7 +8,7 @@ import {
 } from "@t4dm/rpc";
 import { CheckpointAheadError, RecoveryDataLossError } from "./sidecar.js";
 import { CheckpointWriteError } from "./checkpoints/checkpoint-errors.js";
-import { LsnConflictError, LsnGapError, LsnSequenceError, RecordRejectedError, WalFullError, WalPoisonedError } from "./wal/wal-errors.js";
+import { LsnConflictError, LsnGapError, LsnSequenceError, RecordRejectedError, WalCorruptError, WalFullError, WalPoisonedError } from "./wal/wal-errors.js";
 
 class DataLossError extends T4dmError {
   readonly code = 15; // DATA_LOSS
@@ -25,6 +25,7 @@ export function toRpcError(error: unknown): unknown {
   if (error instanceof RecordRejectedError) return new InvalidArgumentError([{ field: "records.payload", description: error.message }]);
   if (error instanceof CheckpointAheadError) return new FailedPreconditionError(error.message, "CHECKPOINT_AHEAD_OF_WAL");
   if (error instanceof RecoveryDataLossError) return new DataLossError(error.message, "RECOVERY_DATA_LOSS");
+  if (error instanceof WalCorruptError) return new DataLossError(error.message, "WAL_CORRUPT");
   if (error instanceof T4dmError) return error;
   if (error instanceof CheckpointWriteError) return new AbortedError(error.message, "CHECKPOINT_WRITE_FAILED");
   return error;

@@ -2,11 +2,12 @@ import path from "node:path";
 import { persistenceV1 } from "@t4dm/proto";
 import type { Config } from "@t4dm/config";
 import type { Logger } from "@t4dm/telemetry";
-import { scanRecords, SEGMENT_HEADER_BYTES, type WalRecordData } from "@t4dm/wal-format";
+import type { WalRecordData } from "@t4dm/wal-format";
 import type { CheckpointStore } from "./checkpoints/checkpoint-store.js";
 import { checkpointCommitOf, type CheckpointCommit } from "./checkpoint-commits.js";
 import type { FileLayer } from "./storage/file-layer.js";
 import type { TailRepair } from "./wal/recovery-policy.js";
+import { readSegmentRecords } from "./wal/segment-reader.js";
 import type { AppendOutcome, WalWriter } from "./wal/wal-writer.js";
 
 /** Recovery cannot reach the last durable LSN from any valid checkpoint. */
@@ -33,6 +34,8 @@ const SYNC_MODES = {
 
 /** Chunks of at most this many bytes on the recovery stream. */
 const RECOVERY_CHUNK_BYTES = 1024 * 1024;
+/** Segment bytes per read while streaming the tail. */
+const RECOVERY_READ_BYTES = 4 * 1024 * 1024;
 
 export interface SidecarParts {
   layer: FileLayer;
@@ -143,31 +146,32 @@ export class Sidecar {
     }
     let sent = 0;
     let lastLsn = startLsn;
+    let batch: persistenceV1.WalRecord[] = [];
+    let batchBytes = 0;
+    const takeBatch = (): persistenceV1.RecoverResponse => {
+      const records = batch;
+      sent += records.length;
+      lastLsn = records[records.length - 1]!.lsn;
+      batch = [];
+      batchBytes = 0;
+      return { part: { $case: "records", value: { records } } };
+    };
     for (const segment of segments) {
       if (segment.lastLsn <= startLsn && segment !== segments.at(-1)) continue;
       if (segment.firstLsn > durableLsn) break;
-      const bytes = await this.parts.layer.readFile(path.join(this.parts.walDir, segment.fileName));
-      let batch: persistenceV1.WalRecord[] = [];
-      let batchBytes = 0;
-      const batches: persistenceV1.WalRecord[][] = [];
-      scanRecords(bytes, { salt: segment.salt, firstLsn: segment.firstLsn, offset: SEGMENT_HEADER_BYTES }, (record) => {
-        if (record.lsn <= startLsn || record.lsn > durableLsn) return;
-        // A view into the segment read above, which lives until these batches are sent.
-        batch.push({ lsn: record.lsn, opType: record.opType, payload: Buffer.from(record.payload.buffer, record.payload.byteOffset, record.payload.byteLength) });
-        batchBytes += record.length;
-        if (batchBytes >= RECOVERY_CHUNK_BYTES) {
-          batches.push(batch);
-          batch = [];
-          batchBytes = 0;
+      const file = path.join(this.parts.walDir, segment.fileName);
+      // Read in chunks with one read ahead: records go out while the next chunk is read, not after the whole segment.
+      for await (const records of readSegmentRecords(this.parts.layer, file, segment, { chunkBytes: RECOVERY_READ_BYTES, stopAfterLsn: durableLsn })) {
+        for (const record of records) {
+          if (record.lsn <= startLsn || record.lsn > durableLsn) continue;
+          // A view into the chunk just read, which lives until this batch is sent.
+          batch.push({ lsn: record.lsn, opType: record.opType, payload: record.payload });
+          batchBytes += record.length;
+          if (batchBytes >= RECOVERY_CHUNK_BYTES) yield takeBatch();
         }
-      });
-      if (batch.length > 0) batches.push(batch);
-      for (const records of batches) {
-        sent += records.length;
-        lastLsn = records[records.length - 1]!.lsn;
-        yield { part: { $case: "records", value: { records } } };
       }
     }
+    if (batch.length > 0) yield takeBatch();
     if (lastLsn !== durableLsn) {
       throw new RecoveryDataLossError(`recovery reached LSN ${lastLsn}, not the durable LSN ${durableLsn}`);
     }

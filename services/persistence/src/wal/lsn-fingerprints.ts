@@ -10,7 +10,7 @@ export class LsnFingerprints {
   private readonly lsns: Float64Array;
   private readonly prints: Uint32Array;
 
-  constructor(private readonly capacity = 1 << 16) {
+  constructor(readonly capacity = 1 << 16) {
     this.lsns = new Float64Array(capacity);
     this.prints = new Uint32Array(capacity);
   }

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { ScannedRecord, WalRecordData } from "@t4dm/wal-format";
+import { decodeSegmentHeader, parseSegmentFileName, SEGMENT_HEADER_BYTES, type ScannedRecord, type WalRecordData } from "@t4dm/wal-format";
 import type { WalSyncMode } from "@t4dm/config";
 import type { Logger } from "@t4dm/telemetry";
 import type { FileLayer } from "../storage/file-layer.js";
@@ -55,8 +55,9 @@ export async function openWal(options: OpenWalOptions): Promise<OpenedWal> {
   // Remember the newest records' fingerprints: a writer reconnecting after our
   // restart re-sends LSNs we made durable, and we must tell those from forgeries.
   const fingerprints = new LsnFingerprints();
+  const fingerprintFrom = await oldestLsnToFingerprint(layer, dir, fingerprints.capacity);
   const scan = await scanWalDirectory(layer, dir, (record) => {
-    fingerprints.remember(record);
+    if (record.lsn >= fingerprintFrom) fingerprints.remember(record);
     options.onRecord?.(record);
   });
   const verdict = judgeWal(scan, options.newestCheckpointLsn);
@@ -97,6 +98,27 @@ export async function openWal(options: OpenWalOptions): Promise<OpenedWal> {
     fingerprints,
   );
   return { writer, repair, removedTempFiles };
+}
+
+/**
+ * The ring keeps the newest `capacity` LSNs, and the WAL, if it opens at
+ * all, runs contiguously into its newest segment, so no record more than
+ * `capacity` below that segment's first LSN can be among them: those need no
+ * fingerprint (a second CRC over every payload at open). 0 when the newest
+ * segment's header cannot tell.
+ */
+async function oldestLsnToFingerprint(layer: FileLayer, dir: string, capacity: number): Promise<number> {
+  const indexes = (await layer.readdir(dir)).map((name) => ({ name, index: parseSegmentFileName(name) }));
+  const newest = indexes.filter((entry) => entry.index !== undefined).sort((a, b) => b.index! - a.index!)[0];
+  if (!newest) return 0;
+  const handle = await layer.open(path.join(dir, newest.name), "read");
+  try {
+    return Math.max(0, decodeSegmentHeader(await handle.read(SEGMENT_HEADER_BYTES, 0)).firstLsn - capacity);
+  } catch {
+    return 0;
+  } finally {
+    await handle.close();
+  }
 }
 
 async function applyRepair(layer: FileLayer, dir: string, segments: SegmentScan[], repair: TailRepair): Promise<SegmentScan[]> {
