@@ -9,6 +9,31 @@ export interface Stores {
   graph: GraphStore;
 }
 
+/** A cancellable timer; injectable so tests drive the linger themselves. */
+export type SetTimer = (run: () => void, ms: number) => { cancel(): void };
+
+const nodeTimer: SetTimer = (run, ms) => {
+  const timer = setTimeout(run, ms);
+  timer.unref();
+  return { cancel: () => clearTimeout(timer) };
+};
+
+export interface StoreSyncOptions {
+  backoff?: { minMs: number; maxMs: number };
+  /**
+   * How long pending store work may wait for more before a sync starts. A
+   * sync is a store commit (with its fdatasync) and a STORE_SYNCED record
+   * (another one): at one caller every Remember of a full buffer promotes
+   * one memory, and syncing each alone doubled the WAL records and the disk
+   * flushes per memory. The promoted memories stay readable from the buffer
+   * meanwhile, and durable in the WAL's outbox.
+   */
+  lingerMs?: number;
+  /** Pending writes that start a sync at once, linger or not. */
+  batch?: number;
+  setTimer?: SetTimer;
+}
+
 /**
  * Carries out the store writes the WAL has committed to: promoted memories
  * are upserted (promote-to-stores.ts), forgotten ones deleted, concepts written; then a STORE_SYNCED
@@ -19,9 +44,16 @@ export interface Stores {
 export class StoreSync {
   private running = false;
   private again = false;
-  private timer: NodeJS.Timeout | undefined;
+  /** The retry after a failure (backoff) or the linger before a sync. */
+  private timer: { cancel(): void } | undefined;
+  /** `timer` is the linger (a full batch may cut it short), not a backoff. */
+  private lingering = false;
   private backoffMs: number;
   private stopped = false;
+  private readonly backoff: { minMs: number; maxMs: number };
+  private readonly lingerMs: number;
+  private readonly batch: number;
+  private readonly setTimer: SetTimer;
   /** The last store error, until a sync succeeds. */
   lastError: string | undefined;
 
@@ -30,52 +62,75 @@ export class StoreSync {
     private readonly stores: Stores,
     private readonly logger: Logger,
     private readonly clock: () => Date,
-    private readonly backoff = { minMs: 100, maxMs: 10_000 },
+    options: StoreSyncOptions = {},
   ) {
-    this.backoffMs = backoff.minMs;
+    this.backoff = options.backoff ?? { minMs: 100, maxMs: 10_000 };
+    this.lingerMs = options.lingerMs ?? 20;
+    this.batch = options.batch ?? 256;
+    this.setTimer = options.setTimer ?? nodeTimer;
+    this.backoffMs = this.backoff.minMs;
   }
 
-  /** Something may be pending; sync soon. */
+  /** Something may be pending; sync soon (at once when a batch is pending, else after the linger). */
   kick(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
-    if (this.timer || !hasWork(this.pipeline.durable)) return;
+    const pending = pendingWrites(this.pipeline.durable);
+    if (pending === 0) return;
+    if (this.timer && !(this.lingering && pending >= this.batch)) return;
+    if (pending < this.batch && this.lingerMs > 0) {
+      this.lingering = true;
+      this.timer = this.setTimer(() => {
+        this.timer = undefined;
+        this.lingering = false;
+        if (!this.stopped) void this.run();
+      }, this.lingerMs);
+      return;
+    }
+    this.cancelTimer();
     void this.run();
   }
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.cancelTimer();
+  }
+
+  private cancelTimer(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.lingering = false;
   }
 
   private async run(): Promise<void> {
     this.running = true;
+    this.again = false;
+    let failed = false;
     try {
-      do {
-        this.again = false;
-        await this.syncOnce();
-      } while (this.again && !this.stopped);
+      await this.syncOnce();
       this.backoffMs = this.backoff.minMs;
       this.lastError = undefined;
     } catch (error) {
+      failed = true;
       this.lastError = (error as Error).message;
       this.logger.warn("store sync failed; the writes stay pending and will be retried", {
         event: "store_sync.failed",
         error,
         retryInMs: this.backoffMs,
       });
-      this.timer = setTimeout(() => {
+      this.timer = this.setTimer(() => {
         this.timer = undefined;
         this.kick();
       }, this.backoffMs);
-      this.timer.unref();
       this.backoffMs = Math.min(this.backoffMs * 2, this.backoff.maxMs);
     } finally {
       this.running = false;
     }
+    // What arrived meanwhile goes through kick: at once if a batch is waiting, else after the linger.
+    if (this.again && !failed) this.kick();
   }
 
   private async syncOnce(): Promise<void> {
@@ -113,8 +168,9 @@ export class StoreSync {
   }
 }
 
-function hasWork(state: LearningState): boolean {
-  return state.buffer.promoting().next().done === false || state.outbox.pendingDeletes.size > 0 || state.outbox.pendingConcepts.size > 0;
+/** Store writes the WAL has committed to and no STORE_SYNCED has released yet. */
+function pendingWrites(state: LearningState): number {
+  return state.buffer.promotingCount + state.outbox.pendingDeletes.size + state.outbox.pendingConcepts.size;
 }
 
 function groupByNamespace(entries: readonly [string, string][]): Map<string, string[]> {
