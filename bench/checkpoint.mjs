@@ -8,11 +8,12 @@
  * (384-d client embeddings, 256 B content, idempotency keys), put there with
  * public calls, plus 16 clusters in each of BENCH_CHECKPOINT_NAMESPACES
  * namespaces and BENCH_CHECKPOINT_RECALLS recalls (half reinforced: traces,
- * weights, dopamine expectations). T4DM_BUFFER_CAPACITY is twice the memories:
- * at a full buffer every Remember would also promote or evict one memory (a
- * long-term store write), so the load would measure promotions too, not just
- * appends. With room left the load grows the state a little during the runs
- * (details.loadRuns).
+ * weights, dopamine expectations). T4DM_BUFFER_CAPACITY is four times the
+ * memories: at a full buffer every Remember would also promote or evict one
+ * memory (a long-term store write), so the load would measure promotions too,
+ * not just appends. The load grows the state during the runs (each run prints
+ * the buffer's size after it; details.loadRuns): at twice the memories, 16
+ * callers at ~10k Remembers a run filled the buffer during the third run.
  * Periodic checkpoints are off, so only the bench's Admin Checkpoint RPCs run.
  *
  * Size and time: RUNS Admin Checkpoint RPCs with no other load; time is the
@@ -28,7 +29,7 @@
  * RPC answered) counts as "during". Ratio = p99 during / p99 idle, per run.
  *
  * Knobs (environment):
- *   BENCH_CHECKPOINT_MEMORIES=20000    buffered memories (the state's size); capacity is twice that
+ *   BENCH_CHECKPOINT_MEMORIES=20000    buffered memories (the state's size); capacity is four times that
  *   BENCH_CHECKPOINT_NAMESPACES=256    namespaces (16 clusters each)
  *   BENCH_CHECKPOINT_RECALLS=1024      recalls for traces and learning
  *   BENCH_CHECKPOINT_CALLERS=16        concurrent Remember callers
@@ -48,7 +49,7 @@ import { splitByWindows } from "./lib/recovery-windows.mjs";
 import { onInterrupt } from "./lib/recovery-start.mjs";
 
 const MEMORIES = Number(process.env.BENCH_CHECKPOINT_MEMORIES ?? 20_000);
-const CAPACITY = 2 * MEMORIES;
+const CAPACITY = 4 * MEMORIES;
 const NAMESPACES = Number(process.env.BENCH_CHECKPOINT_NAMESPACES ?? 256);
 const RECALLS = Number(process.env.BENCH_CHECKPOINT_RECALLS ?? 1024);
 const CALLERS = Number(process.env.BENCH_CHECKPOINT_CALLERS ?? 16);
@@ -172,7 +173,8 @@ async function main() {
         console.log(
           `  run ${i + 1}: idle p50/p99 ${fmt(idle.p50Ms, 2)}/${fmt(idle.p99Ms, 2)} ms (${idle.count} calls), during ${BACK_TO_BACK} checkpoint(s) ` +
             `p50/p99 ${fmt(during.p50Ms, 2)}/${fmt(during.p99Ms, 2)} ms ` +
-            `(${during.count} calls, checkpoints ${checkpoints.map((c) => fmt(c.rpcMs)).join(", ")} ms) → ${fmt(during.p99Ms / idle.p99Ms, 2)}x`,
+            `(${during.count} calls, checkpoints ${checkpoints.map((c) => fmt(c.rpcMs)).join(", ")} ms) → ${fmt(during.p99Ms / idle.p99Ms, 2)}x; ` +
+            `buffer ${fmt(runs[runs.length - 1].bufferSizeAfter)} after`,
         );
         // The next idle window starts clean: drop what has been classified.
         calls.length = 0;
