@@ -161,6 +161,7 @@ async function main() {
         const split = splitByWindows(calls, idleWindow, checkpoints);
         const idle = latencyMs(split.idle);
         const during = latencyMs(split.during);
+        const bufferSizeAfter = (await adminStatus(clients)).bufferSize;
         runs.push({
           idle,
           during,
@@ -168,13 +169,13 @@ async function main() {
           idleOpsPerSec: idle.count / IDLE_S,
           duringOpsPerSec: during.count / checkpoints.reduce((s, c) => s + Number(c.endNs - c.startNs) / 1e9, 0),
           checkpoints: checkpoints.map(({ startNs, endNs, ...rest }) => rest),
-          bufferSizeAfter: (await adminStatus(clients)).bufferSize,
+          bufferSizeAfter,
         });
         console.log(
           `  run ${i + 1}: idle p50/p99 ${fmt(idle.p50Ms, 2)}/${fmt(idle.p99Ms, 2)} ms (${idle.count} calls), during ${BACK_TO_BACK} checkpoint(s) ` +
             `p50/p99 ${fmt(during.p50Ms, 2)}/${fmt(during.p99Ms, 2)} ms ` +
             `(${during.count} calls, checkpoints ${checkpoints.map((c) => fmt(c.rpcMs)).join(", ")} ms) → ${fmt(during.p99Ms / idle.p99Ms, 2)}x; ` +
-            `buffer ${fmt(runs[runs.length - 1].bufferSizeAfter)} after`,
+            `buffer ${fmt(bufferSizeAfter)} after`,
         );
         // The next idle window starts clean: drop what has been classified.
         calls.length = 0;
