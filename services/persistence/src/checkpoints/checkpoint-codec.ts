@@ -10,7 +10,14 @@ import { CodecDataError, CodecUnavailableError } from "./checkpoint-errors.js";
  */
 const WORKER_SOURCE = `"use strict";
 const { parentPort } = require("node:worker_threads");
-const { deflateRawSync, gunzipSync, crc32 } = require("node:zlib");
+const { deflateRawSync, gunzipSync, crc32, constants } = require("node:zlib");
+
+// Huffman coding only, no string matching: a checkpoint body is mostly
+// float32 vectors, which LZ77 barely shrinks. On a 46 MB body of such data
+// this took 0.39 s against 0.9-2.1 s at zlib's default level, for 0.87 of the
+// input instead of 0.74, and that CPU is taken from live traffic while a
+// checkpoint is written. Any gunzip reads it.
+const DEFLATE_OPTIONS = { strategy: constants.Z_HUFFMAN_ONLY };
 const { createHash } = require("node:crypto");
 
 function movable(bytes) {
@@ -30,7 +37,7 @@ parentPort.on("message", ({ id, op, data, maxBytes }) => {
       const trailer = Buffer.alloc(8);
       trailer.writeUInt32LE(crc32(input) >>> 0, 0);
       trailer.writeUInt32LE(input.length % 2 ** 32, 4);
-      const compressed = movable(Buffer.concat([deflateRawSync(input), trailer]));
+      const compressed = movable(Buffer.concat([deflateRawSync(input, DEFLATE_OPTIONS), trailer]));
       const digest = sha256(compressed);
       parentPort.postMessage({ id, ok: true, data: compressed, sha256: digest }, [compressed.buffer, digest.buffer]);
     } else if (op === "decompress") {
