@@ -70,6 +70,21 @@ export function builtBodyHash(record: walV1.MemoryRecord): Uint8Array {
 }
 
 /**
+ * Takes a body hash the record logged (a REMEMBER record's
+ * request_body_sha256) as the memory's, so applying it does not hash the body.
+ * Copied: decoded bytes are a view into the whole batch they came in, which a
+ * request key must not keep alive. Empty (older records, no request id):
+ * nothing is primed and the hash is computed when needed.
+ */
+export function primeBodyHash(record: walV1.MemoryRecord, logged: Uint8Array): void {
+  if (logged.byteLength === 0 || (record as Carrying)[BODY_HASH]) return;
+  // A Buffer of its own (Buffer.alloc is never pooled), like the digest a computed hash is.
+  const copy = Buffer.alloc(logged.byteLength);
+  copy.set(logged);
+  remember(record, BODY_HASH, copy);
+}
+
+/**
  * Metadata with its keys sorted, so a state built live and one restored from
  * a checkpoint encode to the same bytes (and hash). Packed vectors are
  * copied: decoded bytes are views into the whole message they came in.

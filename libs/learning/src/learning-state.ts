@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { stateV1, walV1 } from "@t4dm/proto";
 import { MemoryBuffer } from "./buffer.js";
-import { builtBodyHash } from "./built-effects.js";
+import { builtBodyHash, primeBodyHash } from "./built-effects.js";
 import { Clusters } from "./clusters.js";
 import { Gate } from "./gate.js";
 import { Neuromodulators } from "./neuromodulators.js";
@@ -205,6 +205,7 @@ export class LearningState {
         return this.reset(operation.value);
       case "remember":
         // The same change as the records it stands for, one after another, at this record's time.
+        if (operation.value.memory) primeBodyHash(operation.value.memory, operation.value.requestBodySha256);
         for (const step of rememberSteps(operation.value)) this.applyEntry({ time: entry.time, operation: step });
         return;
       case "bufferAdd": {

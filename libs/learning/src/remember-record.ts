@@ -1,4 +1,5 @@
 import type { walV1 } from "@t4dm/proto";
+import { requestBodyHash } from "./request-match.js";
 import type { Operation } from "./wal-entries.js";
 
 /**
@@ -41,6 +42,8 @@ export function packRemember(steps: readonly Operation[]): walV1.Remember {
     arousal: arousal.value,
     encoding: encoding?.$case === "acetylcholineEncoding" ? encoding.value : undefined,
     memory: add.value.memory,
+    // Hashed once here, so neither applying it (twice, live) nor replaying it hashes the body again.
+    requestBodySha256: add.value.memory?.requestId ? requestBodyHash(add.value.memory) : new Uint8Array(0),
   };
 }
 

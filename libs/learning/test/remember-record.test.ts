@@ -13,6 +13,8 @@ import {
   encodeEntry,
   LearningState,
   makeRoom,
+  matchRequest,
+  requestBodyHash,
   memoryEmbedding,
   noveltyOf,
   memoryGateFeatures,
@@ -153,6 +155,60 @@ describe("REMEMBER: one record, the same state change as the sequence it replace
     for (const steps of [[cluster, arousal], [arousal, cluster, add], [cluster, arousal, add, add], [cluster, promote, arousal, add]]) {
       expect(() => packRemember(steps)).toThrow(RememberShapeError);
     }
+  });
+});
+
+describe("REMEMBER: the request body hash, logged once", () => {
+  const metadata = { zeta: { b: [1, "two", { y: 2, x: 1 }], a: null }, alpha: 0.1, mid: true, "": "empty key" };
+
+  function plannedRecord(): { driver: Driver; payload: Uint8Array; time: Date } {
+    const driver = new Driver(mulberry32(5));
+    driver.start({ seed: 5, embeddingDim: DIM, bufferCapacity: 5 });
+    const time = driver.now();
+    const content = "the invoice is due on friday";
+    const input = { namespace: "team-a", content, kind: walV1.MemoryKind.MEMORY_KIND_SEMANTIC, metadata, importance: 0.3, embedding: embedText(content, DIM), always: true, requestId: "req-1" };
+    const plan = planRemember(driver.state, input, driver.context(time));
+    return { driver, payload: encodeEntry(plan.operations[0]!, time).payload, time };
+  }
+
+  function remembered(payload: Uint8Array): walV1.Remember {
+    const operation = walV1.WalEntry.decode(payload).operation;
+    if (operation?.$case !== "remember") throw new Error("not a REMEMBER record");
+    return operation.value;
+  }
+
+  it("is the hash of the body as replay decodes it, so a record without it (older WALs) replays to the same state", () => {
+    const { driver, payload, time } = plannedRecord();
+    const record = remembered(payload);
+    expect(Buffer.from(record.requestBodySha256)).toEqual(Buffer.from(requestBodyHash(record.memory!)));
+    const older = walV1.WalEntry.encode({ time, operation: { $case: "remember", value: { ...record, requestBodySha256: new Uint8Array(0) } } }).finish();
+    const logged = applyAll(driver.state.clone(), [payload]);
+    const hashed = applyAll(driver.state.clone(), [older]);
+    expect(logged.hash().toString("hex")).toBe(hashed.hash().toString("hex"));
+    // A retry of the same body after the replay is a retry; another body under the id is refused.
+    const request = { namespace: "team-a", requestId: "req-1", content: "the invoice is due on friday", kind: walV1.MemoryKind.MEMORY_KIND_SEMANTIC, metadata, importance: 0.3 };
+    expect(matchRequest(logged, request).kind).toBe("retry");
+    expect(matchRequest(logged, { ...request, content: "the invoice is due on monday" }).kind).toBe("reused");
+  });
+
+  it("is taken as logged on replay, not hashed again, and kept apart from the batch it came in", () => {
+    const { driver, payload, time } = plannedRecord();
+    const record = remembered(payload);
+    const marked = new Uint8Array(32).fill(7);
+    const bytes = walV1.WalEntry.encode({ time, operation: { $case: "remember", value: { ...record, requestBodySha256: marked } } }).finish();
+    const batch = Buffer.concat([Buffer.alloc(100), bytes]);
+    const state = applyAll(driver.state.clone(), [batch.subarray(100)]);
+    const key = state.requestKeys.get("team-a", "req-1")!;
+    expect(Buffer.from(key.bodySha256)).toEqual(Buffer.from(marked));
+    expect(key.bodySha256.buffer.byteLength).toBe(32);
+  });
+
+  it("is empty without a request id", () => {
+    const driver = new Driver(mulberry32(6));
+    driver.start({ seed: 6, embeddingDim: DIM, bufferCapacity: 5 });
+    const time = driver.now();
+    const plan = planRemember(driver.state, { namespace: "n", content: "x", kind: walV1.MemoryKind.MEMORY_KIND_EPISODIC, metadata: {}, importance: 0, embedding: embedText("x", DIM), always: true, requestId: "" }, driver.context(time));
+    expect(remembered(encodeEntry(plan.operations[0]!, time).payload).requestBodySha256.byteLength).toBe(0);
   });
 });
 

@@ -557,7 +557,16 @@ export interface Remember {
     | undefined;
   /** Acetylcholine moved towards encoding; absent when it did not move. */
   encoding: AcetylcholineEncoding | undefined;
-  memory: MemoryRecord | undefined;
+  memory:
+    | MemoryRecord
+    | undefined;
+  /**
+   * SHA-256 of the request body the memory's request id is compared on (see
+   * request-match.ts), computed once when planned; empty without a request
+   * id. Replay takes it as logged instead of hashing every body again;
+   * records without it (older WALs) are hashed on replay.
+   */
+  requestBodySha256: Uint8Array;
 }
 
 /** One item leaving the buffer to make room: promoted, or evicted with a reason. */
@@ -2149,7 +2158,14 @@ export const BufferAdd: MessageFns<BufferAdd> = {
 };
 
 function createBaseRemember(): Remember {
-  return { leaving: [], clusterUpdate: undefined, arousal: undefined, encoding: undefined, memory: undefined };
+  return {
+    leaving: [],
+    clusterUpdate: undefined,
+    arousal: undefined,
+    encoding: undefined,
+    memory: undefined,
+    requestBodySha256: new Uint8Array(0),
+  };
 }
 
 export const Remember: MessageFns<Remember> = {
@@ -2168,6 +2184,9 @@ export const Remember: MessageFns<Remember> = {
     }
     if (message.memory !== undefined) {
       MemoryRecord.encode(message.memory, writer.uint32(42).fork()).join();
+    }
+    if (message.requestBodySha256.length !== 0) {
+      writer.uint32(50).bytes(message.requestBodySha256);
     }
     return writer;
   },
@@ -2225,6 +2244,14 @@ export const Remember: MessageFns<Remember> = {
             message.memory = MemoryRecord.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.requestBodySha256 = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2248,6 +2275,11 @@ export const Remember: MessageFns<Remember> = {
       arousal: isSet(object.arousal) ? NorepinephrineArousal.fromJSON(object.arousal) : undefined,
       encoding: isSet(object.encoding) ? AcetylcholineEncoding.fromJSON(object.encoding) : undefined,
       memory: isSet(object.memory) ? MemoryRecord.fromJSON(object.memory) : undefined,
+      requestBodySha256: isSet(object.requestBodySha256)
+        ? bytesFromBase64(object.requestBodySha256)
+        : isSet(object.request_body_sha256)
+        ? bytesFromBase64(object.request_body_sha256)
+        : new Uint8Array(0),
     };
   },
 
@@ -2267,6 +2299,9 @@ export const Remember: MessageFns<Remember> = {
     }
     if (message.memory !== undefined) {
       obj.memory = MemoryRecord.toJSON(message.memory);
+    }
+    if (message.requestBodySha256.length !== 0) {
+      obj.requestBodySha256 = base64FromBytes(message.requestBodySha256);
     }
     return obj;
   },
@@ -2289,6 +2324,7 @@ export const Remember: MessageFns<Remember> = {
     message.memory = (object.memory !== undefined && object.memory !== null)
       ? MemoryRecord.fromPartial(object.memory)
       : undefined;
+    message.requestBodySha256 = object.requestBodySha256 ?? new Uint8Array(0);
     return message;
   },
 };
