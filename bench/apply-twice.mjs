@@ -6,7 +6,7 @@
  * A micro-measurement for comparing two builds on one machine, not a figure to assert.
  */
 import { walV1 } from "@t4dm/proto";
-import { embedText, encodeEntry, LearningState, planRemember } from "@t4dm/learning";
+import { BuiltEffects, embedText, encodeEntry, LearningState, planRemember } from "@t4dm/learning";
 const DIM = 384, N = 2000, R = Number(process.env.R ?? 10);
 const state = new LearningState();
 let lsn = 0, clock = Date.UTC(2026, 0, 1), ids = 0;
@@ -24,12 +24,14 @@ for (let i = 0; i < N; i++) {
 let first = Infinity, second = Infinity;
 for (let r = 0; r < R; r++) {
   const entries = payloads.map((p) => walV1.WalEntry.decode(p));
+  // As the sequencer does: one BuiltEffects per record, filled by the first apply, taken by the second.
+  const built = entries.map(() => new BuiltEffects());
   const a = LearningState.decode(base), b = LearningState.decode(base);
   let t = process.hrtime.bigint();
-  entries.forEach((e, i) => a.apply(i + 2, e));
+  entries.forEach((e, i) => a.apply(i + 2, e, built[i]));
   first = Math.min(first, Number(process.hrtime.bigint() - t) / N / 1000);
   t = process.hrtime.bigint();
-  entries.forEach((e, i) => b.apply(i + 2, e));
+  entries.forEach((e, i) => b.apply(i + 2, e, built[i]));
   second = Math.min(second, Number(process.hrtime.bigint() - t) / N / 1000);
   if (!a.hash().equals(b.hash())) throw new Error("states differ");
 }

@@ -1,5 +1,5 @@
 import { stateV1, walV1 } from "@t4dm/proto";
-import { buildMemory, builtMemory, canonicalMemory, ownedBytes } from "./built-effects.js";
+import { buildMemory, canonicalMemory, ownedBytes, type BuiltEffects } from "./built-effects.js";
 import { floatsOf } from "./packed-floats.js";
 import { targetStoreOf } from "./target-store.js";
 
@@ -78,11 +78,12 @@ export class MemoryBuffer {
     return (this.namespaces.get(namespace) ?? NO_ITEMS).values();
   }
 
-  apply(operation: NonNullable<walV1.WalEntry["operation"]>): void {
+  apply(operation: NonNullable<walV1.WalEntry["operation"]>, built?: BuiltEffects): void {
     switch (operation.$case) {
       case "bufferAdd": {
-        // Built once per decoded record: the projected and the durable state share it (see built-effects).
-        const { memory, embedding } = builtMemory(operation.value.memory!);
+        // Built once per record: the projected and the durable state share it (see built-effects).
+        const record = operation.value.memory!;
+        const { memory, embedding } = built ? built.memoryOf(record) : buildMemory(record);
         this.hold({
           memory,
           embedding,

@@ -1,48 +1,78 @@
 import type { walV1 } from "@t4dm/proto";
-import { memoryEmbedding, ownedVector } from "./packed-floats.js";
+import { centroidOf, memoryEmbedding, ownedVector } from "./packed-floats.js";
 import { requestBodyHash } from "./request-match.js";
 
 /**
- * What applying a memory record builds from the record alone: its canonical
- * form, its float32 vector and its request body hash. The sequencer applies
- * each decoded entry twice — to the projected state when proposed and to the
- * durable state when acknowledged — so the second apply reuses what the first
- * built instead of copying, unpacking and hashing again. Kept with the decoded
- * record object (a replay decodes fresh objects and builds its own). The
- * results are shared by both states, so they are never changed in place:
- * every update replaces an item's `memory` or `embedding` whole.
+ * What applying one record builds from the record alone: a memory's canonical
+ * form and float32 vector, its request body hash, a cluster update's centroid.
+ * The sequencer applies each record twice — to the projected state when
+ * proposed and to the durable state when acknowledged — and hands both applies
+ * the same BuiltEffects: the first builds into it, the second takes what was
+ * built instead of copying, unpacking and hashing again. A replay applies each
+ * record once, with a fresh one. What is built is shared by both states, so it
+ * is never changed in place: an item's `memory` or `embedding`, a cluster's
+ * centroid, are replaced whole.
+ *
+ * An explicit object, not properties on the decoded record: defining
+ * non-enumerable properties on a record made V8 slow every later access to it
+ * (`bench/apply-twice.mjs`), and a WeakMap entry per record added GC tracing
+ * to every replayed record (`bench/replay-apply.mjs`).
  */
+export class BuiltEffects {
+  private memorySource: walV1.MemoryRecord | undefined = undefined;
+  private memory: BuiltMemory | undefined = undefined;
+  private bodyHashSource: walV1.MemoryRecord | undefined = undefined;
+  private bodyHash: Uint8Array | undefined = undefined;
+  private centroidSource: walV1.ClusterUpdate | undefined = undefined;
+  private centroid: Float32Array | undefined = undefined;
+
+  /** The canonical memory and its float32 vector, built once per record. */
+  memoryOf(record: walV1.MemoryRecord): BuiltMemory {
+    if (this.memorySource !== record || !this.memory) {
+      this.memory = buildMemory(record);
+      this.memorySource = record;
+    }
+    return this.memory;
+  }
+
+  /** The request body hash: the one the record logged (see primeBodyHash), else computed once. */
+  bodyHashOf(record: walV1.MemoryRecord): Uint8Array {
+    if (this.bodyHashSource !== record || !this.bodyHash) {
+      this.bodyHash = requestBodyHash(record);
+      this.bodyHashSource = record;
+    }
+    return this.bodyHash;
+  }
+
+  /**
+   * Takes a body hash the record logged (a REMEMBER record's
+   * request_body_sha256) as the memory's, so applying it does not hash the
+   * body. Copied: decoded bytes are a view into the whole batch they came in,
+   * which a request key must not keep alive. Empty (older records, no request
+   * id): the hash is computed when needed.
+   */
+  primeBodyHash(record: walV1.MemoryRecord, logged: Uint8Array): void {
+    if (logged.byteLength === 0 || (this.bodyHashSource === record && this.bodyHash)) return;
+    // A Buffer of its own (Buffer.alloc is never pooled), like the digest a computed hash is.
+    const copy = Buffer.alloc(logged.byteLength);
+    copy.set(logged);
+    this.bodyHash = copy;
+    this.bodyHashSource = record;
+  }
+
+  /** A cluster update's centroid as floats, built once per record. */
+  centroidOf(update: walV1.ClusterUpdate): Float32Array {
+    if (this.centroidSource !== update || !this.centroid) {
+      this.centroid = centroidOf(update);
+      this.centroidSource = update;
+    }
+    return this.centroid;
+  }
+}
+
 export interface BuiltMemory {
   memory: walV1.MemoryRecord;
   embedding: Float32Array;
-}
-
-/*
- * Kept on the decoded record itself, under non-enumerable symbols, not in a
- * WeakMap: a replay decodes hundreds of thousands of records, and a WeakMap
- * entry per record (an ephemeron the collector must trace) added time
- * in GC tracing (bench/replay-apply.mjs: 22.9–24.0 µs per record before,
- * 20.4–22.5 after).
- */
-const BUILT = Symbol("built memory");
-const BODY_HASH = Symbol("request body hash");
-
-interface Carrying {
-  [BUILT]?: BuiltMemory;
-  [BODY_HASH]?: Uint8Array;
-}
-
-function remember<K extends typeof BUILT | typeof BODY_HASH>(record: walV1.MemoryRecord, key: K, value: NonNullable<Carrying[K]>): void {
-  Object.defineProperty(record, key, { value, enumerable: false });
-}
-
-export function builtMemory(record: walV1.MemoryRecord): BuiltMemory {
-  let built = (record as Carrying)[BUILT];
-  if (!built) {
-    built = buildMemory(record);
-    remember(record, BUILT, built);
-  }
-  return built;
 }
 
 /**
@@ -57,31 +87,6 @@ export function buildMemory(record: walV1.MemoryRecord): BuiltMemory {
   }
   const memory = canonicalMemory(record);
   return { memory, embedding: memoryEmbedding(memory) };
-}
-
-/** The request body hash of a remembered record (see requestBodyHash). */
-export function builtBodyHash(record: walV1.MemoryRecord): Uint8Array {
-  let hash = (record as Carrying)[BODY_HASH];
-  if (!hash) {
-    hash = requestBodyHash(record);
-    remember(record, BODY_HASH, hash);
-  }
-  return hash;
-}
-
-/**
- * Takes a body hash the record logged (a REMEMBER record's
- * request_body_sha256) as the memory's, so applying it does not hash the body.
- * Copied: decoded bytes are a view into the whole batch they came in, which a
- * request key must not keep alive. Empty (older records, no request id):
- * nothing is primed and the hash is computed when needed.
- */
-export function primeBodyHash(record: walV1.MemoryRecord, logged: Uint8Array): void {
-  if (logged.byteLength === 0 || (record as Carrying)[BODY_HASH]) return;
-  // A Buffer of its own (Buffer.alloc is never pooled), like the digest a computed hash is.
-  const copy = Buffer.alloc(logged.byteLength);
-  copy.set(logged);
-  remember(record, BODY_HASH, copy);
 }
 
 /**

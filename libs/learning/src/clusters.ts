@@ -1,4 +1,5 @@
 import { stateV1, walV1 } from "@t4dm/proto";
+import type { BuiltEffects } from "./built-effects.js";
 import { centroidOf, packFloat32 } from "./packed-floats.js";
 import { dot, frozenNorm, norm, normalize } from "./vector.js";
 
@@ -112,8 +113,9 @@ export class Clusters {
    * updated. A record for a 17th cluster is ignored (plans never make one);
    * a namespace beyond the limit evicts the least recently updated.
    */
-  apply(update: walV1.ClusterUpdate): void {
-    const centroid = centroidOf(update);
+  apply(update: walV1.ClusterUpdate, built?: BuiltEffects): void {
+    // Shared with the other state that applies this record: centroids are replaced, never changed in place.
+    const centroid = built ? built.centroidOf(update) : centroidOf(update);
     if (centroid.length === 0) return;
     const clusters = this.namespaces.get(update.namespace) ?? [];
     const cluster: Cluster = {

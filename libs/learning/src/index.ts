@@ -47,4 +47,5 @@ export type { RetainedMemory } from "./retention.js";
 export { combine, nearDuplicate } from "./merge.js";
 export type { MergedValues } from "./merge.js";
 export { Sequencer, CAP_EXEMPT } from "./sequencer.js";
+export { BuiltEffects } from "./built-effects.js";
 export type { AppliedRecord, LostRecords, Proposal, Ready, SequencedRecord, Settled } from "./sequencer.js";

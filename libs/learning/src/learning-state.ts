@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { stateV1, walV1 } from "@t4dm/proto";
 import { MemoryBuffer } from "./buffer.js";
-import { builtBodyHash, primeBodyHash } from "./built-effects.js";
+import { BuiltEffects } from "./built-effects.js";
 import { Clusters } from "./clusters.js";
 import { Gate } from "./gate.js";
 import { Neuromodulators } from "./neuromodulators.js";
@@ -105,9 +105,14 @@ export class LearningState {
     return this.networks?.adaptations.size ?? 0;
   }
 
-  apply(lsn: number, entry: walV1.WalEntry): void {
+  /**
+   * Applies the record at `lsn`. `built`: what an earlier apply of this same
+   * decoded record (to another state) built from it, to take instead of
+   * building again (see BuiltEffects); a record applied once needs none.
+   */
+  apply(lsn: number, entry: walV1.WalEntry, built: BuiltEffects = new BuiltEffects()): void {
     if (lsn !== this.appliedLsn + 1) throw new LsnOrderError(this.appliedLsn + 1, lsn);
-    this.applyEntry(entry);
+    this.applyEntry(entry, built);
     this.appliedLsn = lsn;
     if (entry.time) this.time = entry.time;
   }
@@ -195,7 +200,7 @@ export class LearningState {
     return LearningState.decode(this.encode());
   }
 
-  private applyEntry(entry: walV1.WalEntry): void {
+  private applyEntry(entry: walV1.WalEntry, built: BuiltEffects): void {
     const operation = entry.operation;
     if (!operation) return;
     switch (operation.$case) {
@@ -205,14 +210,14 @@ export class LearningState {
         return this.reset(operation.value);
       case "remember":
         // The same change as the records it stands for, one after another, at this record's time.
-        if (operation.value.memory) primeBodyHash(operation.value.memory, operation.value.requestBodySha256);
-        for (const step of rememberSteps(operation.value)) this.applyEntry({ time: entry.time, operation: step });
+        if (operation.value.memory) built.primeBodyHash(operation.value.memory, operation.value.requestBodySha256);
+        for (const step of rememberSteps(operation.value)) this.applyEntry({ time: entry.time, operation: step }, built);
         return;
       case "bufferAdd": {
-        this.buffer.apply(operation);
+        this.buffer.apply(operation, built);
         const memory = operation.value.memory!;
         if (memory.requestId) {
-          this.requestKeys.add({ namespace: memory.namespace, requestId: memory.requestId, memoryId: memory.id, bodySha256: builtBodyHash(memory) });
+          this.requestKeys.add({ namespace: memory.namespace, requestId: memory.requestId, memoryId: memory.id, bodySha256: built.bodyHashOf(memory) });
         }
         return;
       }
@@ -258,7 +263,7 @@ export class LearningState {
         this.traces.apply(operation);
         return;
       case "clusterUpdate":
-        return this.clusters.apply(operation.value);
+        return this.clusters.apply(operation.value, built);
       case "checkpointComplete":
       case "systemShutdown":
         return;

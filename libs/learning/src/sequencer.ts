@@ -1,4 +1,5 @@
 import type { walV1 } from "@t4dm/proto";
+import { BuiltEffects } from "./built-effects.js";
 import { LearningState } from "./learning-state.js";
 import { encodeEntry, type Operation } from "./wal-entries.js";
 
@@ -56,6 +57,8 @@ export const CAP_EXEMPT: ReadonlySet<Operation["$case"]> = new Set(["checkpointC
 interface InFlight {
   lsn: number;
   entry: walV1.WalEntry;
+  /** What the projected apply built from the record, for the durable apply to take. */
+  built: BuiltEffects;
 }
 
 interface Waiter<W> {
@@ -134,8 +137,9 @@ export class Sequencer<W> {
     for (const operation of operations) {
       const encoded = encodeEntry(operation, time);
       const lsn = this.projectedState.appliedLsn + 1;
-      this.projectedState.apply(lsn, encoded.entry);
-      this.inFlight.push({ lsn, entry: encoded.entry });
+      const built = new BuiltEffects();
+      this.projectedState.apply(lsn, encoded.entry, built);
+      this.inFlight.push({ lsn, entry: encoded.entry, built });
       records.push({ lsn, opType: encoded.opType, payload: encoded.payload });
     }
     this.waiters.push({ waiter, lsn: records[records.length - 1]!.lsn, barrier: false });
@@ -163,8 +167,8 @@ export class Sequencer<W> {
     let durableCount = 0;
     while (durableCount < this.inFlight.length && this.inFlight[durableCount]!.lsn <= durableLsn) durableCount += 1;
     for (const record of this.inFlight.splice(0, durableCount)) {
-      this.durable.apply(record.lsn, record.entry);
-      ready.applied.push(record);
+      this.durable.apply(record.lsn, record.entry, record.built);
+      ready.applied.push({ lsn: record.lsn, entry: record.entry });
     }
     ready.resolved = this.settleApplied();
     return ready;
@@ -185,7 +189,7 @@ export class Sequencer<W> {
     this.inFlight = kept;
     this.retained = this.retained.filter((record) => record.lsn < fromLsn);
     const projected = this.durable.clone();
-    for (const { lsn, entry } of kept) projected.apply(lsn, entry);
+    for (const { lsn, entry, built } of kept) projected.apply(lsn, entry, built);
     this.projectedState = projected;
     const lastKept = projected.appliedLsn;
     const remaining: Waiter<W>[] = [];

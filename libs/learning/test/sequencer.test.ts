@@ -331,5 +331,9 @@ describe("a record's effect is built once for the projected and the durable stat
     bothBuilt.acknowledge(proposed.records[proposed.records.length - 1]!.lsn, false);
     expect(bothBuilt.durable.buffer.get("m-2")!.memory).toBe(bothBuilt.projected.buffer.get("m-2")!.memory);
     expect(bothBuilt.durable.buffer.get("m-2")!.embedding).toBe(bothBuilt.projected.buffer.get("m-2")!.embedding);
+    // So did the request key's body hash (logged in the record) and the cluster's centroid.
+    expect(bothBuilt.durable.requestKeys.get("team-b", "req-2")!.bodySha256).toBe(bothBuilt.projected.requestKeys.get("team-b", "req-2")!.bodySha256);
+    const centroidIn = (state: LearningState) => (state.clusters as unknown as { namespaces: Map<string, { centroid: Float32Array }[]> }).namespaces.get("team-b")![0]!.centroid;
+    expect(centroidIn(bothBuilt.durable)).toBe(centroidIn(bothBuilt.projected));
   });
 });
