@@ -40,6 +40,9 @@
  *   BENCH_RECOVERY_NAMESPACES=256   namespaces the full state spreads over
  *   BENCH_RECOVERY_RECALLS=1024     recalls (half reinforced) for the full state
  *   BENCH_RUNS=3                    restarts per case (median, min–max)
+ *   BENCH_CPU_PROF=1                run both services with --cpu-prof; one directory per restart under
+ *                                   build/bench/profiles/recovery-*, one profile per process and thread
+ *                                   (summarise each with bench/cpuprofile-top.mjs)
  *   BENCH_DATA_ROOT=build/bench/data
  */
 import { mkdirSync, rmSync } from "node:fs";
@@ -57,6 +60,7 @@ const FULL_BUFFER = Number(process.env.BENCH_RECOVERY_BUFFER ?? 10_000);
 const NAMESPACES = Number(process.env.BENCH_RECOVERY_NAMESPACES ?? 256);
 const RECALLS = Number(process.env.BENCH_RECOVERY_RECALLS ?? 1024);
 const SEED = 9;
+const CPU_PROF = process.env.BENCH_CPU_PROF === "1";
 
 /** Checkpoints only when asked: the highest interval and record count the config accepts. */
 const NO_CHECKPOINTS = { T4DM_CHECKPOINT_INTERVAL: "86400", T4DM_CHECKPOINT_EVERY_RECORDS: "100000000" };
@@ -71,7 +75,9 @@ async function restarts(crashed, scratch, env) {
   const runs = [];
   for (let i = 0; i < RUNS; i++) {
     copyDataDir(crashed, scratch);
-    const started = await timedStart(scratch, env);
+    const profileDir = CPU_PROF ? path.resolve(`build/bench/profiles/recovery-${path.basename(crashed)}-${i + 1}`) : undefined;
+    if (profileDir) mkdirSync(profileDir, { recursive: true });
+    const started = await timedStart(scratch, env, profileDir);
     await started.stop();
     const { recovery } = started;
     runs.push({

@@ -27,21 +27,26 @@ export function msSince(t0) {
  * service logs ready=true. Times are from the sidecar's spawn.
  * @param {string} dataDir
  * @param {Record<string, string>} env extra T4DM_* settings
+ * @param {string | undefined} [profileDir] run both services with --cpu-prof into this directory;
+ *   `stop` then ends them with SIGTERM (a profile is written only on a clean exit)
  */
-export async function timedStart(dataDir, env) {
+export async function timedStart(dataDir, env, profileDir) {
   const fullEnv = { T4DM_DATA_DIR: dataDir, T4DM_GRPC_ADDR: "127.0.0.1:0", T4DM_HTTP_ADDR: "127.0.0.1:0", T4DM_LOG_LEVEL: "info", ...env };
   const t0 = process.hrtime.bigint();
-  const sidecar = track(ServiceProcess.start("persistence", fullEnv));
+  const nodeArgs = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  const sidecar = track(ServiceProcess.start("persistence", fullEnv, nodeArgs));
   /** @type {ServiceProcess | undefined} */
   let memory;
   const stop = async () => {
-    // SIGKILL: these runs are crash tests; a graceful stop would checkpoint.
-    await Promise.all([memory?.kill("SIGKILL"), sidecar.kill("SIGKILL")]);
+    // SIGKILL: these runs are crash tests; a graceful stop would checkpoint (a profiled run's dir is a copy).
+    const signal = profileDir ? "SIGTERM" : "SIGKILL";
+    await memory?.kill(signal);
+    await sidecar.kill(signal);
   };
   try {
     await sidecar.waitForEvent("grpc.listening");
     const sidecarReadyMs = msSince(t0);
-    memory = track(ServiceProcess.start("memory", fullEnv));
+    memory = track(ServiceProcess.start("memory", fullEnv, nodeArgs));
     const memorySpawnMs = msSince(t0);
     await memory.waitFor((line) => line.event === "readiness" && line.ready === true);
     const readyMs = msSince(t0);
