@@ -1,4 +1,7 @@
+import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
+import path from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { persistenceV1 } from "@t4dm/proto";
 import { call, connectSidecar, makeDataDir, ServiceProcess, startPod } from "@t4dm/testkit";
@@ -66,4 +69,39 @@ describe("a configured backend that cannot be reached at start-up", () => {
       expect(pod.memory.lines.some((line) => line.event === "stores.ready")).toBe(true);
     });
   }
+});
+
+describe("an embedded store written by a newer build", () => {
+  it("exits 3 naming the file and both schema versions, and logs nothing to the WAL", async () => {
+    const data = makeDataDir();
+    cleanups.push(() => data.remove());
+    // The episodic store's file as a later schema would leave it: this build must not read or change it.
+    const storeDir = path.join(data.dir, "store");
+    mkdirSync(storeDir, { recursive: true });
+    const file = path.join(storeDir, "episodic.sqlite");
+    const db = new Database(file);
+    db.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', '999')").run();
+    db.close();
+
+    const base = { T4DM_DATA_DIR: data.dir, T4DM_GRPC_ADDR: "127.0.0.1:0", T4DM_HTTP_ADDR: "127.0.0.1:0", T4DM_EMBEDDING_DIM: "32" };
+    const sidecar = ServiceProcess.start("persistence", base);
+    cleanups.push(() => sidecar.kill("SIGKILL"));
+    const listening = await sidecar.waitForEvent("grpc.listening");
+    await sidecar.waitForEvent("sidecar.ready");
+    const memory = ServiceProcess.start("memory", base);
+    cleanups.push(() => memory.kill("SIGKILL"));
+    const exit = await memory.exited;
+    expect(exit.code).toBe(3);
+    expect(memory.stderr).toContain(`${file} has schema version 999; this build reads version `);
+    expect(memory.lines.some((line) => line.event === "startup.fatal")).toBe(true);
+    const client = connectSidecar(String(listening.addr));
+    const status = await call(client.getStatus.bind(client), persistenceV1.GetStatusRequest.fromPartial({}));
+    client.close();
+    expect(status.durableLsn).toBe(0);
+    // The file is as it was.
+    const after = new Database(file, { readonly: true });
+    expect(after.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: "999" });
+    after.close();
+  });
 });
