@@ -93,7 +93,7 @@ describe("an embedded store written by a newer build", () => {
     cleanups.push(() => memory.kill("SIGKILL"));
     const exit = await memory.exited;
     expect(exit.code).toBe(3);
-    expect(memory.stderr).toContain(`${file} has schema version 999; this build reads version `);
+    expect(memory.stderr).toContain(`episodic (embedded) store failed to start: ${file} has schema version 999; this build reads version `);
     expect(memory.lines.some((line) => line.event === "startup.fatal")).toBe(true);
     const client = connectSidecar(String(listening.addr));
     const status = await call(client.getStatus.bind(client), persistenceV1.GetStatusRequest.fromPartial({}));

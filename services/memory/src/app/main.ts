@@ -1,5 +1,4 @@
 import { isLoopback, loadConfigOrExit } from "@t4dm/config";
-import { StoreConfigError } from "@t4dm/storage";
 import { createLogger, createMetrics, notifyReady, notifyStopping, startTracing } from "@t4dm/telemetry";
 import { ServiceMetrics } from "./service-metrics.js";
 import { Admission } from "../api/auth/admission.js";
@@ -109,8 +108,9 @@ async function main(): Promise<void> {
         process.stderr.write(`t4dm-memory: ${error.message}\n`);
         process.exit(2);
       }
-      // A configuration no retry can fix: matched by class, never by name or message.
-      const fatal = [CheckpointMismatchError, EmbeddingConfigError, StoreConfigError, StoreStartupError];
+      // A configuration no retry can fix: matched by class, never by name or message. Every store
+      // failure at start-up (StoreConfigError included) arrives as a StoreStartupError (open-stores.ts).
+      const fatal = [CheckpointMismatchError, EmbeddingConfigError, StoreStartupError];
       if (fatal.some((type) => error instanceof type)) {
         logger.error("refusing to start", { event: "startup.fatal", error });
         process.stderr.write(`t4dm-memory: ${(error as Error).message}\n`);

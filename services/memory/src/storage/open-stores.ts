@@ -16,29 +16,41 @@ export class StoreStartupError extends Error {
  * The long-term stores the configuration asks for: Qdrant for episodic and
  * working memory when T4DM_QDRANT_URL is set, Neo4j for semantic and
  * procedural memory when T4DM_NEO4J_URI is set, the embedded stores under
- * $T4DM_DATA_DIR/store otherwise. Each is checked at start-up (collections,
- * constraints, dimension) and a failure names the store and why.
+ * $T4DM_DATA_DIR/store otherwise. Each is built and checked at start-up
+ * (collections, constraints, dimension, schema version); any failure, from
+ * its constructor or its init, is a StoreStartupError naming the store and why.
  */
 export async function openStores(config: Config, dimensions: number, logger: Logger): Promise<Stores> {
   const dir = path.join(config.dataDir, "store");
-  const episodic: EpisodicStore = config.qdrantUrl
-    ? new QdrantEpisodicStore({ url: config.qdrantUrl, apiKey: config.qdrantApiKey, dimensions })
-    : new SqliteEpisodicStore({ dir, dimensions });
-  const graph: GraphStore = config.neo4jUri
-    ? new Neo4jGraphStore({ uri: config.neo4jUri, user: config.neo4jUser, password: config.neo4jPassword, database: config.neo4jDatabase, dimensions })
-    : new SqliteGraphStore({ dir, dimensions });
+  const episodic: EpisodicStore = await startStore(`episodic (${config.qdrantUrl ? "qdrant" : "embedded"})`, () =>
+    config.qdrantUrl
+      ? new QdrantEpisodicStore({ url: config.qdrantUrl, apiKey: config.qdrantApiKey, dimensions })
+      : new SqliteEpisodicStore({ dir, dimensions }),
+  );
+  let graph: GraphStore;
   try {
-    await episodic.init();
-  } catch (error) {
-    await graph.close().catch(() => undefined);
-    throw new StoreStartupError(`episodic (${episodic.backend})`, error);
-  }
-  try {
-    await graph.init();
+    graph = await startStore(`graph (${config.neo4jUri ? "neo4j" : "embedded"})`, () =>
+      config.neo4jUri
+        ? new Neo4jGraphStore({ uri: config.neo4jUri, user: config.neo4jUser, password: config.neo4jPassword, database: config.neo4jDatabase, dimensions })
+        : new SqliteGraphStore({ dir, dimensions }),
+    );
   } catch (error) {
     await episodic.close().catch(() => undefined);
-    throw new StoreStartupError(`graph (${graph.backend})`, error);
+    throw error;
   }
   logger.info("long-term stores ready", { event: "stores.ready", episodic: episodic.backend, graph: graph.backend });
   return { episodic, graph };
+}
+
+/** Builds and initialises one store; on failure closes what was built and names it. */
+async function startStore<S extends EpisodicStore | GraphStore>(name: string, build: () => S): Promise<S> {
+  let store: S | undefined;
+  try {
+    store = build();
+    await store.init();
+    return store;
+  } catch (error) {
+    await store?.close().catch(() => undefined);
+    throw new StoreStartupError(name, error);
+  }
 }
