@@ -91,6 +91,10 @@ export interface Config {
   readonly maxInFlight: number;
   /** Requests per second per key (0 = unlimited). */
   readonly rateLimitPerKey: number;
+  /** Promoted memories that may wait for their long-term store before Remember waits too; 0: no limit. */
+  readonly storeBacklogLimit: number;
+  /** How long a Remember waits for the store backlog to fall below its limit before RESOURCE_EXHAUSTED. */
+  readonly storeBacklogWaitSeconds: number;
   /** Whether GET /status needs no key (it always needs one with keys configured unless this is set). */
   readonly httpStatusPublic: boolean;
   readonly httpMetricsPublic: boolean;
@@ -167,6 +171,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxMessageBytes: read("T4DM_MAX_MESSAGE_BYTES", String(8 * MiB), (raw) => parseInteger(raw, 64 * 1024, 256 * MiB)),
     maxInFlight: read("T4DM_MAX_IN_FLIGHT", "256", (raw) => parseInteger(raw, 1, 100_000)),
     rateLimitPerKey: read("T4DM_RATE_LIMIT", "500", (raw) => parseInteger(raw, 0, 1_000_000)),
+    storeBacklogLimit: read("T4DM_STORE_BACKLOG_LIMIT", "10000", (raw) => parseInteger(raw, 0, 10_000_000)),
+    storeBacklogWaitSeconds: read("T4DM_STORE_BACKLOG_WAIT", "10", (raw) => parseInteger(raw, 1, 3600)),
     httpStatusPublic: read("T4DM_HTTP_STATUS_PUBLIC", "0", parseBoolean),
     httpMetricsPublic: read("T4DM_HTTP_METRICS_PUBLIC", "1", parseBoolean),
     sidecarToken: env.T4DM_SIDECAR_TOKEN || undefined,

@@ -9,7 +9,8 @@ import { createLogger } from "@t4dm/telemetry";
 import { ServiceProcess } from "@t4dm/testkit";
 import { CommitPipeline } from "../src/pipeline/commit-pipeline.js";
 import { connectPersistence } from "../src/sidecar/persistence-client.js";
-import { StoreSync, type SetTimer } from "../src/storage/store-sync.js";
+import type { SetTimer } from "../src/storage/set-timer.js";
+import { StoreSync } from "../src/storage/store-sync.js";
 
 const DIM = 8;
 const cleanups: (() => unknown)[] = [];
@@ -18,7 +19,7 @@ afterEach(async () => {
 });
 
 /** A real sidecar, commit pipeline and embedded stores; only the linger's timer is the test's. */
-async function setUp(options: { batch: number }) {
+async function setUp(options: { batch: number; maxBatch?: number; onSynced?: () => void }) {
   const dir = mkdtempSync(path.join(tmpdir(), "t4dm-store-sync-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const sidecar = ServiceProcess.start("persistence", { T4DM_DATA_DIR: dir, T4DM_SIDECAR_ADDR: `unix:${path.join(dir, "sidecar.sock")}` });
@@ -42,7 +43,7 @@ async function setUp(options: { batch: number }) {
     timers.push(timer);
     return { cancel: () => (timer.cancelled = true) };
   };
-  const sync = new StoreSync(pipeline, stores, logger, () => new Date(), { lingerMs: 20, batch: options.batch, setTimer });
+  const sync = new StoreSync(pipeline, stores, logger, () => new Date(), { lingerMs: 20, batch: options.batch, maxBatch: options.maxBatch, setTimer, onSynced: options.onSynced });
   cleanups.push(() => sync.stop());
   await waitUntil(() => pipeline.writable);
   await pipeline.submit([{ $case: "systemStart", value: walV1.SystemStart.fromPartial({ seed: 1, embeddingDim: DIM, bufferCapacity: 1_000 }) }], new Date());
@@ -59,7 +60,7 @@ async function setUp(options: { batch: number }) {
     await pipeline.submit(operations, new Date());
   };
   const storeSyncedRecords = () => pipeline.durable.appliedLsn;
-  return { pipeline, sync, timers, promote, storeSyncedRecords };
+  return { pipeline, sync, timers, promote, storeSyncedRecords, stores };
 }
 
 async function waitUntil(condition: () => boolean, ms = 10_000): Promise<void> {
@@ -111,5 +112,25 @@ describe("store sync lingers to batch promotions", () => {
     expect(timers[1]!.ms).toBe(20);
     timers[1]!.run();
     await waitUntil(() => pipeline.durable.buffer.promotingCount === 0);
+  });
+});
+
+describe("store sync writes a backlog in bounded batches", () => {
+  it("writes at most maxBatch promoted memories per sync, oldest first, and goes on at once until none wait", async () => {
+    // What is still waiting after each sync.
+    const left: string[][] = [];
+    let promoting = (): string[] => [];
+    const { pipeline, sync, promote, stores, timers } = await setUp({ batch: 4, maxBatch: 10, onSynced: () => left.push(promoting()) });
+    promoting = () => [...pipeline.durable.buffer.promoting()].map((item) => item.memory.id);
+    await promote(25);
+    const before = pipeline.durable.appliedLsn;
+    sync.kick();
+    await waitUntil(() => pipeline.durable.buffer.promotingCount === 0 && left.length === 3);
+    const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `m${from + i}`);
+    expect(left).toEqual([ids(10, 25), ids(20, 25), []]);
+    // Three STORE_SYNCED records (10, 10, 5), each after its store write; nothing lingered.
+    expect(pipeline.durable.appliedLsn).toBe(before + 3);
+    expect(timers).toEqual([]);
+    expect(await stores.episodic.count("ns")).toBe(25);
   });
 });

@@ -5,6 +5,8 @@ import { UnavailableError } from "@t4dm/rpc";
 import type { ServiceMetrics } from "./service-metrics.js";
 import type { Logger } from "@t4dm/telemetry";
 import { openStores } from "../storage/open-stores.js";
+import { nodeTimer } from "../storage/set-timer.js";
+import { StoreBacklog } from "../storage/store-backlog.js";
 import { KnowledgeCore } from "../core/knowledge-core.js";
 import type { Embedder } from "../embedding/embedder.js";
 import { checkEmbedderRecord } from "../embedding/embedder-record.js";
@@ -24,6 +26,7 @@ import type { PersistenceClient } from "../sidecar/persistence-client.js";
 import { VERSION } from "./version.js";
 
 /** Why writes are refused while the WAL is at its cap (the service stays ready: reads work). */
+export const STORE_BACKLOG_NOTE = "long-term store behind its backlog limit: Remember waits for it (RESOURCE_EXHAUSTED STORE_BACKLOG after T4DM_STORE_BACKLOG_WAIT), reads work";
 export const WAL_FULL_NOTE = "WAL at its size cap; checkpoint pending: writes get RESOURCE_EXHAUSTED (WAL_FULL), reads work";
 
 /** Everything that exists once the state is recovered: pipeline, checkpoints, the memory core. */
@@ -108,7 +111,18 @@ export async function startEngine(
       }
     },
   });
-  storeSync = new StoreSync(pipeline, stores, logger, clock);
+  // Backpressure: at the limit, Remember waits for the store to catch up (store-backlog.ts).
+  const storeBacklog = new StoreBacklog(() => pipeline.projected.buffer.promotingCount, {
+    limit: config.storeBacklogLimit,
+    maxWaitMs: config.storeBacklogWaitSeconds * 1000,
+    setTimer: nodeTimer,
+    onStall: (stalled, pending) => {
+      readiness.note("store_backlog", stalled ? STORE_BACKLOG_NOTE : undefined);
+      if (stalled) logger.warn("the long-term store is behind: Remember waits for it", { event: "store_backlog.stalled", pending, limit: config.storeBacklogLimit });
+      else logger.info("the long-term store caught up: Remember goes on", { event: "store_backlog.released", pending });
+    },
+  });
+  storeSync = new StoreSync(pipeline, stores, logger, clock, { onSynced: () => storeBacklog.recheck() });
   checkpointer = new Checkpointer(pipeline, client, logger, {
     everyRecords: config.checkpointEveryRecords,
     now: clock,
@@ -173,6 +187,7 @@ export async function startEngine(
     },
     onDecision: (decision) => metrics?.gateDecisions.add(1, { decision }),
     onRewardPredictionError: (rpe) => metrics?.rewardPredictionError.record(rpe),
+    waitForStoreRoom: () => storeBacklog.admit(),
     onRecallRecordsLost: (error) =>
       logger.warn("a recall's learning records were not logged; Reinforce for it will answer NOT_FOUND", {
         event: "recall.records_lost",

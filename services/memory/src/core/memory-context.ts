@@ -14,6 +14,8 @@ export interface MemoryHooks {
   onRewardPredictionError?: (rpe: number) => void;
   /** A recall's learning records could not be logged (its recall id will answer NOT_FOUND). */
   onRecallRecordsLost?: (error: unknown) => void;
+  /** Resolves when the long-term store's backlog has room for more promotions (storage/store-backlog.ts). */
+  waitForStoreRoom?: () => Promise<void>;
 }
 
 /**

@@ -9,7 +9,8 @@ import { embedMissing } from "../embedding/embed-inputs.js";
 
 /**
  * Remember and BatchRemember: validate (nothing is logged for bad input),
- * embed, plan against the projected state (the gate decides admission in
+ * embed, wait while the long-term store's backlog is full (backpressure),
+ * plan against the projected state (the gate decides admission in
  * libs/learning `planRemember`), submit in the same tick, and answer once
  * the records are durable and applied.
  */
@@ -20,6 +21,7 @@ export class Remember {
     const now = this.context.clock();
     const input = validateRemember(request, this.context.limits, now);
     const [embedding] = await embedMissing(this.context.embedder, [{ embedding: input.embedding, text: input.content, field: "content" }]);
+    await this.context.hooks.waitForStoreRoom?.();
     const { plan, done } = this.sequenceRemember({ ...input, embedding: embedding! }, this.context.clock());
     return this.rememberResponse(plan, await done, input.namespace);
   }
@@ -30,6 +32,7 @@ export class Remember {
       this.context.embedder,
       inputs.map((input, i) => ({ embedding: input.embedding, text: input.content, field: `requests[${i}].content` })),
     );
+    await this.context.hooks.waitForStoreRoom?.();
     const now = this.context.clock();
     // Checked in the same tick as the sequencing, so a refused batch logs nothing.
     const [reused] = findReusedRequestIds(this.context.pipeline.projected, inputs);

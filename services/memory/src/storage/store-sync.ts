@@ -1,22 +1,15 @@
-import type { LearningState } from "@t4dm/learning";
+import type { BufferedItem, LearningState } from "@t4dm/learning";
 import type { EpisodicStore, GraphStore } from "@t4dm/storage";
 import type { Logger } from "@t4dm/telemetry";
 import type { CommitPipeline } from "../pipeline/commit-pipeline.js";
 import { promoteToStores } from "./promote-to-stores.js";
+import { nodeTimer, type SetTimer } from "./set-timer.js";
 
 export interface Stores {
   episodic: EpisodicStore;
   graph: GraphStore;
 }
 
-/** A cancellable timer; injectable so tests drive the linger themselves. */
-export type SetTimer = (run: () => void, ms: number) => { cancel(): void };
-
-const nodeTimer: SetTimer = (run, ms) => {
-  const timer = setTimeout(run, ms);
-  timer.unref();
-  return { cancel: () => clearTimeout(timer) };
-};
 
 export interface StoreSyncOptions {
   backoff?: { minMs: number; maxMs: number };
@@ -31,7 +24,16 @@ export interface StoreSyncOptions {
   lingerMs?: number;
   /** Pending writes that start a sync at once, linger or not. */
   batch?: number;
+  /**
+   * Promoted memories one sync writes at most (oldest first); the rest wait
+   * for the next, which starts at once. Unbounded, a store that fell behind
+   * wrote its whole backlog in one sync — tens of thousands of rows and one
+   * STORE_SYNCED record naming them all — while more piled up behind it.
+   */
+  maxBatch?: number;
   setTimer?: SetTimer;
+  /** Called after each sync that released store writes (callers waiting on the backlog may go on). */
+  onSynced?: () => void;
 }
 
 /**
@@ -43,7 +45,6 @@ export interface StoreSyncOptions {
  */
 export class StoreSync {
   private running = false;
-  private again = false;
   /** The retry after a failure (backoff) or the linger before a sync. */
   private timer: { cancel(): void } | undefined;
   /** `timer` is the linger (a full batch may cut it short), not a backoff. */
@@ -53,7 +54,9 @@ export class StoreSync {
   private readonly backoff: { minMs: number; maxMs: number };
   private readonly lingerMs: number;
   private readonly batch: number;
+  private readonly maxBatch: number;
   private readonly setTimer: SetTimer;
+  private readonly onSynced: () => void;
   /** The last store error, until a sync succeeds. */
   lastError: string | undefined;
 
@@ -67,17 +70,17 @@ export class StoreSync {
     this.backoff = options.backoff ?? { minMs: 100, maxMs: 10_000 };
     this.lingerMs = options.lingerMs ?? 20;
     this.batch = options.batch ?? 256;
+    this.maxBatch = Math.max(1, options.maxBatch ?? 1_024);
     this.setTimer = options.setTimer ?? nodeTimer;
+    this.onSynced = options.onSynced ?? (() => {});
     this.backoffMs = this.backoff.minMs;
   }
 
   /** Something may be pending; sync soon (at once when a batch is pending, else after the linger). */
   kick(): void {
     if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
+    // A sync in progress kicks again when it ends.
+    if (this.running) return;
     const pending = pendingWrites(this.pipeline.durable);
     if (pending === 0) return;
     if (this.timer && !(this.lingering && pending >= this.batch)) return;
@@ -107,7 +110,6 @@ export class StoreSync {
 
   private async run(): Promise<void> {
     this.running = true;
-    this.again = false;
     let failed = false;
     try {
       await this.syncOnce();
@@ -129,13 +131,20 @@ export class StoreSync {
     } finally {
       this.running = false;
     }
-    // What arrived meanwhile goes through kick: at once if a batch is waiting, else after the linger.
-    if (this.again && !failed) this.kick();
+    if (failed) return;
+    this.onSynced();
+    // What is left (over maxBatch) or arrived meanwhile goes through kick: at once if a batch is
+    // waiting, else after the linger.
+    this.kick();
   }
 
   private async syncOnce(): Promise<void> {
     const state = this.pipeline.durable;
-    const promoting = [...state.buffer.promoting()];
+    const promoting: BufferedItem[] = [];
+    for (const item of state.buffer.promoting()) {
+      if (promoting.length === this.maxBatch) break;
+      promoting.push(item);
+    }
     const deletes = [...state.outbox.pendingDeletes];
     const concepts = [...state.outbox.pendingConcepts.values()];
     if (promoting.length === 0 && deletes.length === 0 && concepts.length === 0) return;
