@@ -98,7 +98,7 @@ export function checkResponse(bytes, batch) {
   let withoutMemory = 0;
   for (const r of responses) {
     if (r.decision !== memoryV1.AdmissionDecision.ADMISSION_DECISION_ADMITTED || !(r.lsn > 0)) {
-      throw new Error(`a memory was not admitted durably: ${JSON.stringify(memoryV1.RememberResponse.toJSON(r)).slice(0, 300)}`);
+      throw new Error(`a memory was not admitted durably: decision ${r.decision} lsn ${r.lsn} status ${r.memory?.status} ${JSON.stringify(memoryV1.RememberResponse.toJSON(r)).slice(0, 300)}`);
     }
     if (!r.memory?.id) withoutMemory++;
   }
@@ -191,4 +191,31 @@ export function parseRedisBenchmarkCsv(csv) {
 /** @param {number} ms */
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The calls a run sends, by index: the pre-encoded ones first; a call past
+ * them sends the same requests with their content marked by the round
+ * (" #2", " #3", …), encoded when asked for. Never the same memory twice: an
+ * identical memory still in the buffer (a strong one stays there) is merged
+ * into it, not admitted, and a long batch run at 64 callers goes through
+ * more than the pool.
+ * @param {memoryV1.RememberRequest[]} requests
+ * @param {number} batch 1 for unary Remember
+ * @returns {{ size: number, at: (index: number) => Buffer }}
+ */
+export function callPool(requests, batch) {
+  const calls = encodeCalls(requests, batch);
+  return {
+    size: calls.length,
+    at(index) {
+      const round = Math.floor(index / calls.length);
+      const slot = index % calls.length;
+      if (round === 0) return /** @type {Buffer} */ (calls[slot]);
+      /** @param {memoryV1.RememberRequest} request */
+      const marked = (request) => ({ ...request, content: `${request.content} #${round + 1}` });
+      if (batch === 1) return Buffer.from(memoryV1.RememberRequest.encode(marked(/** @type {memoryV1.RememberRequest} */ (requests[slot]))).finish());
+      return Buffer.from(memoryV1.BatchRememberRequest.encode({ requests: requests.slice(slot * batch, (slot + 1) * batch).map(marked) }).finish());
+    },
+  };
 }
