@@ -10,7 +10,6 @@ export interface Stores {
   graph: GraphStore;
 }
 
-
 export interface StoreSyncOptions {
   backoff?: { minMs: number; maxMs: number };
   /**
@@ -32,7 +31,7 @@ export interface StoreSyncOptions {
    */
   maxBatch?: number;
   setTimer?: SetTimer;
-  /** Called after each sync that released store writes (callers waiting on the backlog may go on). */
+  /** Called after each successful sync (callers waiting on the store backlog may go on). */
   onSynced?: () => void;
 }
 
