@@ -5,23 +5,9 @@
  * A micro-measurement for comparing two builds on one machine (issue #18, item 4), not a figure to assert.
  */
 import { walV1 } from "@t4dm/proto";
-import { embedText, encodeEntry, LearningState, planRemember } from "@t4dm/learning";
-const DIM = 384, N = Number(process.env.N ?? 30000);
-const state = new LearningState();
-let lsn = 0, clock = Date.UTC(2026, 0, 1), ids = 0;
-/** @type {Buffer[]} */
-const payloads = [];
-/** @param {import("@t4dm/learning").Operation} op @param {Date} time */
-const push = (op, time) => { const e = encodeEntry(op, time); state.apply(++lsn, e.entry); payloads.push(e.payload); };
-push({ $case: "systemStart", value: { version: "t", recoveryMode: "cold", recoveredLsn: 0, seed: 7, embeddingDim: DIM, bufferCapacity: 100, defaultRetention: 2, learningScope: 0, maxScorerAdaptations: 0 } }, new Date(clock));
-const words = "alpha beta gamma delta rust go python deploy kubernetes cache latency memory budget invoice tax cat dog".split(" ");
-let seed = 1; const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-for (let i = 0; i < N; i++) {
-  const time = new Date((clock += 1000));
-  const content = Array.from({ length: 40 }, () => words[Math.floor(rnd() * words.length)]).join(" ");
-  const plan = planRemember(state, { namespace: "bench", content, kind: walV1.MemoryKind.MEMORY_KIND_EPISODIC, metadata: { source: "bench", n: i }, importance: 0, embedding: embedText(content + i, DIM), always: true, requestId: `r${i}` }, { now: time, newId: () => `id-${++ids}` });
-  for (const op of plan.operations) push(op, time);
-}
+import { LearningState } from "@t4dm/learning";
+import { plannedRememberPayloads } from "./lib/remember-records.mjs";
+const payloads = plannedRememberPayloads(Number(process.env.N ?? 30000));
 for (let r = 0; r < 3; r++) {
   const replayed = new LearningState();
   const started = process.hrtime.bigint();
