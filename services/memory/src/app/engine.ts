@@ -25,8 +25,9 @@ import type { Readiness } from "./readiness.js";
 import type { PersistenceClient } from "../sidecar/persistence-client.js";
 import { VERSION } from "./version.js";
 
-/** Why writes are refused while the WAL is at its cap (the service stays ready: reads work). */
+/** Why Remember waits while the long-term store is behind (the service stays ready: reads work). */
 export const STORE_BACKLOG_NOTE = "long-term store behind its backlog limit: Remember waits for it (RESOURCE_EXHAUSTED STORE_BACKLOG after T4DM_STORE_BACKLOG_WAIT), reads work";
+/** Why writes are refused while the WAL is at its cap (the service stays ready: reads work). */
 export const WAL_FULL_NOTE = "WAL at its size cap; checkpoint pending: writes get RESOURCE_EXHAUSTED (WAL_FULL), reads work";
 
 /** Everything that exists once the state is recovered: pipeline, checkpoints, the memory core. */
