@@ -19,29 +19,18 @@ import { requestBodyHash } from "./request-match.js";
  * to every replayed record (`bench/replay-apply.mjs`).
  */
 export class BuiltEffects {
-  private memorySource: walV1.MemoryRecord | undefined = undefined;
-  private memory: BuiltMemory | undefined = undefined;
-  private bodyHashSource: walV1.MemoryRecord | undefined = undefined;
-  private bodyHash: Uint8Array | undefined = undefined;
-  private centroidSource: walV1.ClusterUpdate | undefined = undefined;
-  private centroid: Float32Array | undefined = undefined;
+  private readonly memory = new BuiltFrom<walV1.MemoryRecord, BuiltMemory>();
+  private readonly bodyHash = new BuiltFrom<walV1.MemoryRecord, Uint8Array>();
+  private readonly centroid = new BuiltFrom<walV1.ClusterUpdate, Float32Array>();
 
   /** The canonical memory and its float32 vector, built once per record. */
   memoryOf(record: walV1.MemoryRecord): BuiltMemory {
-    if (this.memorySource !== record || !this.memory) {
-      this.memory = buildMemory(record);
-      this.memorySource = record;
-    }
-    return this.memory;
+    return this.memory.get(record, buildMemory);
   }
 
   /** The request body hash: the one the record logged (see primeBodyHash), else computed once. */
   bodyHashOf(record: walV1.MemoryRecord): Uint8Array {
-    if (this.bodyHashSource !== record || !this.bodyHash) {
-      this.bodyHash = requestBodyHash(record);
-      this.bodyHashSource = record;
-    }
-    return this.bodyHash;
+    return this.bodyHash.get(record, requestBodyHash);
   }
 
   /**
@@ -52,21 +41,32 @@ export class BuiltEffects {
    * id): the hash is computed when needed.
    */
   primeBodyHash(record: walV1.MemoryRecord, logged: Uint8Array): void {
-    if (logged.byteLength === 0 || (this.bodyHashSource === record && this.bodyHash)) return;
-    // A Buffer of its own (Buffer.alloc is never pooled), like the digest a computed hash is.
-    const copy = Buffer.alloc(logged.byteLength);
-    copy.set(logged);
-    this.bodyHash = copy;
-    this.bodyHashSource = record;
+    if (logged.byteLength === 0) return;
+    this.bodyHash.get(record, () => {
+      // A Buffer of its own (Buffer.alloc is never pooled), like the digest a computed hash is.
+      const copy = Buffer.alloc(logged.byteLength);
+      copy.set(logged);
+      return copy;
+    });
   }
 
   /** A cluster update's centroid as floats, built once per record. */
   centroidOf(update: walV1.ClusterUpdate): Float32Array {
-    if (this.centroidSource !== update || !this.centroid) {
-      this.centroid = centroidOf(update);
-      this.centroidSource = update;
+    return this.centroid.get(update, centroidOf);
+  }
+}
+
+/** One value built from a record object, kept for the next apply of that same object. */
+class BuiltFrom<Source extends object, Value> {
+  private source: Source | undefined = undefined;
+  private value: Value | undefined = undefined;
+
+  get(source: Source, build: (source: Source) => Value): Value {
+    if (this.source !== source || this.value === undefined) {
+      this.value = build(source);
+      this.source = source;
     }
-    return this.centroid;
+    return this.value;
   }
 }
 
